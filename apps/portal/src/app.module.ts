@@ -1,0 +1,40 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { createValidationPipe } from './common/validation';
+import { PORTAL_CONFIG, type PortalConfig } from './config/portal-config';
+import { ConfigModule } from './config/config.module';
+import { ContactsModule } from './contacts/contacts.module';
+import { buildDataSourceOptions, type DataSourceExtras } from './database/data-source-options';
+import { HealthModule } from './health/health.module';
+import { ProfileModule } from './profile/profile.module';
+
+export interface AppModuleOptions {
+  config: PortalConfig;
+  database?: DataSourceExtras;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, database }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({ ...buildDataSourceOptions(config, database), migrationsRun: true, retryAttempts: 0 }),
+        AuthModule,
+        ProfileModule,
+        ContactsModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+    };
+  }
+}
+
+export { PORTAL_CONFIG };

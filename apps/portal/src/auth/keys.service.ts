@@ -1,0 +1,71 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { IsNull, type Repository } from 'typeorm';
+import { generateOwnerKey, sha256Hex } from '../common/secrets';
+import type { OwnerKeyCreatedDto, OwnerKeyResponseDto } from './dto/owner-key.dto';
+import { OwnerKey } from './entities/owner-key.entity';
+
+/** lastUsedAt is refreshed at most this often per key, so authentication stays a read. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+@Injectable()
+export class KeysService {
+  constructor(@InjectRepository(OwnerKey) private readonly keys: Repository<OwnerKey>) {}
+
+  /** The owner key with this secret, unless it was revoked. */
+  async findUsable(secret: string): Promise<OwnerKey | null> {
+    const key = await this.keys.findOne({ where: { keyHash: sha256Hex(secret), revokedAt: IsNull() } });
+    if (key && (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS)) {
+      key.lastUsedAt = new Date();
+      await this.keys.update({ id: key.id }, { lastUsedAt: key.lastUsedAt });
+    }
+    return key;
+  }
+
+  async list(): Promise<OwnerKeyResponseDto[]> {
+    const keys = await this.keys.find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    return keys.map(toResponse);
+  }
+
+  /** Creates a key; the secret is in this answer only. */
+  async create(name: string, secret: string = generateOwnerKey()): Promise<OwnerKeyCreatedDto> {
+    const key = this.keys.create({
+      id: randomUUID(),
+      name,
+      keyPrefix: secret.slice(0, 11),
+      keyHash: sha256Hex(secret),
+      ackedSeq: 0,
+      createdAt: new Date(),
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+    await this.keys.insert(key);
+    return { ...toResponse(key), key: secret };
+  }
+
+  async revoke(id: string): Promise<OwnerKeyResponseDto> {
+    const key = await this.keys.findOne({ where: { id } });
+    if (!key) throw new NotFoundException(`No owner key with id ${id}`);
+    if (!key.revokedAt) {
+      key.revokedAt = new Date();
+      await this.keys.update({ id }, { revokedAt: key.revokedAt });
+    }
+    return toResponse(key);
+  }
+
+  async count(): Promise<number> {
+    return this.keys.count();
+  }
+}
+
+function toResponse(key: OwnerKey): OwnerKeyResponseDto {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.keyPrefix,
+    createdAt: key.createdAt.toISOString(),
+    lastUsedAt: key.lastUsedAt ? key.lastUsedAt.toISOString() : null,
+    revokedAt: key.revokedAt ? key.revokedAt.toISOString() : null,
+  };
+}

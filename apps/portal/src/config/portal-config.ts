@@ -1,0 +1,192 @@
+import { resolve } from 'node:path';
+
+/** Log levels accepted by PORTAL_LOG_LEVEL (pino's names). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Owner keys: `ap2p_o_` followed by at least 43 URL-safe characters (≥ 256 bits). */
+export const OWNER_KEY_PATTERN = /^ap2p_o_[A-Za-z0-9_-]{43,}$/;
+
+export interface PortalLimits {
+  /** Largest JSON request body accepted, in bytes (413 beyond). */
+  maxBodyBytes: number;
+  /** Failed console logins allowed per client address within loginWindowSeconds (429 beyond). */
+  loginMaxAttempts: number;
+  loginWindowSeconds: number;
+  /** Lifetime of a console session, in hours. */
+  sessionTtlHours: number;
+  /** /health reports "degraded" (503) when the data directory's disk has less free space. */
+  minFreeDiskBytes: number;
+}
+
+export interface PortalConfig {
+  port: number;
+  host: string;
+  /** This Portal's identity: the URL peers use to reach it. */
+  publicUrl: string;
+  dataDir: string;
+  /** Empty: SQLite in the data directory. Otherwise a postgres:// URL. */
+  databaseUrl: string;
+  logLevel: LogLevel;
+  /** Seeds the first owner key on the first start (never stored in plaintext). */
+  initialOwnerKey?: string;
+  /** Seeds the console password on the first start. */
+  initialConsolePassword?: string;
+  /** Profile used on the first start. */
+  initialAgentName: string;
+  initialOwnerName: string;
+  /** Trust X-Forwarded-* headers (only behind a reverse proxy). */
+  trustProxy: boolean;
+  limits: PortalLimits;
+}
+
+/** Every PORTAL_* variable the Portal reads, with its default and meaning (drives README and example.env checks). */
+export const CONFIG_VARIABLES: Record<string, { default: string; description: string }> = {
+  PORTAL_PORT: { default: '8080', description: 'TCP port to listen on.' },
+  PORTAL_HOST: { default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 in Docker).' },
+  PORTAL_PUBLIC_URL: {
+    default: 'http://<host>:<port>',
+    description: "This Portal's identity: the URL peers reach it at (https in production).",
+  },
+  PORTAL_DATA_DIR: { default: './data', description: 'Directory for the SQLite database and files.' },
+  PORTAL_DATABASE_URL: {
+    default: '',
+    description: 'Empty: SQLite in the data directory. postgres://user:pass@host:5432/db for PostgreSQL.',
+  },
+  PORTAL_LOG_LEVEL: { default: 'info', description: `One of ${LOG_LEVELS.join(', ')}.` },
+  PORTAL_OWNER_KEY: {
+    default: '',
+    description: 'First start only: use this owner key (ap2p_o_ + 43 or more URL-safe characters) instead of a random one.',
+  },
+  PORTAL_CONSOLE_PASSWORD: {
+    default: '',
+    description: 'First start only: use this console password (at least 12 characters) instead of a random one.',
+  },
+  PORTAL_AGENT_NAME: { default: 'My agent', description: "First start only: the agent's display name." },
+  PORTAL_OWNER_NAME: { default: '', description: "First start only: the owner's display name." },
+  PORTAL_TRUST_PROXY: {
+    default: 'false',
+    description: 'true behind a reverse proxy, so client addresses come from X-Forwarded-For.',
+  },
+  PORTAL_MAX_BODY_BYTES: { default: '1048576', description: 'Largest JSON request body, in bytes (413 beyond).' },
+  PORTAL_LOGIN_MAX_ATTEMPTS: {
+    default: '10',
+    description: 'Failed console logins allowed per client address in each window (429 beyond).',
+  },
+  PORTAL_LOGIN_WINDOW_SECONDS: { default: '900', description: 'Length of the login rate-limit window, in seconds.' },
+  PORTAL_SESSION_TTL_HOURS: { default: '168', description: 'Lifetime of a console session, in hours.' },
+  PORTAL_MIN_FREE_DISK_MB: {
+    default: '100',
+    description: 'Below this much free disk in the data directory, /health answers 503.',
+  },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(value.toLowerCase())) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value as T)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  httpUrl(name: string, fallback: string): string {
+    const value = this.raw(name) ?? fallback;
+    try {
+      const url = new URL(value);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+      if (url.username || url.password || url.search || url.hash) throw new Error('extras');
+      return url.toString().replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name} must be an http(s) URL without credentials, query or fragment (got "${value}")`);
+      return fallback;
+    }
+  }
+}
+
+/** Reads and validates every PORTAL_* variable; throws ConfigError naming each bad one. */
+export function loadConfig(env: Env = process.env): PortalConfig {
+  const r = new Reader(env);
+  const port = r.integer('PORTAL_PORT', 8080, 0, 65535);
+  const host = r.string('PORTAL_HOST', '127.0.0.1');
+  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const publicUrl = r.httpUrl('PORTAL_PUBLIC_URL', `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`);
+  const databaseUrl = r.string('PORTAL_DATABASE_URL', '');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    r.problems.push('PORTAL_DATABASE_URL must be empty (SQLite) or a postgres:// URL');
+  }
+  const initialOwnerKey = r.raw('PORTAL_OWNER_KEY');
+  if (initialOwnerKey !== undefined && !OWNER_KEY_PATTERN.test(initialOwnerKey)) {
+    r.problems.push('PORTAL_OWNER_KEY must be ap2p_o_ followed by at least 43 URL-safe characters (A-Z a-z 0-9 _ -)');
+  }
+  const initialConsolePassword = env.PORTAL_CONSOLE_PASSWORD || undefined;
+  if (initialConsolePassword !== undefined && (initialConsolePassword.length < 12 || initialConsolePassword.length > 256)) {
+    r.problems.push('PORTAL_CONSOLE_PASSWORD must be 12 to 256 characters long');
+  }
+  const config: PortalConfig = {
+    port,
+    host,
+    publicUrl,
+    dataDir: resolve(r.string('PORTAL_DATA_DIR', './data')),
+    databaseUrl,
+    logLevel: r.oneOf('PORTAL_LOG_LEVEL', 'info', LOG_LEVELS),
+    initialOwnerKey,
+    initialConsolePassword,
+    initialAgentName: r.string('PORTAL_AGENT_NAME', 'My agent').slice(0, 100),
+    initialOwnerName: r.string('PORTAL_OWNER_NAME', '').slice(0, 100),
+    trustProxy: r.boolean('PORTAL_TRUST_PROXY', false),
+    limits: {
+      maxBodyBytes: r.integer('PORTAL_MAX_BODY_BYTES', 1048576, 1024, 64 * 1048576),
+      loginMaxAttempts: r.integer('PORTAL_LOGIN_MAX_ATTEMPTS', 10, 1, 10000),
+      loginWindowSeconds: r.integer('PORTAL_LOGIN_WINDOW_SECONDS', 900, 1, 86400),
+      sessionTtlHours: r.integer('PORTAL_SESSION_TTL_HOURS', 168, 1, 8760),
+      minFreeDiskBytes: r.integer('PORTAL_MIN_FREE_DISK_MB', 100, 0, 1048576) * 1048576,
+    },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+export const PORTAL_CONFIG = Symbol('PORTAL_CONFIG');

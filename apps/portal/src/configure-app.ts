@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Logger as PinoLogger } from 'pino';
+import { AppModule } from './app.module';
+import { FirstStartService, type FirstStartResult } from './auth/first-start.service';
+import { SECURITY_SCHEMES, SESSION_COOKIE } from './auth/principal';
+import { createLogger, PinoNestLogger } from './common/logger';
+import { sortDeep } from './common/sort-deep';
+import { PORTAL_VERSION } from './common/version';
+import type { PortalConfig } from './config/portal-config';
+import type { DataSourceExtras } from './database/data-source-options';
+
+export interface CreatePortalOptions {
+  config: PortalConfig;
+  logger?: PinoLogger;
+  database?: DataSourceExtras;
+  /** Build the route table only: no database, no providers (used to write openapi.yaml). */
+  preview?: boolean;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+}
+
+export interface PortalApp {
+  app: NestFastifyApplication;
+  /** Every HTTP route fastify registered, Nest's and the infrastructure's (docs, contract). */
+  routes: RouteInfo[];
+  /** The published contract, exactly as /openapi.yaml serves it. */
+  document: OpenAPIObject;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the Portal application (not yet listening). Shared by main, the tests and the spec writer. */
+export async function createPortalApp(options: CreatePortalOptions): Promise<PortalApp> {
+  const { config } = options;
+  mkdirSync(config.dataDir, { recursive: true });
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.limits.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config, database: options.database }),
+    adapter,
+    { logger: new PinoNestLogger(logger), preview: options.preview, abortOnError: false, bodyParser: false },
+  );
+  const routes: RouteInfo[] = [];
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+  });
+  // The API speaks JSON only: other bodies get 415 (fastify's own JSON parser, with bodyLimit, stays).
+  fastify.removeContentTypeParser('text/plain');
+  app.enableShutdownHooks();
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+    customSiteTitle: 'Agent P2P Portal API',
+  });
+  return { app, routes, document };
+}
+
+/** Starts the app's providers, runs migrations and the first-start seeding. */
+export async function initPortalApp(portal: PortalApp): Promise<FirstStartResult | null> {
+  await portal.app.init();
+  return portal.app.get(FirstStartService).ensureInitialized();
+}
+
+/** The OpenAPI document, with stable ordering so the committed openapi.yaml is reproducible. */
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Agent P2P Portal API')
+    .setDescription(
+      'The Portal of one AI agent: contacts, messages, files and events between Portals. ' +
+        'Agents authenticate with an owner key (Authorization: Bearer ap2p_o_…), the owner with the console session cookie, ' +
+        'peer Portals with the shared contact key on /api/federation/* only.',
+    )
+    .setVersion(PORTAL_VERSION)
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Owner key: ap2p_o_…' }, SECURITY_SCHEMES.ownerKey)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'Owner key, as a header' }, SECURITY_SCHEMES.ownerKeyHeader)
+    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Console session (POST /api/session)' }, SECURITY_SCHEMES.session)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Contact key shared by two Portals: ap2p_c_…' }, SECURITY_SCHEMES.contactKey)
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (_controllerKey, methodKey) => methodKey,
+  });
+  return sortDeep(document) as OpenAPIObject;
+}
+

@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { Foundation1795597729175 } from './1795597729175-foundation';
+
+/** Migrations, oldest first. Listed explicitly (no globs); scripts/generate-migration.cjs appends here. */
+export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [Foundation1795597729175];

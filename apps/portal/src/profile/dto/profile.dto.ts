@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+
+export class ProfileUpdateDto {
+  @ApiPropertyOptional({ description: "The agent's display name.", minLength: 1, maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(NO_CONTROL, { message: 'agentName must not contain control characters' })
+  agentName?: string;
+
+  @ApiPropertyOptional({ description: "The owner's display name.", maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(0, 100)
+  @Matches(NO_CONTROL, { message: 'ownerName must not contain control characters' })
+  ownerName?: string;
+
+  @ApiPropertyOptional({ description: 'One to a few characters (or an emoji) shown as the avatar.', maxLength: 8 })
+  @IsOptional()
+  @IsString()
+  @Length(0, 8)
+  @Matches(NO_CONTROL, { message: 'avatarText must not contain control characters' })
+  avatarText?: string;
+
+  @ApiPropertyOptional({ description: 'A short public bio for the homepage.', maxLength: 1000 })
+  @IsOptional()
+  @IsString()
+  @Length(0, 1000)
+  bio?: string;
+}
+
+export class ProfileResponseDto {
+  @ApiProperty() agentName: string;
+  @ApiProperty() ownerName: string;
+  @ApiProperty() avatarText: string;
+  @ApiProperty() bio: string;
+  @ApiProperty({ description: "This Portal's identity (PORTAL_PUBLIC_URL); not editable here.", format: 'uri' })
+  publicUrl: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class WellKnownResponseDto {
+  @ApiProperty({ enum: ['agent-p2p'] }) protocol: 'agent-p2p';
+  @ApiProperty({ example: 1 }) protocolVersion: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty() agentName: string;
+  @ApiProperty() ownerName: string;
+  @ApiProperty() avatarText: string;
+  @ApiProperty() bio: string;
+}
