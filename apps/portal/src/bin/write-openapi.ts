@@ -20,7 +20,7 @@ export async function renderOpenApiYaml(): Promise<string> {
   }
 }
 
-if (require.main === module) {
+if (typeof require !== "undefined" && require.main === module) {
   const target = process.argv[2] ?? 'openapi.yaml';
   renderOpenApiYaml()
     .then((text) => {

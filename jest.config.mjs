@@ -1,0 +1,33 @@
+/**
+ * Jest runs in native ESM mode (the @nestjs/* 12 packages are ESM-only) and transforms TypeScript
+ * with swc. Type-checking is done by `tsc -b` (npm run typecheck), not here.
+ */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      keepClassNames: true,
+      target: 'es2022',
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': swc,
+    // ESM-only leaves that CommonJS dependencies require(): compiled to CommonJS for Jest on Node 20.
+    '/node_modules/(cookie|content-disposition|file-type)/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition|file-type)/)'],
+  moduleNameMapper: { '^@agent-p2p/sdk$': '<rootDir>/libs/sdk/src/index.ts' },
+  testMatch: ['<rootDir>/apps/*/src/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

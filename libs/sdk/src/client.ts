@@ -1,0 +1,82 @@
+import createClient, { type Client } from 'openapi-fetch';
+import { PortalApiError } from './errors';
+import type { components, paths } from './generated/schema';
+
+type Schemas = components['schemas'];
+export type Profile = Schemas['ProfileResponseDto'];
+export type ProfileUpdate = Schemas['ProfileUpdateDto'];
+export type WellKnown = Schemas['WellKnownResponseDto'];
+export type OwnerKey = Schemas['OwnerKeyResponseDto'];
+export type OwnerKeyCreated = Schemas['OwnerKeyCreatedDto'];
+export type Health = Schemas['HealthResponseDto'];
+export type Version = Schemas['VersionResponseDto'];
+export type Session = Schemas['SessionResponseDto'];
+
+export interface PortalClientOptions {
+  /** The Portal's URL, e.g. https://portal.example.com or http://127.0.0.1:8080. */
+  baseUrl: string;
+  /** An owner key (ap2p_o_…). Sent as "Authorization: Bearer …". */
+  apiKey?: string;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+  /** A fetch implementation (defaults to the global one). */
+  fetch?: typeof globalThis.fetch;
+  /** Browser use with the console session cookie: send credentials and the CSRF header. */
+  session?: boolean;
+}
+
+type Outcome<T> = { data?: T; error?: unknown; response: Response };
+
+/** The typed Portal client: one method per operation, errors thrown as PortalApiError. */
+export function createPortalClient(options: PortalClientOptions) {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.apiKey) headers.Authorization = `Bearer ${options.apiKey}`;
+  if (options.session) headers['X-Requested-With'] = 'agent-p2p';
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  const raw: Client<paths> = createClient<paths>({
+    baseUrl,
+    headers,
+    fetch: (request: Request) => baseFetch(request),
+    ...(options.session ? { credentials: 'same-origin' as const } : {}),
+  });
+
+  async function call<T>(pending: Promise<Outcome<T>>): Promise<T> {
+    let outcome: Outcome<T>;
+    try {
+      outcome = await pending;
+    } catch (cause) {
+      throw PortalApiError.fromNetwork(baseUrl, cause);
+    }
+    if (!outcome.response.ok) throw PortalApiError.fromResponse(outcome.response, outcome.error);
+    return outcome.data as T;
+  }
+
+  return {
+    /** The underlying openapi-fetch client, for operations without a method here. */
+    raw,
+    baseUrl,
+
+    getHealth: (): Promise<Health> => call(raw.GET('/health')),
+    getVersion: (): Promise<Version> => call(raw.GET('/version')),
+    getWellKnown: (): Promise<WellKnown> => call(raw.GET('/.well-known/agent-p2p')),
+
+    getMe: (): Promise<Profile> => call(raw.GET('/api/me')),
+    updateMe: (changes: ProfileUpdate): Promise<Profile> => call(raw.PATCH('/api/me', { body: changes })),
+
+    listKeys: (): Promise<OwnerKey[]> => call(raw.GET('/api/keys')),
+    createKey: (name: string): Promise<OwnerKeyCreated> => call(raw.POST('/api/keys', { body: { name } })),
+    revokeKey: (id: string): Promise<OwnerKey> => call(raw.DELETE('/api/keys/{id}', { params: { path: { id } } })),
+
+    login: (password: string): Promise<Session> => call(raw.POST('/api/session', { body: { password } })),
+    getSession: (): Promise<Session> => call(raw.GET('/api/session')),
+    logout: async (): Promise<void> => {
+      await call(raw.DELETE('/api/session'));
+    },
+    changePassword: async (currentPassword: string, newPassword: string): Promise<void> => {
+      await call(raw.PUT('/api/session/password', { body: { currentPassword, newPassword } }));
+    },
+  };
+}
+
+export type PortalClient = ReturnType<typeof createPortalClient>;

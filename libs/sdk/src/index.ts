@@ -1,0 +1,15 @@
+export { createPortalClient } from './client';
+export type {
+  Health,
+  OwnerKey,
+  OwnerKeyCreated,
+  PortalClient,
+  PortalClientOptions,
+  Profile,
+  ProfileUpdate,
+  Session,
+  Version,
+  WellKnown,
+} from './client';
+export { PortalApiError, type PortalErrorBody } from './errors';
+export type { components, operations, paths } from './generated/schema';
