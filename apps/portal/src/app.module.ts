@@ -8,6 +8,7 @@ import { PORTAL_CONFIG, type PortalConfig } from './config/portal-config';
 import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { buildDataSourceOptions, type DataSourceExtras } from './database/data-source-options';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { ProfileModule } from './profile/profile.module';
 
@@ -27,6 +28,7 @@ export class AppModule {
         AuthModule,
         ProfileModule,
         ContactsModule,
+        EventsModule,
         HealthModule,
       ],
       providers: [

@@ -2,7 +2,8 @@ import { ConsoleSession } from '../auth/entities/console-session.entity';
 import { OwnerKey } from '../auth/entities/owner-key.entity';
 import { Setting } from '../auth/entities/setting.entity';
 import { Contact } from '../contacts/entities/contact.entity';
+import { PortalEvent } from '../events/entities/portal-event.entity';
 import { Profile } from '../profile/entities/profile.entity';
 
 /** Every entity, listed explicitly (no globs: the same list works compiled and under test). */
-export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact];
+export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, PortalEvent];

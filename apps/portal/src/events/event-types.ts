@@ -1,0 +1,13 @@
+/** Every event type the Portal emits. Payload schemas live in dto/event-payloads.dto.ts. */
+export const EVENT_TYPES = [
+  'message.received',
+  'message.delivered',
+  'message.failed',
+  'contact.request_received',
+  'contact.accepted',
+  'contact.rejected',
+  'contact.removed',
+  'guestbook.message',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
