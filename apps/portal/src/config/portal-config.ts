@@ -17,6 +17,34 @@ export interface PortalLimits {
   sessionTtlHours: number;
   /** /health reports "degraded" (503) when the data directory's disk has less free space. */
   minFreeDiskBytes: number;
+  /** Largest message content, in bytes of UTF-8. */
+  maxMessageBytes: number;
+  /** Federation requests accepted from one contact per minute (429 beyond). */
+  contactRequestsPerMinute: number;
+  /** Unauthenticated requests (contact requests, guestbook) per client address per minute. */
+  publicRequestsPerMinute: number;
+  /** Contact requests from one Portal that may wait for the owner at once. */
+  pendingRequestsPerPortal: number;
+}
+
+export interface PeerSettings {
+  /** Allow http:// peers (tests, local demos). */
+  allowInsecure: boolean;
+  /** Allow peers that resolve to loopback, private or link-local addresses. */
+  allowPrivate: boolean;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxResponseBytes: number;
+}
+
+export interface OutboxSettings {
+  /** First retry delay; doubles per attempt (with jitter) up to retryMaxSeconds. */
+  retryBaseMs: number;
+  retryMaxSeconds: number;
+  /** A delivery still failing after this many days is given up (failed). */
+  giveUpDays: number;
+  /** Peers delivered to at the same time (one slow peer occupies one slot only). */
+  concurrency: number;
 }
 
 export interface PortalConfig {
@@ -37,7 +65,11 @@ export interface PortalConfig {
   initialOwnerName: string;
   /** Trust X-Forwarded-* headers (only behind a reverse proxy). */
   trustProxy: boolean;
+  /** 32-byte key (base64url) encrypting contact keys at rest; empty: a key file in the data dir. */
+  secretKey?: string;
   limits: PortalLimits;
+  peers: PeerSettings;
+  outbox: OutboxSettings;
 }
 
 /** Every PORTAL_* variable the Portal reads, with its default and meaning (drives README and example.env checks). */
@@ -75,6 +107,38 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   },
   PORTAL_LOGIN_WINDOW_SECONDS: { default: '900', description: 'Length of the login rate-limit window, in seconds.' },
   PORTAL_SESSION_TTL_HOURS: { default: '168', description: 'Lifetime of a console session, in hours.' },
+  PORTAL_SECRET_KEY: {
+    default: '',
+    description:
+      'Key (32 bytes, base64url) that encrypts contact keys at rest. Empty: generated once into <data dir>/secret.key. Set the same value on every instance sharing one PostgreSQL database.',
+  },
+  PORTAL_MAX_MESSAGE_BYTES: { default: '65536', description: 'Largest message content, in bytes (413 beyond).' },
+  PORTAL_CONTACT_REQUESTS_PER_MINUTE: {
+    default: '600',
+    description: 'Federation requests accepted from one contact per minute (429 beyond; the peer retries).',
+  },
+  PORTAL_PUBLIC_REQUESTS_PER_MINUTE: {
+    default: '30',
+    description: 'Unauthenticated writes (contact requests, guestbook) per client address per minute.',
+  },
+  PORTAL_PENDING_REQUESTS_PER_PORTAL: {
+    default: '3',
+    description: 'Contact requests from one Portal that may wait for the owner at the same time.',
+  },
+  PORTAL_ALLOW_INSECURE_PEERS: { default: 'false', description: 'true allows http:// peers (tests, local demos only).' },
+  PORTAL_ALLOW_PRIVATE_PEERS: {
+    default: 'false',
+    description: 'true allows peers on loopback, private and link-local addresses (tests, LANs).',
+  },
+  PORTAL_PEER_CONNECT_TIMEOUT_MS: { default: '5000', description: 'Connect timeout for calls to peers.' },
+  PORTAL_PEER_TIMEOUT_MS: { default: '15000', description: 'Total timeout for one call to a peer.' },
+  PORTAL_OUTBOX_RETRY_BASE_MS: {
+    default: '2000',
+    description: 'First retry delay of a failed delivery; doubles per attempt, with jitter.',
+  },
+  PORTAL_OUTBOX_RETRY_MAX_SECONDS: { default: '3600', description: 'Longest delay between two delivery attempts.' },
+  PORTAL_OUTBOX_GIVE_UP_DAYS: { default: '7', description: 'Days after which an undeliverable item is marked failed.' },
+  PORTAL_OUTBOX_CONCURRENCY: { default: '16', description: 'Peers delivered to in parallel.' },
   PORTAL_MIN_FREE_DISK_MB: {
     default: '100',
     description: 'Below this much free disk in the data directory, /health answers 503.',
@@ -177,14 +241,35 @@ export function loadConfig(env: Env = process.env): PortalConfig {
     initialAgentName: r.string('PORTAL_AGENT_NAME', 'My agent').slice(0, 100),
     initialOwnerName: r.string('PORTAL_OWNER_NAME', '').slice(0, 100),
     trustProxy: r.boolean('PORTAL_TRUST_PROXY', false),
+    secretKey: r.raw('PORTAL_SECRET_KEY'),
     limits: {
       maxBodyBytes: r.integer('PORTAL_MAX_BODY_BYTES', 1048576, 1024, 64 * 1048576),
       loginMaxAttempts: r.integer('PORTAL_LOGIN_MAX_ATTEMPTS', 10, 1, 10000),
       loginWindowSeconds: r.integer('PORTAL_LOGIN_WINDOW_SECONDS', 900, 1, 86400),
       sessionTtlHours: r.integer('PORTAL_SESSION_TTL_HOURS', 168, 1, 8760),
       minFreeDiskBytes: r.integer('PORTAL_MIN_FREE_DISK_MB', 100, 0, 1048576) * 1048576,
+      maxMessageBytes: r.integer('PORTAL_MAX_MESSAGE_BYTES', 65536, 1, 16 * 1048576),
+      contactRequestsPerMinute: r.integer('PORTAL_CONTACT_REQUESTS_PER_MINUTE', 600, 1, 1_000_000),
+      publicRequestsPerMinute: r.integer('PORTAL_PUBLIC_REQUESTS_PER_MINUTE', 30, 1, 1_000_000),
+      pendingRequestsPerPortal: r.integer('PORTAL_PENDING_REQUESTS_PER_PORTAL', 3, 1, 1000),
+    },
+    peers: {
+      allowInsecure: r.boolean('PORTAL_ALLOW_INSECURE_PEERS', false),
+      allowPrivate: r.boolean('PORTAL_ALLOW_PRIVATE_PEERS', false),
+      connectTimeoutMs: r.integer('PORTAL_PEER_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
+      totalTimeoutMs: r.integer('PORTAL_PEER_TIMEOUT_MS', 15000, 100, 600_000),
+      maxResponseBytes: 1048576,
+    },
+    outbox: {
+      retryBaseMs: r.integer('PORTAL_OUTBOX_RETRY_BASE_MS', 2000, 10, 3_600_000),
+      retryMaxSeconds: r.integer('PORTAL_OUTBOX_RETRY_MAX_SECONDS', 3600, 1, 86_400),
+      giveUpDays: r.integer('PORTAL_OUTBOX_GIVE_UP_DAYS', 7, 1, 365),
+      concurrency: r.integer('PORTAL_OUTBOX_CONCURRENCY', 16, 1, 256),
     },
   };
+  if (config.secretKey !== undefined && Buffer.from(config.secretKey, 'base64url').length !== 32) {
+    r.problems.push('PORTAL_SECRET_KEY must be 32 bytes encoded as base64url (43 characters)');
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

@@ -1,0 +1,59 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type OutboxStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+/**
+ * One call this Portal owes a peer (a message, a contact-request step, a removal notice). Written in
+ * the same transaction as the change that caused it and delivered by the OutboxWorker, oldest first
+ * per peer, with retries.
+ */
+@Entity('outbox_items')
+@Index('ix_outbox_items_peer_status_seq', ['peerUrl', 'status', 'seq'])
+@Index('ix_outbox_items_kind_ref', ['kind', 'refId'])
+export class OutboxItem {
+  @PrimaryGeneratedColumn()
+  seq: number;
+
+  @Index('uq_outbox_items_id', { unique: true })
+  @Column({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  kind: string;
+
+  @Column({ name: 'peer_url', type: 'varchar', length: 2048 })
+  peerUrl: string;
+
+  @Column({ name: 'contact_id', type: 'integer', nullable: true })
+  contactId: number | null;
+
+  /** The id of what this item delivers (message id, request id), for status look-ups. */
+  @Column({ name: 'ref_id', type: 'varchar', length: 36, nullable: true })
+  refId: string | null;
+
+  /** Kind-specific JSON. */
+  @Column({ type: 'text' })
+  payload: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: OutboxStatus;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'next_attempt_at' })
+  nextAttemptAt: Date;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
+  lastError: string | null;
+
+  /** While a worker delivers the item, no other worker (or instance) may. */
+  @Column({ name: 'lease_until', type: Date, nullable: true })
+  leaseUntil: Date | null;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OutboxItem } from './entities/outbox-item.entity';
+import { OutboxService } from './outbox.service';
+import { PeerClient } from './peer-client';
+
+/** Outbound calls to peer Portals and the durable outbox that makes them. */
+@Module({
+  imports: [TypeOrmModule.forFeature([OutboxItem])],
+  providers: [PeerClient, OutboxService],
+  exports: [PeerClient, OutboxService],
+})
+export class FederationModule {}

@@ -1,0 +1,305 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager, In, IsNull, LessThan, MoreThan, Or, type Repository } from 'typeorm';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { OutboxItem } from './entities/outbox-item.entity';
+import { PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
+
+/** What a feature tells the outbox about one kind of item. */
+export interface OutboxHandler {
+  /** The call to make for this item; null cancels the item (e.g. the contact is gone). */
+  buildRequest(item: OutboxItem): Promise<PeerRequest | null>;
+  /** The peer accepted (2xx). Runs in the transaction that marks the item delivered. */
+  onDelivered(manager: EntityManager, item: OutboxItem, response: PeerResponse): Promise<void>;
+  /** The item will never be delivered. Runs in the transaction that marks it failed. */
+  onFailed(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
+  /** A retryable attempt failed (for progress shown to users). Optional. */
+  onAttemptFailed?(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
+}
+
+export interface OutboxEntry {
+  kind: string;
+  peerUrl: string;
+  contactId?: number | null;
+  refId?: string | null;
+  payload?: unknown;
+}
+
+export interface DeliveryState {
+  status: OutboxItem['status'];
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
+const MAX_IDLE_MS = 30_000;
+
+/**
+ * The durable outbox and its worker. Items go to each peer oldest first (so per-contact order holds);
+ * each peer is drained by its own loop, at most `concurrency` peers at once, so one dead or slow
+ * peer never delays the others. Failed attempts back off exponentially with jitter.
+ */
+@Injectable()
+export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OutboxService.name);
+  private readonly handlers = new Map<string, OutboxHandler>();
+  private readonly draining = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private tickAgain = false;
+  private stopped = true;
+
+  constructor(
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    @InjectRepository(OutboxItem) private readonly items: Repository<OutboxItem>,
+    private readonly dataSource: DataSource,
+    private readonly peers: PeerClient,
+  ) {}
+
+  registerHandler(kind: string, handler: OutboxHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.draining.values()]);
+  }
+
+  /** Adds an item inside the caller's transaction. Call wake() after the commit. */
+  async enqueue(manager: EntityManager, entry: OutboxEntry): Promise<OutboxItem> {
+    const now = new Date();
+    const item = manager.create(OutboxItem, {
+      id: randomUUID(),
+      kind: entry.kind,
+      peerUrl: entry.peerUrl,
+      contactId: entry.contactId ?? null,
+      refId: entry.refId ?? null,
+      payload: JSON.stringify(entry.payload ?? {}),
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lastError: null,
+      leaseUntil: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return manager.save(OutboxItem, item);
+  }
+
+  /** Looks for due items now. */
+  wake(): void {
+    this.schedule(0);
+  }
+
+  /** A peer showed it is alive: retry its backlog at once. */
+  async retryNow(peerUrl: string): Promise<void> {
+    const result = await this.items.update(
+      { peerUrl, status: 'pending', nextAttemptAt: MoreThan(new Date()) },
+      { nextAttemptAt: new Date() },
+    );
+    if (result.affected) this.wake();
+  }
+
+  /** Cancels the pending items for a contact (inside the caller's transaction), except the kinds kept. */
+  async cancelForContact(manager: EntityManager, contactId: number, kinds: string[]): Promise<void> {
+    await manager.update(OutboxItem, { contactId, status: 'pending', kind: In(kinds) }, { status: 'cancelled', updatedAt: new Date() });
+  }
+
+  async deliveryState(kind: string, refId: string): Promise<DeliveryState | null> {
+    const item = await this.items.findOne({ where: { kind, refId }, order: { seq: 'DESC' } });
+    if (!item) return null;
+    return {
+      status: item.status,
+      attempts: item.attempts,
+      lastError: item.lastError,
+      nextAttemptAt: item.status === 'pending' ? item.nextAttemptAt.toISOString() : null,
+    };
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, MAX_IDLE_MS)));
+    this.timer.unref?.();
+  }
+
+  /** Starts a drain loop for every peer whose oldest pending item is due. */
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    let nextDelay = MAX_IDLE_MS;
+    try {
+      const heads = await this.headItems();
+      const now = Date.now();
+      for (const head of heads) {
+        if (this.draining.has(head.peerUrl)) continue;
+        const dueIn = Math.max(head.nextAttemptAt.getTime(), head.leaseUntil?.getTime() ?? 0) - now;
+        if (dueIn > 0) {
+          nextDelay = Math.min(nextDelay, dueIn);
+          continue;
+        }
+        if (this.draining.size >= this.config.outbox.concurrency) break;
+        const drain = this.drain(head.peerUrl).finally(() => {
+          this.draining.delete(head.peerUrl);
+          this.schedule(0);
+        });
+        this.draining.set(head.peerUrl, drain);
+      }
+    } catch (error) {
+      if (!this.stopped) this.logger.error({ err: error }, 'Outbox scan failed');
+      nextDelay = 1000;
+    } finally {
+      this.ticking = false;
+    }
+    if (this.tickAgain) {
+      this.tickAgain = false;
+      this.schedule(0);
+    } else {
+      this.schedule(nextDelay);
+    }
+  }
+
+  /** The oldest pending item of every peer. */
+  private async headItems(): Promise<OutboxItem[]> {
+    const heads = this.items
+      .createQueryBuilder('h')
+      .select('MIN(h.seq)')
+      .where('h.status = :pending')
+      .groupBy('h.peer_url');
+    return this.items
+      .createQueryBuilder('o')
+      .where(`o.seq IN (${heads.getQuery()})`)
+      .setParameter('pending', 'pending')
+      .getMany();
+  }
+
+  /** Delivers one peer's items in order until it is empty or must wait. */
+  private async drain(peerUrl: string): Promise<void> {
+    while (!this.stopped) {
+      const item = await this.items.findOne({ where: { peerUrl, status: 'pending' }, order: { seq: 'ASC' } });
+      if (!item || item.nextAttemptAt.getTime() > Date.now()) return;
+      if (!(await this.claim(item))) return;
+      const outcome = await this.attempt(item);
+      if (outcome === 'wait') return;
+    }
+  }
+
+  private async claim(item: OutboxItem): Promise<boolean> {
+    const now = new Date();
+    const leaseUntil = new Date(now.getTime() + this.config.peers.totalTimeoutMs + 30_000);
+    const result = await this.items.update(
+      { seq: item.seq, status: 'pending', leaseUntil: Or(IsNull(), LessThan(now)) },
+      { leaseUntil },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  private async attempt(item: OutboxItem): Promise<'next' | 'wait'> {
+    const handler = this.handlers.get(item.kind);
+    if (!handler) {
+      await this.finish(item, 'failed', `no handler for ${item.kind}`);
+      return 'next';
+    }
+    let request: PeerRequest | null;
+    try {
+      request = await handler.buildRequest(item);
+    } catch (error) {
+      this.logger.error({ err: error, item: item.id }, 'Could not prepare an outbox item');
+      return this.retryLater(item, handler, 'internal error preparing the request');
+    }
+    if (!request) {
+      await this.finish(item, 'cancelled', null);
+      return 'next';
+    }
+    let response: PeerResponse;
+    try {
+      response = await this.peers.send(request);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof PeerError && !error.retryable) {
+        await this.fail(item, handler, reason);
+        return 'next';
+      }
+      return this.retryLater(item, handler, reason);
+    }
+    if (response.status >= 200 && response.status < 300) {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.update(OutboxItem, { seq: item.seq }, {
+          status: 'delivered',
+          attempts: item.attempts + 1,
+          leaseUntil: null,
+          lastError: null,
+          updatedAt: new Date(),
+        });
+        await handler.onDelivered(manager, item, response);
+      });
+      return 'next';
+    }
+    const reason = `${response.status} ${describeBody(response.body)}`;
+    if ([408, 425, 429].includes(response.status) || response.status >= 500) {
+      return this.retryLater(item, handler, reason, response.retryAfterSeconds);
+    }
+    await this.fail(item, handler, reason);
+    return 'next';
+  }
+
+  private async retryLater(item: OutboxItem, handler: OutboxHandler, reason: string, retryAfterSeconds?: number): Promise<'wait'> {
+    const attempts = item.attempts + 1;
+    const giveUpAt = item.createdAt.getTime() + this.config.outbox.giveUpDays * 86_400_000;
+    if (Date.now() >= giveUpAt) {
+      await this.fail(item, handler, `gave up after ${attempts} attempts: ${reason}`, attempts);
+      return 'wait';
+    }
+    const { retryBaseMs, retryMaxSeconds } = this.config.outbox;
+    const exponential = Math.min(retryMaxSeconds * 1000, retryBaseMs * 2 ** Math.min(attempts - 1, 30));
+    const jittered = exponential / 2 + Math.random() * (exponential / 2);
+    const delay = Math.min(retryMaxSeconds * 1000, Math.max(jittered, (retryAfterSeconds ?? 0) * 1000));
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(OutboxItem, { seq: item.seq }, {
+        attempts,
+        lastError: reason.slice(0, 500),
+        nextAttemptAt: new Date(Date.now() + delay),
+        leaseUntil: null,
+        updatedAt: new Date(),
+      });
+      await handler.onAttemptFailed?.(manager, { ...item, attempts, lastError: reason }, reason);
+    });
+    return 'wait';
+  }
+
+  private async fail(item: OutboxItem, handler: OutboxHandler, reason: string, attempts = item.attempts + 1): Promise<void> {
+    this.logger.warn({ item: item.id, kind: item.kind, peer: item.peerUrl, reason }, 'Outbox item failed');
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(OutboxItem, { seq: item.seq }, {
+        status: 'failed',
+        attempts,
+        lastError: reason.slice(0, 500),
+        leaseUntil: null,
+        updatedAt: new Date(),
+      });
+      await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason);
+    });
+  }
+
+  private async finish(item: OutboxItem, status: 'failed' | 'cancelled', reason: string | null): Promise<void> {
+    await this.items.update({ seq: item.seq }, { status, lastError: reason, leaseUntil: null, updatedAt: new Date() });
+  }
+}
+
+function describeBody(body: unknown): string {
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+    return String((body as { message: string }).message).slice(0, 300);
+  }
+  return typeof body === 'string' ? body.slice(0, 300) : '';
+}

@@ -1,0 +1,174 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { isNonPublicAddress } from './peer-address';
+
+export interface PeerRequest {
+  /** The peer Portal's base URL (its identity). */
+  portalUrl: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path under the base URL, starting with /api/federation/. */
+  path: string;
+  /** The contact key, sent as a Bearer token. */
+  key?: string;
+  body?: unknown;
+}
+
+export interface PeerResponse {
+  status: number;
+  body: unknown;
+  /** Seconds from a Retry-After header, when the peer sent one. */
+  retryAfterSeconds?: number;
+}
+
+export type PeerErrorKind = 'invalid-url' | 'address-refused' | 'network' | 'timeout' | 'too-large';
+
+/** The peer could not be reached or answered unusably. Retryable unless the URL/address itself is refused. */
+export class PeerError extends Error {
+  constructor(
+    readonly kind: PeerErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PeerError';
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'network' || this.kind === 'timeout' || this.kind === 'too-large';
+  }
+}
+
+/**
+ * Outbound HTTP to peer Portals. https only (unless PORTAL_ALLOW_INSECURE_PEERS); the resolved
+ * address is checked at connect time (no private ranges unless PORTAL_ALLOW_PRIVATE_PEERS, so DNS
+ * rebinding cannot slip past); redirects are never followed; connect and total timeouts; the
+ * response body is capped.
+ */
+@Injectable()
+export class PeerClient implements OnModuleDestroy {
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
+
+  constructor(@Inject(PORTAL_CONFIG) private readonly config: PortalConfig) {
+    const lookup = this.guardedLookup();
+    const options = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: config.peers.totalTimeoutMs, lookup };
+    this.httpAgent = new HttpAgent(options);
+    this.httpsAgent = new HttpsAgent(options);
+  }
+
+  onModuleDestroy(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  async send(request: PeerRequest): Promise<PeerResponse> {
+    const url = this.buildUrl(request);
+    const secure = url.protocol === 'https:';
+    const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'agent-p2p-portal' };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    if (request.key) headers.authorization = `Bearer ${request.key}`;
+    const limits = this.config.peers;
+
+    return new Promise<PeerResponse>((resolve, reject) => {
+      const send = secure ? httpsRequest : httpRequest;
+      const req = send(url, { method: request.method, headers, agent: secure ? this.httpsAgent : this.httpAgent });
+      const total = setTimeout(() => req.destroy(new PeerError('timeout', `no answer from ${url.host} within ${limits.totalTimeoutMs} ms`)), limits.totalTimeoutMs);
+      let connectTimer: NodeJS.Timeout | undefined;
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        connectTimer = setTimeout(() => req.destroy(new PeerError('timeout', `could not connect to ${url.host} within ${limits.connectTimeoutMs} ms`)), limits.connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(connectTimer));
+      });
+      req.on('error', (error: Error) => {
+        clearTimeout(total);
+        clearTimeout(connectTimer);
+        reject(error instanceof PeerError ? error : new PeerError('network', `${url.host}: ${describe(error)}`));
+      });
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limits.maxResponseBytes) {
+            req.destroy(new PeerError('too-large', `${url.host} answered more than ${limits.maxResponseBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          clearTimeout(total);
+          resolve({
+            status: res.statusCode ?? 0,
+            body: parseJson(Buffer.concat(chunks).toString('utf8')),
+            retryAfterSeconds: parseRetryAfter(res.headers['retry-after']),
+          });
+        });
+        res.on('error', (error) => req.destroy(error));
+      });
+      req.end(payload);
+    });
+  }
+
+  private buildUrl(request: PeerRequest): URL {
+    let url: URL;
+    try {
+      url = new URL(request.portalUrl.replace(/\/+$/, '') + request.path);
+    } catch {
+      throw new PeerError('invalid-url', `not a URL: ${request.portalUrl}`);
+    }
+    if (url.protocol !== 'https:' && !(this.config.peers.allowInsecure && url.protocol === 'http:')) {
+      throw new PeerError('invalid-url', `peer URLs must use https (${url.origin})`);
+    }
+    // IP literals never go through the lookup below, so they are checked here.
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) && !this.config.peers.allowPrivate && isNonPublicAddress(host)) {
+      throw new PeerError('address-refused', `${host} is a private or local address`);
+    }
+    return url;
+  }
+
+  /** DNS lookup that refuses non-public addresses unless allowed: the address checked is the one connected to. */
+  private guardedLookup(): LookupFunction {
+    const allowPrivate = this.config.peers.allowPrivate;
+    return ((hostname: string, options: object, callback: (...args: unknown[]) => void) => {
+      dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+        if (error) return callback(error);
+        const usable = allowPrivate ? addresses : addresses.filter((a) => !isNonPublicAddress(a.address));
+        if (usable.length === 0) {
+          return callback(new PeerError('address-refused', `${hostname} resolves only to private or local addresses`));
+        }
+        if ((options as { all?: boolean }).all) return callback(null, usable);
+        return callback(null, usable[0].address, usable[0].family);
+      });
+    }) as LookupFunction;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 86_400);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function describe(error: Error): string {
+  const code = (error as { code?: string }).code;
+  return code ? `${code}` : error.message;
+}
