@@ -11,6 +11,10 @@ export type OwnerKeyCreated = Schemas['OwnerKeyCreatedDto'];
 export type Health = Schemas['HealthResponseDto'];
 export type Version = Schemas['VersionResponseDto'];
 export type Session = Schemas['SessionResponseDto'];
+export type Contact = Schemas['ContactResponseDto'];
+export type ContactRequest = Schemas['ContactRequestResponseDto'];
+export type ContactStatus = Contact['status'];
+export type ContactRequestStatus = ContactRequest['status'];
 
 export interface PortalClientOptions {
   /** The Portal's URL, e.g. https://portal.example.com or http://127.0.0.1:8080. */
@@ -67,6 +71,19 @@ export function createPortalClient(options: PortalClientOptions) {
     listKeys: (): Promise<OwnerKey[]> => call(raw.GET('/api/keys')),
     createKey: (name: string): Promise<OwnerKeyCreated> => call(raw.POST('/api/keys', { body: { name } })),
     revokeKey: (id: string): Promise<OwnerKey> => call(raw.DELETE('/api/keys/{id}', { params: { path: { id } } })),
+
+    createContact: (portalUrl: string, message?: string): Promise<Contact> =>
+      call(raw.POST('/api/contacts', { body: { portalUrl, message: message ?? '' } })),
+    listContacts: (status?: ContactStatus): Promise<Contact[]> =>
+      call(raw.GET('/api/contacts', { params: { query: { status } } })),
+    getContact: (id: number): Promise<Contact> => call(raw.GET('/api/contacts/{id}', { params: { path: { id } } })),
+    removeContact: (id: number): Promise<Contact> => call(raw.DELETE('/api/contacts/{id}', { params: { path: { id } } })),
+    listContactRequests: (status?: ContactRequestStatus): Promise<ContactRequest[]> =>
+      call(raw.GET('/api/contact-requests', { params: { query: { status } } })),
+    approveContactRequest: (id: number): Promise<Contact> =>
+      call(raw.POST('/api/contact-requests/{id}/approve', { params: { path: { id } } })),
+    rejectContactRequest: (id: number): Promise<ContactRequest> =>
+      call(raw.POST('/api/contact-requests/{id}/reject', { params: { path: { id } } })),
 
     login: (password: string): Promise<Session> => call(raw.POST('/api/session', { body: { password } })),
     getSession: (): Promise<Session> => call(raw.GET('/api/session')),

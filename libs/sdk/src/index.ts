@@ -1,5 +1,9 @@
 export { createPortalClient } from './client';
 export type {
+  Contact,
+  ContactRequest,
+  ContactRequestStatus,
+  ContactStatus,
   Health,
   OwnerKey,
   OwnerKeyCreated,

@@ -1,15 +1,546 @@
-import { Injectable } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  NotFoundException,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type Repository } from 'typeorm';
-import { sha256Hex } from '../common/secrets';
-import { Contact } from './entities/contact.entity';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager, In, type Repository } from 'typeorm';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { RateLimiter } from '../common/rate-limiter';
+import { SECRET_BOX, type SecretBox } from '../common/secret-box';
+import { generateContactKey, sha256Hex } from '../common/secrets';
+import { EventsService } from '../events/events.service';
+import type { OutboxItem } from '../federation/entities/outbox-item.entity';
+import { OutboxService } from '../federation/outbox.service';
+import type { PeerResponse } from '../federation/peer-client';
+import { normalizePortalUrl } from '../federation/peer-url';
+import { ProfileService } from '../profile/profile.service';
+import type { ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
+import type { FederationContactAcceptDto, FederationContactRequestDto, FederationVerifyResponseDto } from './dto/federation-contact.dto';
+import { ContactRequest, type ContactRequestStatus } from './entities/contact-request.entity';
+import { Contact, type ContactStatus } from './entities/contact.entity';
+
+/** Outbox kinds of the handshake. */
+export const CONTACT_OUTBOX = {
+  request: 'contact.request',
+  verify: 'contact.verify',
+  accept: 'contact.accept',
+  reject: 'contact.reject',
+  remove: 'contact.remove',
+} as const;
+
+/** A contact as the guard saw it on a federation call. */
+export interface ContactCaller {
+  contactId: number;
+}
 
 @Injectable()
-export class ContactsService {
-  constructor(@InjectRepository(Contact) private readonly contacts: Repository<Contact>) {}
+export class ContactsService implements OnModuleInit {
+  private readonly publicLimiter: RateLimiter;
+  private readonly contactLimiter: RateLimiter;
 
-  /** The contact a shared key belongs to, while that key is still in force (pending or active). */
+  constructor(
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    @InjectRepository(Contact) private readonly contacts: Repository<Contact>,
+    @InjectRepository(ContactRequest) private readonly requests: Repository<ContactRequest>,
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
+    private readonly profile: ProfileService,
+  ) {
+    this.publicLimiter = new RateLimiter(config.limits.publicRequestsPerMinute, 60_000);
+    this.contactLimiter = new RateLimiter(config.limits.contactRequestsPerMinute, 60_000);
+  }
+
+  onModuleInit(): void {
+    this.registerOutboxHandlers();
+  }
+
+  // ---- used by other features -------------------------------------------------------------
+
+  /** The contact a shared key belongs to, while that key is in force (pending or active). */
   async findByKey(key: string): Promise<Contact | null> {
     return this.contacts.findOne({ where: { keyHash: sha256Hex(key), status: In(['pending', 'active']) } });
   }
+
+  /** An active contact, or a clear 404/409. */
+  async getActive(id: number): Promise<Contact> {
+    const contact = await this.contacts.findOne({ where: { id } });
+    if (!contact) throw new NotFoundException(`No contact with id ${id}`);
+    if (contact.status !== 'active') throw new ConflictException(`Contact ${id} is ${contact.status}, not active`);
+    return contact;
+  }
+
+  async findById(id: number): Promise<Contact | null> {
+    return this.contacts.findOne({ where: { id } });
+  }
+
+  /** The shared key for outbound calls to this contact (null once wiped). */
+  outboundKey(contact: Pick<Contact, 'keySealed'>): string | null {
+    return contact.keySealed ? this.secrets.open(contact.keySealed) : null;
+  }
+
+  /**
+   * Called on every authenticated federation call: enforces the per-contact rate, and since the peer
+   * is evidently up, retries what we owe it at once.
+   */
+  async admitPeerCall(caller: ContactCaller): Promise<Contact> {
+    const wait = this.contactLimiter.retryAfter(String(caller.contactId));
+    if (wait > 0) throw tooMany(`Too many requests from this contact; retry in ${wait} s`, wait);
+    this.contactLimiter.hit(String(caller.contactId));
+    const contact = await this.contacts.findOne({ where: { id: caller.contactId } });
+    if (!contact) throw new ForbiddenException('Unknown contact');
+    void this.outbox.retryNow(contact.portalUrl);
+    return contact;
+  }
+
+  // ---- the agent's and owner's side --------------------------------------------------------
+
+  async create(portalUrlInput: string, message = ''): Promise<ContactResponseDto> {
+    const portalUrl = normalizePortalUrl(portalUrlInput, this.config.peers.allowInsecure);
+    if (!portalUrl) {
+      throw new BadRequestException(
+        this.config.peers.allowInsecure
+          ? 'portalUrl must be an http(s) URL without credentials, query or fragment'
+          : 'portalUrl must be an https URL without credentials, query or fragment',
+      );
+    }
+    if (portalUrl === this.config.publicUrl) throw new BadRequestException('portalUrl is this Portal itself');
+    const existing = await this.contacts.findOne({ where: { portalUrl, status: In(['pending', 'active']) } });
+    if (existing) {
+      throw new ConflictException({
+        message: `${portalUrl} is already contact ${existing.id} (${existing.status})`,
+        details: { contactId: existing.id, status: existing.status },
+      });
+    }
+    const key = generateContactKey();
+    const now = new Date();
+    const contact = await this.dataSource.transaction(async (manager) => {
+      const saved = await manager.save(
+        manager.create(Contact, {
+          portalUrl,
+          status: 'pending',
+          direction: 'outgoing',
+          requestId: randomUUID(),
+          agentName: '',
+          ownerName: '',
+          message,
+          keyHash: sha256Hex(key),
+          keySealed: this.secrets.seal(key),
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+      await this.outbox.enqueue(manager, {
+        kind: CONTACT_OUTBOX.request,
+        peerUrl: portalUrl,
+        contactId: saved.id,
+        refId: saved.requestId,
+      });
+      return saved;
+    });
+    this.outbox.wake();
+    return toContactResponse(contact);
+  }
+
+  async list(status?: ContactStatus): Promise<ContactResponseDto[]> {
+    const rows = await this.contacts.find({
+      where: status ? { status } : { status: In(['pending', 'active', 'rejected']) },
+      order: { id: 'ASC' },
+    });
+    return rows.map(toContactResponse);
+  }
+
+  async get(id: number): Promise<ContactResponseDto> {
+    const contact = await this.contacts.findOne({ where: { id } });
+    if (!contact) throw new NotFoundException(`No contact with id ${id}`);
+    return toContactResponse(contact);
+  }
+
+  /** Removes a contact: its key stops working here at once, and the peer is told. */
+  async remove(id: number): Promise<ContactResponseDto> {
+    const contact = await this.contacts.findOne({ where: { id } });
+    if (!contact) throw new NotFoundException(`No contact with id ${id}`);
+    if (contact.status === 'removed') return toContactResponse(contact);
+    const tellPeer = contact.status === 'active' || contact.status === 'pending';
+    await this.dataSource.transaction(async (manager) => {
+      contact.status = 'removed';
+      contact.updatedAt = new Date();
+      await manager.update(Contact, { id }, { status: 'removed', keyHash: null, updatedAt: contact.updatedAt });
+      if (tellPeer && contact.keySealed) {
+        await this.outbox.enqueue(manager, {
+          kind: CONTACT_OUTBOX.remove,
+          peerUrl: contact.portalUrl,
+          contactId: id,
+          refId: contact.requestId,
+        });
+      }
+      await this.events.append(manager, 'contact.removed', { contactId: id, portalUrl: contact.portalUrl, by: 'me' });
+    });
+    this.outbox.wake();
+    this.events.wake();
+    return toContactResponse(contact);
+  }
+
+  async listRequests(status?: ContactRequestStatus): Promise<ContactRequestResponseDto[]> {
+    const rows = await this.requests.find({
+      where: { status: status ? status : In(['verifying', 'pending']) },
+      order: { id: 'ASC' },
+    });
+    return rows.map(toRequestResponse);
+  }
+
+  async approve(id: number): Promise<ContactResponseDto> {
+    const request = await this.requests.findOne({ where: { id } });
+    if (!request) throw new NotFoundException(`No contact request with id ${id}`);
+    if (request.status === 'approved' && request.contactId) return this.get(request.contactId);
+    if (request.status === 'verifying') throw new ConflictException(`Request ${id} is still being verified with ${request.fromPortal}`);
+    if (request.status !== 'pending') throw new ConflictException(`Request ${id} is ${request.status}`);
+    const key = this.secrets.open(request.keySealed ?? '');
+    const now = new Date();
+    const contact = await this.dataSource.transaction(async (manager) => {
+      // An older contact with the same Portal is replaced by the new one.
+      await manager.update(
+        Contact,
+        { portalUrl: request.fromPortal, status: In(['pending', 'active']) },
+        { status: 'removed', keyHash: null, updatedAt: now },
+      );
+      const saved = await manager.save(
+        manager.create(Contact, {
+          portalUrl: request.fromPortal,
+          status: 'active',
+          direction: 'incoming',
+          requestId: request.requestId,
+          agentName: request.agentName,
+          ownerName: request.ownerName,
+          message: '',
+          keyHash: sha256Hex(key),
+          keySealed: this.secrets.seal(key),
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+      await manager.update(ContactRequest, { id }, { status: 'approved', contactId: saved.id, keySealed: null, updatedAt: now });
+      await this.outbox.enqueue(manager, {
+        kind: CONTACT_OUTBOX.accept,
+        peerUrl: request.fromPortal,
+        contactId: saved.id,
+        refId: request.requestId,
+      });
+      return saved;
+    });
+    this.outbox.wake();
+    return toContactResponse(contact);
+  }
+
+  async reject(id: number): Promise<ContactRequestResponseDto> {
+    const request = await this.requests.findOne({ where: { id } });
+    if (!request) throw new NotFoundException(`No contact request with id ${id}`);
+    if (request.status === 'rejected') return toRequestResponse(request);
+    if (request.status !== 'pending' && request.status !== 'verifying') {
+      throw new ConflictException(`Request ${id} is ${request.status}`);
+    }
+    const wasVerified = request.status === 'pending';
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(ContactRequest, { id }, { status: 'rejected', updatedAt: new Date() });
+      if (wasVerified) {
+        // Only a Portal that proved it asked is told; the key is needed once more for that.
+        await this.outbox.enqueue(manager, {
+          kind: CONTACT_OUTBOX.reject,
+          peerUrl: request.fromPortal,
+          refId: String(request.id),
+        });
+      } else {
+        await manager.update(ContactRequest, { id }, { keySealed: null });
+      }
+    });
+    this.outbox.wake();
+    request.status = 'rejected';
+    return toRequestResponse(request);
+  }
+
+  // ---- the peer's side (federation) -------------------------------------------------------
+
+  /** A Portal asks to become a contact. Stored, then verified with the Portal it claims to be. */
+  async receiveRequest(dto: FederationContactRequestDto, clientAddress: string): Promise<void> {
+    const wait = this.publicLimiter.retryAfter(clientAddress);
+    if (wait > 0) throw tooMany(`Too many requests from this address; retry in ${wait} s`, wait);
+    this.publicLimiter.hit(clientAddress);
+    const fromPortal = normalizePortalUrl(dto.fromPortal, this.config.peers.allowInsecure);
+    if (!fromPortal) throw new BadRequestException('fromPortal must be an https URL without credentials, query or fragment');
+    if (fromPortal === this.config.publicUrl) throw new BadRequestException('fromPortal is this Portal itself');
+    const keyHash = sha256Hex(dto.key);
+    const existing = await this.requests.findOne({ where: { requestId: dto.requestId } });
+    if (existing) {
+      // A replay of the same request (the sender's outbox retrying) gets the same answer.
+      if (existing.keyHash === keyHash && existing.fromPortal === fromPortal) return;
+      throw new ConflictException('This requestId is already used');
+    }
+    const waiting = await this.requests.count({ where: { fromPortal, status: In(['verifying', 'pending']) } });
+    if (waiting >= this.config.limits.pendingRequestsPerPortal) {
+      throw tooMany(`${fromPortal} already has ${waiting} contact requests waiting for the owner`, 3600);
+    }
+    const now = new Date();
+    await this.dataSource.transaction(async (manager) => {
+      const saved = await manager.save(
+        manager.create(ContactRequest, {
+          requestId: dto.requestId,
+          fromPortal,
+          agentName: dto.agentName,
+          ownerName: dto.ownerName,
+          message: dto.message,
+          status: 'verifying',
+          verified: false,
+          keyHash,
+          keySealed: this.secrets.seal(dto.key),
+          contactId: null,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+      await this.outbox.enqueue(manager, { kind: CONTACT_OUTBOX.verify, peerUrl: fromPortal, refId: String(saved.id) });
+    });
+    this.outbox.wake();
+  }
+
+  /** The target asks us whether we really sent this request; the key proves it is the one we sent. */
+  async confirmRequest(caller: ContactCaller, requestId: string): Promise<FederationVerifyResponseDto> {
+    const contact = await this.handshakeContact(caller, requestId);
+    if (contact.status !== 'pending' && contact.status !== 'active') throw new ConflictException(`This contact is ${contact.status}`);
+    return { ok: true, portalUrl: this.config.publicUrl };
+  }
+
+  async acceptFromPeer(caller: ContactCaller, requestId: string, dto: FederationContactAcceptDto): Promise<void> {
+    const contact = await this.handshakeContact(caller, requestId);
+    if (contact.status === 'active') return;
+    if (contact.status !== 'pending') throw new ConflictException(`This contact is ${contact.status}`);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(
+        Contact,
+        { id: contact.id },
+        { status: 'active', agentName: dto.agentName, ownerName: dto.ownerName, updatedAt: new Date() },
+      );
+      await this.events.append(manager, 'contact.accepted', {
+        contactId: contact.id,
+        portalUrl: contact.portalUrl,
+        agentName: dto.agentName,
+      });
+    });
+    this.events.wake();
+  }
+
+  async rejectFromPeer(caller: ContactCaller, requestId: string): Promise<void> {
+    const contact = await this.handshakeContact(caller, requestId);
+    if (contact.status !== 'pending') throw new ConflictException(`This contact is ${contact.status}`);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(Contact, { id: contact.id }, { status: 'rejected', keyHash: null, keySealed: null, updatedAt: new Date() });
+      await this.events.append(manager, 'contact.rejected', { contactId: contact.id, portalUrl: contact.portalUrl });
+    });
+    this.events.wake();
+  }
+
+  /** The peer removed us: the shared key stops working here too. */
+  async removeFromPeer(caller: ContactCaller): Promise<void> {
+    const contact = await this.contacts.findOne({ where: { id: caller.contactId } });
+    if (!contact || contact.status === 'removed') return;
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(Contact, { id: contact.id }, { status: 'removed', keyHash: null, keySealed: null, updatedAt: new Date() });
+      await this.events.append(manager, 'contact.removed', { contactId: contact.id, portalUrl: contact.portalUrl, by: 'peer' });
+    });
+    this.events.wake();
+  }
+
+  /** The caller's contact, which must be the one we created for this handshake. */
+  private async handshakeContact(caller: ContactCaller, requestId: string): Promise<Contact> {
+    const contact = await this.admitPeerCall(caller);
+    if (contact.direction !== 'outgoing' || contact.requestId !== requestId) {
+      throw new ForbiddenException('This key does not belong to that request');
+    }
+    return contact;
+  }
+
+  // ---- outbox handlers ---------------------------------------------------------------------
+
+  private registerOutboxHandlers(): void {
+    this.outbox.registerHandler(CONTACT_OUTBOX.request, {
+      buildRequest: async (item) => {
+        const contact = await this.contactOf(item);
+        if (!contact || contact.status !== 'pending' || !contact.keySealed) return null;
+        const me = await this.profile.get();
+        return {
+          portalUrl: contact.portalUrl,
+          method: 'POST',
+          path: '/api/federation/contact-requests',
+          body: {
+            requestId: contact.requestId,
+            fromPortal: this.config.publicUrl,
+            agentName: me.agentName,
+            ownerName: me.ownerName,
+            message: contact.message,
+            key: this.outboundKey(contact),
+          },
+        };
+      },
+      onDelivered: async () => undefined,
+      onFailed: async (manager, item) => {
+        const contact = await manager.findOne(Contact, { where: { id: item.contactId ?? -1 } });
+        if (!contact || contact.status !== 'pending') return;
+        await manager.update(Contact, { id: contact.id }, { status: 'rejected', keyHash: null, keySealed: null, updatedAt: new Date() });
+        await this.events.append(manager, 'contact.rejected', { contactId: contact.id, portalUrl: contact.portalUrl });
+      },
+    });
+
+    this.outbox.registerHandler(CONTACT_OUTBOX.verify, {
+      buildRequest: async (item) => {
+        const request = await this.requestOf(item);
+        if (!request || request.status !== 'verifying' || !request.keySealed) return null;
+        return {
+          portalUrl: request.fromPortal,
+          method: 'POST',
+          path: `/api/federation/contact-requests/${request.requestId}/verify`,
+          key: this.secrets.open(request.keySealed),
+        };
+      },
+      onDelivered: async (manager, item, response) => {
+        const request = await manager.findOne(ContactRequest, { where: { id: Number(item.refId) } });
+        if (!request || request.status !== 'verifying') return;
+        const confirmed = isConfirmation(response, request.fromPortal);
+        await manager.update(
+          ContactRequest,
+          { id: request.id },
+          confirmed
+            ? { status: 'pending', verified: true, updatedAt: new Date() }
+            : { status: 'invalid', keySealed: null, updatedAt: new Date() },
+        );
+        if (!confirmed) return;
+        await this.events.append(manager, 'contact.request_received', {
+          requestId: request.id,
+          portalUrl: request.fromPortal,
+          agentName: request.agentName,
+          ownerName: request.ownerName,
+          message: request.message,
+          verified: true,
+        });
+      },
+      onFailed: async (manager, item) => {
+        await manager.update(
+          ContactRequest,
+          { id: Number(item.refId), status: 'verifying' },
+          { status: 'invalid', keySealed: null, updatedAt: new Date() },
+        );
+      },
+    });
+
+    this.outbox.registerHandler(CONTACT_OUTBOX.accept, {
+      buildRequest: async (item) => {
+        const contact = await this.contactOf(item);
+        if (!contact || contact.status !== 'active' || !contact.keySealed) return null;
+        const me = await this.profile.get();
+        return {
+          portalUrl: contact.portalUrl,
+          method: 'POST',
+          path: `/api/federation/contact-requests/${contact.requestId}/accept`,
+          key: this.outboundKey(contact) ?? undefined,
+          body: { agentName: me.agentName, ownerName: me.ownerName },
+        };
+      },
+      onDelivered: async () => undefined,
+      onFailed: async (manager, item) => {
+        // The requester no longer knows this handshake: the contact cannot work.
+        const contact = await manager.findOne(Contact, { where: { id: item.contactId ?? -1 } });
+        if (!contact || contact.status !== 'active') return;
+        await manager.update(Contact, { id: contact.id }, { status: 'removed', keyHash: null, keySealed: null, updatedAt: new Date() });
+        await this.events.append(manager, 'contact.removed', { contactId: contact.id, portalUrl: contact.portalUrl, by: 'peer' });
+      },
+    });
+
+    this.outbox.registerHandler(CONTACT_OUTBOX.reject, {
+      buildRequest: async (item) => {
+        const request = await this.requestOf(item);
+        if (!request || !request.keySealed) return null;
+        return {
+          portalUrl: request.fromPortal,
+          method: 'POST',
+          path: `/api/federation/contact-requests/${request.requestId}/reject`,
+          key: this.secrets.open(request.keySealed),
+        };
+      },
+      onDelivered: async (manager, item) => {
+        await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
+      },
+      onFailed: async (manager, item) => {
+        await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
+      },
+    });
+
+    this.outbox.registerHandler(CONTACT_OUTBOX.remove, {
+      buildRequest: async (item) => {
+        const contact = await this.contactOf(item);
+        if (!contact || !contact.keySealed) return null;
+        return { portalUrl: contact.portalUrl, method: 'DELETE', path: '/api/federation/contact', key: this.outboundKey(contact) ?? undefined };
+      },
+      onDelivered: async (manager, item) => {
+        await manager.update(Contact, { id: item.contactId ?? -1 }, { keySealed: null });
+      },
+      onFailed: async (manager, item) => {
+        await manager.update(Contact, { id: item.contactId ?? -1 }, { keySealed: null });
+      },
+    });
+  }
+
+  private async contactOf(item: OutboxItem): Promise<Contact | null> {
+    return item.contactId === null ? null : this.contacts.findOne({ where: { id: item.contactId } });
+  }
+
+  private async requestOf(item: OutboxItem): Promise<ContactRequest | null> {
+    const id = Number(item.refId);
+    return Number.isInteger(id) ? this.requests.findOne({ where: { id } }) : null;
+  }
+}
+
+function isConfirmation(response: PeerResponse, expectedUrl: string): boolean {
+  const body = response.body as { ok?: unknown; portalUrl?: unknown } | null;
+  return body?.ok === true && typeof body.portalUrl === 'string' && body.portalUrl.replace(/\/+$/, '') === expectedUrl;
+}
+
+function tooMany(message: string, retryAfterSeconds: number): HttpException {
+  return new HttpException(
+    { statusCode: 429, error: 'Too Many Requests', message, details: { retryAfterSeconds } },
+    HttpStatus.TOO_MANY_REQUESTS,
+  );
+}
+
+export function toContactResponse(contact: Contact): ContactResponseDto {
+  return {
+    id: contact.id,
+    portalUrl: contact.portalUrl,
+    status: contact.status,
+    direction: contact.direction,
+    agentName: contact.agentName,
+    ownerName: contact.ownerName,
+    createdAt: contact.createdAt.toISOString(),
+    updatedAt: contact.updatedAt.toISOString(),
+  };
+}
+
+function toRequestResponse(request: ContactRequest): ContactRequestResponseDto {
+  return {
+    id: request.id,
+    portalUrl: request.fromPortal,
+    agentName: request.agentName,
+    ownerName: request.ownerName,
+    message: request.message,
+    status: request.status,
+    verified: request.verified,
+    contactId: request.contactId,
+    createdAt: request.createdAt.toISOString(),
+  };
 }

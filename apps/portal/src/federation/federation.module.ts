@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module';
 import { OutboxItem } from './entities/outbox-item.entity';
 import { OutboxService } from './outbox.service';
 import { PeerClient } from './peer-client';
 
 /** Outbound calls to peer Portals and the durable outbox that makes them. */
 @Module({
-  imports: [TypeOrmModule.forFeature([OutboxItem])],
+  imports: [TypeOrmModule.forFeature([OutboxItem]), EventsModule],
   providers: [PeerClient, OutboxService],
   exports: [PeerClient, OutboxService],
 })

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, In, IsNull, LessThan, MoreThan, Or, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { OutboxItem } from './entities/outbox-item.entity';
+import { EventsService } from '../events/events.service';
 import { PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
 
 /** What a feature tells the outbox about one kind of item. */
@@ -55,6 +56,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectRepository(OutboxItem) private readonly items: Repository<OutboxItem>,
     private readonly dataSource: DataSource,
     private readonly peers: PeerClient,
+    private readonly events: EventsService,
   ) {}
 
   registerHandler(kind: string, handler: OutboxHandler): void {
@@ -219,7 +221,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       return this.retryLater(item, handler, 'internal error preparing the request');
     }
     if (!request) {
-      await this.finish(item, 'cancelled', null);
+      await this.fail(item, handler, 'no longer deliverable: the contact or request changed');
       return 'next';
     }
     let response: PeerResponse;
@@ -244,6 +246,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         });
         await handler.onDelivered(manager, item, response);
       });
+      this.events.wake();
       return 'next';
     }
     const reason = `${response.status} ${describeBody(response.body)}`;
@@ -275,6 +278,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       await handler.onAttemptFailed?.(manager, { ...item, attempts, lastError: reason }, reason);
     });
+    this.events.wake();
     return 'wait';
   }
 
@@ -290,6 +294,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason);
     });
+    this.events.wake();
   }
 
   private async finish(item: OutboxItem, status: 'failed' | 'cancelled', reason: string | null): Promise<void> {

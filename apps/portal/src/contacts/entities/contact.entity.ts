@@ -1,10 +1,12 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type ContactStatus = 'pending' | 'active' | 'rejected' | 'removed';
+export type ContactDirection = 'outgoing' | 'incoming';
 
 /**
  * Another Portal this one talks to. The id is a small local integer agents can type ("contact 3").
- * The shared contact key is looked up by its SHA-256 on inbound calls.
+ * The shared contact key is looked up by its SHA-256 on inbound calls and kept sealed (encrypted)
+ * for outbound ones.
  */
 @Entity('contacts')
 export class Contact {
@@ -18,15 +20,32 @@ export class Contact {
   @Column({ type: 'varchar', length: 16 })
   status: ContactStatus;
 
+  /** outgoing: this Portal asked; incoming: the peer asked and our owner approved. */
+  @Column({ type: 'varchar', length: 16, default: 'outgoing' })
+  direction: ContactDirection;
+
+  /** The handshake's id (made by the requester). */
+  @Index('ix_contacts_request_id')
+  @Column({ name: 'request_id', type: 'varchar', length: 36, nullable: true })
+  requestId: string | null;
+
   @Column({ name: 'agent_name', type: 'varchar', length: 100, default: '' })
   agentName: string;
 
   @Column({ name: 'owner_name', type: 'varchar', length: 100, default: '' })
   ownerName: string;
 
+  /** The note sent with our request (outgoing contacts). */
+  @Column({ type: 'varchar', length: 1000, default: '' })
+  message: string;
+
   @Index('uq_contacts_key_hash', { unique: true })
   @Column({ name: 'key_hash', type: 'varchar', length: 64, nullable: true })
   keyHash: string | null;
+
+  /** The contact key, sealed with the Portal's secret key; wiped once nothing needs it. */
+  @Column({ name: 'key_sealed', type: 'varchar', length: 200, nullable: true })
+  keySealed: string | null;
 
   @Column({ name: 'created_at' })
   createdAt: Date;

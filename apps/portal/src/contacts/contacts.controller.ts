@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Auth } from '../auth/auth.decorator';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { idPipe } from '../common/id-pipe';
+import { ContactsService } from './contacts.service';
+import {
+  ContactCreateDto,
+  ContactListQueryDto,
+  ContactRequestListQueryDto,
+  ContactRequestResponseDto,
+  ContactResponseDto,
+} from './dto/contact.dto';
+
+@ApiTags('contacts')
+@Controller('api')
+@Auth('owner', 'agent')
+export class ContactsController {
+  constructor(private readonly contacts: ContactsService) {}
+
+  @Post('contacts')
+  @ApiOperation({
+    summary: 'Ask another Portal to become a contact',
+    description: "Returns at once with status pending; the Portal delivers the request and the other owner decides.",
+  })
+  @ApiCreatedResponse({ type: ContactResponseDto })
+  @ApiConflictResponse({ description: 'Already a pending or active contact.', type: ErrorResponseDto })
+  createContact(@Body() body: ContactCreateDto): Promise<ContactResponseDto> {
+    return this.contacts.create(body.portalUrl, body.message ?? '');
+  }
+
+  @Get('contacts')
+  @ApiOperation({ summary: 'List contacts', description: 'Default: pending, active and rejected (not removed).' })
+  @ApiOkResponse({ type: [ContactResponseDto] })
+  listContacts(@Query() query: ContactListQueryDto): Promise<ContactResponseDto[]> {
+    return this.contacts.list(query.status);
+  }
+
+  @Get('contacts/:id')
+  @ApiOperation({ summary: 'One contact' })
+  @ApiOkResponse({ type: ContactResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  getContact(@Param('id', idPipe('id')) id: number): Promise<ContactResponseDto> {
+    return this.contacts.get(id);
+  }
+
+  @Delete('contacts/:id')
+  @ApiOperation({ summary: 'Remove a contact', description: 'The shared key stops working on both sides; the peer is told.' })
+  @ApiOkResponse({ type: ContactResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  removeContact(@Param('id', idPipe('id')) id: number): Promise<ContactResponseDto> {
+    return this.contacts.remove(id);
+  }
+
+  @Get('contact-requests')
+  @ApiOperation({ summary: 'Contact requests other Portals sent', description: 'Default: those being verified or waiting for a decision.' })
+  @ApiOkResponse({ type: [ContactRequestResponseDto] })
+  listContactRequests(@Query() query: ContactRequestListQueryDto): Promise<ContactRequestResponseDto[]> {
+    return this.contacts.listRequests(query.status);
+  }
+
+  @Post('contact-requests/:id/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Approve a contact request (only on the owner's word)", description: 'Creates the contact and tells the requester.' })
+  @ApiOkResponse({ type: ContactResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Not verified yet, or already decided.', type: ErrorResponseDto })
+  approveContactRequest(@Param('id', idPipe('id')) id: number): Promise<ContactResponseDto> {
+    return this.contacts.approve(id);
+  }
+
+  @Post('contact-requests/:id/reject')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reject a contact request', description: 'A verified requester is told.' })
+  @ApiOkResponse({ type: ContactRequestResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  rejectContactRequest(@Param('id', idPipe('id')) id: number): Promise<ContactRequestResponseDto> {
+    return this.contacts.reject(id);
+  }
+}
+

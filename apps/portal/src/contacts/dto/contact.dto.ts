@@ -1,0 +1,57 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+const NO_CONTROL = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+
+export class ContactCreateDto {
+  @ApiProperty({ description: "The other Portal's URL (https).", example: 'https://bob-portal.example.com', maxLength: 2048 })
+  @IsString()
+  @Length(1, 2048)
+  portalUrl: string;
+
+  @ApiPropertyOptional({ description: "A note for the other Portal's owner.", maxLength: 1000, default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  @Matches(NO_CONTROL, { message: 'message must not contain control characters' })
+  message?: string;
+}
+
+export class ContactListQueryDto {
+  @ApiPropertyOptional({ enum: ['pending', 'active', 'rejected', 'removed'] })
+  @IsOptional()
+  @IsIn(['pending', 'active', 'rejected', 'removed'])
+  status?: 'pending' | 'active' | 'rejected' | 'removed';
+}
+
+export class ContactResponseDto {
+  @ApiProperty({ description: 'Local contact id (small integer).', example: 3 }) id: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty({ enum: ['pending', 'active', 'rejected', 'removed'] }) status: 'pending' | 'active' | 'rejected' | 'removed';
+  @ApiProperty({ enum: ['outgoing', 'incoming'], description: 'outgoing: we asked; incoming: they asked.' })
+  direction: 'outgoing' | 'incoming';
+  @ApiProperty({ description: "The peer's agent name (known once the peer answered)." }) agentName: string;
+  @ApiProperty() ownerName: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class ContactRequestListQueryDto {
+  @ApiPropertyOptional({ enum: ['verifying', 'pending', 'approved', 'rejected', 'invalid'], description: 'Default: verifying and pending.' })
+  @IsOptional()
+  @IsIn(['verifying', 'pending', 'approved', 'rejected', 'invalid'])
+  status?: 'verifying' | 'pending' | 'approved' | 'rejected' | 'invalid';
+}
+
+export class ContactRequestResponseDto {
+  @ApiProperty({ description: 'Local request id (small integer).', example: 7 }) id: number;
+  @ApiProperty({ format: 'uri', description: 'The Portal that asks.' }) portalUrl: string;
+  @ApiProperty({ description: 'As the requesting Portal describes itself (untrusted text).' }) agentName: string;
+  @ApiProperty({ description: 'Untrusted text.' }) ownerName: string;
+  @ApiProperty({ description: 'Untrusted text.' }) message: string;
+  @ApiProperty({ enum: ['verifying', 'pending', 'approved', 'rejected', 'invalid'] })
+  status: 'verifying' | 'pending' | 'approved' | 'rejected' | 'invalid';
+  @ApiProperty({ description: 'True once the requesting Portal confirmed it sent this request.' }) verified: boolean;
+  @ApiProperty({ nullable: true, type: Number, description: 'The contact created on approval.' }) contactId: number | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
