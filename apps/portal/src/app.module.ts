@@ -9,7 +9,9 @@ import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { buildDataSourceOptions, type DataSourceExtras } from './database/data-source-options';
 import { EventsModule } from './events/events.module';
+import { FederationModule } from './federation/federation.module';
 import { HealthModule } from './health/health.module';
+import { MessagesModule } from './messages/messages.module';
 import { ProfileModule } from './profile/profile.module';
 
 export interface AppModuleOptions {
@@ -29,6 +31,8 @@ export class AppModule {
         ProfileModule,
         ContactsModule,
         EventsModule,
+        FederationModule,
+        MessagesModule,
         HealthModule,
       ],
       providers: [

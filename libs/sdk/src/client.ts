@@ -1,6 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { PortalApiError } from './errors';
-import type { components, paths } from './generated/schema';
+import type { components, operations, paths } from './generated/schema';
 
 type Schemas = components['schemas'];
 export type Profile = Schemas['ProfileResponseDto'];
@@ -15,6 +15,9 @@ export type Contact = Schemas['ContactResponseDto'];
 export type ContactRequest = Schemas['ContactRequestResponseDto'];
 export type ContactStatus = Contact['status'];
 export type ContactRequestStatus = ContactRequest['status'];
+export type Message = Schemas['MessageResponseDto'];
+export type MessagePage = Schemas['MessagePageDto'];
+export type MessageQuery = NonNullable<operations['listMessages']['parameters']['query']>;
 
 export interface PortalClientOptions {
   /** The Portal's URL, e.g. https://portal.example.com or http://127.0.0.1:8080. */
@@ -84,6 +87,12 @@ export function createPortalClient(options: PortalClientOptions) {
       call(raw.POST('/api/contact-requests/{id}/approve', { params: { path: { id } } })),
     rejectContactRequest: (id: number): Promise<ContactRequest> =>
       call(raw.POST('/api/contact-requests/{id}/reject', { params: { path: { id } } })),
+
+    sendMessage: (contactId: number, content: string, id?: string): Promise<Message> =>
+      call(raw.POST('/api/messages', { body: { contactId, content, id } })),
+    getMessage: (id: string): Promise<Message> => call(raw.GET('/api/messages/{id}', { params: { path: { id } } })),
+    listMessages: (query: MessageQuery = {}): Promise<MessagePage> =>
+      call(raw.GET('/api/messages', { params: { query } })),
 
     login: (password: string): Promise<Session> => call(raw.POST('/api/session', { body: { password } })),
     getSession: (): Promise<Session> => call(raw.GET('/api/session')),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager, In, IsNull, LessThan, MoreThan, Or, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, In, IsNull, LessThan, MoreThan, Not, Or, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { OutboxItem } from './entities/outbox-item.entity';
 import { EventsService } from '../events/events.service';
@@ -63,7 +63,11 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     this.handlers.set(kind, handler);
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // On embedded SQLite this process is the only worker: leases left by a crash are stale.
+    if (this.dataSource.options.type === 'better-sqlite3') {
+      await this.items.update({ status: 'pending', leaseUntil: Not(IsNull()) }, { leaseUntil: null });
+    }
     this.stopped = false;
     this.schedule(0);
   }

@@ -220,6 +220,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/federation/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a message from a contact
+         * @description Idempotent by id.
+         */
+        post: operations["receiveMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/keys": {
         parameters: {
             query?: never;
@@ -277,6 +297,47 @@ export interface paths {
         head?: never;
         /** Change the profile */
         patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/api/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Message history
+         * @description Newest page by default; page with before/after cursors; q searches text.
+         */
+        get: operations["listMessages"];
+        put?: never;
+        /**
+         * Send a message to a contact
+         * @description Stored and queued at once; the Portal delivers it with retries. Reusing an id returns the same message.
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message with its delivery state */
+        get: operations["getMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/session": {
@@ -473,6 +534,26 @@ export interface components {
             /** @enum {string} */
             status: "received";
         };
+        FederationMessageDto: {
+            content: string;
+            /**
+             * Format: uuid
+             * @description The sender's message id (deduplication).
+             */
+            id: string;
+            /** Format: date-time */
+            sentAt: string;
+            /** @enum {string} */
+            type: "text";
+        };
+        FederationMessageReceiptDto: {
+            /** @description True when this message had already been received. */
+            duplicate: boolean;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            receivedAt: string;
+        };
         FederationVerifyResponseDto: {
             ok: boolean;
             /**
@@ -490,6 +571,54 @@ export interface components {
             disk: components["schemas"]["DiskHealthDto"];
             /** @enum {string} */
             status: "ok" | "degraded";
+        };
+        MessageCreateDto: {
+            /**
+             * @description The contact to send to (local id).
+             * @example 3
+             */
+            contactId: number;
+            /** @description The text. At most PORTAL_MAX_MESSAGE_BYTES bytes of UTF-8 (default 64 KiB). */
+            content: string;
+            /**
+             * Format: uuid
+             * @description Your own id for the message. Sending the same id again never makes a second message.
+             */
+            id?: string;
+        };
+        MessagePageDto: {
+            /** @description More messages exist beyond this page in the direction asked. */
+            hasMore: boolean;
+            /** @description Oldest first. */
+            messages: components["schemas"]["MessageResponseDto"][];
+        };
+        MessageResponseDto: {
+            /** @description Delivery attempts so far (outgoing). */
+            attempts: number;
+            contactId: number;
+            /** @description For incoming messages: untrusted text written by the peer. */
+            content: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Opaque paging cursor (use with after/before). */
+            cursor: number;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /** @enum {string} */
+            direction: "out" | "in";
+            /** Format: uuid */
+            id: string;
+            /** @description Why the last attempt failed (outgoing). */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due (queued).
+             */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            sentAt: string;
+            /** @enum {string} */
+            status: "queued" | "delivered" | "failed" | "received";
         };
         OwnerKeyCreateDto: {
             /**
@@ -1149,6 +1278,47 @@ export interface operations {
             };
         };
     };
+    receiveMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FederationMessageDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationMessageReceiptDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     listKeys: {
         parameters: {
             query?: never;
@@ -1343,6 +1513,167 @@ export interface operations {
             };
             /** @description A valid credential of a kind this route does not accept. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description Only this contact. */
+                contactId?: number;
+                /** @description Messages after this cursor (oldest first). */
+                after?: number;
+                /** @description Messages before this cursor (the newest ones before it). */
+                before?: number;
+                limit?: number;
+                /** @description Only messages containing this text (case-insensitive). */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePageDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCreateDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Unknown contact. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Contact not active, or id reused for different content. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,109 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+
+export class MessageCreateDto {
+  @ApiProperty({ description: 'The contact to send to (local id).', example: 3 })
+  @IsInt()
+  @Min(1)
+  contactId: number;
+
+  @ApiProperty({ description: 'The text. At most PORTAL_MAX_MESSAGE_BYTES bytes of UTF-8 (default 64 KiB).', minLength: 1 })
+  @IsString()
+  @MinLength(1)
+  content: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Your own id for the message. Sending the same id again never makes a second message.',
+  })
+  @IsOptional()
+  @IsUUID()
+  id?: string;
+}
+
+export class MessageListQueryDto {
+  @ApiPropertyOptional({ description: 'Only this contact.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  contactId?: number;
+
+  @ApiPropertyOptional({ description: 'Messages after this cursor (oldest first).' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ description: 'Messages before this cursor (the newest ones before it).' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  before?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Only messages containing this text (case-insensitive).', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  q?: string;
+}
+
+export class MessageResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'Opaque paging cursor (use with after/before).' }) cursor: number;
+  @ApiProperty() contactId: number;
+  @ApiProperty({ enum: ['out', 'in'] }) direction: 'out' | 'in';
+  @ApiProperty({ description: 'For incoming messages: untrusted text written by the peer.' }) content: string;
+  @ApiProperty({ enum: ['queued', 'delivered', 'failed', 'received'] }) status: 'queued' | 'delivered' | 'failed' | 'received';
+  @ApiProperty({ description: 'Delivery attempts so far (outgoing).' }) attempts: number;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the last attempt failed (outgoing).' }) lastError: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When the next attempt is due (queued).' })
+  nextAttemptAt: string | null;
+  @ApiProperty({ format: 'date-time' }) sentAt: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) deliveredAt: string | null;
+}
+
+export class MessagePageDto {
+  @ApiProperty({ type: [MessageResponseDto], description: 'Oldest first.' }) messages: MessageResponseDto[];
+  @ApiProperty({ description: 'More messages exist beyond this page in the direction asked.' }) hasMore: boolean;
+}
+
+/** A message as one Portal delivers it to another. */
+export class FederationMessageDto {
+  @ApiProperty({ format: 'uuid', description: "The sender's message id (deduplication)." })
+  @IsUUID()
+  id: string;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  content: string;
+
+  @ApiProperty({ enum: ['text'] })
+  @IsIn(['text'])
+  type: 'text';
+
+  @ApiProperty({ format: 'date-time' })
+  @IsISO8601({ strict: true })
+  sentAt: string;
+}
+
+export class FederationMessageReceiptDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ description: 'True when this message had already been received.' }) duplicate: boolean;
+}
+

@@ -1,0 +1,64 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
+import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
+import type { Principal } from '../auth/principal';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { uuidPipe } from '../common/id-pipe';
+import { caller } from '../contacts/federation-contacts.controller';
+import {
+  FederationMessageDto,
+  FederationMessageReceiptDto,
+  MessageCreateDto,
+  MessageListQueryDto,
+  MessagePageDto,
+  MessageResponseDto,
+} from './dto/message.dto';
+import { MessagesService } from './messages.service';
+
+@ApiTags('messages')
+@Controller('api')
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  @Post('messages')
+  @HttpCode(202)
+  @Auth('owner', 'agent')
+  @ApiOperation({
+    summary: 'Send a message to a contact',
+    description: 'Stored and queued at once; the Portal delivers it with retries. Reusing an id returns the same message.',
+  })
+  @ApiAcceptedResponse({ type: MessageResponseDto })
+  @ApiNotFoundResponse({ description: 'Unknown contact.', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Contact not active, or id reused for different content.', type: ErrorResponseDto })
+  @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
+  sendMessage(@Body() body: MessageCreateDto): Promise<MessageResponseDto> {
+    return this.messages.send(body);
+  }
+
+  @Get('messages')
+  @Auth('owner', 'agent')
+  @ApiOperation({ summary: 'Message history', description: 'Newest page by default; page with before/after cursors; q searches text.' })
+  @ApiOkResponse({ type: MessagePageDto })
+  listMessages(@Query() query: MessageListQueryDto): Promise<MessagePageDto> {
+    return this.messages.list(query);
+  }
+
+  @Get('messages/:id')
+  @Auth('owner', 'agent')
+  @ApiOperation({ summary: 'One message with its delivery state' })
+  @ApiOkResponse({ type: MessageResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  getMessage(@Param('id', uuidPipe('id')) id: string): Promise<MessageResponseDto> {
+    return this.messages.get(id);
+  }
+
+  @Post('federation/messages')
+  @HttpCode(200)
+  @Auth('contact')
+  @ApiTags('federation')
+  @ApiOperation({ summary: 'Receive a message from a contact', description: 'Idempotent by id.' })
+  @ApiOkResponse({ type: FederationMessageReceiptDto })
+  receiveMessage(@CurrentPrincipal() principal: Principal, @Body() body: FederationMessageDto): Promise<FederationMessageReceiptDto> {
+    return this.messages.receive(caller(principal), body);
+  }
+}

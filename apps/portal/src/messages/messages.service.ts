@@ -1,0 +1,226 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  type OnModuleInit,
+  PayloadTooLargeException,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Brackets, DataSource, type Repository } from 'typeorm';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
+import { EventsService } from '../events/events.service';
+import { OutboxService } from '../federation/outbox.service';
+import type {
+  FederationMessageDto,
+  FederationMessageReceiptDto,
+  MessageCreateDto,
+  MessageListQueryDto,
+  MessagePageDto,
+  MessageResponseDto,
+} from './dto/message.dto';
+import { Message } from './entities/message.entity';
+
+export const MESSAGE_OUTBOX = 'message';
+const DEFAULT_PAGE = 50;
+
+@Injectable()
+export class MessagesService implements OnModuleInit {
+  constructor(
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    @InjectRepository(Message) private readonly messages: Repository<Message>,
+    private readonly dataSource: DataSource,
+    private readonly contacts: ContactsService,
+    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.outbox.registerHandler(MESSAGE_OUTBOX, {
+      buildRequest: async (item) => {
+        const message = await this.messages.findOne({ where: { id: item.refId ?? '' } });
+        const contact = message ? await this.contacts.findById(message.contactId) : null;
+        if (!message || !contact || contact.status !== 'active') return null;
+        const key = this.contacts.outboundKey(contact);
+        if (!key) return null;
+        return {
+          portalUrl: contact.portalUrl,
+          method: 'POST',
+          path: '/api/federation/messages',
+          key,
+          body: { id: message.id, content: message.content, type: 'text', sentAt: message.sentAt.toISOString() },
+        };
+      },
+      onDelivered: async (manager, item) => {
+        const deliveredAt = new Date();
+        const message = await manager.findOne(Message, { where: { id: item.refId ?? '' } });
+        if (!message) return;
+        await manager.update(Message, { seq: message.seq }, { status: 'delivered', deliveredAt });
+        await this.events.append(manager, 'message.delivered', {
+          messageId: message.id,
+          contactId: message.contactId,
+          deliveredAt: deliveredAt.toISOString(),
+        });
+      },
+      onFailed: async (manager, item, reason) => {
+        const message = await manager.findOne(Message, { where: { id: item.refId ?? '' } });
+        if (!message) return;
+        await manager.update(Message, { seq: message.seq }, { status: 'failed' });
+        await this.events.append(manager, 'message.failed', {
+          messageId: message.id,
+          contactId: message.contactId,
+          error: reason,
+          attempts: item.attempts,
+        });
+      },
+    });
+  }
+
+  /** Stores the message and its delivery in one transaction; delivery happens in the background. */
+  async send(dto: MessageCreateDto): Promise<MessageResponseDto> {
+    this.checkSize(dto.content);
+    if (dto.id) {
+      const existing = await this.messages.findOne({ where: { id: dto.id } });
+      if (existing) return this.replay(existing, dto);
+    }
+    const contact = await this.contacts.getActive(dto.contactId);
+    const now = new Date();
+    let message: Message;
+    try {
+      message = await this.dataSource.transaction(async (manager) => {
+        const saved = await manager.save(
+          manager.create(Message, {
+            id: dto.id ?? randomUUID(),
+            contactId: contact.id,
+            direction: 'out',
+            remoteId: null,
+            content: dto.content,
+            status: 'queued',
+            sentAt: now,
+            createdAt: now,
+            deliveredAt: null,
+          }),
+        );
+        await this.outbox.enqueue(manager, { kind: MESSAGE_OUTBOX, peerUrl: contact.portalUrl, contactId: contact.id, refId: saved.id });
+        return saved;
+      });
+    } catch (error) {
+      // Two sends with the same id at the same moment: the loser answers like a replay.
+      const raced = dto.id ? await this.messages.findOne({ where: { id: dto.id } }) : null;
+      if (raced) return this.replay(raced, dto);
+      throw error;
+    }
+    this.outbox.wake();
+    return this.toResponse(message);
+  }
+
+  async get(id: string): Promise<MessageResponseDto> {
+    const message = await this.messages.findOne({ where: { id } });
+    if (!message) throw new NotFoundException(`No message with id ${id}`);
+    return this.toResponse(message);
+  }
+
+  async list(query: MessageListQueryDto): Promise<MessagePageDto> {
+    if (query.after !== undefined && query.before !== undefined) {
+      throw new BadRequestException('Use either after or before, not both');
+    }
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const builder = this.messages.createQueryBuilder('m');
+    if (query.contactId !== undefined) {
+      if (!(await this.contacts.findById(query.contactId))) throw new NotFoundException(`No contact with id ${query.contactId}`);
+      builder.andWhere('m.contact_id = :contactId', { contactId: query.contactId });
+    }
+    if (query.q) {
+      const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      builder.andWhere(new Brackets((w) => w.where("LOWER(m.content) LIKE :pattern ESCAPE '\\'", { pattern })));
+    }
+    const ascending = query.after !== undefined;
+    if (query.after !== undefined) builder.andWhere('m.seq > :after', { after: query.after });
+    if (query.before !== undefined) builder.andWhere('m.seq < :before', { before: query.before });
+    const rows = await builder
+      .orderBy('m.seq', ascending ? 'ASC' : 'DESC')
+      .take(limit + 1)
+      .getMany();
+    const hasMore = rows.length > limit;
+    const page = rows.slice(0, limit);
+    if (!ascending) page.reverse();
+    return { messages: await Promise.all(page.map((m) => this.toResponse(m))), hasMore };
+  }
+
+  /** A message from a contact. Redelivery of the same id is answered like the first time. */
+  async receive(caller: ContactCaller, dto: FederationMessageDto): Promise<FederationMessageReceiptDto> {
+    const contact = await this.contacts.admitPeerCall(caller);
+    if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
+    this.checkSize(dto.content);
+    const existing = await this.messages.findOne({ where: { contactId: contact.id, remoteId: dto.id } });
+    if (existing) return { id: dto.id, receivedAt: existing.createdAt.toISOString(), duplicate: true };
+    const now = new Date();
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        const saved = await manager.save(
+          manager.create(Message, {
+            id: randomUUID(),
+            contactId: contact.id,
+            direction: 'in',
+            remoteId: dto.id,
+            content: dto.content,
+            status: 'received',
+            sentAt: new Date(dto.sentAt),
+            createdAt: now,
+            deliveredAt: now,
+          }),
+        );
+        await this.events.append(manager, 'message.received', {
+          messageId: saved.id,
+          contactId: contact.id,
+          contactName: contact.agentName,
+          content: dto.content,
+          sentAt: saved.sentAt.toISOString(),
+          receivedAt: now.toISOString(),
+        });
+      });
+    } catch (error) {
+      const raced = await this.messages.findOne({ where: { contactId: contact.id, remoteId: dto.id } });
+      if (raced) return { id: dto.id, receivedAt: raced.createdAt.toISOString(), duplicate: true };
+      throw error;
+    }
+    this.events.wake();
+    return { id: dto.id, receivedAt: now.toISOString(), duplicate: false };
+  }
+
+  private async replay(existing: Message, dto: MessageCreateDto): Promise<MessageResponseDto> {
+    if (existing.direction !== 'out' || existing.contactId !== dto.contactId || existing.content !== dto.content) {
+      throw new ConflictException(`Message id ${existing.id} was already used for a different message`);
+    }
+    return this.toResponse(existing);
+  }
+
+  private checkSize(content: string): void {
+    const bytes = Buffer.byteLength(content, 'utf8');
+    if (bytes > this.config.limits.maxMessageBytes) {
+      throw new PayloadTooLargeException(`content is ${bytes} bytes; the limit is ${this.config.limits.maxMessageBytes}`);
+    }
+  }
+
+  private async toResponse(message: Message): Promise<MessageResponseDto> {
+    const delivery = message.direction === 'out' ? await this.outbox.deliveryState(MESSAGE_OUTBOX, message.id) : null;
+    return {
+      id: message.id,
+      cursor: Number(message.seq),
+      contactId: message.contactId,
+      direction: message.direction,
+      content: message.content,
+      status: message.status,
+      attempts: delivery?.attempts ?? 0,
+      lastError: delivery?.lastError ?? null,
+      nextAttemptAt: message.status === 'queued' ? (delivery?.nextAttemptAt ?? null) : null,
+      sentAt: message.sentAt.toISOString(),
+      createdAt: message.createdAt.toISOString(),
+      deliveredAt: message.deliveredAt ? message.deliveredAt.toISOString() : null,
+    };
+  }
+}
