@@ -114,7 +114,7 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   },
   PORTAL_MAX_MESSAGE_BYTES: { default: '65536', description: 'Largest message content, in bytes (413 beyond).' },
   PORTAL_CONTACT_REQUESTS_PER_MINUTE: {
-    default: '600',
+    default: '6000',
     description: 'Federation requests accepted from one contact per minute (429 beyond; the peer retries).',
   },
   PORTAL_PUBLIC_REQUESTS_PER_MINUTE: {
@@ -249,7 +249,7 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       sessionTtlHours: r.integer('PORTAL_SESSION_TTL_HOURS', 168, 1, 8760),
       minFreeDiskBytes: r.integer('PORTAL_MIN_FREE_DISK_MB', 100, 0, 1048576) * 1048576,
       maxMessageBytes: r.integer('PORTAL_MAX_MESSAGE_BYTES', 65536, 1, 16 * 1048576),
-      contactRequestsPerMinute: r.integer('PORTAL_CONTACT_REQUESTS_PER_MINUTE', 600, 1, 1_000_000),
+      contactRequestsPerMinute: r.integer('PORTAL_CONTACT_REQUESTS_PER_MINUTE', 6000, 1, 1_000_000),
       publicRequestsPerMinute: r.integer('PORTAL_PUBLIC_REQUESTS_PER_MINUTE', 30, 1, 1_000_000),
       pendingRequestsPerPortal: r.integer('PORTAL_PENDING_REQUESTS_PER_PORTAL', 3, 1, 1000),
     },
