@@ -45,8 +45,6 @@ export interface ContactCaller {
 export class ContactsService implements OnModuleInit {
   private readonly publicLimiter: RateLimiter;
   private readonly contactLimiter: RateLimiter;
-  /** When each contact's backlog was last pulled forward (at most once a second). */
-  private readonly lastRetry = new Map<number, number>();
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -100,11 +98,7 @@ export class ContactsService implements OnModuleInit {
     this.contactLimiter.hit(String(caller.contactId));
     const contact = await this.contacts.findOne({ where: { id: caller.contactId } });
     if (!contact) throw new ForbiddenException('Unknown contact');
-    const now = Date.now();
-    if ((this.lastRetry.get(contact.id) ?? 0) < now - 1000) {
-      this.lastRetry.set(contact.id, now);
-      void this.outbox.retryNow(contact.portalUrl).catch(() => undefined);
-    }
+    void this.outbox.retryNow(contact.portalUrl).catch(() => undefined);
     return contact;
   }
 

@@ -50,6 +50,8 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private ticking = false;
   private tickAgain = false;
   private stopped = true;
+  /** Peers whose oldest item waits for a retry: only those need pulling forward in retryNow(). */
+  private readonly backingOff = new Set<string>();
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -68,6 +70,12 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.dataSource.options.type === 'better-sqlite3') {
       await this.items.update({ status: 'pending', leaseUntil: Not(IsNull()) }, { leaseUntil: null });
     }
+    const waiting = await this.items
+      .createQueryBuilder('o')
+      .select('DISTINCT o.peer_url', 'peerUrl')
+      .where("o.status = 'pending' AND o.attempts > 0")
+      .getRawMany<{ peerUrl: string }>();
+    for (const row of waiting) this.backingOff.add(row.peerUrl);
     this.stopped = false;
     this.schedule(0);
   }
@@ -75,6 +83,8 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // Calls in flight are cut off (they will be retried after the restart), not waited for.
+    this.peers.abortAll();
     await Promise.allSettled([...this.draining.values()]);
   }
 
@@ -106,6 +116,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A peer showed it is alive: retry its backlog at once. */
   async retryNow(peerUrl: string): Promise<void> {
+    if (!this.backingOff.delete(peerUrl)) return;
     const result = await this.items.update(
       { peerUrl, status: 'pending', nextAttemptAt: MoreThan(new Date()) },
       { nextAttemptAt: new Date() },
@@ -272,6 +283,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     const exponential = Math.min(retryMaxSeconds * 1000, retryBaseMs * 2 ** Math.min(attempts - 1, 30));
     const jittered = exponential / 2 + Math.random() * (exponential / 2);
     const delay = Math.min(retryMaxSeconds * 1000, Math.max(jittered, (retryAfterSeconds ?? 0) * 1000));
+    this.backingOff.add(item.peerUrl);
     await this.dataSource.transaction(async (manager) => {
       await manager.update(OutboxItem, { seq: item.seq }, {
         attempts,

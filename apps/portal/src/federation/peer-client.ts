@@ -60,6 +60,11 @@ export class PeerClient implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.abortAll();
+  }
+
+  /** Ends every connection, which fails the calls in flight. */
+  abortAll(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
