@@ -8,7 +8,9 @@ import { PORTAL_CONFIG, type PortalConfig } from './config/portal-config';
 import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { buildDataSourceOptions, type DataSourceExtras } from './database/data-source-options';
+import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
+import { GuestbookModule } from './guestbook/guestbook.module';
 import { HealthModule } from './health/health.module';
 import { ProfileModule } from './profile/profile.module';
 
@@ -29,6 +31,8 @@ export class AppModule {
         ProfileModule,
         ContactsModule,
         EventsModule,
+        EventStreamModule,
+        GuestbookModule,
         HealthModule,
       ],
       providers: [

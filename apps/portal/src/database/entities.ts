@@ -3,7 +3,8 @@ import { OwnerKey } from '../auth/entities/owner-key.entity';
 import { Setting } from '../auth/entities/setting.entity';
 import { Contact } from '../contacts/entities/contact.entity';
 import { PortalEvent } from '../events/entities/portal-event.entity';
+import { GuestbookEntry } from '../guestbook/entities/guestbook-entry.entity';
 import { Profile } from '../profile/entities/profile.entity';
 
 /** Every entity, listed explicitly (no globs: the same list works compiled and under test). */
-export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, PortalEvent];
+export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, PortalEvent, GuestbookEntry];

@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { Foundation1795597729175 } from './1795597729175-foundation';
 import { EventLog1795597946799 } from './1795597946799-event-log';
+import { Guestbook1795598323694 } from './1795598323694-guestbook';
 
 /** Migrations, oldest first. Listed explicitly (no globs); scripts/generate-migration.cjs appends here. */
-export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [Foundation1795597729175, EventLog1795597946799];
+export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [Foundation1795597729175, EventLog1795597946799, Guestbook1795598323694];
