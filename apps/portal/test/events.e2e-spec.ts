@@ -142,6 +142,18 @@ describe('event stream: WS /ws and GET /api/events', () => {
     await socket.close();
   });
 
+  it('keeps seq order without gaps while several producers append concurrently', async () => {
+    const key = await newKey();
+    const base = await latestSeq(portal);
+    const socket = await TestSocket.open(portal, bearer(key));
+    await socket.resume(base);
+    const producers = await Promise.all([0, 1, 2, 3, 4].map((p) => appendEvents(portal, 40, `p${p}`)));
+    const appended = producers.flat().map((e) => e.seq).sort((a, b) => a - b);
+    const got = (await socket.events(200, 30_000)).map((e) => e.seq);
+    expect(got).toEqual(appended);
+    await socket.close();
+  });
+
   it('a console session socket receives events but its acks never move an owner key cursor', async () => {
     const key = await newKey();
     await portal.client(key).ackEvents(await latestSeq(portal));
