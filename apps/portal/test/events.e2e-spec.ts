@@ -5,7 +5,9 @@ import WebSocket from 'ws';
 import { generateContactKey, sha256Hex } from '../src/common/secrets';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { appendEvents, latestSeq, TestSocket } from './support/event-helpers';
-import { TestPortal } from './support/test-portal';
+import { createLogger } from '../src/common/logger';
+import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
+import { freePort, TEST_DATABASE_URL, TestPortal } from './support/test-portal';
 
 /** A small deterministic PRNG, so a failing run can be replayed. */
 function prng(seed: number): () => number {
@@ -339,6 +341,50 @@ describe('event stream heartbeat', () => {
     expect(healthy.closed).toBeNull();
     expect(healthy.ws.readyState).toBe(WebSocket.OPEN);
     await healthy.close();
+  });
+
+  it('closes the sockets of a key once it is revoked', async () => {
+    const key = await portal.client().createKey('soon-revoked');
+    const socket = await TestSocket.open(portal, bearer(key.key));
+    await socket.resume();
+    await portal.client().revokeKey(key.id);
+    expect((await socket.waitClosed()).code).toBe(4401);
+  });
+});
+
+(TEST_DATABASE_URL ? describe : describe.skip)('event stream across Portal instances on one PostgreSQL database', () => {
+  let portal: TestPortal;
+  let second: PortalApp | null = null;
+  beforeAll(async () => {
+    portal = await TestPortal.start();
+  });
+  afterAll(async () => {
+    await second?.app.close();
+    await portal.destroy();
+  });
+
+  it('wakes readers on another instance through LISTEN/NOTIFY', async () => {
+    const port = await freePort();
+    second = await createPortalApp({
+      config: { ...portal.config, port },
+      logger: createLogger('silent'),
+      database: { postgresSchema: (portal as unknown as { schema: string }).schema },
+    });
+    await initPortalApp(second);
+    await second.app.listen({ port, host: '127.0.0.1' });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: bearer(portal.ownerKey) });
+    const frames: Array<{ type: string; event?: { seq: number } }> = [];
+    ws.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'resume', after: await latestSeq(portal) }));
+    await until(() => frames.some((f) => f.type === 'resumed'));
+    // Appended (and woken) on the first instance only; the safety poll is 5 s, so a fast arrival is NOTIFY's.
+    const started = Date.now();
+    const [event] = await appendEvents(portal, 1, 'notify');
+    await until(() => frames.some((f) => f.type === 'event'), 4_000);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(frames.find((f) => f.type === 'event')?.event?.seq).toBe(event.seq);
+    ws.close();
   });
 });
 

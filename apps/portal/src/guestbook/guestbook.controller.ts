@@ -6,6 +6,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -56,8 +57,10 @@ export class GuestbookController {
   @Patch(':id')
   @Auth('owner', 'agent')
   @ApiOperation({ summary: 'Mark a guestbook message read or unread' })
+  @ApiParam({ name: 'id', type: 'integer', schema: { type: 'integer', minimum: 1 } })
   @ApiOkResponse({ type: GuestbookEntryResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
   updateGuestbookEntry(
     @Param('id', new ParseIdPipe(MAX_GUESTBOOK_ID)) id: number,
     @Body() body: GuestbookEntryUpdateDto,
@@ -69,8 +72,10 @@ export class GuestbookController {
   @HttpCode(204)
   @Auth('owner', 'agent')
   @ApiOperation({ summary: 'Delete a guestbook message' })
+  @ApiParam({ name: 'id', type: 'integer', schema: { type: 'integer', minimum: 1 } })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
   deleteGuestbookEntry(@Param('id', new ParseIdPipe(MAX_GUESTBOOK_ID)) id: number): Promise<void> {
     return this.guestbook.remove(id);
   }

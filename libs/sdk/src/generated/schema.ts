@@ -779,6 +779,14 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description No valid credential. */
             401: {
                 headers: {
@@ -828,6 +836,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GuestbookEntryResponseDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description No valid credential. */

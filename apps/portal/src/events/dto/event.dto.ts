@@ -12,7 +12,7 @@ export const MAX_EVENT_PAGE = 1000;
 
 /** One entry of the event log, as WS /ws and GET /api/events deliver it. */
 export class EventDto {
-  @ApiProperty({ description: 'Position in the log: strictly increasing; resume and ack by it.', example: 42 })
+  @ApiProperty({ type: 'integer', description: 'Position in the log: strictly increasing; resume and ack by it.', example: 42 })
   seq: number;
 
   @ApiProperty({ format: 'uuid', description: 'Stable identity of the event.' })
@@ -33,6 +33,7 @@ export class EventDto {
 
 export class EventListQueryDto {
   @ApiPropertyOptional({
+    type: 'integer',
     description:
       'Return events with seq greater than this. Omitted: from the acked cursor of the calling owner key, or from now for a console session.',
     minimum: 0,
@@ -46,6 +47,7 @@ export class EventListQueryDto {
   after?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: `When there is no event yet, wait up to this many seconds for one (0 to ${MAX_WAIT_SECONDS}).`,
     minimum: 0,
     maximum: MAX_WAIT_SECONDS,
@@ -58,7 +60,7 @@ export class EventListQueryDto {
   @Max(MAX_WAIT_SECONDS)
   wait?: number;
 
-  @ApiPropertyOptional({ description: 'Most events to return.', minimum: 1, maximum: MAX_EVENT_PAGE, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Most events to return.', minimum: 1, maximum: MAX_EVENT_PAGE, default: 100 })
   @IsOptional()
   @QueryInteger()
   @IsInt()
@@ -72,13 +74,14 @@ export class EventListResponseDto {
   events: EventDto[];
 
   @ApiProperty({
+    type: 'integer',
     description: 'Pass this as `after` next time: the seq of the last event returned, or the cursor used when none was.',
   })
   lastSeq: number;
 }
 
 export class EventAckDto {
-  @ApiProperty({ description: 'The highest seq handled; the cursor moves to it (never backwards, never past the newest event).', minimum: 0 })
+  @ApiProperty({ type: 'integer', description: 'The highest seq handled; the cursor moves to it (never backwards, never past the newest event).', minimum: 0 })
   @IsInt()
   @Min(0)
   @Max(MAX_SEQ)
@@ -86,6 +89,6 @@ export class EventAckDto {
 }
 
 export class EventAckResponseDto {
-  @ApiProperty({ description: "The calling owner key's acked cursor after the ack." })
+  @ApiProperty({ type: 'integer', description: "The calling owner key's acked cursor after the ack." })
   ackedSeq: number;
 }

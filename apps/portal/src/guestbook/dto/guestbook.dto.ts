@@ -26,12 +26,12 @@ export class GuestbookEntryCreateDto {
 }
 
 export class GuestbookEntryCreatedDto {
-  @ApiProperty() id: number;
+  @ApiProperty({ type: 'integer' }) id: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
 export class GuestbookEntryResponseDto {
-  @ApiProperty() id: number;
+  @ApiProperty({ type: 'integer' }) id: number;
   @ApiProperty({ description: 'As the visitor typed it: render as text, never as HTML.' }) name: string;
   @ApiProperty({ description: 'As the visitor typed it: render as text, never as HTML.' }) message: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
@@ -40,7 +40,7 @@ export class GuestbookEntryResponseDto {
 }
 
 export class GuestbookListQueryDto {
-  @ApiPropertyOptional({ description: 'Entries with an id greater than this (the previous page\'s nextAfter).', minimum: 0 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Entries with an id greater than this (the previous page\'s nextAfter).', minimum: 0 })
   @IsOptional()
   @QueryInteger()
   @IsInt()
@@ -48,7 +48,7 @@ export class GuestbookListQueryDto {
   @Max(MAX_GUESTBOOK_ID)
   after?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @QueryInteger()
   @IsInt()
@@ -56,7 +56,7 @@ export class GuestbookListQueryDto {
   @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'true: only entries not marked read.' })
+  @ApiPropertyOptional({ type: Boolean, description: 'true: only entries not marked read.' })
   @IsOptional()
   @QueryBoolean()
   @IsBoolean()
@@ -67,7 +67,7 @@ export class GuestbookListResponseDto {
   @ApiProperty({ type: [GuestbookEntryResponseDto], description: 'Oldest first.' })
   entries: GuestbookEntryResponseDto[];
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Pass as `after` for the next page; null when this was the last.' })
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Pass as `after` for the next page; null when this was the last.' })
   nextAfter: number | null;
 }
 
