@@ -136,7 +136,8 @@ describe('event stream: WS /ws and GET /api/events', () => {
     const base = await latestSeq(portal);
     const backlog = await appendEvents(portal, 450, 'backlog');
     const socket = await TestSocket.open(portal, bearer(key));
-    await socket.resume(base);
+    socket.send({ type: 'resume', after: base });
+    expect(await socket.next((f) => f.type === 'resumed')).toEqual({ type: 'resumed', after: base, latestSeq: base + 450 });
     const more = appendEvents(portal, 50, 'during');
     const got = await socket.events(500, 30_000);
     const all = [...backlog, ...(await more)].map((e) => e.seq);

@@ -18,8 +18,11 @@ export interface PortalEventStreamOptions {
   onEvent: (event: PortalEvent) => void | Promise<void>;
   /** Connection problems, server error frames and handler failures (the stream goes on). */
   onError?: (error: Error) => void;
-  /** Each time the Portal confirms a (re)connection: events after `after` follow. */
-  onResumed?: (after: number) => void;
+  /**
+   * Each time the Portal confirms a (re)connection: events after `after` follow. `latestSeq` is the
+   * Portal's newest seq then; `after > latestSeq` means the Portal's log is behind this client (restored database).
+   */
+  onResumed?: (after: number, latestSeq: number) => void;
   /** Each time the socket closes (the stream reconnects unless it was closed or refused). */
   onDisconnect?: (code: number, reason: string) => void;
   /** Seconds between client pings; no answer within two intervals → reconnect. Default 30. */
@@ -42,7 +45,7 @@ export class PortalEventStreamRefusedError extends Error {
 
 type ServerFrame =
   | { type: 'event'; event: PortalEvent }
-  | { type: 'resumed'; after: number }
+  | { type: 'resumed'; after: number; latestSeq: number }
   | { type: 'acked'; seq: number; ackedSeq: number | null }
   | { type: 'pong' }
   | { type: 'error'; message: string };
@@ -172,7 +175,7 @@ export class PortalEventStream {
       case 'resumed':
         this.attempts = 0;
         if (this.lastSeq === null) this.lastSeq = frame.after;
-        this.options.onResumed?.(frame.after);
+        this.options.onResumed?.(frame.after, frame.latestSeq);
         this.flushAck();
         return;
       case 'event': {

@@ -115,8 +115,10 @@ export class EventSocket {
         this.resuming = true;
         const start = await this.deps.cursors.startAfter(this.principal, isSeq(after) ? after : undefined);
         if (this.closed) return;
+        const latestSeq = await this.deps.events.latestSeq();
+        if (this.closed) return;
         this.cursor = start;
-        this.send({ type: 'resumed', after: start });
+        this.send({ type: 'resumed', after: start, latestSeq });
         this.unsubscribe = this.deps.events.onAppended(() => void this.pump());
         void this.pump();
         return;
