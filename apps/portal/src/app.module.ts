@@ -8,8 +8,10 @@ import { PORTAL_CONFIG, type PortalConfig } from './config/portal-config';
 import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { buildDataSourceOptions, type DataSourceExtras } from './database/data-source-options';
+import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
 import { FederationModule } from './federation/federation.module';
+import { GuestbookModule } from './guestbook/guestbook.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { ProfileModule } from './profile/profile.module';
@@ -33,6 +35,8 @@ export class AppModule {
         EventsModule,
         FederationModule,
         MessagesModule,
+        EventStreamModule,
+        GuestbookModule,
         HealthModule,
       ],
       providers: [

@@ -10,6 +10,8 @@ import { FirstStartService, type FirstStartResult } from './auth/first-start.ser
 import { SECURITY_SCHEMES, SESSION_COOKIE } from './auth/principal';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { sortDeep } from './common/sort-deep';
+import { EventsGateway } from './events/events.gateway';
+import { PortalWsAdapter } from './events/portal-ws-adapter';
 import { PORTAL_VERSION } from './common/version';
 import type { PortalConfig } from './config/portal-config';
 import type { DataSourceExtras } from './database/data-source-options';
@@ -70,6 +72,13 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
   });
   // The API speaks JSON only: other bodies get 415 (fastify's own JSON parser, with bodyLimit, stays).
   fastify.removeContentTypeParser('text/plain');
+  // WS /ws shares the HTTP port; credentials are checked before the upgrade.
+  app.useWebSocketAdapter(
+    new PortalWsAdapter(app, {
+      maxPayload: config.ws.maxFrameBytes,
+      verifyUpgrade: (request) => app.get(EventsGateway).verifyUpgrade(request),
+    }),
+  );
   app.enableShutdownHooks();
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {

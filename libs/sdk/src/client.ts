@@ -18,6 +18,46 @@ export type ContactRequestStatus = ContactRequest['status'];
 export type Message = Schemas['MessageResponseDto'];
 export type MessagePage = Schemas['MessagePageDto'];
 export type MessageQuery = NonNullable<operations['listMessages']['parameters']['query']>;
+export type EventType = Schemas['EventType'];
+export type EventList = Schemas['EventListResponseDto'];
+export type EventAck = Schemas['EventAckResponseDto'];
+export type GuestbookEntry = Schemas['GuestbookEntryResponseDto'];
+export type GuestbookEntryCreate = Schemas['GuestbookEntryCreateDto'];
+export type GuestbookEntryCreated = Schemas['GuestbookEntryCreatedDto'];
+export type GuestbookList = Schemas['GuestbookListResponseDto'];
+export type GuestbookEntryUpdate = Schemas['GuestbookEntryUpdateDto'];
+
+/** The payload of each event type. */
+export interface EventPayloads {
+  'message.received': Schemas['MessageReceivedPayloadDto'];
+  'message.delivered': Schemas['MessageDeliveredPayloadDto'];
+  'message.failed': Schemas['MessageFailedPayloadDto'];
+  'contact.request_received': Schemas['ContactRequestReceivedPayloadDto'];
+  'contact.accepted': Schemas['ContactAcceptedPayloadDto'];
+  'contact.rejected': Schemas['ContactRejectedPayloadDto'];
+  'contact.removed': Schemas['ContactRemovedPayloadDto'];
+  'guestbook.message': Schemas['GuestbookMessagePayloadDto'];
+}
+
+/** One event of the log, typed by its `type` (switch on it to narrow the payload). */
+export type PortalEvent = {
+  [K in EventType]: Omit<Schemas['EventDto'], 'type' | 'payload'> & { type: K; payload: K extends keyof EventPayloads ? EventPayloads[K] : never };
+}[EventType];
+
+export interface EventListOptions {
+  /** Events with seq greater than this (omitted: the key's acked cursor). */
+  after?: number;
+  /** Seconds to wait for an event when there is none yet (0–60). */
+  wait?: number;
+  limit?: number;
+}
+
+export interface GuestbookListOptions {
+  after?: number;
+  limit?: number;
+  /** Only entries not marked read. */
+  unread?: boolean;
+}
 
 export interface PortalClientOptions {
   /** The Portal's URL, e.g. https://portal.example.com or http://127.0.0.1:8080. */
@@ -99,6 +139,24 @@ export function createPortalClient(options: PortalClientOptions) {
     logout: async (): Promise<void> => {
       await call(raw.DELETE('/api/session'));
     },
+    /** Long-polls the event log (reading never acks). */
+    listEvents: async (options: EventListOptions = {}): Promise<{ events: PortalEvent[]; lastSeq: number }> => {
+      const list: EventList = await call(raw.GET('/api/events', { params: { query: options } }));
+      return { events: list.events as PortalEvent[], lastSeq: list.lastSeq };
+    },
+    /** Moves this owner key's event cursor to seq (never backwards). */
+    ackEvents: (seq: number): Promise<EventAck> => call(raw.POST('/api/events/ack', { body: { seq } })),
+
+    createGuestbookEntry: (entry: GuestbookEntryCreate): Promise<GuestbookEntryCreated> =>
+      call(raw.POST('/api/guestbook', { body: entry })),
+    listGuestbookEntries: (options: GuestbookListOptions = {}): Promise<GuestbookList> =>
+      call(raw.GET('/api/guestbook', { params: { query: options } })),
+    updateGuestbookEntry: (id: number, changes: GuestbookEntryUpdate): Promise<GuestbookEntry> =>
+      call(raw.PATCH('/api/guestbook/{id}', { params: { path: { id } }, body: changes })),
+    deleteGuestbookEntry: async (id: number): Promise<void> => {
+      await call(raw.DELETE('/api/guestbook/{id}', { params: { path: { id } } }));
+    },
+
     changePassword: async (currentPassword: string, newPassword: string): Promise<void> => {
       await call(raw.PUT('/api/session/password', { body: { currentPassword, newPassword } }));
     },

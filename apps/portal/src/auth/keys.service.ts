@@ -54,6 +54,26 @@ export class KeysService {
     return toResponse(key);
   }
 
+  /** The highest event seq acknowledged with this key (0 when none, or when the key is unknown). */
+  async ackedSeq(id: string): Promise<number> {
+    const key = await this.keys.findOne({ where: { id }, select: { id: true, ackedSeq: true } });
+    return key ? Number(key.ackedSeq) : 0;
+  }
+
+  /**
+   * Raises the key's acked cursor to `seq` unless it is already there or beyond (a cursor never
+   * moves back, so late or repeated acks are harmless). Returns the cursor after the update.
+   */
+  async ackEvents(id: string, seq: number): Promise<number> {
+    await this.keys
+      .createQueryBuilder()
+      .update(OwnerKey)
+      .set({ ackedSeq: seq })
+      .where('id = :id AND acked_seq < :seq', { id, seq })
+      .execute();
+    return this.ackedSeq(id);
+  }
+
   async count(): Promise<number> {
     return this.keys.count();
   }

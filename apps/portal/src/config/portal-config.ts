@@ -25,6 +25,11 @@ export interface PortalLimits {
   publicRequestsPerMinute: number;
   /** Contact requests from one Portal that may wait for the owner at once. */
   pendingRequestsPerPortal: number;
+  /** Guestbook posts accepted per client address within guestbookWindowSeconds (429 beyond). */
+  guestbookMaxPosts: number;
+  guestbookWindowSeconds: number;
+  /** Longest guestbook message, in characters (413 beyond). */
+  guestbookMaxMessageChars: number;
 }
 
 export interface PeerSettings {
@@ -45,6 +50,17 @@ export interface OutboxSettings {
   giveUpDays: number;
   /** Peers delivered to at the same time (one slow peer occupies one slot only). */
   concurrency: number;
+}
+
+export interface PortalWebSocketSettings {
+  /** The server pings every socket this often and drops one that did not answer the previous ping. */
+  heartbeatSeconds: number;
+  /** Largest frame a client may send, in bytes (the socket is closed with 1009 beyond). */
+  maxFrameBytes: number;
+  /** Open sockets allowed per owner key or console session. */
+  maxSocketsPerCredential: number;
+  /** A socket whose unsent data stays above this many bytes is a slow client: sending pauses, then it is closed with 1013. */
+  maxBufferedBytes: number;
 }
 
 export interface PortalConfig {
@@ -70,6 +86,7 @@ export interface PortalConfig {
   limits: PortalLimits;
   peers: PeerSettings;
   outbox: OutboxSettings;
+  ws: PortalWebSocketSettings;
 }
 
 /** Every PORTAL_* variable the Portal reads, with its default and meaning (drives README and example.env checks). */
@@ -142,6 +159,28 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   PORTAL_MIN_FREE_DISK_MB: {
     default: '100',
     description: 'Below this much free disk in the data directory, /health answers 503.',
+  },
+  PORTAL_GUESTBOOK_MAX_POSTS: {
+    default: '5',
+    description: 'Guestbook posts accepted per client address in each window (429 beyond).',
+  },
+  PORTAL_GUESTBOOK_WINDOW_SECONDS: { default: '3600', description: 'Length of the guestbook rate-limit window, in seconds.' },
+  PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS: {
+    default: '2000',
+    description: 'Longest guestbook message, in characters (413 beyond).',
+  },
+  PORTAL_WS_HEARTBEAT_SECONDS: {
+    default: '30',
+    description: 'WebSocket /ws: ping every socket this often; a socket that missed a pong is dropped.',
+  },
+  PORTAL_WS_MAX_FRAME_BYTES: { default: '65536', description: 'WebSocket /ws: largest frame a client may send, in bytes.' },
+  PORTAL_WS_MAX_SOCKETS_PER_CREDENTIAL: {
+    default: '8',
+    description: 'WebSocket /ws: open sockets allowed per owner key or console session.',
+  },
+  PORTAL_WS_MAX_BUFFERED_BYTES: {
+    default: '1048576',
+    description: 'WebSocket /ws: unsent bytes allowed per socket before sending pauses (a client that stays slow is closed with 1013).',
   },
 };
 
@@ -252,6 +291,9 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       contactRequestsPerMinute: r.integer('PORTAL_CONTACT_REQUESTS_PER_MINUTE', 6000, 1, 1_000_000),
       publicRequestsPerMinute: r.integer('PORTAL_PUBLIC_REQUESTS_PER_MINUTE', 30, 1, 1_000_000),
       pendingRequestsPerPortal: r.integer('PORTAL_PENDING_REQUESTS_PER_PORTAL', 3, 1, 1000),
+      guestbookMaxPosts: r.integer('PORTAL_GUESTBOOK_MAX_POSTS', 5, 1, 1_000_000),
+      guestbookWindowSeconds: r.integer('PORTAL_GUESTBOOK_WINDOW_SECONDS', 3600, 1, 604800),
+      guestbookMaxMessageChars: r.integer('PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS', 2000, 1, 100_000),
     },
     peers: {
       allowInsecure: r.boolean('PORTAL_ALLOW_INSECURE_PEERS', false),
@@ -265,6 +307,12 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       retryMaxSeconds: r.integer('PORTAL_OUTBOX_RETRY_MAX_SECONDS', 3600, 1, 86_400),
       giveUpDays: r.integer('PORTAL_OUTBOX_GIVE_UP_DAYS', 7, 1, 365),
       concurrency: r.integer('PORTAL_OUTBOX_CONCURRENCY', 16, 1, 256),
+    },
+    ws: {
+      heartbeatSeconds: r.integer('PORTAL_WS_HEARTBEAT_SECONDS', 30, 1, 3600),
+      maxFrameBytes: r.integer('PORTAL_WS_MAX_FRAME_BYTES', 65536, 1024, 16 * 1048576),
+      maxSocketsPerCredential: r.integer('PORTAL_WS_MAX_SOCKETS_PER_CREDENTIAL', 8, 1, 10000),
+      maxBufferedBytes: r.integer('PORTAL_WS_MAX_BUFFERED_BYTES', 1048576, 16384, 1024 * 1048576),
     },
   };
   if (config.secretKey !== undefined && Buffer.from(config.secretKey, 'base64url').length !== 32) {

@@ -6,7 +6,8 @@ import { Contact } from '../contacts/entities/contact.entity';
 import { Message } from '../messages/entities/message.entity';
 import { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { PortalEvent } from '../events/entities/portal-event.entity';
+import { GuestbookEntry } from '../guestbook/entities/guestbook-entry.entity';
 import { Profile } from '../profile/entities/profile.entity';
 
 /** Every entity, listed explicitly (no globs: the same list works compiled and under test). */
-export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, ContactRequest, PortalEvent, OutboxItem, Message];
+export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, ContactRequest, PortalEvent, OutboxItem, Message, GuestbookEntry];

@@ -1,10 +1,14 @@
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { type EntityManager, MoreThan, type Repository } from 'typeorm';
+import pg from 'pg';
+import { DataSource, type EntityManager, MoreThan, type Repository } from 'typeorm';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { dialectOf } from '../database/data-source-options';
 import { PortalEvent } from './entities/portal-event.entity';
-import type { EventType } from './event-types';
+import { EVENT_TYPES, type EventType } from './event-types';
 
 export interface EventRecord<T = Record<string, unknown>> {
   seq: number;
@@ -14,17 +18,85 @@ export interface EventRecord<T = Record<string, unknown>> {
   payload: T;
 }
 
+/** Live readers also look every few seconds, in case a wake-up was lost (another instance, a dropped LISTEN). */
+const SAFETY_POLL_MS = 5_000;
+/** First argument of the PostgreSQL advisory lock that orders appends (the second is the schema's hash). */
+const APPEND_LOCK_CLASS = 0x61703270; // "ap2p"
+
 /**
  * The durable event log. Producers call append() inside their own transaction (so the event exists
  * exactly when the change does) and wake() after it commits, so live readers look at once.
+ *
+ * Readers follow the log by seq and must never skip one, so an event has to become visible only
+ * after every event with a smaller seq did:
+ * - PostgreSQL: append() takes a transaction-scoped advisory lock before taking its seq, so events
+ *   commit in seq order. Call append() as the transaction's last write: the lock is held to commit.
+ *   The commit also NOTIFYs, so every Portal instance on the database wakes its readers.
+ * - SQLite: one writer commits in order; readers use their own read-only connection so they only
+ *   ever see committed events (the writer connection also sees uncommitted work).
  */
 @Injectable()
-export class EventsService {
+export class EventsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(EventsService.name);
   private readonly appended = new EventEmitter().setMaxListeners(0);
+  private readonly dialect: 'sqlite' | 'postgres';
+  private readonly schema: string;
+  private readonly channel: string;
+  private sqliteReader: Database.Database | null = null;
+  private listener: pg.Client | null = null;
+  private listenerRetry: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polledSeq = 0;
+  private stopped = false;
 
-  constructor(@InjectRepository(PortalEvent) private readonly events: Repository<PortalEvent>) {}
+  constructor(
+    @InjectRepository(PortalEvent) private readonly events: Repository<PortalEvent>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+  ) {
+    this.dialect = dialectOf(config);
+    const options = dataSource.options as { schema?: string };
+    this.schema = options.schema ?? 'public';
+    this.channel = `ap2p_events_${this.schema}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+  }
 
+  async onModuleInit(): Promise<void> {
+    this.stopped = false;
+    if (this.dialect === 'sqlite') {
+      const file = (this.dataSource.options as { database: string }).database;
+      this.sqliteReader = new Database(file, { readonly: true, fileMustExist: true });
+      this.sqliteReader.pragma('busy_timeout = 5000');
+    } else {
+      await this.listen();
+    }
+    this.polledSeq = await this.latestSeq();
+    this.pollTimer = setInterval(() => void this.safetyPoll(), SAFETY_POLL_MS);
+    this.pollTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.listenerRetry) clearTimeout(this.listenerRetry);
+    this.pollTimer = this.listenerRetry = null;
+    const listener = this.listener;
+    this.listener = null;
+    if (listener) await listener.end().catch(() => undefined);
+    this.sqliteReader?.close();
+    this.sqliteReader = null;
+    // Releases long-polls still waiting, so shutdown does not wait for them.
+    this.appended.emit('appended');
+  }
+
+  /** Appends an event in the caller's transaction (one is opened when the manager has none). */
   async append<T extends object>(manager: EntityManager, type: EventType, payload: T): Promise<EventRecord<T>> {
+    if (!EVENT_TYPES.includes(type)) throw new Error(`Unknown event type ${String(type)}`);
+    if (!manager.queryRunner?.isTransactionActive) {
+      return manager.transaction((inner) => this.append(inner, type, payload));
+    }
+    if (this.dialect === 'postgres') {
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [APPEND_LOCK_CLASS, this.schema]);
+    }
     const event = manager.create(PortalEvent, {
       id: randomUUID(),
       type,
@@ -32,6 +104,10 @@ export class EventsService {
       createdAt: new Date(),
     });
     const saved = await manager.save(PortalEvent, event);
+    if (this.dialect === 'postgres') {
+      // Delivered to listeners (this instance and others) only when the transaction commits.
+      await manager.query('SELECT pg_notify($1, $2)', [this.channel, String(saved.seq)]);
+    }
     return toRecord(saved) as EventRecord<T>;
   }
 
@@ -46,18 +122,102 @@ export class EventsService {
     return () => this.appended.off('appended', listener);
   }
 
+  /** False once the Portal is shutting down: waiting readers should stop. */
+  get live(): boolean {
+    return !this.stopped;
+  }
+
+  /** Resolves at the next wake() or after timeoutMs, whichever comes first. */
+  waitForAppend(timeoutMs: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      const unsubscribe = this.onAppended(done);
+    });
+  }
+
+  /** Committed events with seq > `seq`, oldest first, at most `limit`. */
   async listAfter(seq: number, limit: number): Promise<EventRecord[]> {
+    if (this.sqliteReader) {
+      const rows = this.sqliteReader
+        .prepare('SELECT seq, id, type, payload, created_at AS createdAt FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?')
+        .all(seq, limit) as Array<{ seq: number; id: string; type: string; payload: string; createdAt: string }>;
+      return rows.map((row) => toRecord({ ...row, createdAt: parseSqliteDate(row.createdAt) }));
+    }
     const rows = await this.events.find({ where: { seq: MoreThan(seq) }, order: { seq: 'ASC' }, take: limit });
     return rows.map(toRecord);
   }
 
+  /** The seq of the newest committed event (0 for an empty log). */
   async latestSeq(): Promise<number> {
+    if (this.sqliteReader) {
+      const row = this.sqliteReader.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null };
+      return Number(row.seq ?? 0);
+    }
     const row = await this.events.find({ order: { seq: 'DESC' }, take: 1 });
-    return row[0]?.seq ?? 0;
+    return Number(row[0]?.seq ?? 0);
+  }
+
+  private async safetyPoll(): Promise<void> {
+    try {
+      const latest = await this.latestSeq();
+      if (latest > this.polledSeq) {
+        this.polledSeq = latest;
+        this.wake();
+      }
+    } catch (error) {
+      if (!this.stopped) this.logger.warn({ err: error }, 'Event log poll failed');
+    }
+  }
+
+  /** PostgreSQL: one dedicated connection LISTENs for appends committed by any instance. */
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.config.databaseUrl });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'Event listener connection failed; reconnecting');
+      void client.end().catch(() => undefined);
+      this.scheduleListen();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+      if (this.stopped) {
+        await client.end();
+        return;
+      }
+      this.listener = client;
+      // Events committed while no listener was connected.
+      this.wake();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Cannot LISTEN for events; relying on the poll until it works');
+      void client.end().catch(() => undefined);
+      this.scheduleListen();
+    }
+  }
+
+  private scheduleListen(): void {
+    if (this.stopped || this.listenerRetry) return;
+    this.listener = null;
+    this.listenerRetry = setTimeout(() => {
+      this.listenerRetry = null;
+      void this.listen();
+    }, 2_000);
+    this.listenerRetry.unref();
   }
 }
 
-function toRecord(event: PortalEvent): EventRecord {
+/** TypeORM stores SQLite datetimes as "YYYY-MM-DD HH:MM:SS.SSS" in UTC. */
+function parseSqliteDate(value: string): Date {
+  return new Date(`${value.replace(' ', 'T')}Z`);
+}
+
+function toRecord(event: Pick<PortalEvent, 'seq' | 'id' | 'type' | 'payload' | 'createdAt'>): EventRecord {
   return {
     seq: Number(event.seq),
     id: event.id,

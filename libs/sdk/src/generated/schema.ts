@@ -129,6 +129,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the event log (long-poll)
+         * @description The same stream as WS /ws, for clients without WebSockets: events with seq > `after`, at once when there are some, else the first to arrive within `wait` seconds (an empty list when none did). Reading never acks.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge events up to a seq (owner keys only)
+         * @description Moves the calling owner key's cursor to `seq` (never backwards, never past the newest event); events after it are replayed to a client of this key that resumes without `after`. Console sessions never consume events (403).
+         */
+        post: operations["ackEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/federation/contact": {
         parameters: {
             query?: never;
@@ -238,6 +278,48 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/guestbook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List guestbook messages
+         * @description Oldest first; page with `after` = the previous nextAfter.
+         */
+        get: operations["listGuestbookEntries"];
+        put?: never;
+        /**
+         * Leave a message for the owner (public)
+         * @description Limited in size and in posts per client address. The owner and the agent get a guestbook.message event.
+         */
+        post: operations["createGuestbookEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guestbook/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a guestbook message */
+        delete: operations["deleteGuestbookEntry"];
+        options?: never;
+        head?: never;
+        /** Mark a guestbook message read or unread */
+        patch: operations["updateGuestbookEntry"];
         trace?: never;
     };
     "/api/keys": {
@@ -423,6 +505,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ContactAcceptedPayloadDto: {
+            agentName: string;
+            contactId: number;
+            /** Format: uri */
+            portalUrl: string;
+        };
         ContactCreateDto: {
             /**
              * @description A note for the other Portal's owner.
@@ -434,6 +522,32 @@ export interface components {
              * @example https://bob-portal.example.com
              */
             portalUrl: string;
+        };
+        ContactRejectedPayloadDto: {
+            contactId: number;
+            /** Format: uri */
+            portalUrl: string;
+        };
+        ContactRemovedPayloadDto: {
+            /**
+             * @description Who removed the contact.
+             * @enum {string}
+             */
+            by: "me" | "peer";
+            contactId: number;
+            /** Format: uri */
+            portalUrl: string;
+        };
+        ContactRequestReceivedPayloadDto: {
+            agentName: string;
+            message: string;
+            ownerName: string;
+            /** Format: uri */
+            portalUrl: string;
+            /** @description Local id of the incoming request (POST /api/contact-requests/{id}/approve). */
+            requestId: number;
+            /** @description True when the requesting Portal confirmed that it sent the request. */
+            verified: boolean;
         };
         ContactRequestResponseDto: {
             /** @description As the requesting Portal describes itself (untrusted text). */
@@ -507,6 +621,39 @@ export interface components {
             /** @example 400 */
             statusCode: number;
         };
+        EventAckDto: {
+            /** @description The highest seq handled; the cursor moves to it (never backwards, never past the newest event). */
+            seq: number;
+        };
+        EventAckResponseDto: {
+            /** @description The calling owner key's acked cursor after the ack. */
+            ackedSeq: number;
+        };
+        EventDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: uuid
+             * @description Stable identity of the event.
+             */
+            id: string;
+            /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"];
+            /**
+             * @description Position in the log: strictly increasing; resume and ack by it.
+             * @example 42
+             */
+            seq: number;
+            type: components["schemas"]["EventType"];
+        };
+        EventListResponseDto: {
+            /** @description Oldest first. */
+            events: components["schemas"]["EventDto"][];
+            /** @description Pass this as `after` next time: the seq of the last event returned, or the cursor used when none was. */
+            lastSeq: number;
+        };
+        /** @enum {string} */
+        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message";
         FederationAckDto: {
             ok: boolean;
         };
@@ -562,6 +709,49 @@ export interface components {
              */
             portalUrl: string;
         };
+        GuestbookEntryCreateDto: {
+            /** @description The message (plain text, kept as typed). Longer than PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS (default 2000): 413. */
+            message: string;
+            /** @description How the visitor signs (plain text). */
+            name: string;
+        };
+        GuestbookEntryCreatedDto: {
+            /** Format: date-time */
+            createdAt: string;
+            id: number;
+        };
+        GuestbookEntryResponseDto: {
+            /** Format: date-time */
+            createdAt: string;
+            id: number;
+            /** @description As the visitor typed it: render as text, never as HTML. */
+            message: string;
+            /** @description As the visitor typed it: render as text, never as HTML. */
+            name: string;
+            read: boolean;
+            /** Format: date-time */
+            readAt: string | null;
+        };
+        GuestbookEntryUpdateDto: {
+            /** @description Mark the entry read (true) or unread (false). */
+            read: boolean;
+        };
+        GuestbookListResponseDto: {
+            /** @description Oldest first. */
+            entries: components["schemas"]["GuestbookEntryResponseDto"][];
+            /** @description Pass as `after` for the next page; null when this was the last. */
+            nextAfter: number | null;
+        };
+        GuestbookMessagePayloadDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Id of the guestbook entry. */
+            entryId: number;
+            /** @description The message, as typed (plain text, never HTML). */
+            message: string;
+            /** @description The visitor's name, as typed (plain text, never HTML). */
+            name: string;
+        };
         HealthCheckDto: {
             message?: string;
             ok: boolean;
@@ -586,11 +776,41 @@ export interface components {
              */
             id?: string;
         };
+        MessageDeliveredPayloadDto: {
+            contactId: number;
+            /** Format: date-time */
+            deliveredAt: string;
+            /** Format: uuid */
+            messageId: string;
+        };
+        MessageFailedPayloadDto: {
+            /** @description Delivery attempts made. */
+            attempts: number;
+            contactId: number;
+            /** @description Why delivery failed. */
+            error: string;
+            /** Format: uuid */
+            messageId: string;
+        };
         MessagePageDto: {
             /** @description More messages exist beyond this page in the direction asked. */
             hasMore: boolean;
             /** @description Oldest first. */
             messages: components["schemas"]["MessageResponseDto"][];
+        };
+        MessageReceivedPayloadDto: {
+            contactId: number;
+            contactName: string;
+            content: string;
+            /** Format: uuid */
+            messageId: string;
+            /** Format: date-time */
+            receivedAt: string;
+            /**
+             * Format: date-time
+             * @description The sender's time of sending.
+             */
+            sentAt: string;
         };
         MessageResponseDto: {
             /** @description Delivery attempts so far (outgoing). */
@@ -1089,6 +1309,107 @@ export interface operations {
             };
         };
     };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Return events with seq greater than this. Omitted: from the acked cursor of the calling owner key, or from now for a console session. */
+                after?: number;
+                /** @description When there is no event yet, wait up to this many seconds for one (0 to 60). */
+                wait?: number;
+                /** @description Most events to return. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventListResponseDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    ackEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventAckDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventAckResponseDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     receiveContactRemoval: {
         parameters: {
             query?: never;
@@ -1310,6 +1631,217 @@ export interface operations {
             };
             /** @description A valid credential of a kind this route does not accept. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listGuestbookEntries: {
+        parameters: {
+            query?: {
+                /** @description Entries with an id greater than this (the previous page's nextAfter). */
+                after?: number;
+                limit?: number;
+                /** @description true: only entries not marked read. */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestbookListResponseDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createGuestbookEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestbookEntryCreateDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestbookEntryCreatedDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many posts from this address (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    deleteGuestbookEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    updateGuestbookEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestbookEntryUpdateDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestbookEntryResponseDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,78 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { EventType } from '../event-types';
+
+/** Payload of `message.received`: a contact's message arrived. */
+export class MessageReceivedPayloadDto {
+  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty() contactName: string;
+  @ApiProperty() content: string;
+  @ApiProperty({ format: 'date-time', description: "The sender's time of sending." }) sentAt: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+}
+
+/** Payload of `message.delivered`: the peer Portal accepted one of our messages. */
+export class MessageDeliveredPayloadDto {
+  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'date-time' }) deliveredAt: string;
+}
+
+/** Payload of `message.failed`: delivery of one of our messages was given up. */
+export class MessageFailedPayloadDto {
+  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ description: 'Why delivery failed.' }) error: string;
+  @ApiProperty({ type: 'integer', description: 'Delivery attempts made.' }) attempts: number;
+}
+
+/** Payload of `contact.request_received`: another Portal asks to become a contact. */
+export class ContactRequestReceivedPayloadDto {
+  @ApiProperty({ type: 'integer', description: 'Local id of the incoming request (POST /api/contact-requests/{id}/approve).' })
+  requestId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty() agentName: string;
+  @ApiProperty() ownerName: string;
+  @ApiProperty() message: string;
+  @ApiProperty({ description: 'True when the requesting Portal confirmed that it sent the request.' }) verified: boolean;
+}
+
+/** Payload of `contact.accepted`: a Portal we asked accepted; the contact is active. */
+export class ContactAcceptedPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty() agentName: string;
+}
+
+/** Payload of `contact.rejected`: a Portal we asked declined. */
+export class ContactRejectedPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+}
+
+/** Payload of `contact.removed`: a contact ended, by us or by the peer. */
+export class ContactRemovedPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty({ enum: ['me', 'peer'], description: 'Who removed the contact.' }) by: 'me' | 'peer';
+}
+
+/** Payload of `guestbook.message`: a visitor left a message on the public guestbook. */
+export class GuestbookMessagePayloadDto {
+  @ApiProperty({ type: 'integer', description: 'Id of the guestbook entry.' }) entryId: number;
+  @ApiProperty({ description: "The visitor's name, as typed (plain text, never HTML)." }) name: string;
+  @ApiProperty({ description: 'The message, as typed (plain text, never HTML).' }) message: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+/** The payload schema of every event type: one entry per type in event-types.ts (the compiler checks it). */
+export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
+  'message.received': MessageReceivedPayloadDto,
+  'message.delivered': MessageDeliveredPayloadDto,
+  'message.failed': MessageFailedPayloadDto,
+  'contact.request_received': ContactRequestReceivedPayloadDto,
+  'contact.accepted': ContactAcceptedPayloadDto,
+  'contact.rejected': ContactRejectedPayloadDto,
+  'contact.removed': ContactRemovedPayloadDto,
+  'guestbook.message': GuestbookMessagePayloadDto,
+};

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { KeysService } from '../auth/keys.service';
+import type { Principal } from '../auth/principal';
+import { type EventListQueryDto, type EventListResponseDto, MAX_EVENT_PAGE } from './dto/event.dto';
+import { type EventRecord, EventsService } from './events.service';
+
+const DEFAULT_PAGE = 100;
+
+/**
+ * Where a reader starts and what an ack means, for both WS /ws and the long-poll. Only owner keys
+ * consume: each keeps an acked cursor. A console session reads the same log but never moves it.
+ */
+@Injectable()
+export class EventCursorService {
+  constructor(
+    private readonly events: EventsService,
+    private readonly keys: KeysService,
+  ) {}
+
+  /** The seq to read after: the one asked for, else the key's acked cursor, else (console) the newest seq. */
+  async startAfter(principal: Principal, after: number | undefined): Promise<number> {
+    if (after !== undefined) return after;
+    if (principal.kind === 'agent') return this.keys.ackedSeq(principal.keyId);
+    return this.events.latestSeq();
+  }
+
+  /** Owner keys: raises the acked cursor (never past the newest event) and returns it. Others: null. */
+  async ack(principal: Principal, seq: number): Promise<number | null> {
+    if (principal.kind !== 'agent') return null;
+    const latest = await this.events.latestSeq();
+    return this.keys.ackEvents(principal.keyId, Math.min(seq, latest));
+  }
+
+  /** The long-poll: events after the cursor at once, else the first ones to arrive within `wait` seconds. */
+  async poll(principal: Principal, query: EventListQueryDto, aborted: () => boolean = () => false): Promise<EventListResponseDto> {
+    const after = await this.startAfter(principal, query.after);
+    const limit = Math.min(query.limit ?? DEFAULT_PAGE, MAX_EVENT_PAGE);
+    const deadline = Date.now() + (query.wait ?? 0) * 1000;
+    let events: EventRecord[] = await this.events.listAfter(after, limit);
+    while (events.length === 0 && Date.now() < deadline && !aborted() && this.events.live) {
+      await this.events.waitForAppend(deadline - Date.now());
+      events = await this.events.listAfter(after, limit);
+    }
+    return { events, lastSeq: events.length ? events[events.length - 1].seq : after };
+  }
+}
