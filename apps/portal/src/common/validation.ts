@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, BadRequestException, type PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { isUUID } from 'class-validator';
+import { isUUID, ValidateIf } from 'class-validator';
 
 /** Type checks that, when failed, make the field's other messages (length, pattern) noise. */
 const TYPE_CONSTRAINTS = ['isDefined', 'isString', 'isNumber', 'isInt', 'isBoolean', 'isObject', 'isArray', 'isEnum', 'isUuid', 'isUUID'];
@@ -66,4 +66,12 @@ export class UuidParamPipe implements PipeTransform<unknown, string> {
     if (typeof value === 'string' && isUUID(value)) return value.toLowerCase();
     throw new BadRequestException(`${metadata.data ?? 'id'} must be a UUID`);
   }
+}
+
+/**
+ * An optional field that may be left out but not set to null. class-validator's @IsOptional()
+ * skips null as well, which lets null reach NOT NULL columns (a 500 instead of a 400).
+ */
+export function IsOmittable(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
 }
