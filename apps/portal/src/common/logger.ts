@@ -9,7 +9,9 @@ const REDACTED = '[redacted]';
 /** Removes secrets from anything about to be logged: secret-named fields, and key-shaped strings anywhere. */
 export function scrubSecrets(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(SECRET_VALUE, 'ap2p_$1_[redacted]');
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  // Past this depth (or around a cycle) nothing is inspected, so nothing is passed on either.
+  if (depth > 8) return '[too deep]';
   if (value instanceof Error) {
     return { type: value.name, message: scrubSecrets(value.message, depth + 1), stack: scrubSecrets(value.stack, depth + 1) };
   }
