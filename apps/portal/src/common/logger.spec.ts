@@ -68,6 +68,13 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets(value)).toEqual(value);
   });
 
+  it('logs class instances (requests, sockets, buffers) as their class name, never their insides', () => {
+    class Socket {
+      readonly peer = OWNER_KEY;
+    }
+    expect(scrubSecrets({ socket: new Socket(), data: Buffer.from(OWNER_KEY) })).toEqual({ socket: '[Socket]', data: '[Buffer]' });
+  });
+
   it('scrubs errors: message and stack', () => {
     const error = new Error(`bad key ${OWNER_KEY}`);
     const scrubbed = scrubSecrets(error) as { type: string; message: string; stack: string };
@@ -102,6 +109,29 @@ describe('createLogger', () => {
     for (const secret of [OWNER_KEY, CONTACT_KEY, 'hunter2hunter2']) expect(text).not.toContain(secret);
   });
 
+  it('summarises fastify request and reply objects, redacting keys in the URL', () => {
+    class FakeRequest {
+      readonly raw = { headers: { authorization: `Bearer ${OWNER_KEY}` } };
+      get method(): string {
+        return 'GET';
+      }
+      get url(): string {
+        return `/api/me?key=${OWNER_KEY}`;
+      }
+      get ip(): string {
+        return '127.0.0.1';
+      }
+    }
+    const out = capture();
+    const logger = createLogger('info', out.stream);
+    logger.info({ req: new FakeRequest() }, 'incoming request');
+    logger.info({ res: { statusCode: 204 } }, 'request completed');
+    const [incoming, completed] = out.lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(incoming.req).toEqual({ method: 'GET', url: '/api/me?key=ap2p_o_[redacted]', remoteAddress: '127.0.0.1' });
+    expect(completed.res).toEqual({ statusCode: 204 });
+    expect(out.lines().join('\n')).not.toContain(OWNER_KEY);
+  });
+
   it('respects the level', () => {
     const out = capture();
     const logger = createLogger('warn', out.stream);
@@ -117,8 +147,11 @@ describe('createLogger', () => {
     nest.error(`failed with ${CONTACT_KEY}`, `Error: x\n    at ${OWNER_KEY}`, 'Test');
     nest.warn({ password: 'pw-pw-pw-pw-pw', msg: 'object message' }, 'Test');
     nest.verbose('verbose', 'Test');
+    nest.error({ err: new Error('db down'), reqId: 'r1' }, 'Request failed', 'Filter');
     const text = out.lines().join('\n');
-    expect(out.lines()).toHaveLength(4);
+    expect(out.lines()).toHaveLength(5);
+    const failure = JSON.parse(out.lines()[4]) as Record<string, unknown>;
+    expect(failure).toMatchObject({ level: 'error', msg: 'Request failed', reqId: 'r1', context: 'Filter', err: { message: 'db down' } });
     for (const secret of [OWNER_KEY, CONTACT_KEY, 'pw-pw-pw-pw-pw']) expect(text).not.toContain(secret);
   });
 });
