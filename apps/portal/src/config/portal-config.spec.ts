@@ -145,6 +145,9 @@ describe('loadConfig', () => {
     const problems = problemsOf({ PORTAL_OWNER_KEY: key, PORTAL_CONSOLE_PASSWORD: 'secret-pw' });
     expect(problems.join('\n')).not.toContain(key);
     expect(problems.join('\n')).not.toContain('secret-pw');
+    const [urlProblem] = problemsOf({ PORTAL_PUBLIC_URL: 'https://admin:hunter2@portal.example.com' });
+    expect(urlProblem).toMatch(/^PORTAL_PUBLIC_URL /);
+    expect(urlProblem).not.toContain('hunter2');
   });
 
   it('accepts the owner-key boundaries: exactly 43 URL-safe characters, and longer', () => {
