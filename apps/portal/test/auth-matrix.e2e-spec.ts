@@ -225,6 +225,22 @@ describe('auth matrix: every route × every kind of credential', () => {
     expect((await api(portal, 'GET', '/api/me', { key: null, headers: { 'x-api-key': revokedKey } })).status).toBe(401);
   });
 
+  it('guards the HEAD twins of GET routes like the GET routes', async () => {
+    expect((await api(portal, 'HEAD', '/api/keys', { key: null })).status).toBe(401);
+    expect((await api(portal, 'HEAD', '/api/keys', { key: contactKey })).status).toBe(403);
+    expect((await api(portal, 'HEAD', '/api/keys')).status).toBe(200);
+    expect((await api(portal, 'HEAD', '/health', { key: null })).status).toBe(200);
+  });
+
+  it('a malformed Authorization header is no credential at all (401), even next to a valid session', async () => {
+    const cookie = await portal.login();
+    for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer', `Bearer ${portal.ownerKey} extra`, `Token ${portal.ownerKey}`]) {
+      const response = await api(portal, 'GET', '/api/me', { key: null, headers: { authorization, cookie } });
+      expect({ authorization, status: response.status }).toEqual({ authorization, status: 401 });
+    }
+    expect((await api(portal, 'GET', '/api/me', { key: null, headers: { authorization: `bearer   ${portal.ownerKey}` } })).status).toBe(200);
+  });
+
   it('treats a contact that is no longer in force as no credential (401)', async () => {
     const removedKey = await insertContact(portal, 'removed');
     expect((await api(portal, 'GET', '/api/me', { key: removedKey })).status).toBe(401);
