@@ -59,6 +59,16 @@ describe('console session', () => {
     expect(response.headers.get('set-cookie')).toBeNull();
   });
 
+  it('a password over 256 characters or of the wrong type → 400 (not a login attempt)', async () => {
+    await expectError(await login(portal, 'x'.repeat(257)), 400);
+    const response = await fetch(`${portal.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: ['a'] }),
+    });
+    expect((await expectError(response, 400)).message).toMatch(/password must be a string/);
+  });
+
   it('the SDK logs in and reports a wrong password as PortalApiError 401', async () => {
     const client = createPortalClient({ baseUrl: portal.url });
     await expect(client.login(portal.password)).resolves.toMatchObject({ csrfHeader: { 'X-Requested-With': 'agent-p2p' } });

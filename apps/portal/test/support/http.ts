@@ -35,7 +35,7 @@ export function api(
   portal: TestPortal,
   method: string,
   path: string,
-  options: { body?: string | object; headers?: Record<string, string>; key?: string | null } = {},
+  options: { body?: string | object; headers?: Record<string, string>; key?: string | null; signal?: AbortSignal } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { ...options.headers };
   const key = options.key === undefined ? portal.ownerKey : options.key;
@@ -45,7 +45,7 @@ export function api(
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   }
-  return fetch(`${portal.url}${path}`, { method, headers, body });
+  return fetch(`${portal.url}${path}`, { method, headers, body, signal: options.signal });
 }
 
 /** Inserts a contact with a fresh shared key; returns the key. */
