@@ -5,6 +5,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
+import { stringify } from 'yaml';
 import { AppModule } from './app.module';
 import { FirstStartService, type FirstStartResult } from './auth/first-start.service';
 import { SECURITY_SCHEMES, SESSION_COOKIE } from './auth/principal';
@@ -83,9 +84,12 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',
-    yamlDocumentUrl: 'openapi.yaml',
+    raw: ['json'],
     customSiteTitle: 'Agent P2P Portal API',
   });
+  // Served as the committed openapi.yaml is written (Swagger's own YAML is formatted differently).
+  const yamlText = renderOpenApiYaml(document);
+  fastify.get('/openapi.yaml', async (_request, reply) => reply.type('text/yaml; charset=utf-8').send(yamlText));
   return { app, routes, document };
 }
 
@@ -93,6 +97,11 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
 export async function initPortalApp(portal: PortalApp): Promise<FirstStartResult | null> {
   await portal.app.init();
   return portal.app.get(FirstStartService).ensureInitialized();
+}
+
+/** The OpenAPI document as YAML text, exactly as the committed openapi.yaml holds it. */
+export function renderOpenApiYaml(document: OpenAPIObject): string {
+  return stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 });
 }
 
 /** The OpenAPI document, with stable ordering so the committed openapi.yaml is reproducible. */

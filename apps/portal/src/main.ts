@@ -17,8 +17,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const portal = await createPortalApp({ config, logger });
   const firstStart = await initPortalApp(portal);
-  await portal.app.listen({ port: config.port, host: config.host });
+  // Shown as soon as they are stored, before listening: if listening fails (port taken), a later
+  // start would not show them again and the owner would be locked out.
   if (firstStart) printFirstStart(firstStart, config);
+  await portal.app.listen({ port: config.port, host: config.host });
   logger.info({ url: config.publicUrl, listen: `${config.host}:${config.port}` }, 'Portal listening');
 }
 

@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { UuidParamPipe } from '../common/validation';
 import { Auth } from './auth.decorator';
 import { OwnerKeyCreateDto, OwnerKeyCreatedDto, OwnerKeyResponseDto } from './dto/owner-key.dto';
 import { KeysService } from './keys.service';
@@ -29,7 +30,8 @@ export class KeysController {
   @ApiOperation({ summary: 'Revoke an owner key', description: 'The key stops working at once. Revoking twice is harmless.' })
   @ApiOkResponse({ type: OwnerKeyResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  revokeKey(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<OwnerKeyResponseDto> {
+  @ApiBadRequestResponse({ description: 'id is not a UUID.', type: ErrorResponseDto })
+  revokeKey(@Param('id', UuidParamPipe) id: string): Promise<OwnerKeyResponseDto> {
     return this.keys.revoke(id);
   }
 }

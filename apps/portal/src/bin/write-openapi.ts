@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
 import { createLogger } from '../common/logger';
 import { loadConfig } from '../config/portal-config';
-import { createPortalApp } from '../configure-app';
+import { createPortalApp, renderOpenApiYaml as toYaml } from '../configure-app';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ export async function renderOpenApiYaml(): Promise<string> {
     const config = loadConfig({ PORTAL_DATA_DIR: dataDir, PORTAL_PUBLIC_URL: 'https://portal.example.com' });
     const { app, document } = await createPortalApp({ config, logger: createLogger('silent'), preview: true });
     await app.close();
-    return stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 });
+    return toYaml(document);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -33,13 +33,15 @@ export function sendError(reply: FastifyReply, body: ErrorResponseDto): void {
 /** Known fastify errors (body parsing, limits) mapped to clear client messages. */
 const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type: send JSON with "Content-Type: application/json"',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'Body cannot be empty when Content-Type is application/json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'Body is not valid JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
 };
 
 export function toErrorBody(exception: unknown): ErrorResponseDto {
+  // Nest's fastify adapter wraps fastify's own 4xx errors (body parsing, limits) in an HttpException.
+  if (exception instanceof HttpException && isClientFastifyError(exception.cause)) return toErrorBody(exception.cause);
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
     const response = exception.getResponse();
@@ -57,4 +59,9 @@ export function toErrorBody(exception: unknown): ErrorResponseDto {
     return { statusCode: e.statusCode, error: STATUS_CODES[e.statusCode] ?? 'Error', message };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };
+}
+
+function isClientFastifyError(error: unknown): boolean {
+  const e = error as { statusCode?: unknown; code?: unknown } | null | undefined;
+  return typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.code === 'string' && e.code.startsWith('FST_');
 }

@@ -6,18 +6,59 @@ const SECRET_FIELD = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|
 const SECRET_VALUE = /ap2p_([oc])_[A-Za-z0-9_-]{8,}/g;
 const REDACTED = '[redacted]';
 
-/** Removes secrets from anything about to be logged: secret-named fields, and key-shaped strings anywhere. */
+/**
+ * Removes secrets from anything about to be logged: secret-named fields, and key-shaped strings anywhere.
+ * Only plain objects, arrays and errors are walked; any other object (a request, a socket, a buffer)
+ * is logged as its class name, so nothing unexamined gets through.
+ */
 export function scrubSecrets(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(SECRET_VALUE, 'ap2p_$1_[redacted]');
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  // Past this depth (or around a cycle) nothing is inspected, so nothing is passed on either.
+  if (depth > 8) return '[too deep]';
   if (value instanceof Error) {
-    return { type: value.name, message: scrubSecrets(value.message, depth + 1), stack: scrubSecrets(value.stack, depth + 1) };
+    const code = (value as { code?: unknown }).code;
+    return {
+      type: value.name,
+      message: scrubSecrets(value.message, depth + 1),
+      stack: scrubSecrets(value.stack, depth + 1),
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    };
   }
   if (Array.isArray(value)) return value.map((item) => scrubSecrets(item, depth + 1));
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) return `[${(value as object).constructor?.name ?? 'object'}]`;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     out[key] = SECRET_FIELD.test(key) ? REDACTED : scrubSecrets(item, depth + 1);
   }
+  return out;
+}
+
+interface RequestLike {
+  method?: string;
+  url?: string;
+  ip?: string;
+  remoteAddress?: string;
+}
+
+/** What a request log line says about the request (idempotent: it may see its own output). */
+function serializeRequest(req: RequestLike): Record<string, unknown> {
+  return { method: req.method, url: req.url, remoteAddress: req.ip ?? req.remoteAddress };
+}
+
+function serializeReply(res: { statusCode?: number }): Record<string, unknown> {
+  return { statusCode: res.statusCode };
+}
+
+/** fastify logs { req: request } and { res: reply }: summarise them before scrubbing, which skips class instances. */
+function summarise(arg: unknown): unknown {
+  if (arg === null || typeof arg !== 'object' || Array.isArray(arg) || arg instanceof Error) return arg;
+  const record = arg as Record<string, unknown>;
+  if (!('req' in record) && !('res' in record)) return arg;
+  const out = { ...record };
+  if (out.req && typeof out.req === 'object') out.req = serializeRequest(out.req as RequestLike);
+  if (out.res && typeof out.res === 'object') out.res = serializeReply(out.res as { statusCode?: number });
   return out;
 }
 
@@ -34,16 +75,12 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => scrubSecrets(arg)) as Parameters<typeof method>);
+          method.apply(this, args.map((arg) => scrubSecrets(summarise(arg))) as Parameters<typeof method>);
         },
       },
       serializers: {
-        req: (req: { method?: string; url?: string; id?: string; ip?: string }) => ({
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.ip,
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+        req: serializeRequest,
+        res: serializeReply,
         err: pino.stdSerializers.err,
       },
     },
@@ -58,8 +95,17 @@ export class PinoNestLogger implements LoggerService {
   log(message: unknown, context?: string): void {
     this.write('info', message, context);
   }
+  /** Nest calls error(message, stack?, context?); the Portal's own code also passes ({ err, … }, 'text'). */
   error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, trace }, String(message));
+    const stack = typeof trace === 'string' && /\n\s+at /.test(trace) ? trace : undefined;
+    const text = typeof trace === 'string' && !stack ? trace : undefined;
+    if (message instanceof Error) {
+      this.logger.error({ context, err: message }, text ?? message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.logger.error({ context, ...(stack ? { trace: stack } : {}), ...message }, text ?? 'error');
+    } else {
+      this.logger.error({ context, ...(stack ? { trace: stack } : {}) }, text ? `${String(message)}: ${text}` : String(message));
+    }
   }
   warn(message: unknown, context?: string): void {
     this.write('warn', message, context);

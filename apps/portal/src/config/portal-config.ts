@@ -243,7 +243,9 @@ class Reader {
       if (url.username || url.password || url.search || url.hash) throw new Error('extras');
       return url.toString().replace(/\/+$/, '');
     } catch {
-      this.problems.push(`${name} must be an http(s) URL without credentials, query or fragment (got "${value}")`);
+      // Never echo credentials someone put in the URL.
+      const shown = value.replace(/\/\/[^/@]*@/, '//…@');
+      this.problems.push(`${name} must be an http(s) URL without credentials, query or fragment (got "${shown}")`);
       return fallback;
     }
   }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { randomToken } from '../../src/common/secrets';
 import { createLogger } from '../../src/common/logger';
 import { loadConfig, type PortalConfig } from '../../src/config/portal-config';
@@ -47,6 +48,8 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
 export interface TestPortalOptions {
   /** Extra PORTAL_* variables. */
   env?: Record<string, string>;
+  /** Where the Portal logs (default: nowhere). */
+  logger?: Logger;
 }
 
 /**
@@ -59,7 +62,8 @@ export class TestPortal {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'ap2p-test-'));
   config!: PortalConfig;
   portal: PortalApp | null = null;
-  private schema?: string;
+  /** PostgreSQL only: this Portal's own schema. */
+  schema?: string;
 
   private constructor(private readonly options: TestPortalOptions) {}
 
@@ -112,7 +116,7 @@ export class TestPortal {
     if (this.portal) return;
     const portal = await createPortalApp({
       config: this.config,
-      logger: createLogger('silent'),
+      logger: this.options.logger ?? createLogger('silent'),
       database: this.schema ? { postgresSchema: this.schema } : undefined,
     });
     await initPortalApp(portal);

@@ -1948,6 +1948,15 @@ export interface operations {
                     "application/json": components["schemas"]["OwnerKeyResponseDto"];
                 };
             };
+            /** @description id is not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description No valid credential. */
             401: {
                 headers: {

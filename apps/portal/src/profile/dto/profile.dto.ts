@@ -1,32 +1,33 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsString, Length, Matches } from 'class-validator';
+import { IsOmittable } from '../../common/validation';
 
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 
 export class ProfileUpdateDto {
   @ApiPropertyOptional({ description: "The agent's display name.", minLength: 1, maxLength: 100 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
   @Matches(NO_CONTROL, { message: 'agentName must not contain control characters' })
   agentName?: string;
 
   @ApiPropertyOptional({ description: "The owner's display name.", maxLength: 100 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(0, 100)
   @Matches(NO_CONTROL, { message: 'ownerName must not contain control characters' })
   ownerName?: string;
 
   @ApiPropertyOptional({ description: 'One to a few characters (or an emoji) shown as the avatar.', maxLength: 8 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(0, 8)
   @Matches(NO_CONTROL, { message: 'avatarText must not contain control characters' })
   avatarText?: string;
 
   @ApiPropertyOptional({ description: 'A short public bio for the homepage.', maxLength: 1000 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(0, 1000)
   bio?: string;

@@ -1,0 +1,168 @@
+import { describe, expect, it } from '@jest/globals';
+import { resolve } from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, OWNER_KEY_PATTERN } from './portal-config';
+
+const VALID_KEY = `ap2p_o_${'A'.repeat(43)}`;
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has defaults for everything', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      publicUrl: 'http://127.0.0.1:8080',
+      dataDir: resolve('./data'),
+      databaseUrl: '',
+      logLevel: 'info',
+      initialOwnerKey: undefined,
+      initialConsolePassword: undefined,
+      initialAgentName: 'My agent',
+      initialOwnerName: '',
+      trustProxy: false,
+      limits: {
+        maxBodyBytes: 1048576,
+        loginMaxAttempts: 10,
+        loginWindowSeconds: 900,
+        sessionTtlHours: 168,
+        minFreeDiskBytes: 100 * 1048576,
+      },
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORTAL_PORT: '9000',
+      PORTAL_HOST: '0.0.0.0',
+      PORTAL_PUBLIC_URL: 'https://portal.example.com/',
+      PORTAL_DATA_DIR: '/tmp/portal-data',
+      PORTAL_DATABASE_URL: 'postgres://u:p@db:5432/portal',
+      PORTAL_LOG_LEVEL: 'debug',
+      PORTAL_OWNER_KEY: VALID_KEY,
+      PORTAL_CONSOLE_PASSWORD: 'twelve-chars',
+      PORTAL_AGENT_NAME: 'Ada',
+      PORTAL_OWNER_NAME: 'Lovelace',
+      PORTAL_TRUST_PROXY: 'yes',
+      PORTAL_MAX_BODY_BYTES: '4096',
+      PORTAL_LOGIN_MAX_ATTEMPTS: '3',
+      PORTAL_LOGIN_WINDOW_SECONDS: '60',
+      PORTAL_SESSION_TTL_HOURS: '2',
+      PORTAL_MIN_FREE_DISK_MB: '0',
+    });
+    expect(config).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      publicUrl: 'https://portal.example.com',
+      dataDir: '/tmp/portal-data',
+      databaseUrl: 'postgres://u:p@db:5432/portal',
+      logLevel: 'debug',
+      initialOwnerKey: VALID_KEY,
+      initialConsolePassword: 'twelve-chars',
+      initialAgentName: 'Ada',
+      initialOwnerName: 'Lovelace',
+      trustProxy: true,
+      limits: { maxBodyBytes: 4096, loginMaxAttempts: 3, loginWindowSeconds: 60, sessionTtlHours: 2, minFreeDiskBytes: 0 },
+    });
+  });
+
+  it('documents every variable it reads in CONFIG_VARIABLES', () => {
+    const read = new Set<string>();
+    const spy = new Proxy({} as Record<string, string | undefined>, {
+      get: (_target, name) => {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    });
+    loadConfig(spy);
+    expect([...read].sort()).toEqual(Object.keys(CONFIG_VARIABLES).sort());
+  });
+
+  it('treats empty and blank values as unset', () => {
+    expect(loadConfig({ PORTAL_PORT: '', PORTAL_LOG_LEVEL: '  ', PORTAL_OWNER_KEY: '' }).port).toBe(8080);
+  });
+
+  it('derives the public URL from host and port, showing 127.0.0.1 for a wildcard host', () => {
+    expect(loadConfig({ PORTAL_HOST: '0.0.0.0', PORTAL_PORT: '9001' }).publicUrl).toBe('http://127.0.0.1:9001');
+    expect(loadConfig({ PORTAL_HOST: '::' }).publicUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ PORTAL_HOST: '::1' }).publicUrl).toBe('http://[::1]:8080');
+    expect(loadConfig({ PORTAL_HOST: 'portal.lan' }).publicUrl).toBe('http://portal.lan:8080');
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['PORTAL_PORT', 'abc', /PORTAL_PORT must be an integer from 0 to 65535 \(got "abc"\)/],
+    ['PORTAL_PORT', '65536', /PORTAL_PORT must be an integer/],
+    ['PORTAL_PORT', '-1', /PORTAL_PORT must be an integer/],
+    ['PORTAL_PORT', '80.5', /PORTAL_PORT must be an integer/],
+    ['PORTAL_LOG_LEVEL', 'loud', /PORTAL_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['PORTAL_TRUST_PROXY', 'maybe', /PORTAL_TRUST_PROXY must be true or false/],
+    ['PORTAL_DATABASE_URL', 'mysql://db/portal', /PORTAL_DATABASE_URL must be empty \(SQLite\) or a postgres:\/\/ URL/],
+    ['PORTAL_MAX_BODY_BYTES', '10', /PORTAL_MAX_BODY_BYTES must be an integer from 1024/],
+    ['PORTAL_LOGIN_MAX_ATTEMPTS', '0', /PORTAL_LOGIN_MAX_ATTEMPTS must be an integer from 1/],
+    ['PORTAL_LOGIN_WINDOW_SECONDS', '1e3', /PORTAL_LOGIN_WINDOW_SECONDS must be an integer/],
+    ['PORTAL_SESSION_TTL_HOURS', '0', /PORTAL_SESSION_TTL_HOURS must be an integer from 1/],
+    ['PORTAL_MIN_FREE_DISK_MB', 'lots', /PORTAL_MIN_FREE_DISK_MB must be an integer/],
+    ['PORTAL_PUBLIC_URL', 'portal.example.com', /PORTAL_PUBLIC_URL must be an http\(s\) URL/],
+    ['PORTAL_PUBLIC_URL', 'ftp://portal.example.com', /PORTAL_PUBLIC_URL must be an http\(s\) URL/],
+    ['PORTAL_PUBLIC_URL', 'https://user:pw@portal.example.com', /PORTAL_PUBLIC_URL .*without credentials/],
+    ['PORTAL_PUBLIC_URL', 'https://portal.example.com/?a=1', /PORTAL_PUBLIC_URL .*query/],
+    ['PORTAL_PUBLIC_URL', 'https://portal.example.com/#top', /PORTAL_PUBLIC_URL .*fragment/],
+    ['PORTAL_OWNER_KEY', 'ap2p_o_short', /PORTAL_OWNER_KEY must be ap2p_o_ followed by at least 43/],
+    ['PORTAL_OWNER_KEY', `ap2p_c_${'A'.repeat(43)}`, /PORTAL_OWNER_KEY must be ap2p_o_/],
+    ['PORTAL_OWNER_KEY', `ap2p_o_${'A'.repeat(42)}!`, /PORTAL_OWNER_KEY must be ap2p_o_/],
+    ['PORTAL_CONSOLE_PASSWORD', 'short', /PORTAL_CONSOLE_PASSWORD must be 12 to 256 characters long/],
+    ['PORTAL_CONSOLE_PASSWORD', 'x'.repeat(257), /PORTAL_CONSOLE_PASSWORD must be 12 to 256 characters long/],
+  ];
+  for (const [name, value, message] of bad) {
+    it(`rejects ${name}=${value.length > 40 ? `${value.slice(0, 20)}…` : value}, naming the variable`, () => {
+      const problems = problemsOf({ [name]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(message);
+    });
+  }
+
+  it('lists every problem at once, in the error message too', () => {
+    const env = { PORTAL_PORT: 'x', PORTAL_LOG_LEVEL: 'loud', PORTAL_OWNER_KEY: 'nope', PORTAL_PUBLIC_URL: 'nope' };
+    const problems = problemsOf(env);
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(Object.keys(env).sort());
+    try {
+      loadConfig(env);
+    } catch (error) {
+      for (const name of Object.keys(env)) expect((error as Error).message).toContain(name);
+    }
+  });
+
+  it('never echoes a rejected owner key or password back', () => {
+    const key = `ap2p_o_${'s'.repeat(20)}`;
+    const problems = problemsOf({ PORTAL_OWNER_KEY: key, PORTAL_CONSOLE_PASSWORD: 'secret-pw' });
+    expect(problems.join('\n')).not.toContain(key);
+    expect(problems.join('\n')).not.toContain('secret-pw');
+    const [urlProblem] = problemsOf({ PORTAL_PUBLIC_URL: 'https://admin:hunter2@portal.example.com' });
+    expect(urlProblem).toMatch(/^PORTAL_PUBLIC_URL /);
+    expect(urlProblem).not.toContain('hunter2');
+  });
+
+  it('accepts the owner-key boundaries: exactly 43 URL-safe characters, and longer', () => {
+    expect(OWNER_KEY_PATTERN.test(`ap2p_o_${'a-_Z9'.repeat(9).slice(0, 43)}`)).toBe(true);
+    expect(OWNER_KEY_PATTERN.test(`ap2p_o_${'a'.repeat(42)}`)).toBe(false);
+    expect(loadConfig({ PORTAL_OWNER_KEY: `ap2p_o_${'b'.repeat(80)}` }).initialOwnerKey).toHaveLength(87);
+  });
+
+  it('accepts a console password of exactly 12 and of 256 characters', () => {
+    expect(loadConfig({ PORTAL_CONSOLE_PASSWORD: 'x'.repeat(12) }).initialConsolePassword).toHaveLength(12);
+    expect(loadConfig({ PORTAL_CONSOLE_PASSWORD: 'x'.repeat(256) }).initialConsolePassword).toHaveLength(256);
+  });
+
+  it('normalises the public URL (no trailing slash) and keeps a path prefix', () => {
+    expect(loadConfig({ PORTAL_PUBLIC_URL: 'https://Portal.Example.com/' }).publicUrl).toBe('https://portal.example.com');
+    expect(loadConfig({ PORTAL_PUBLIC_URL: 'https://example.com/portal/' }).publicUrl).toBe('https://example.com/portal');
+  });
+});
