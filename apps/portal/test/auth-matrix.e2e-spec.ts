@@ -146,7 +146,8 @@ describe('auth matrix: every route × every kind of credential', () => {
       case 'revoked owner key':
         return { authorization: `Bearer ${revokedKey}` };
       case 'contact key':
-        return { authorization: `Bearer ${contactKey}` };
+        // A fresh contact each time: DELETE /api/federation/contact removes the one it is sent with.
+        return { authorization: `Bearer ${await insertContact(portal, 'active')}` };
       case 'console session':
         // A fresh session each time: DELETE /api/session ends the one it is sent with.
         return { cookie: await portal.login(), 'x-requested-with': CSRF_HEADER_VALUE };

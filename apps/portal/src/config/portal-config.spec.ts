@@ -29,14 +29,50 @@ describe('loadConfig', () => {
       initialAgentName: 'My agent',
       initialOwnerName: '',
       trustProxy: false,
+      secretKey: undefined,
       limits: {
         maxBodyBytes: 1048576,
         loginMaxAttempts: 10,
         loginWindowSeconds: 900,
         sessionTtlHours: 168,
         minFreeDiskBytes: 100 * 1048576,
+        maxMessageBytes: 65536,
+        contactRequestsPerMinute: 6000,
+        publicRequestsPerMinute: 30,
+        pendingRequestsPerPortal: 3,
+        guestbookMaxPosts: 5,
+        guestbookWindowSeconds: 3600,
+        guestbookMaxMessageChars: 2000,
       },
+      peers: { allowInsecure: false, allowPrivate: false, connectTimeoutMs: 5000, totalTimeoutMs: 15000, maxResponseBytes: 1048576 },
+      outbox: { retryBaseMs: 2000, retryMaxSeconds: 3600, giveUpDays: 7, concurrency: 16 },
+      ws: { heartbeatSeconds: 30, maxFrameBytes: 65536, maxSocketsPerCredential: 8, maxBufferedBytes: 1048576 },
     });
+  });
+
+  it('reads the federation, outbox and stream settings', () => {
+    const config = loadConfig({
+      PORTAL_SECRET_KEY: 'A'.repeat(43),
+      PORTAL_MAX_MESSAGE_BYTES: '100',
+      PORTAL_CONTACT_REQUESTS_PER_MINUTE: '7',
+      PORTAL_PUBLIC_REQUESTS_PER_MINUTE: '8',
+      PORTAL_PENDING_REQUESTS_PER_PORTAL: '9',
+      PORTAL_ALLOW_INSECURE_PEERS: 'true',
+      PORTAL_ALLOW_PRIVATE_PEERS: '1',
+      PORTAL_PEER_CONNECT_TIMEOUT_MS: '1000',
+      PORTAL_PEER_TIMEOUT_MS: '2000',
+      PORTAL_OUTBOX_RETRY_BASE_MS: '50',
+      PORTAL_OUTBOX_RETRY_MAX_SECONDS: '60',
+      PORTAL_OUTBOX_GIVE_UP_DAYS: '2',
+      PORTAL_OUTBOX_CONCURRENCY: '4',
+    });
+    expect(config).toMatchObject({
+      secretKey: 'A'.repeat(43),
+      limits: { maxMessageBytes: 100, contactRequestsPerMinute: 7, publicRequestsPerMinute: 8, pendingRequestsPerPortal: 9 },
+      peers: { allowInsecure: true, allowPrivate: true, connectTimeoutMs: 1000, totalTimeoutMs: 2000 },
+      outbox: { retryBaseMs: 50, retryMaxSeconds: 60, giveUpDays: 2, concurrency: 4 },
+    });
+    expect(() => loadConfig({ PORTAL_SECRET_KEY: 'too-short' })).toThrow(/PORTAL_SECRET_KEY must be 32 bytes/);
   });
 
   it('reads every variable', () => {
@@ -58,7 +94,7 @@ describe('loadConfig', () => {
       PORTAL_SESSION_TTL_HOURS: '2',
       PORTAL_MIN_FREE_DISK_MB: '0',
     });
-    expect(config).toEqual({
+    expect(config).toMatchObject({
       port: 9000,
       host: '0.0.0.0',
       publicUrl: 'https://portal.example.com',

@@ -362,7 +362,7 @@ export class ContactsService implements OnModuleInit {
   private async handshakeContact(caller: ContactCaller, requestId: string): Promise<Contact> {
     const contact = await this.admitPeerCall(caller);
     if (contact.direction !== 'outgoing' || contact.requestId !== requestId) {
-      throw new ForbiddenException('This key does not belong to that request');
+      throw new NotFoundException('No contact request with that id for this key');
     }
     return contact;
   }
