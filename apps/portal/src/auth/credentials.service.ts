@@ -44,7 +44,7 @@ export class CredentialsService {
     }
     if (value.startsWith(CONTACT_KEY_PREFIX)) {
       const contact = await this.contacts.findByKey(value);
-      return contact ? { kind: 'contact', contactId: contact.id, contactStatus: contact.status } : null;
+      return contact ? { kind: 'contact', contactId: contact.id, contactStatus: contact.status, contact } : null;
     }
     return null;
   }

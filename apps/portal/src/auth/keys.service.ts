@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { IsNull, type Repository } from 'typeorm';
@@ -9,8 +9,14 @@ import { OwnerKey } from './entities/owner-key.entity';
 /** lastUsedAt is refreshed at most this often per key, so authentication stays a read. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** Longest an acknowledged event cursor waits in memory before it is written. */
+const ACK_FLUSH_MS = 200;
+
 @Injectable()
-export class KeysService {
+export class KeysService implements OnModuleDestroy {
+  private readonly pendingAcks = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | null = null;
+
   constructor(@InjectRepository(OwnerKey) private readonly keys: Repository<OwnerKey>) {}
 
   /** The owner key with this secret, unless it was revoked. */
@@ -56,22 +62,48 @@ export class KeysService {
 
   /** The highest event seq acknowledged with this key (0 when none, or when the key is unknown). */
   async ackedSeq(id: string): Promise<number> {
+    const pending = this.pendingAcks.get(id);
     const key = await this.keys.findOne({ where: { id }, select: { id: true, ackedSeq: true } });
-    return key ? Number(key.ackedSeq) : 0;
+    return Math.max(key ? Number(key.ackedSeq) : 0, pending ?? 0);
   }
 
   /**
    * Raises the key's acked cursor to `seq` unless it is already there or beyond (a cursor never
-   * moves back, so late or repeated acks are harmless). Returns the cursor after the update.
+   * moves back, so late or repeated acks are harmless). Returns the cursor after the ack.
+   * Acks are written in batches (at most ACK_FLUSH_MS late): a Bridge acking every event costs one
+   * write per batch, and a crash at worst replays the events of the last batch (at-least-once).
    */
   async ackEvents(id: string, seq: number): Promise<number> {
-    await this.keys
-      .createQueryBuilder()
-      .update(OwnerKey)
-      .set({ ackedSeq: seq })
-      .where('id = :id AND acked_seq < :seq', { id, seq })
-      .execute();
-    return this.ackedSeq(id);
+    const pending = this.pendingAcks.get(id);
+    if (pending !== undefined) {
+      if (seq > pending) this.pendingAcks.set(id, seq);
+      return Math.max(pending, seq);
+    }
+    const current = await this.ackedSeq(id);
+    if (seq <= current) return current;
+    this.pendingAcks.set(id, Math.max(seq, this.pendingAcks.get(id) ?? 0));
+    this.flushTimer ??= setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
+    return seq;
+  }
+
+  /** Writes the pending acks now. */
+  async flushAcks(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = [...this.pendingAcks];
+    this.pendingAcks.clear();
+    for (const [id, seq] of batch) {
+      await this.keys
+        .createQueryBuilder()
+        .update(OwnerKey)
+        .set({ ackedSeq: seq })
+        .where('id = :id AND acked_seq < :seq', { id, seq })
+        .execute();
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.flushAcks();
   }
 
   async count(): Promise<number> {

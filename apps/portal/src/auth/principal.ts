@@ -1,3 +1,5 @@
+import type { Contact } from '../contacts/entities/contact.entity';
+
 /**
  * Who is calling. Every route declares which of these it accepts with @Auth().
  * - public:  anybody, no credential
@@ -10,7 +12,7 @@ export type PrincipalKind = 'public' | 'owner' | 'agent' | 'contact';
 export type Principal =
   | { kind: 'owner'; sessionId: string }
   | { kind: 'agent'; keyId: string }
-  | { kind: 'contact'; contactId: number; contactStatus: string };
+  | { kind: 'contact'; contactId: number; contactStatus: string; contact: Contact };
 
 /** What the guard attaches to the request. */
 export interface AuthenticatedRequest {

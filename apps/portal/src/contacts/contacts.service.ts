@@ -36,15 +36,21 @@ export const CONTACT_OUTBOX = {
   remove: 'contact.remove',
 } as const;
 
+const KEY_CACHE_MS = 2000;
+const KEY_CACHE_MAX = 10_000;
+
 /** A contact as the guard saw it on a federation call. */
 export interface ContactCaller {
   contactId: number;
+  /** The contact as the guard loaded it (saves a second look-up). */
+  contact?: Contact;
 }
 
 @Injectable()
 export class ContactsService implements OnModuleInit {
   private readonly publicLimiter: RateLimiter;
   private readonly contactLimiter: RateLimiter;
+  private readonly keyCache = new Map<string, { contact: Contact | null; until: number }>();
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -62,13 +68,41 @@ export class ContactsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.registerOutboxHandlers();
+    // Any write to contacts (here, in outbox handlers, anywhere) forgets the remembered key look-ups.
+    const forget = (): void => this.forgetKeys();
+    let dirty = false;
+    this.dataSource.subscribers.push({
+      listenTo: () => Contact,
+      afterInsert: () => ((dirty = true), forget()),
+      afterUpdate: () => ((dirty = true), forget()),
+      afterRemove: () => ((dirty = true), forget()),
+      afterTransactionCommit: () => {
+        if (dirty) forget();
+        dirty = false;
+      },
+    });
   }
 
   // ---- used by other features -------------------------------------------------------------
 
-  /** The contact a shared key belongs to, while that key is in force (pending or active). */
+  /**
+   * The contact a shared key belongs to, while that key is in force (pending or active).
+   * Answers are remembered for KEY_CACHE_MS (peers call in bursts); every change this Portal makes
+   * to a contact forgets them at once, so removal takes effect immediately on this instance.
+   */
   async findByKey(key: string): Promise<Contact | null> {
-    return this.contacts.findOne({ where: { keyHash: sha256Hex(key), status: In(['pending', 'active']) } });
+    const keyHash = sha256Hex(key);
+    const cached = this.keyCache.get(keyHash);
+    if (cached && cached.until > Date.now()) return cached.contact;
+    const contact = await this.contacts.findOne({ where: { keyHash, status: In(['pending', 'active']) } });
+    if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.clear();
+    this.keyCache.set(keyHash, { contact, until: Date.now() + KEY_CACHE_MS });
+    return contact;
+  }
+
+  /** Forgets remembered key look-ups (after any change to contacts). */
+  private forgetKeys(): void {
+    this.keyCache.clear();
   }
 
   /** An active contact, or a clear 404/409. */
@@ -96,7 +130,7 @@ export class ContactsService implements OnModuleInit {
     const wait = this.contactLimiter.retryAfter(String(caller.contactId));
     if (wait > 0) throw tooMany(`Too many requests from this contact; retry in ${wait} s`, wait);
     this.contactLimiter.hit(String(caller.contactId));
-    const contact = await this.contacts.findOne({ where: { id: caller.contactId } });
+    const contact = caller.contact ?? (await this.contacts.findOne({ where: { id: caller.contactId } }));
     if (!contact) throw new ForbiddenException('Unknown contact');
     void this.outbox.retryNow(contact.portalUrl).catch(() => undefined);
     return contact;

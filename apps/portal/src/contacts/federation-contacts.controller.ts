@@ -89,5 +89,5 @@ export class FederationContactsController {
 
 export function caller(principal: Principal): ContactCaller {
   if (principal.kind !== 'contact') throw new Error('federation route reached without a contact principal');
-  return { contactId: principal.contactId };
+  return { contactId: principal.contactId, contact: principal.contact };
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import Database from 'better-sqlite3';
+import { RawSql } from '../database/raw-sql';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -42,7 +43,10 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   private readonly dialect: 'sqlite' | 'postgres';
   private readonly schema: string;
   private readonly channel: string;
+  private readonly sql: RawSql;
   private sqliteReader: Database.Database | null = null;
+  private sqliteListAfter: Database.Statement | null = null;
+  private sqliteLatest: Database.Statement | null = null;
   private listener: pg.Client | null = null;
   private listenerRetry: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -55,6 +59,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
   ) {
     this.dialect = dialectOf(config);
+    this.sql = new RawSql(dataSource);
     const options = dataSource.options as { schema?: string };
     this.schema = options.schema ?? 'public';
     this.channel = `ap2p_events_${this.schema}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
@@ -83,7 +88,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     this.listener = null;
     if (listener) await listener.end().catch(() => undefined);
     this.sqliteReader?.close();
-    this.sqliteReader = null;
+    this.sqliteReader = this.sqliteListAfter = this.sqliteLatest = null;
     // Releases long-polls still waiting, so shutdown does not wait for them.
     this.appended.emit('appended');
   }
@@ -97,13 +102,14 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     if (this.dialect === 'postgres') {
       await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [APPEND_LOCK_CLASS, this.schema]);
     }
-    const event = manager.create(PortalEvent, {
-      id: randomUUID(),
-      type,
-      payload: JSON.stringify(payload),
-      createdAt: new Date(),
-    });
-    const saved = await manager.save(PortalEvent, event);
+    const event = { id: randomUUID(), type, payload: JSON.stringify(payload), createdAt: new Date() };
+    const rows = (await manager.query(this.sql.text('INSERT INTO events (id, type, payload, created_at) VALUES (?, ?, ?, ?) RETURNING seq'), [
+      event.id,
+      event.type,
+      event.payload,
+      this.sql.date(event.createdAt),
+    ])) as Array<{ seq: number | string }>;
+    const saved = { ...event, seq: Number(rows[0].seq) } as PortalEvent;
     if (this.dialect === 'postgres') {
       // Delivered to listeners (this instance and others) only when the transaction commits.
       await manager.query('SELECT pg_notify($1, $2)', [this.channel, String(saved.seq)]);
@@ -144,9 +150,10 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   /** Committed events with seq > `seq`, oldest first, at most `limit`. */
   async listAfter(seq: number, limit: number): Promise<EventRecord[]> {
     if (this.sqliteReader) {
-      const rows = this.sqliteReader
-        .prepare('SELECT seq, id, type, payload, created_at AS createdAt FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?')
-        .all(seq, limit) as Array<{ seq: number; id: string; type: string; payload: string; createdAt: string }>;
+      this.sqliteListAfter ??= this.sqliteReader.prepare(
+        'SELECT seq, id, type, payload, created_at AS createdAt FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?',
+      );
+      const rows = this.sqliteListAfter.all(seq, limit) as Array<{ seq: number; id: string; type: string; payload: string; createdAt: string }>;
       return rows.map((row) => toRecord({ ...row, createdAt: parseSqliteDate(row.createdAt) }));
     }
     const rows = await this.events.find({ where: { seq: MoreThan(seq) }, order: { seq: 'ASC' }, take: limit });
@@ -156,7 +163,8 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   /** The seq of the newest committed event (0 for an empty log). */
   async latestSeq(): Promise<number> {
     if (this.sqliteReader) {
-      const row = this.sqliteReader.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null };
+      this.sqliteLatest ??= this.sqliteReader.prepare('SELECT MAX(seq) AS seq FROM events');
+      const row = this.sqliteLatest.get() as { seq: number | null };
       return Number(row.seq ?? 0);
     }
     const row = await this.events.find({ order: { seq: 'DESC' }, take: 1 });

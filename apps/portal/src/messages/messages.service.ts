@@ -13,6 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { Brackets, DataSource, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
+import type { Contact } from '../contacts/entities/contact.entity';
+import { GroupCommit } from '../database/group-commit';
+import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
 import { OutboxService } from '../federation/outbox.service';
 import type {
@@ -26,6 +29,11 @@ import type {
 import { Message } from './entities/message.entity';
 
 export const MESSAGE_OUTBOX = 'message';
+
+interface IncomingMessage {
+  contact: Contact;
+  dto: FederationMessageDto;
+}
 const DEFAULT_PAGE = 50;
 
 @Injectable()
@@ -37,7 +45,16 @@ export class MessagesService implements OnModuleInit {
     private readonly contacts: ContactsService,
     private readonly outbox: OutboxService,
     private readonly events: EventsService,
-  ) {}
+  ) {
+    this.sql = new RawSql(dataSource);
+    this.incoming = new GroupCommit(
+      (batch) => this.storeIncoming(batch),
+      async (one) => (await this.storeIncoming([one]))[0],
+    );
+  }
+
+  private readonly sql: RawSql;
+  private readonly incoming: GroupCommit<IncomingMessage, FederationMessageReceiptDto>;
 
   onModuleInit(): void {
     this.outbox.registerHandler(MESSAGE_OUTBOX, {
@@ -156,41 +173,54 @@ export class MessagesService implements OnModuleInit {
     const contact = await this.contacts.admitPeerCall(caller);
     if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
     this.checkSize(dto.content);
-    const existing = await this.messages.findOne({ where: { contactId: contact.id, remoteId: dto.id } });
-    if (existing) return { id: dto.id, receivedAt: existing.createdAt.toISOString(), duplicate: true };
-    const now = new Date();
-    try {
-      await this.dataSource.transaction(async (manager) => {
-        const saved = await manager.save(
-          manager.create(Message, {
-            id: randomUUID(),
-            contactId: contact.id,
-            direction: 'in',
-            remoteId: dto.id,
-            content: dto.content,
-            status: 'received',
-            sentAt: new Date(dto.sentAt),
-            createdAt: now,
-            deliveredAt: now,
-          }),
-        );
+    const receipt = await this.incoming.submit({ contact, dto });
+    if (!receipt.duplicate) this.events.wake();
+    return receipt;
+  }
+
+  /**
+   * Stores received messages, many per transaction when they arrive together (group commit), in
+   * plain SQL (see RawSql): this is the hot path of federation. The unique (contact, sender id)
+   * index makes redelivery harmless, also within one batch.
+   */
+  private async storeIncoming(batch: IncomingMessage[]): Promise<FederationMessageReceiptDto[]> {
+    const receipts = await this.dataSource.transaction(async (manager) => {
+      const out: FederationMessageReceiptDto[] = [];
+      for (const { contact, dto } of batch) {
+        const now = new Date();
+        const sentAt = new Date(dto.sentAt);
+        const id = randomUUID();
+        const inserted = (await manager.query(
+          this.sql.text(
+            `INSERT INTO messages (id, contact_id, direction, remote_id, content, status, sent_at, created_at, delivered_at)
+             VALUES (?, ?, 'in', ?, ?, 'received', ?, ?, ?)
+             ON CONFLICT (contact_id, remote_id) DO NOTHING RETURNING seq`,
+          ),
+          [id, contact.id, dto.id, dto.content, this.sql.date(sentAt), this.sql.date(now), this.sql.date(now)],
+        )) as unknown[];
+        if (inserted.length === 0) {
+          const rows = (await manager.query(
+            this.sql.text('SELECT created_at AS "createdAt" FROM messages WHERE contact_id = ? AND remote_id = ?'),
+            [contact.id, dto.id],
+          )) as Array<{ createdAt: Date | string }>;
+          out.push({ id: dto.id, receivedAt: this.sql.readDate(rows[0].createdAt).toISOString(), duplicate: true });
+          continue;
+        }
         await this.events.append(manager, 'message.received', {
-          messageId: saved.id,
+          messageId: id,
           contactId: contact.id,
           contactName: contact.agentName,
           content: dto.content,
-          sentAt: saved.sentAt.toISOString(),
+          sentAt: sentAt.toISOString(),
           receivedAt: now.toISOString(),
         });
-      });
-    } catch (error) {
-      const raced = await this.messages.findOne({ where: { contactId: contact.id, remoteId: dto.id } });
-      if (raced) return { id: dto.id, receivedAt: raced.createdAt.toISOString(), duplicate: true };
-      throw error;
-    }
-    this.events.wake();
-    return { id: dto.id, receivedAt: now.toISOString(), duplicate: false };
+        out.push({ id: dto.id, receivedAt: now.toISOString(), duplicate: false });
+      }
+      return out;
+    });
+    return receipts;
   }
+
 
   private async replay(existing: Message, dto: MessageCreateDto): Promise<MessageResponseDto> {
     if (existing.direction !== 'out' || existing.contactId !== dto.contactId || existing.content !== dto.content) {

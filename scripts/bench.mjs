@@ -1,0 +1,350 @@
+#!/usr/bin/env node
+// npm run bench: measures, in one run on this machine, on loopback only and bounded in time:
+//  (1) the ceiling: a bare Node http server that parses the same JSON body;
+//  (2) Portal B accepting federation messages from 32 concurrent senders (32 contacts) while a
+//      WebSocket client consumes and acks the events: messages/s, p50/p99 latency, RSS;
+//  (3) end to end: A POST /api/messages → B's WebSocket event, at 200 messages/s: p50/p99.
+// Every Portal runs in its own process, as `node apps/portal/dist/main.js` (npm run bench builds).
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const Database = require('better-sqlite3');
+const WebSocket = require('ws');
+
+const root = new URL('..', import.meta.url).pathname;
+const SENDERS = 32;
+const SECONDS = Number(process.env.BENCH_SECONDS || 8);
+const E2E_RATE = 200;
+const E2E_SECONDS = Number(process.env.BENCH_E2E_SECONDS || 10);
+const CONTENT = 'Hello from the benchmark. '.repeat(8); // ~200 bytes, a typical agent message
+const children = new Set();
+
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+// ---------- helpers ----------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const key = (prefix) => prefix + randomBytes(32).toString('base64url');
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function summary(latencies) {
+  const sorted = Float64Array.from(latencies).sort();
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
+}
+
+const ms = (value) => `${value.toFixed(2)} ms`;
+const mb = (bytes) => `${(bytes / 1048576).toFixed(1)} MB`;
+
+function rssOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Starts a Portal process and waits for /health. */
+async function startPortal(name, env) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), `ap2p-bench-${name}-`));
+  const ownerKey = key('ap2p_o_');
+  const settings = {
+    ...process.env,
+    PORTAL_PORT: String(port),
+    PORTAL_HOST: '127.0.0.1',
+    PORTAL_DATA_DIR: dataDir,
+    PORTAL_DATABASE_URL: '',
+    PORTAL_OWNER_KEY: ownerKey,
+    PORTAL_CONSOLE_PASSWORD: 'bench-password-123',
+    PORTAL_ALLOW_INSECURE_PEERS: 'true',
+    PORTAL_ALLOW_PRIVATE_PEERS: 'true',
+    PORTAL_CONTACT_REQUESTS_PER_MINUTE: '1000000',
+    PORTAL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
+    ...env,
+  };
+  const portal = { name, port, dataDir, ownerKey, url: `http://127.0.0.1:${port}`, env: settings, child: null };
+  await launch(portal);
+  return portal;
+}
+
+async function launch(portal) {
+  const flags = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...flags, join(root, 'apps/portal/dist/main.js')], {
+    env: portal.env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  portal.child = child;
+  const started = Date.now();
+  for (;;) {
+    try {
+      const response = await fetch(`${portal.url}/health`);
+      if (response.status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > 20_000) throw new Error(`${portal.name} did not start`);
+    await sleep(50);
+  }
+  return Date.now() - started;
+}
+
+async function stopPortal(portal) {
+  const child = portal.child;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(5000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function api(portal, method, path, body) {
+  const response = await fetch(portal.url + path, {
+    method,
+    headers: { authorization: `Bearer ${portal.ownerKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** POSTs with a keep-alive agent; resolves with the status. */
+function post(agent, port, path, headers, payload) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** SENDERS loops, each posting as fast as its previous answer allows, for `seconds`. */
+async function load(port, path, makeRequest, seconds) {
+  const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
+  const latencies = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: SENDERS }, async (_, sender) => {
+      while (performance.now() < deadline) {
+        const { headers, payload } = makeRequest(sender);
+        const started = performance.now();
+        const status = await post(agent, port, path, headers, payload);
+        latencies.push(performance.now() - started);
+        if (status >= 300) errors += 1;
+      }
+    }),
+  );
+  agent.destroy();
+  return { count: latencies.length, perSecond: latencies.length / seconds, errors, ...summary(latencies) };
+}
+
+function federationBody() {
+  return Buffer.from(JSON.stringify({ id: randomUUID(), content: CONTENT, type: 'text', sentAt: new Date().toISOString() }));
+}
+
+/** A WebSocket consumer that acks every event; counts what it saw. */
+function consume(portal, onEvent = () => {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${portal.port}/ws`, { headers: { authorization: `Bearer ${portal.ownerKey}` } });
+    const state = { ws, events: 0, lastSeq: 0 };
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'resume' }));
+      resolve(state);
+    });
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString());
+      if (frame.type !== 'event') return;
+      state.events += 1;
+      state.lastSeq = frame.event.seq;
+      onEvent(frame.event);
+      ws.send(JSON.stringify({ type: 'ack', seq: frame.event.seq }));
+    });
+    ws.on('error', reject);
+  });
+}
+
+// ---------- (1) the ceiling ----------
+
+async function ceiling() {
+  const port = await freePort();
+  const code = `
+    const http = require('node:http');
+    http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: body.id, receivedAt: new Date().toISOString(), duplicate: false }));
+      });
+    }).listen(${port}, '127.0.0.1', () => process.send('ready'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.add(child);
+  await new Promise((resolve) => child.once('message', resolve));
+  const result = await load(port, '/api/federation/messages', () => ({ headers: {}, payload: federationBody() }), SECONDS);
+  result.rss = rssOf(child.pid);
+  child.kill('SIGKILL');
+  return result;
+}
+
+// ---------- (2) Portal B under 32 concurrent senders ----------
+
+async function portalUnderLoad() {
+  const b = await startPortal('b', {});
+  await stopPortal(b);
+  // 32 active contacts, inserted directly: each sender holds one contact key.
+  const keys = Array.from({ length: SENDERS }, () => key('ap2p_c_'));
+  const db = new Database(join(b.dataDir, 'portal.sqlite'));
+  const insert = db.prepare(
+    `INSERT INTO contacts (portal_url, status, direction, request_id, agent_name, owner_name, message, key_hash, key_sealed, created_at, updated_at)
+     VALUES (?, 'active', 'incoming', ?, ?, '', '', ?, NULL, datetime('now'), datetime('now'))`,
+  );
+  keys.forEach((k, i) => insert.run(`https://sender-${i}.example.test`, randomUUID(), `sender ${i}`, sha256(k)));
+  db.close();
+  await launch(b);
+  const idleRss = rssOf(b.child.pid);
+  const consumer = await consume(b);
+  let peakRss = idleRss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(b.child.pid))), 200);
+  const result = await load(
+    b.port,
+    '/api/federation/messages',
+    (sender) => ({ headers: { authorization: `Bearer ${keys[sender]}` }, payload: federationBody() }),
+    SECONDS,
+  );
+  // Let the consumer catch up with the events of every accepted message.
+  const expected = result.count - result.errors;
+  const deadline = Date.now() + 30_000;
+  while (consumer.events < expected && Date.now() < deadline) await sleep(20);
+  clearInterval(sampler);
+  result.eventsConsumed = consumer.events;
+  result.idleRss = idleRss;
+  result.peakRss = peakRss;
+  consumer.ws.close();
+  await stopPortal(b);
+  rmSync(b.dataDir, { recursive: true, force: true });
+  return result;
+}
+
+// ---------- (3) end to end A → B at 200 messages/s ----------
+
+async function endToEnd() {
+  const [a, b] = await Promise.all([startPortal('a', {}), startPortal('b', {})]);
+  const contact = await api(a, 'POST', '/api/contacts', { portalUrl: b.url, message: 'bench' });
+  let request;
+  for (let i = 0; i < 200 && !request; i += 1) {
+    request = (await api(b, 'GET', '/api/contact-requests?status=pending'))[0];
+    if (!request) await sleep(25);
+  }
+  if (!request) throw new Error('the contact request never reached B');
+  await api(b, 'POST', `/api/contact-requests/${request.id}/approve`);
+  for (let i = 0; i < 200; i += 1) {
+    if ((await api(a, 'GET', `/api/contacts/${contact.id}`)).status === 'active') break;
+    await sleep(25);
+  }
+
+  const sentAt = new Map();
+  const latencies = [];
+  const consumer = await consume(b, (event) => {
+    if (event.type !== 'message.received') return;
+    const started = sentAt.get(event.payload.content);
+    if (started !== undefined) latencies.push(performance.now() - started);
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const total = E2E_RATE * E2E_SECONDS;
+  const interval = 1000 / E2E_RATE;
+  const begin = performance.now();
+  const sends = [];
+  let errors = 0;
+  for (let i = 0; i < total; i += 1) {
+    const due = begin + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const content = `e2e ${i} ${CONTENT}`;
+    sentAt.set(content, performance.now());
+    const payload = Buffer.from(JSON.stringify({ contactId: contact.id, content }));
+    sends.push(
+      post(agent, a.port, '/api/messages', { authorization: `Bearer ${a.ownerKey}` }, payload).then((status) => {
+        if (status !== 202) errors += 1;
+      }),
+    );
+  }
+  await Promise.all(sends);
+  const achievedRate = total / ((performance.now() - begin) / 1000);
+  const deadline = Date.now() + 30_000;
+  while (latencies.length < total - errors && Date.now() < deadline) await sleep(20);
+  agent.destroy();
+  consumer.ws.close();
+  const result = { sent: total, received: latencies.length, errors, achievedRate, ...summary(latencies), rssA: rssOf(a.child.pid), rssB: rssOf(b.child.pid) };
+  await Promise.all([stopPortal(a), stopPortal(b)]);
+  for (const p of [a, b]) rmSync(p.dataDir, { recursive: true, force: true });
+  return result;
+}
+
+// ---------- run ----------
+
+const started = Date.now();
+console.log(`Agent P2P benchmark — ${SENDERS} concurrent senders, ${SECONDS} s per load phase, node ${process.version}\n`);
+
+const only = process.env.BENCH_ONLY; // "2" or "3" while profiling
+const base = only ? { perSecond: 14000, p50: NaN, p99: NaN, rss: NaN } : await ceiling();
+console.log('(1) ceiling: bare Node http server parsing the same JSON body');
+console.log(`    ${base.perSecond.toFixed(0)} req/s  p50 ${ms(base.p50)}  p99 ${ms(base.p99)}  RSS ${mb(base.rss)}\n`);
+
+const portal = await portalUnderLoad();
+const ratio = portal.perSecond / base.perSecond;
+console.log('(2) Portal B: POST /api/federation/messages from 32 contacts, a WS client consuming and acking');
+console.log(`    ${portal.perSecond.toFixed(0)} msg/s  p50 ${ms(portal.p50)}  p99 ${ms(portal.p99)}  errors ${portal.errors}`);
+console.log(`    events consumed ${portal.eventsConsumed}/${portal.count - portal.errors}  RSS idle ${mb(portal.idleRss)} peak ${mb(portal.peakRss)}`);
+console.log(`    ratio to the ceiling: ${(ratio * 100).toFixed(1)}% (target ≥ 15%), p99 target ≤ 25 ms\n`);
+
+if (only === '2') process.exit(0);
+const e2e = await endToEnd();
+console.log(`(3) end to end: A POST /api/messages → B's WebSocket event, ${E2E_RATE} msg/s for ${E2E_SECONDS} s`);
+console.log(`    achieved ${e2e.achievedRate.toFixed(0)} msg/s  received ${e2e.received}/${e2e.sent}  errors ${e2e.errors}`);
+console.log(`    p50 ${ms(e2e.p50)}  p99 ${ms(e2e.p99)}  max ${ms(e2e.max)} (target p99 ≤ 50 ms)  RSS A ${mb(e2e.rssA)} B ${mb(e2e.rssB)}\n`);
+
+const verdict = [
+  ['(2) throughput ≥ 15% of the ceiling', ratio >= 0.15],
+  ['(2) p99 ≤ 25 ms', portal.p99 <= 25],
+  ['(2) every event consumed', portal.eventsConsumed >= portal.count - portal.errors],
+  ['(3) p99 ≤ 50 ms', e2e.p99 <= 50],
+  ['(3) every message arrived', e2e.received === e2e.sent - e2e.errors && e2e.errors === 0],
+];
+for (const [what, ok] of verdict) console.log(`${ok ? 'PASS' : 'MISS'}  ${what}`);
+console.log(`\nratio ${(ratio * 100).toFixed(1)}%  — finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+process.exit(0);
