@@ -156,4 +156,35 @@ describe('contact handshake between two Portals', () => {
     expect((await fetch(`${a.url}/api/contacts`, { headers: { authorization: `Bearer ${contactKey}` } })).status).toBe(403);
     expect((await fetch(`${a.url}/api/federation/contact`, { method: 'DELETE', headers: { authorization: `Bearer ${a.ownerKey}` } })).status).toBe(403);
   });
+
+  it('limits waiting requests per requesting Portal and unauthenticated requests per address', async () => {
+    const { createServer } = await import('node:http');
+    // A "Portal" that never answers: its requests stay in verification.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const strict = await startPeer({ env: { PORTAL_PENDING_REQUESTS_PER_PORTAL: '2', PORTAL_PUBLIC_REQUESTS_PER_MINUTE: '4' } });
+    try {
+      const send = (fromPortal: string) =>
+        fetch(`${strict.url}/api/federation/contact-requests`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ requestId: crypto.randomUUID(), fromPortal, agentName: 'a', ownerName: 'o', message: 'm', key: generateContactKey() }),
+        });
+      expect((await send(silentUrl)).status).toBe(202);
+      expect((await send(silentUrl)).status).toBe(202);
+      const third = await send(silentUrl);
+      expect(third.status).toBe(429);
+      expect((await third.json()).message).toMatch(/already has 2 contact requests waiting/);
+      expect((await send(`${silentUrl}/other`)).status).toBe(202);
+      const limited = await send(`${silentUrl}/another`);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await strict.app.get(DataSource).getRepository(ContactRequest).count()).toBe(3);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+      await strict.destroy();
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { idPipe } from '../common/id-pipe';
+import { ParseIdPipe } from '../common/parse-id.pipe';
 import { ContactsService } from './contacts.service';
 import {
   ContactCreateDto,
@@ -40,7 +40,7 @@ export class ContactsController {
   @ApiOperation({ summary: 'One contact' })
   @ApiOkResponse({ type: ContactResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  getContact(@Param('id', idPipe('id')) id: number): Promise<ContactResponseDto> {
+  getContact(@Param('id', ParseIdPipe) id: number): Promise<ContactResponseDto> {
     return this.contacts.get(id);
   }
 
@@ -48,7 +48,7 @@ export class ContactsController {
   @ApiOperation({ summary: 'Remove a contact', description: 'The shared key stops working on both sides; the peer is told.' })
   @ApiOkResponse({ type: ContactResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  removeContact(@Param('id', idPipe('id')) id: number): Promise<ContactResponseDto> {
+  removeContact(@Param('id', ParseIdPipe) id: number): Promise<ContactResponseDto> {
     return this.contacts.remove(id);
   }
 
@@ -65,7 +65,7 @@ export class ContactsController {
   @ApiOkResponse({ type: ContactResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'Not verified yet, or already decided.', type: ErrorResponseDto })
-  approveContactRequest(@Param('id', idPipe('id')) id: number): Promise<ContactResponseDto> {
+  approveContactRequest(@Param('id', ParseIdPipe) id: number): Promise<ContactResponseDto> {
     return this.contacts.approve(id);
   }
 
@@ -74,7 +74,7 @@ export class ContactsController {
   @ApiOperation({ summary: 'Reject a contact request', description: 'A verified requester is told.' })
   @ApiOkResponse({ type: ContactRequestResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  rejectContactRequest(@Param('id', idPipe('id')) id: number): Promise<ContactRequestResponseDto> {
+  rejectContactRequest(@Param('id', ParseIdPipe) id: number): Promise<ContactRequestResponseDto> {
     return this.contacts.reject(id);
   }
 }

@@ -12,6 +12,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, In, type Repository } from 'typeorm';
+import type { Principal } from '../auth/principal';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { RateLimiter } from '../common/rate-limiter';
 import { SECRET_BOX, type SecretBox } from '../common/secret-box';
@@ -35,6 +36,12 @@ export const CONTACT_OUTBOX = {
   reject: 'contact.reject',
   remove: 'contact.remove',
 } as const;
+
+/** The contact behind a federation call (the guard admitted only contact keys there). */
+export function contactCaller(principal: Principal): ContactCaller {
+  if (principal.kind !== 'contact') throw new Error('federation route reached without a contact principal');
+  return { contactId: principal.contactId, contact: principal.contact };
+}
 
 const KEY_CACHE_MS = 2000;
 const KEY_CACHE_MAX = 10_000;

@@ -4,8 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
 import type { Principal } from '../auth/principal';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { uuidPipe } from '../common/id-pipe';
-import { ContactsService, type ContactCaller } from './contacts.service';
+import { UuidParamPipe } from '../common/validation';
+import { ContactsService, contactCaller as caller } from './contacts.service';
 import {
   FederationAckDto,
   FederationContactAcceptDto,
@@ -44,7 +44,7 @@ export class FederationContactsController {
   @ApiOkResponse({ type: FederationVerifyResponseDto })
   verifyContactRequest(
     @CurrentPrincipal() principal: Principal,
-    @Param('requestId', uuidPipe('requestId')) requestId: string,
+    @Param('requestId', UuidParamPipe) requestId: string,
   ): Promise<FederationVerifyResponseDto> {
     return this.contacts.confirmRequest(caller(principal), requestId);
   }
@@ -56,7 +56,7 @@ export class FederationContactsController {
   @ApiOkResponse({ type: FederationAckDto })
   async acceptContactRequest(
     @CurrentPrincipal() principal: Principal,
-    @Param('requestId', uuidPipe('requestId')) requestId: string,
+    @Param('requestId', UuidParamPipe) requestId: string,
     @Body() body: FederationContactAcceptDto,
   ): Promise<FederationAckDto> {
     await this.contacts.acceptFromPeer(caller(principal), requestId, body);
@@ -70,7 +70,7 @@ export class FederationContactsController {
   @ApiOkResponse({ type: FederationAckDto })
   async receiveContactRejection(
     @CurrentPrincipal() principal: Principal,
-    @Param('requestId', uuidPipe('requestId')) requestId: string,
+    @Param('requestId', UuidParamPipe) requestId: string,
   ): Promise<FederationAckDto> {
     await this.contacts.rejectFromPeer(caller(principal), requestId);
     return { ok: true };
@@ -85,9 +85,4 @@ export class FederationContactsController {
     await this.contacts.removeFromPeer(caller(principal));
     return { ok: true };
   }
-}
-
-export function caller(principal: Principal): ContactCaller {
-  if (principal.kind !== 'contact') throw new Error('federation route reached without a contact principal');
-  return { contactId: principal.contactId, contact: principal.contact };
 }

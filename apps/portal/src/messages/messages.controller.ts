@@ -3,8 +3,8 @@ import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkRes
 import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
 import type { Principal } from '../auth/principal';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { uuidPipe } from '../common/id-pipe';
-import { caller } from '../contacts/federation-contacts.controller';
+import { UuidParamPipe } from '../common/validation';
+import { contactCaller as caller } from '../contacts/contacts.service';
 import {
   FederationMessageDto,
   FederationMessageReceiptDto,
@@ -48,7 +48,7 @@ export class MessagesController {
   @ApiOperation({ summary: 'One message with its delivery state' })
   @ApiOkResponse({ type: MessageResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  getMessage(@Param('id', uuidPipe('id')) id: string): Promise<MessageResponseDto> {
+  getMessage(@Param('id', UuidParamPipe) id: string): Promise<MessageResponseDto> {
     return this.messages.get(id);
   }
 
