@@ -282,7 +282,10 @@ async function endToEnd() {
   const consumer = await consume(b, (event) => {
     if (event.type !== 'message.received') return;
     const started = sentAt.get(event.payload.content);
-    if (started !== undefined) latencies.push(performance.now() - started);
+    if (started !== undefined) {
+      latencies.push(performance.now() - started);
+      if (process.env.BENCH_DEBUG && latencies[latencies.length - 1] > 50) console.log('slow', event.payload.content.slice(0, 9), latencies[latencies.length - 1].toFixed(0));
+    }
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const total = E2E_RATE * E2E_SECONDS;

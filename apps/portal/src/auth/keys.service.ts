@@ -11,17 +11,27 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** Longest an acknowledged event cursor waits in memory before it is written. */
 const ACK_FLUSH_MS = 200;
+/** How long a key look-up is remembered. */
+const KEY_CACHE_MS = 2000;
 
 @Injectable()
 export class KeysService implements OnModuleDestroy {
   private readonly pendingAcks = new Map<string, number>();
+  private readonly usable = new Map<string, { key: OwnerKey | null; until: number }>();
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(@InjectRepository(OwnerKey) private readonly keys: Repository<OwnerKey>) {}
 
   /** The owner key with this secret, unless it was revoked. */
   async findUsable(secret: string): Promise<OwnerKey | null> {
-    const key = await this.keys.findOne({ where: { keyHash: sha256Hex(secret), revokedAt: IsNull() } });
+    const keyHash = sha256Hex(secret);
+    // Agents call in bursts: a look-up is remembered briefly. Revoking here forgets at once; another
+    // instance on the same database stops accepting the key within KEY_CACHE_MS.
+    const cached = this.usable.get(keyHash);
+    if (cached && cached.until > Date.now()) return cached.key;
+    const key = await this.keys.findOne({ where: { keyHash, revokedAt: IsNull() } });
+    if (this.usable.size >= 1000) this.usable.clear();
+    this.usable.set(keyHash, { key, until: Date.now() + KEY_CACHE_MS });
     if (key && (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS)) {
       key.lastUsedAt = new Date();
       await this.keys.update({ id: key.id }, { lastUsedAt: key.lastUsedAt });
@@ -47,6 +57,7 @@ export class KeysService implements OnModuleDestroy {
       revokedAt: null,
     });
     await this.keys.insert(key);
+    this.usable.clear();
     return { ...toResponse(key), key: secret };
   }
 
@@ -57,6 +68,7 @@ export class KeysService implements OnModuleDestroy {
       key.revokedAt = new Date();
       await this.keys.update({ id }, { revokedAt: key.revokedAt });
     }
+    this.usable.clear();
     return toResponse(key);
   }
 

@@ -58,6 +58,7 @@ export class ContactsService implements OnModuleInit {
   private readonly publicLimiter: RateLimiter;
   private readonly contactLimiter: RateLimiter;
   private readonly keyCache = new Map<string, { contact: Contact | null; until: number }>();
+  private readonly outboundCache = new Map<number, { target: { portalUrl: string; key: string } | null; until: number }>();
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -110,6 +111,22 @@ export class ContactsService implements OnModuleInit {
   /** Forgets remembered key look-ups (after any change to contacts). */
   private forgetKeys(): void {
     this.keyCache.clear();
+    this.outboundCache.clear();
+  }
+
+  /**
+   * Where and with which key to reach an active contact (null when it is not active or has no key).
+   * Remembered like key look-ups, so delivering a burst of messages opens the sealed key once.
+   */
+  async outboundFor(contactId: number): Promise<{ portalUrl: string; key: string } | null> {
+    const cached = this.outboundCache.get(contactId);
+    if (cached && cached.until > Date.now()) return cached.target;
+    const contact = await this.contacts.findOne({ where: { id: contactId } });
+    const key = contact && contact.status === 'active' ? this.outboundKey(contact) : null;
+    const target = contact && key ? { portalUrl: contact.portalUrl, key } : null;
+    if (this.outboundCache.size >= KEY_CACHE_MAX) this.outboundCache.clear();
+    this.outboundCache.set(contactId, { target, until: Date.now() + KEY_CACHE_MS });
+    return target;
   }
 
   /** An active contact, or a clear 404/409. */

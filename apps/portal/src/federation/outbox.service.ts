@@ -35,6 +35,8 @@ export interface DeliveryState {
 }
 
 const MAX_IDLE_MS = 30_000;
+/** Items read at once when draining a peer. */
+const DRAIN_BATCH = 32;
 
 /**
  * The durable outbox and its worker. Items go to each peer oldest first (so per-contact order holds);
@@ -50,6 +52,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private ticking = false;
   private tickAgain = false;
   private stopped = true;
+  private readonly singleProcess: boolean;
   /** Peers whose oldest item waits for a retry: only those need pulling forward in retryNow(). */
   private readonly backingOff = new Set<string>();
 
@@ -59,7 +62,9 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dataSource: DataSource,
     private readonly peers: PeerClient,
     private readonly events: EventsService,
-  ) {}
+  ) {
+    this.singleProcess = dataSource.options.type === 'better-sqlite3';
+  }
 
   registerHandler(kind: string, handler: OutboxHandler): void {
     this.handlers.set(kind, handler);
@@ -91,7 +96,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Adds an item inside the caller's transaction. Call wake() after the commit. */
   async enqueue(manager: EntityManager, entry: OutboxEntry): Promise<OutboxItem> {
     const now = new Date();
-    const item = manager.create(OutboxItem, {
+    const item: OutboxItem = manager.create(OutboxItem, {
       id: randomUUID(),
       kind: entry.kind,
       peerUrl: entry.peerUrl,
@@ -106,7 +111,9 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       createdAt: now,
       updatedAt: now,
     });
-    return manager.save(OutboxItem, item);
+    const inserted = await manager.insert(OutboxItem, item);
+    item.seq = Number(inserted.identifiers[0].seq);
+    return item;
   }
 
   /** Looks for due items now. */
@@ -143,7 +150,12 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, MAX_IDLE_MS)));
+    if (delayMs <= 0) {
+      this.timer = undefined;
+      setImmediate(() => void this.tick());
+      return;
+    }
+    this.timer = setTimeout(() => void this.tick(), Math.min(delayMs, MAX_IDLE_MS));
     this.timer.unref?.();
   }
 
@@ -204,15 +216,20 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Delivers one peer's items in order until it is empty or must wait. */
   private async drain(peerUrl: string): Promise<void> {
     while (!this.stopped) {
-      const item = await this.items.findOne({ where: { peerUrl, status: 'pending' }, order: { seq: 'ASC' } });
-      if (!item || item.nextAttemptAt.getTime() > Date.now()) return;
-      if (!(await this.claim(item))) return;
-      const outcome = await this.attempt(item);
-      if (outcome === 'wait') return;
+      const items = await this.items.find({ where: { peerUrl, status: 'pending' }, order: { seq: 'ASC' }, take: DRAIN_BATCH });
+      for (const item of items) {
+        if (this.stopped || item.nextAttemptAt.getTime() > Date.now()) return;
+        if (!(await this.claim(item))) return;
+        const outcome = await this.attempt(item);
+        if (outcome === 'wait') return;
+      }
+      if (items.length < DRAIN_BATCH) return;
     }
   }
 
   private async claim(item: OutboxItem): Promise<boolean> {
+    // Embedded SQLite has one process: the draining map already keeps each peer to one loop.
+    if (this.singleProcess) return true;
     const now = new Date();
     const leaseUntil = new Date(now.getTime() + this.config.peers.totalTimeoutMs + 30_000);
     const result = await this.items.update(

@@ -59,37 +59,37 @@ export class MessagesService implements OnModuleInit {
   onModuleInit(): void {
     this.outbox.registerHandler(MESSAGE_OUTBOX, {
       buildRequest: async (item) => {
-        const message = await this.messages.findOne({ where: { id: item.refId ?? '' } });
-        const contact = message ? await this.contacts.findById(message.contactId) : null;
-        if (!message || !contact || contact.status !== 'active') return null;
-        const key = this.contacts.outboundKey(contact);
-        if (!key) return null;
+        const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
+        if (!target) return null;
+        const rows = (await this.dataSource.query(this.sql.text('SELECT content, sent_at AS "sentAt" FROM messages WHERE id = ?'), [
+          item.refId,
+        ])) as Array<{ content: string; sentAt: Date | string }>;
+        if (rows.length === 0) return null;
         return {
-          portalUrl: contact.portalUrl,
+          portalUrl: target.portalUrl,
           method: 'POST',
           path: '/api/federation/messages',
-          key,
-          body: { id: message.id, content: message.content, type: 'text', sentAt: message.sentAt.toISOString() },
+          key: target.key,
+          body: { id: item.refId, content: rows[0].content, type: 'text', sentAt: this.sql.readDate(rows[0].sentAt).toISOString() },
         };
       },
       onDelivered: async (manager, item) => {
         const deliveredAt = new Date();
-        const message = await manager.findOne(Message, { where: { id: item.refId ?? '' } });
-        if (!message) return;
-        await manager.update(Message, { seq: message.seq }, { status: 'delivered', deliveredAt });
+        await manager.query(this.sql.text("UPDATE messages SET status = 'delivered', delivered_at = ? WHERE id = ?"), [
+          this.sql.date(deliveredAt),
+          item.refId,
+        ]);
         await this.events.append(manager, 'message.delivered', {
-          messageId: message.id,
-          contactId: message.contactId,
+          messageId: item.refId,
+          contactId: item.contactId,
           deliveredAt: deliveredAt.toISOString(),
         });
       },
       onFailed: async (manager, item, reason) => {
-        const message = await manager.findOne(Message, { where: { id: item.refId ?? '' } });
-        if (!message) return;
-        await manager.update(Message, { seq: message.seq }, { status: 'failed' });
+        await manager.query(this.sql.text("UPDATE messages SET status = 'failed' WHERE id = ?"), [item.refId]);
         await this.events.append(manager, 'message.failed', {
-          messageId: message.id,
-          contactId: message.contactId,
+          messageId: item.refId,
+          contactId: item.contactId,
           error: reason,
           attempts: item.attempts,
         });
@@ -109,21 +109,21 @@ export class MessagesService implements OnModuleInit {
     let message: Message;
     try {
       message = await this.dataSource.transaction(async (manager) => {
-        const saved = await manager.save(
-          manager.create(Message, {
-            id: dto.id ?? randomUUID(),
-            contactId: contact.id,
-            direction: 'out',
-            remoteId: null,
-            content: dto.content,
-            status: 'queued',
-            sentAt: now,
-            createdAt: now,
-            deliveredAt: null,
-          }),
-        );
-        await this.outbox.enqueue(manager, { kind: MESSAGE_OUTBOX, peerUrl: contact.portalUrl, contactId: contact.id, refId: saved.id });
-        return saved;
+        const row = manager.create(Message, {
+          id: dto.id ?? randomUUID(),
+          contactId: contact.id,
+          direction: 'out',
+          remoteId: null,
+          content: dto.content,
+          status: 'queued',
+          sentAt: now,
+          createdAt: now,
+          deliveredAt: null,
+        });
+        const inserted = await manager.insert(Message, row);
+        row.seq = Number(inserted.identifiers[0].seq);
+        await this.outbox.enqueue(manager, { kind: MESSAGE_OUTBOX, peerUrl: contact.portalUrl, contactId: contact.id, refId: row.id });
+        return row;
       });
     } catch (error) {
       // Two sends with the same id at the same moment: the loser answers like a replay.
@@ -132,7 +132,7 @@ export class MessagesService implements OnModuleInit {
       throw error;
     }
     this.outbox.wake();
-    return this.toResponse(message);
+    return this.toResponse(message, true);
   }
 
   async get(id: string): Promise<MessageResponseDto> {
@@ -236,8 +236,8 @@ export class MessagesService implements OnModuleInit {
     }
   }
 
-  private async toResponse(message: Message): Promise<MessageResponseDto> {
-    const delivery = message.direction === 'out' ? await this.outbox.deliveryState(MESSAGE_OUTBOX, message.id) : null;
+  private async toResponse(message: Message, justQueued = false): Promise<MessageResponseDto> {
+    const delivery = message.direction === 'out' && !justQueued ? await this.outbox.deliveryState(MESSAGE_OUTBOX, message.id) : null;
     return {
       id: message.id,
       cursor: Number(message.seq),
