@@ -98,19 +98,21 @@ export class KeysService implements OnModuleDestroy {
     return seq;
   }
 
-  /** Writes the pending acks now. */
+  /** Writes the pending acks now. An ack stays readable from memory until its write is done. */
   async flushAcks(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    const batch = [...this.pendingAcks];
-    this.pendingAcks.clear();
-    for (const [id, seq] of batch) {
+    for (const [id, seq] of [...this.pendingAcks]) {
       await this.keys
         .createQueryBuilder()
         .update(OwnerKey)
         .set({ ackedSeq: seq })
         .where('id = :id AND acked_seq < :seq', { id, seq })
         .execute();
+      if (this.pendingAcks.get(id) === seq) this.pendingAcks.delete(id);
+    }
+    if (this.pendingAcks.size > 0 && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
     }
   }
 
