@@ -62,6 +62,10 @@ if (!existsSync(entry)) {
   if (!existsSync(entry)) finish(0, 1, `openclaw@${version} installed but ${entry} is missing`);
 }
 
+// The agent's tool call runs the built CLI (apps/bridge/dist/cli.js).
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/sdk', 'apps/bridge'], { cwd: root, stdio: 'inherit', timeout: 300_000 });
+if (build.status !== 0) finish(0, 1, 'building libs/sdk and apps/bridge failed');
+
 const dir = mkdtempSync(join(tmpdir(), 'ap2p-openclaw-jest-'));
 const out = join(dir, 'results.json');
 const jest = spawnSync(

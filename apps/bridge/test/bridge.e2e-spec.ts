@@ -89,7 +89,7 @@ async function wakeableEvents(portal: TestPortal): Promise<Array<{ seq: number; 
 }
 
 const FAST = {
-  requestTimeoutMs: 400,
+  requestTimeoutMs: 2000, // well above a slow cursor read in the hooks server, so only the scripted hang times out
   retryMinDelayMs: 20,
   retryMaxDelayMs: 200,
   configErrorDelayMs: 300,

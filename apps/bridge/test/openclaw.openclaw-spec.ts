@@ -239,13 +239,18 @@ describe('Bridge → real OpenClaw gateway', () => {
     rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
-  it('the gateway answers the hooks API as the Bridge expects (401 for a wrong token, 200 for a wake)', async () => {
-    const wrong = await fetch(`${gateway.url}/hooks/wake`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' },
-      body: JSON.stringify({ text: 'x', mode: 'now' }),
-    });
-    expect(wrong.status).toBe(401);
+  it('the gateway answers the hooks API as the Bridge expects: 401 wrong token, 400 empty text, 200 for a wake', async () => {
+    const post = (token: string, body: unknown): Promise<Response> =>
+      fetch(`${gateway.url}/hooks/wake`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    expect((await post('wrong', { text: 'x', mode: 'now' })).status).toBe(401);
+    expect((await post(gateway.hooksToken, { text: '', mode: 'now' })).status).toBe(400);
+    const ok = await post(gateway.hooksToken, { text: `probe ${Date.now()}`, mode: 'next-heartbeat' });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ ok: true });
   });
 
   it("a message from A wakes B's agent through B's Bridge; the agent's tool call runs agent-p2p send and the reply reaches A", async () => {
@@ -292,4 +297,35 @@ describe('Bridge → real OpenClaw gateway', () => {
     }
     await waitFor('the Bridge to ack', async () => bridge!.status().lastAckedSeq !== null && bridge!.status().pending === null);
   }, 240_000);
+
+  it('--wake agent: POST /hooks/agent with the per-contact session key reaches the model', async () => {
+    await bridge?.stop();
+    const agentStateDir = mkdtempSync(join(tmpdir(), 'ap2p-bridge-oc-agent-'));
+    bridge = runBridge({
+      hubUrl: b.url,
+      apiKey: b.ownerKey,
+      gatewayUrl: gateway.url,
+      hooksToken: gateway.hooksToken,
+      wake: 'agent',
+      stateDir: agentStateDir,
+      command: 'agent-p2p',
+      log: () => undefined,
+      timing: { retryMinDelayMs: 200, retryMaxDelayMs: 2000, configErrorDelayMs: 2000 },
+    });
+    try {
+      const nonce = `agent-hook-${Date.now().toString(36)}`;
+      const sent = await a.client().sendMessage(aContactId, nonce);
+      await waitFor('the agent hook message to reach the model', async () => model.requests.find((r) => r.text.includes(nonce)), 90_000);
+      await waitFor('the Bridge to ack it', async () => {
+        const status = bridge!.status();
+        return status.lastWake?.status === 200 && status.pending === null && status.lastAckedSeq !== null ? status : null;
+      }, 30_000);
+      expect(bridge.status().errors).toEqual([]);
+      expect(sent.id).toBeTruthy();
+    } finally {
+      await bridge.stop();
+      bridge = null;
+      rmSync(agentStateDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
