@@ -106,10 +106,15 @@ describe('buildWake', () => {
     expect(t).toContain('agent-p2p guestbook list');
   });
 
+  it('owner chat messages start with [主人消息] and name the reply command', () => {
+    const t = text(buildWake(event('owner.message', { messageId: MESSAGE_ID, content: '帮我回复 Bob\n说明天可以' }), options));
+    expect(t).toBe(`[主人消息] 帮我回复 Bob 说明天可以 — 回复主人: agent-p2p owner reply "<text>" · 历史: agent-p2p owner history [event ${ID}]`);
+  });
+
   it('unknown event types get a generic wake; malformed payloads never throw', () => {
     const t = text(buildWake(event('file.received', { contactId: 9, name: 'x.pdf' }, 40), options));
     expect(t).toBe(`[Agent P2P] 新事件 file.received (seq 40) — 查看: agent-p2p events --after 39 [event ${ID}]`);
-    for (const type of ['message.received', 'message.failed', 'contact.request_received', 'contact.accepted', 'contact.rejected', 'contact.removed', 'guestbook.message', 'x']) {
+    for (const type of ['message.received', 'owner.message', 'message.failed', 'contact.request_received', 'contact.accepted', 'contact.rejected', 'contact.removed', 'guestbook.message', 'x']) {
       for (const payload of [null, undefined, 'text', [1], { contactId: 'NaN', content: 42 }]) {
         const plan = buildWake(event(type, payload), options);
         expect(plan.action).toBe('wake');

@@ -131,6 +131,16 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
         null,
       );
     }
+    case 'owner.message': {
+      // The owner's own chat (not yet emitted by the Portal; shape {messageId, content}): trusted text.
+      const content = clean(str(p.content), max);
+      return {
+        action: 'wake',
+        text: `[主人消息] ${content} — 回复主人: ${cmd} owner reply "<text>" · 历史: ${cmd} owner history ${tag}`,
+        contactId: null,
+        sessionKey: sessionKeyFor(null),
+      };
+    }
     default: {
       const seq = Number.isSafeInteger(event.seq) ? event.seq : 0;
       const contactId = int(p.contactId);
