@@ -210,12 +210,16 @@ async function runCommand(spec: CommandSpec, args: string[], io: Io): Promise<nu
     env: io.env,
     config: () => (config ??= resolveConfig({ hub: values.hub as string | undefined, key: values.key as string | undefined }, io.env)),
     client: () => (client ??= clientFor(context.config())),
-    out: (text) => io.stdout(text + '\n'),
-    err: (text) => io.stderr(text + '\n'),
+    out: (text) => {
+      io.stdout(text + '\n');
+    },
+    err: (text) => {
+      io.stderr(text + '\n');
+    },
     readStdin: () => readAll(io.stdin),
   };
   const code = await spec.run(context);
-  return code ?? EXIT.ok;
+  return typeof code === 'number' ? code : EXIT.ok;
 }
 
 export function clientFor(config: { hubUrl: string; apiKey: string }): PortalClient {
