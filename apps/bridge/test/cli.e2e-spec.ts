@@ -453,6 +453,9 @@ describe('agent-p2p CLI against real Portals', () => {
         lastAckedSeq: 6,
         errors: [{ at: '2026-11-25T09:01:01.000Z', message: 'gateway answered 401' }],
         updatedAt: '2026-11-25T09:01:02.000Z',
+        wakeMode: 'agent',
+        pending: { seq: 7, id: randomUUID(), type: 'message.received', attempts: 3, nextAttemptAt: '2026-11-25T09:02:00.000Z' },
+        fatal: null,
       };
       writeFileSync(join(dir, 'bridge-status.json'), JSON.stringify(status));
       const human = await runIn(fresh, ['bridge', 'status']);
@@ -460,6 +463,8 @@ describe('agent-p2p CLI against real Portals', () => {
       expect(human.stdout).toMatch(/Connection:\s+connected since 2026-11-25 09:00:00Z \(pid 4242\)/);
       expect(human.stdout).toContain('#7 message.received');
       expect(human.stdout).toContain('gateway answered 401');
+      expect(human.stdout).toMatch(/Wake mode:\s+agent/);
+      expect(human.stdout).toMatch(/Pending:\s+#7 message\.received .*, 3 attempts, next 2026-11-25 09:02:00Z/);
       expect(human.stdout).not.toContain(ESC);
       const json = await runIn(fresh, ['bridge', 'status', '--json']);
       expectOk(json);

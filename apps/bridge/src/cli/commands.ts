@@ -563,6 +563,13 @@ const keysRevoke: CommandSpec = {
 
 // ---- bridge -----------------------------------------------------------------------------------
 
+/** The status file as this command reads it: newer Bridges may add these fields. */
+type ShownBridgeStatus = BridgeStatus & {
+  wakeMode?: string;
+  pending?: { seq: number; id: string; type: string; attempts: number; nextAttemptAt: string | null } | null;
+  fatal?: string | null;
+};
+
 const bridgeStatus: CommandSpec = {
   path: ['bridge', 'status'],
   args: '',
@@ -571,9 +578,9 @@ const bridgeStatus: CommandSpec = {
   positionals: { min: 0, max: 0 },
   async run(context) {
     const file = join(configDirOf(context.env), 'bridge-status.json');
-    let status: BridgeStatus;
+    let status: ShownBridgeStatus;
     try {
-      status = JSON.parse(readFileSync(file, 'utf8')) as BridgeStatus;
+      status = JSON.parse(readFileSync(file, 'utf8')) as ShownBridgeStatus;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`no Bridge status at ${file}: the Bridge has not run for this configuration`, EXIT.refused);
       throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.refused);
@@ -590,9 +597,15 @@ const bridgeStatus: CommandSpec = {
           ? `${safe(status.lastWake.status)} for event ${safe(status.lastWake.eventId)} at ${time(status.lastWake.at)}${status.lastWake.message ? `: ${safe(status.lastWake.message)}` : ''}`
           : '-',
       ],
-      ['Last acked', status.lastAckedSeq === null ? '-' : `#${safe(status.lastAckedSeq)}`],
+      ['Last acked', status.lastAckedSeq === null || status.lastAckedSeq === undefined ? '-' : `#${safe(status.lastAckedSeq)}`],
       ['Updated', time(status.updatedAt)],
     ];
+    if (status.wakeMode) lines.splice(3, 0, ['Wake mode', safe(status.wakeMode)]);
+    if (status.pending) {
+      const p = status.pending;
+      lines.push(['Pending', `#${safe(p.seq)} ${safe(p.type)} ${safe(p.id)}, ${safe(p.attempts)} attempts, next ${time(p.nextAttemptAt)}`]);
+    }
+    if (status.fatal) lines.push(['Stopped', safe(status.fatal)]);
     context.out(fields(lines));
     if (status.errors?.length) {
       context.out('Errors (newest first):');
