@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,6 +216,28 @@ describe('agent-p2p CLI against real Portals', () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     expectFailure(await runIn(home, ['contacts', 'list', '--hub', url, '--key', a.ownerKey]), 3, url);
     expectFailure(await runIn(home, ['status', '--hub', url, '--key', a.ownerKey]), 3, url);
+  });
+
+  it('a Portal that fails (5xx) or hangs: exit 3 with one line', async () => {
+    const hanging: ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/api/contacts')) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' }));
+      } else hanging.push(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    try {
+      expectFailure(await runIn(home, ['contacts', 'list', '--hub', url, '--key', a.ownerKey]), 3, url, '500', 'Internal server error');
+      expectFailure(await runIn(home, ['me', '--hub', url, '--key', a.ownerKey], { env: { AGENTP2P_TIMEOUT: '0.5' } }), 3, url, 'no answer within 0.5 s');
+      expectFailure(await runIn(home, ['me', '--hub', url, '--key', a.ownerKey], { env: { AGENTP2P_TIMEOUT: 'soon' } }), 2, 'AGENTP2P_TIMEOUT');
+    } finally {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a wrong key: exit 1 with the Portal message', async () => {

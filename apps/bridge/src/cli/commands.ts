@@ -83,7 +83,7 @@ const login: CommandSpec = {
     if (key === '-') key = (await context.readStdin()).trim();
     if (!key) throw new UsageError('the key read from stdin is empty');
     const hubUrl = normalizeHubUrl(hub);
-    const me = await clientFor({ hubUrl, apiKey: key }).getMe();
+    const me = await clientFor({ hubUrl, apiKey: key }, context.env).getMe();
     const configDir = configDirOf(context.env);
     const file = saveConfig(configDir, { hubUrl, apiKey: key });
     if (context.json) return context.out(toJson({ hubUrl, configFile: file, profile: me }));

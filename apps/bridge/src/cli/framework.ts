@@ -85,7 +85,17 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 
-const REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_SECONDS = 30;
+export const TIMEOUT_VARIABLE = 'AGENTP2P_TIMEOUT';
+
+/** Seconds a Portal call may take (AGENTP2P_TIMEOUT, default 30). */
+export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const raw = env[TIMEOUT_VARIABLE]?.trim();
+  if (!raw) return DEFAULT_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${TIMEOUT_VARIABLE} must be a number of seconds above 0 (got "${safe(raw)}")`);
+  return Math.round(seconds * 1000);
+}
 
 export interface Io {
   stdout: (text: string) => void;
@@ -201,7 +211,7 @@ async function runCommand(spec: CommandSpec, args: string[], io: Io): Promise<nu
   for (const [option, spec_] of Object.entries(options)) {
     if (spec_.type === 'string' && values[option] === '') throw new UsageError(`--${option} needs a value`);
   }
-  let config: AgentP2pConfig | null = null;
+  let config = null as AgentP2pConfig | null;
   let client: PortalClient | null = null;
   const context: CommandContext = {
     values,
@@ -209,7 +219,7 @@ async function runCommand(spec: CommandSpec, args: string[], io: Io): Promise<nu
     json: values.json === true,
     env: io.env,
     config: () => (config ??= resolveConfig({ hub: values.hub as string | undefined, key: values.key as string | undefined }, io.env)),
-    client: () => (client ??= clientFor(context.config())),
+    client: () => (client ??= clientFor(context.config(), io.env)),
     out: (text) => {
       io.stdout(text + '\n');
     },
@@ -218,15 +228,33 @@ async function runCommand(spec: CommandSpec, args: string[], io: Io): Promise<nu
     },
     readStdin: () => readAll(io.stdin),
   };
-  const code = await spec.run(context);
-  return typeof code === 'number' ? code : EXIT.ok;
+  try {
+    const code = await spec.run(context);
+    return typeof code === 'number' ? code : EXIT.ok;
+  } catch (error) {
+    // Name the Portal in 5xx failures (network failures already do).
+    const hubUrl = config?.hubUrl ?? (typeof values.hub === 'string' ? values.hub : io.env.AGENTP2P_HUB_URL);
+    if (error instanceof PortalApiError && error.status >= 500 && hubUrl) {
+      const described = describePortalError(error, hubUrl);
+      throw new CliError(described.message, described.code);
+    }
+    throw error;
+  }
 }
 
-export function clientFor(config: { hubUrl: string; apiKey: string }): PortalClient {
+export function clientFor(config: { hubUrl: string; apiKey: string }, env: NodeJS.ProcessEnv): PortalClient {
+  const timeoutMs = requestTimeoutMs(env);
   return createPortalClient({
     baseUrl: config.hubUrl,
     apiKey: config.apiKey,
-    fetch: (input, init) => globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
+    fetch: async (input, init) => {
+      try {
+        return await globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs / 1000} s`);
+        throw error;
+      }
+    },
   });
 }
 
@@ -335,7 +363,8 @@ export function mainHelp(commands: CommandSpec[]): string {
     '',
     'Configuration, first found wins: --hub/--key, the environment (AGENTP2P_HUB_URL, AGENTP2P_API_KEY),',
     'then the login saved by "agent-p2p login" in $XDG_CONFIG_HOME/agent-p2p/config.json',
-    '(default ~/.config/agent-p2p/config.json, mode 0600).',
+    '(default ~/.config/agent-p2p/config.json, mode 0600). A Portal call that takes longer than',
+    `${TIMEOUT_VARIABLE} seconds (default ${DEFAULT_TIMEOUT_SECONDS}) fails with exit code 3.`,
     '',
     'Global options:',
     ...optionLines(GLOBAL_OPTIONS),
