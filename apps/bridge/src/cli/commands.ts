@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { BridgeStatus } from '../bridge/types';
 import { API_KEY_VARIABLE, configDirOf, HUB_URL_VARIABLE, normalizeHubUrl, saveConfig } from '../config';
 import { CliError, clientFor, type CommandContext, type CommandGroup, type CommandSpec, describePortalError, EXIT, UsageError } from './framework';
+import { bridgeRun } from './bridge-run';
 import { cut, fields, safe, safeBlock, table, time, toJson, toJsonLine } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -633,5 +634,6 @@ export const COMMANDS: CommandSpec[] = [
   keysList,
   keysCreate,
   keysRevoke,
+  bridgeRun,
   bridgeStatus,
 ];
