@@ -17,9 +17,14 @@ async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
 
 async function tableNames(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
+  // On PostgreSQL only this test's schema counts (other tests use the same server at the same time).
+  const schema = (dataSource.options as { schema?: string }).schema;
   try {
     const tables = await runner.getTables();
-    return tables.map((t) => t.name.split('.').pop()!).sort();
+    return tables
+      .filter((t) => !schema || t.schema === schema || t.name.startsWith(`${schema}.`))
+      .map((t) => t.name.split('.').pop()!)
+      .sort();
   } finally {
     await runner.release();
   }
