@@ -16,6 +16,7 @@ import { FederationModule } from './federation/federation.module';
 import { GuestbookModule } from './guestbook/guestbook.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
+import { OwnerChatModule } from './owner-chat/owner-chat.module';
 import { ProfileModule } from './profile/profile.module';
 
 export interface AppModuleOptions {
@@ -46,6 +47,7 @@ export class AppModule {
         MessagesModule,
         EventStreamModule,
         GuestbookModule,
+        OwnerChatModule,
         HealthModule,
       ],
       providers: [

@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'contact.rejected',
   'contact.removed',
   'guestbook.message',
+  'owner_chat.message',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
