@@ -16,18 +16,13 @@ async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
 }
 
 async function tableNames(dataSource: DataSource): Promise<string[]> {
-  const runner = dataSource.createQueryRunner();
-  // On PostgreSQL only this test's schema counts (other tests use the same server at the same time).
+  // Asked of the catalogue directly: on PostgreSQL only this test's schema counts (other tests create
+  // and drop their own schemas on the same server at the same time).
   const schema = (dataSource.options as { schema?: string }).schema;
-  try {
-    const tables = await runner.getTables();
-    return tables
-      .filter((t) => !schema || t.schema === schema || t.name.startsWith(`${schema}.`))
-      .map((t) => t.name.split('.').pop()!)
-      .sort();
-  } finally {
-    await runner.release();
-  }
+  const rows = (await (schema
+    ? dataSource.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1', [schema])
+    : dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table'"))) as Array<{ name: string }>;
+  return rows.map((row) => row.name).sort();
 }
 
 async function checkMigrations(dataSource: DataSource, migrationCount: number): Promise<void> {
