@@ -318,6 +318,31 @@ describe('README.md', () => {
   });
 });
 
+describe('SKILL.md, LICENSE and docs', () => {
+  it('SKILL.md is an OpenClaw skill: frontmatter with name, description and the required env and bins', () => {
+    const match = /^---\n([\s\S]*?)\n---\n/.exec(read('SKILL.md'));
+    expect(match).not.toBeNull();
+    const frontmatter = parse(match?.[1] ?? '') as { name: string; description: string; metadata: unknown };
+    expect(frontmatter.name).toBe('agent-p2p');
+    expect(frontmatter.description.length).toBeGreaterThan(20);
+    expect(frontmatter.description).not.toMatch(/[<>]/);
+    expect(frontmatter.metadata).toEqual({
+      openclaw: { requires: { env: ['AGENTP2P_HUB_URL', 'AGENTP2P_API_KEY'], bins: ['agent-p2p'] } },
+    });
+  });
+
+  it('LICENSE is the MIT license that package.json names', () => {
+    expect(JSON.parse(read('package.json')).license).toBe('MIT');
+    expect(read('LICENSE')).toMatch(/^MIT License\n/);
+  });
+
+  it('the README links to files that exist', () => {
+    for (const match of read('README.md').matchAll(/\]\(([^)#:]+)\)/g)) {
+      expect({ link: match[1], exists: existsSync(join(root, match[1])) }).toEqual({ link: match[1], exists: true });
+    }
+  });
+});
+
 describe('.ci/run', () => {
   it('installs from scratch and runs the README test command', () => {
     const lines = read('.ci/run')
