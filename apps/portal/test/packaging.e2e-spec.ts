@@ -215,7 +215,7 @@ describe('docker/example.env', () => {
   const text = read('docker/example.env');
   const entries = exampleEnvEntries(text);
 
-  it('documents every PORTAL_* variable with its exact meaning and default', () => {
+  it('documents every PORTAL_* variable with its exact meaning and default (fix: npm run build && node scripts/sync-config-docs.mjs)', () => {
     for (const [name, { default: fallback, description }] of Object.entries(CONFIG_VARIABLES)) {
       const entry = entries.get(name);
       expect({ name, documented: Boolean(entry) }).toEqual({ name, documented: true });
@@ -293,7 +293,7 @@ describe('README.md', () => {
     expect(lines.slice(1, 4)).toEqual(['', '```sh', 'npm ci && npm start']);
   });
 
-  it('has a configuration row for every PORTAL_* variable, with its exact default and meaning', () => {
+  it('has a configuration row for every PORTAL_* variable, with its exact default and meaning (fix: npm run build && node scripts/sync-config-docs.mjs)', () => {
     const rows = new Map<string, { fallback: string; description: string }>();
     for (const match of readme.matchAll(/^\| `(PORTAL_[A-Z0-9_]+)` \| (.*?) \| (.*) \|$/gm)) {
       const fallback = match[2] === '(empty)' ? '' : match[2].replace(/^`|`$/g, '');
