@@ -129,11 +129,17 @@ describe('docker/Dockerfile', () => {
     for (const manifest of ['package.json', 'package-lock.json', ...workspaces.map((w) => `${w}/package.json`)]) {
       expect(copied).toContain(manifest);
     }
-    // What `npm run build` compiles.
-    expect(JSON.parse(read('package.json')).scripts.build).toBe('tsc -b apps/portal libs/sdk');
-    for (const needed of ['tsconfig.base.json', 'apps/portal/tsconfig.json', 'apps/portal/src', 'libs/sdk/tsconfig.json', 'libs/sdk/src']) {
-      expect(copied).toContain(needed);
+    // Everything `npm run build` compiles: each `tsc -b` project, its tsconfig.json and its sources.
+    const covered = (path: string): boolean => copied.some((source) => path === source || path.startsWith(`${source}/`));
+    const build = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build;
+    const projects = /^tsc -b ((?:[\w./-]+ ?)+)$/.exec(build)?.[1].trim().split(' ') ?? [];
+    expect(projects).toContain('apps/portal');
+    for (const project of projects) {
+      for (const needed of [`${project}/tsconfig.json`, `${project}/src`]) {
+        expect({ needed, exists: existsSync(join(root, needed)), copied: covered(needed) }).toEqual({ needed, exists: true, copied: true });
+      }
     }
+    expect(covered('tsconfig.base.json')).toBe(true);
   });
 
   it('copies into the runtime stage only what the build stage has: repository files or build outputs', () => {
