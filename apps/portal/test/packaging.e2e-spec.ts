@@ -94,6 +94,7 @@ function ignoredByDockerignore(path: string, patterns: string[]): boolean {
 const BUILD_OUTPUTS: Record<string, string> = {
   node_modules: 'npm ci, then npm prune --omit=dev',
   'apps/portal/dist': 'npm run build (tsc -b apps/portal: outDir "dist" of apps/portal/tsconfig.json)',
+  'apps/console/dist': 'npm run build (npm run build:console: apps/console/build.mjs writes dist/)',
 };
 
 describe('docker/Dockerfile', () => {
@@ -132,7 +133,7 @@ describe('docker/Dockerfile', () => {
     // Everything `npm run build` compiles: each `tsc -b` project, its tsconfig.json and its sources.
     const covered = (path: string): boolean => copied.some((source) => path === source || path.startsWith(`${source}/`));
     const build = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build;
-    const projects = /^tsc -b ((?:[\w./-]+ ?)+)$/.exec(build)?.[1].trim().split(' ') ?? [];
+    const projects = /^tsc -b ([\w./ -]+?)\s*(?:&&|$)/.exec(build)?.[1].trim().split(/\s+/) ?? [];
     expect(projects).toContain('apps/portal');
     for (const project of projects) {
       for (const needed of [`${project}/tsconfig.json`, `${project}/src`]) {
@@ -157,6 +158,12 @@ describe('docker/Dockerfile', () => {
       }
     }
     expect(JSON.parse(read('apps/portal/tsconfig.json')).compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+    // The console the Portal serves is built by npm run build and looked up next to the Portal.
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.build).toContain('npm run build:console');
+    expect(scripts['build:console']).toBe('node apps/console/build.mjs');
+    expect(read('apps/console/build.mjs')).toMatch(/join\(here, 'dist'\)/);
+    expect(fromBuild.flatMap((c) => c.sources)).toContain('/app/apps/console/dist');
   });
 
   it('runs compiled files whose sources exist: HEALTHCHECK → src/bin/healthcheck.ts, CMD → src/main.ts', () => {
