@@ -8,6 +8,9 @@ export const EVENT_TYPES = [
   'contact.rejected',
   'contact.removed',
   'guestbook.message',
+  'file.received',
+  'file.delivered',
+  'file.failed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
