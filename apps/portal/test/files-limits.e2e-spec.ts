@@ -69,7 +69,7 @@ describe('file limits, bad input, names and ranges', () => {
         ['wrong hash header', () => putRaw(url(0), chunk0, octet(sha256(Buffer.from('other'))), a.ownerKey), 422],
         ['JSON body', () => putRaw(url(0), '{"a":1}', { 'content-type': 'application/json', 'x-chunk-sha256': sha256(chunk0) }, a.ownerKey), 415],
         ['unknown file', () => putRaw(`${a.url}/api/files/${randomUUID()}/chunks/0`, chunk0, octet(sha256(chunk0)), a.ownerKey), 404],
-        ['no key', () => fetch(url(0), { method: 'PUT', headers: octet(sha256(chunk0)), body: chunk0 }), 401],
+        ['no key', () => fetch(url(0), { method: 'PUT', headers: octet(sha256(chunk0)), body: new Uint8Array(chunk0) }), 401],
       ];
       for (const [title, attempt, status] of attempts) {
         const response = await attempt();

@@ -27,7 +27,7 @@ async function writePseudoRandomFile(path: string, size: number): Promise<string
   for (let written = 0; written < size; written += zeros.length) {
     const block = cipher.update(zeros.subarray(0, Math.min(zeros.length, size - written)));
     hash.update(block);
-    if (!out.write(block)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   return hash.digest('hex');

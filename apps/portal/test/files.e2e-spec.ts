@@ -97,7 +97,7 @@ describe('files between two Portals', () => {
     const again = await a.client().uploadFileChunk(upload.id, 0, chunk0, sha256(chunk0));
     expect(again).toMatchObject({ index: 0, stored: false, receivedChunks: [0] });
     const chunk1 = data.subarray(CHUNK);
-    const last = await a.client().uploadFileChunk(upload.id, 1, new Blob([chunk1]), sha256(chunk1));
+    const last = await a.client().uploadFileChunk(upload.id, 1, new Blob([new Uint8Array(chunk1)]), sha256(chunk1));
     expect(last.status).toBe('sending');
     await waitFor('the file to be delivered', async () => (await a.client().getFile(upload.id)).status === 'delivered');
   });

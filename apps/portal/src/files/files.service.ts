@@ -476,12 +476,15 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
         await this.failFile(current, 'the contact is no longer active');
         throw new ConflictException(`Contact ${file.contactId} is no longer active; the file will not be sent`);
       }
-      await this.dataSource.transaction(async (manager) => {
-        await manager.update(FileTransfer, { id: file.id }, { status: 'sending', updatedAt: new Date() });
+      // Conditional, so that with several instances only one hands the file to the outbox.
+      const handed = await this.dataSource.transaction(async (manager) => {
+        const result = await manager.update(FileTransfer, { id: file.id, status: 'uploading' }, { status: 'sending', updatedAt: new Date() });
+        if (!result.affected) return false;
         await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.offer, peerUrl: contact.portalUrl, contactId: contact.id, refId: file.id });
+        return true;
       });
-      this.outbox.wake();
-      return 'sending';
+      if (handed) this.outbox.wake();
+      return handed ? 'sending' : (await this.find(file.id)).status;
     } finally {
       this.finishing.delete(file.id);
     }
