@@ -3,6 +3,7 @@ import { PortalApiError } from '@agent-p2p/sdk';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FilesService } from '../src/files/files.service';
+import { PeerClient, type PeerRequest } from '../src/federation/peer-client';
 import { api, expectError, insertContact } from './support/http';
 import { bytes, filesUnder, putRaw, sendFile, sha256 } from './support/files';
 import { connect, eventsOf, startPeer, waitFor } from './support/pair';
@@ -152,6 +153,31 @@ describe('files between two Portals', () => {
     expect(filesUnder(join(filesDir(b), fileId))).toEqual([]);
     // Asking again does not turn it into a success.
     await expectError(await api(b, 'POST', `/api/federation/files/${remoteId}/complete`, { key }), 422);
+  });
+
+  it('a whole-file hash that does not match at the receiver fails the transfer on both sides; B never offers the file', async () => {
+    // The offer reaches B with a different hash than the chunks add up to (a sender bug or tampering on the way).
+    const peers = a.app.get(PeerClient);
+    const send = peers.send.bind(peers);
+    const forged = sha256(Buffer.from('forged'));
+    peers.send = (request: PeerRequest) =>
+      send(request.path === '/api/federation/files' ? { ...request, body: { ...(request.body as object), sha256: forged } } : request);
+    try {
+      const data = bytes(CHUNK * 2 + 1, 37);
+      const receivedBefore = (await eventsOf(b, 'file.received')).length;
+      const id = await sendFile(a.client(), aContactId, data, { name: 'tampered.bin' });
+      const failedOnA = await waitFor('file.failed on A', async () => (await eventsOf(a, 'file.failed')).find((e) => e.payload.fileId === id));
+      expect(failedOnA.payload).toEqual({ fileId: id, contactId: aContactId, direction: 'out', name: 'tampered.bin', error: expect.stringMatching(/^422 .*SHA-256/) });
+      expect(await a.client().getFile(id)).toMatchObject({ status: 'failed', delivery: { status: 'failed', step: 'complete' } });
+      const failedOnB = (await eventsOf(b, 'file.failed')).find((e) => e.payload.name === 'tampered.bin');
+      expect(failedOnB?.payload).toMatchObject({ contactId: bContactId, direction: 'in', error: expect.stringMatching(/SHA-256/) });
+      expect((await eventsOf(b, 'file.received')).length).toBe(receivedBefore);
+      const copy = await b.client().getFile(failedOnB!.payload.fileId as string);
+      expect(copy).toMatchObject({ status: 'failed', contentAvailable: false, receivedChunks: [] });
+      expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
+    } finally {
+      peers.send = send;
+    }
   });
 
   it('a corrupted chunk from a peer is refused (422), not kept, and accepted when re-sent', async () => {
