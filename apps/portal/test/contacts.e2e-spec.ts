@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PortalApiError } from '@agent-p2p/sdk';
 import { DataSource } from 'typeorm';
 import { generateContactKey } from '../src/common/secrets';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { connect, eventsOf, startPeer, waitFor } from './support/pair';
+import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
 import type { TestPortal } from './support/test-portal';
-
-async function statusOf(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-    return 200;
-  } catch (error) {
-    if (error instanceof PortalApiError) return error.status;
-    throw error;
-  }
-}
 
 describe('contact handshake between two Portals', () => {
   let a: TestPortal;

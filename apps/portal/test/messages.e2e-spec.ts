@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PortalApiError } from '@agent-p2p/sdk';
 import { DataSource } from 'typeorm';
 import { SECRET_BOX } from '../src/common/secret-box';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, eventsOf, startPeer, waitFor } from './support/pair';
+import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
 import type { TestPortal } from './support/test-portal';
-
-async function statusOf(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-    return 200;
-  } catch (error) {
-    if (error instanceof PortalApiError) return error.status;
-    throw error;
-  }
-}
 
 describe('messages between two Portals', () => {
   let a: TestPortal;

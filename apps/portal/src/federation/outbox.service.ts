@@ -131,11 +131,6 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     if (result.affected) this.wake();
   }
 
-  /** Cancels the pending items for a contact (inside the caller's transaction), except the kinds kept. */
-  async cancelForContact(manager: EntityManager, contactId: number, kinds: string[]): Promise<void> {
-    await manager.update(OutboxItem, { contactId, status: 'pending', kind: In(kinds) }, { status: 'cancelled', updatedAt: new Date() });
-  }
-
   async deliveryState(kind: string, refId: string): Promise<DeliveryState | null> {
     const item = await this.items.findOne({ where: { kind, refId }, order: { seq: 'DESC' } });
     if (!item) return null;
@@ -255,7 +250,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private async attempt(item: OutboxItem): Promise<'next' | 'wait'> {
     const handler = this.handlers.get(item.kind);
     if (!handler) {
-      await this.finish(item, 'failed', `no handler for ${item.kind}`);
+      await this.markFailed(item, `no handler for ${item.kind}`);
       return 'next';
     }
     let request: PeerRequest | null;
@@ -343,8 +338,9 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     this.events.wake();
   }
 
-  private async finish(item: OutboxItem, status: 'failed' | 'cancelled', reason: string | null): Promise<void> {
-    await this.items.update({ seq: item.seq }, { status, lastError: reason, leaseUntil: null, updatedAt: new Date() });
+  /** Fails an item no feature can handle (a kind from a newer version, say). */
+  private async markFailed(item: OutboxItem, reason: string): Promise<void> {
+    await this.items.update({ seq: item.seq }, { status: 'failed', lastError: reason, leaseUntil: null, updatedAt: new Date() });
   }
 }
 

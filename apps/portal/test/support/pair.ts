@@ -1,3 +1,4 @@
+import { PortalApiError } from '@agent-p2p/sdk';
 import type { EventRecord } from '../../src/events/events.service';
 import { EventsService } from '../../src/events/events.service';
 import { TestPortal, type TestPortalOptions } from './test-portal';
@@ -40,4 +41,15 @@ export async function connect(a: TestPortal, b: TestPortal): Promise<{ aContactI
   const approved = await b.client().approveContactRequest(request.id);
   await waitFor('A to see the contact active', async () => (await a.client().getContact(contact.id)).status === 'active');
   return { aContactId: contact.id, bContactId: approved.id };
+}
+
+/** The HTTP status an SDK call ended with (200 for any success). */
+export async function statusOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+    return 200;
+  } catch (error) {
+    if (error instanceof PortalApiError) return error.status;
+    throw error;
+  }
 }

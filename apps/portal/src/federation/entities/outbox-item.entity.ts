@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type OutboxStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+export type OutboxStatus = 'pending' | 'delivered' | 'failed';
 
 /**
  * One call this Portal owes a peer (a message, a contact-request step, a removal notice). Written in
