@@ -924,7 +924,7 @@ export interface components {
              * @description State of the current delivery step.
              * @enum {string}
              */
-            status: "pending" | "delivered" | "failed" | "cancelled";
+            status: "pending" | "delivered" | "failed";
             /**
              * @description The step: announcing the file, sending a chunk, asking the contact to verify.
              * @enum {string}

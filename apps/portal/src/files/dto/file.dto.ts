@@ -65,8 +65,8 @@ export class FileListQueryDto {
 }
 
 export class FileDeliveryDto {
-  @ApiProperty({ enum: ['pending', 'delivered', 'failed', 'cancelled'], description: 'State of the current delivery step.' })
-  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  @ApiProperty({ enum: ['pending', 'delivered', 'failed'], description: 'State of the current delivery step.' })
+  status: 'pending' | 'delivered' | 'failed';
   @ApiProperty({ enum: ['offer', 'chunk', 'complete'], description: 'The step: announcing the file, sending a chunk, asking the contact to verify.' })
   step: 'offer' | 'chunk' | 'complete';
   @ApiProperty({ type: 'integer', description: 'Attempts of this step so far.' }) attempts: number;
