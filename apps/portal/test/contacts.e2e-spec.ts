@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { SECRET_BOX } from '../src/common/secret-box';
 import { generateContactKey } from '../src/common/secrets';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
@@ -60,7 +61,6 @@ describe('contact handshake between two Portals', () => {
   it('removal: the peer is told and the shared key stops working on both sides', async () => {
     const { aContactId, bContactId } = await connect(c, a);
     const cContact = await c.app.get(DataSource).getRepository(Contact).findOneByOrFail({ id: aContactId });
-    const { SECRET_BOX } = await import('../src/common/secret-box');
     const sharedKey = c.app.get(SECRET_BOX).open(cContact.keySealed!);
     const removalNotice = (portal: TestPortal) =>
       fetch(`${portal.url}/api/federation/contact`, { method: 'DELETE', headers: { authorization: `Bearer ${sharedKey}` } });
@@ -86,7 +86,6 @@ describe('contact handshake between two Portals', () => {
     });
     expect(noKey.status).toBe(401);
     const bKeyContact = await b.app.get(DataSource).getRepository(Contact).findOneByOrFail({ portalUrl: a.url, status: 'active' });
-    const { SECRET_BOX } = await import('../src/common/secret-box');
     const bKey = b.app.get(SECRET_BOX).open(bKeyContact.keySealed!);
     const wrongKey = await fetch(`${a.url}/api/federation/contact-requests/${requestId}/accept`, {
       method: 'POST',
@@ -140,7 +139,6 @@ describe('contact handshake between two Portals', () => {
 
     // A contact key is no good outside the federation routes, and an owner key no good on them.
     const contactRow = await b.app.get(DataSource).getRepository(Contact).findOneByOrFail({ portalUrl: a.url, status: 'active' });
-    const { SECRET_BOX } = await import('../src/common/secret-box');
     const contactKey = b.app.get(SECRET_BOX).open(contactRow.keySealed!);
     expect((await fetch(`${a.url}/api/contacts`, { headers: { authorization: `Bearer ${contactKey}` } })).status).toBe(403);
     expect((await fetch(`${a.url}/api/federation/contact`, { method: 'DELETE', headers: { authorization: `Bearer ${a.ownerKey}` } })).status).toBe(403);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { SECRET_BOX } from '../src/common/secret-box';
 import { Contact } from '../src/contacts/entities/contact.entity';
+import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { Message } from '../src/messages/entities/message.entity';
 import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
 import type { TestPortal } from './support/test-portal';
@@ -138,7 +139,6 @@ describe('messages between two Portals', () => {
       expect(retried.lastError).toMatch(/ECONNREFUSED|connect/);
       expect(retried.nextAttemptAt).not.toBeNull();
       // Pretend the message is two days old: the next attempt gives up.
-      const { OutboxItem } = await import('../src/federation/entities/outbox-item.entity');
       await lonely.app.get(DataSource).getRepository(OutboxItem).update({ refId: sent.id }, { createdAt: new Date(Date.now() - 2 * 86_400_000) });
       await waitFor('failure', async () => (await lonely.client().getMessage(sent.id)).status === 'failed');
       const [failed] = await eventsOf(lonely, 'message.failed');

@@ -89,7 +89,7 @@ describe('the outbox', () => {
     const sender = await startPeer({ env: { PORTAL_OUTBOX_RETRY_MAX_SECONDS: '3600' } });
     try {
       const { aContactId, bContactId } = await connect(sender, strict);
-      const sent = [];
+      const sent: Array<{ id: string }> = [];
       for (let i = 0; i < 4; i += 1) sent.push(await sender.client().sendMessage(aContactId, `limited ${i}`));
       const limited = await waitFor('a 429', async () => {
         const m = await sender.client().getMessage(sent[3].id);
