@@ -1,5 +1,5 @@
 import { BadRequestException, HttpException, PayloadTooLargeException, UnprocessableEntityException } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, type Hash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,12 +48,15 @@ export class FileStore {
   /**
    * Streams one chunk to disk. Too many bytes: 413 as soon as they arrive; too few: 400; wrong hash:
    * 422. In every failure the partial file is removed (and the file's directory, if it holds nothing else).
+   * Given the whole file's hash over the chunks before this one, returns it carried on over this chunk.
    */
-  async writeChunk(fileId: string, spec: ChunkSpec, body: Readable): Promise<void> {
+  async writeChunk(fileId: string, spec: ChunkSpec, body: Readable, wholeSoFar?: Hash): Promise<Hash | undefined> {
     const dir = this.dirOf(fileId);
     await mkdir(dir, { recursive: true });
     const part = join(dir, `${spec.index}.part-${randomUUID()}`);
     const hash = createHash('sha256');
+    // The whole file's hash, carried on over this chunk (a copy: kept only if the chunk is).
+    const whole = wholeSoFar?.copy();
     let received = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -63,6 +66,7 @@ export class FileStore {
           return;
         }
         hash.update(chunk);
+        whole?.update(chunk);
         callback(null, chunk);
       },
     });
@@ -76,6 +80,7 @@ export class FileStore {
         throw new UnprocessableEntityException(`chunk ${spec.index} does not match its SHA-256 (got ${actual}); nothing was kept`);
       }
       await rename(part, this.chunkPath(fileId, spec.index));
+      return whole;
     } catch (error) {
       await rm(part, { force: true });
       await this.removeDirIfEmpty(fileId);

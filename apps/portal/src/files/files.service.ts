@@ -14,7 +14,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
+import { createHash, type Hash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DataSource, type EntityManager, In, LessThan, Not, type Repository } from 'typeorm';
@@ -58,6 +58,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** A chunk upload to a peer may take longer than a JSON call; it stays below the outbox lease (total + 30 s). */
 const CHUNK_EXTRA_TIMEOUT_MS = 20_000;
 const DEFAULT_LIST = 100;
+const MAX_RUNNING_HASHES = 1000;
 
 export interface ChunkUpload {
   index: string;
@@ -79,6 +80,12 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Files whose whole-file check runs now (parallel last chunks must not both finish the upload). */
   private readonly finishing = new Set<string>();
+  /**
+   * The whole-file hash of transfers whose chunks arrived in order so far (the usual case: the CLI
+   * and the relay send in order), so completing one does not read the whole file back from disk.
+   * Anything else (out of order, a restart, another instance) falls back to reading the chunks.
+   */
+  private readonly runningHashes = new Map<string, { next: number; hash: Hash }>();
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -224,6 +231,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       await manager.delete(FileChunk, { fileId: file.id });
       await manager.delete(FileTransfer, { id: file.id });
     });
+    this.runningHashes.delete(file.id);
     await this.store.remove(file.id);
   }
 
@@ -291,7 +299,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     if (file.status === 'received') return this.peerState(file);
     const have = await this.chunkIndexes(file.id);
     if (have.length < file.chunkCount) return { id: remoteId, status: 'receiving', receivedChunks: have };
-    const actual = await this.store.wholeSha256(file.id, file.chunkCount);
+    const actual = await this.wholeSha256(file);
     if (actual !== file.sha256) {
       const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
       await this.failFile(file, error);
@@ -449,7 +457,12 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     if ((await this.store.freeBytes()) - length < this.config.limits.minFreeDiskBytes) {
       throw new InsufficientStorageException(`Not enough free disk space for chunk ${index} (${length} bytes) above the configured floor`);
     }
-    await this.store.writeChunk(file.id, { index, length, sha256 }, upload.body);
+    const running = this.runningHashes.get(file.id) ?? (index === 0 ? { next: 0, hash: createHash('sha256') } : undefined);
+    const carried = await this.store.writeChunk(file.id, { index, length, sha256 }, upload.body, running?.next === index ? running.hash : undefined);
+    if (carried) {
+      if (this.runningHashes.size >= MAX_RUNNING_HASHES) this.runningHashes.clear();
+      this.runningHashes.set(file.id, { next: index + 1, hash: carried });
+    }
     await this.dataSource.transaction(async (manager) => {
       await manager.createQueryBuilder().insert().into(FileChunk).values({ fileId: file.id, chunkIndex: index, sha256, size: length }).orIgnore().execute();
       await manager.update(FileTransfer, { id: file.id }, { updatedAt: new Date() });
@@ -465,7 +478,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     try {
       const current = await this.find(file.id);
       if (current.status !== 'uploading') return current.status;
-      const actual = await this.store.wholeSha256(file.id, file.chunkCount);
+      const actual = await this.wholeSha256(file);
       if (actual !== file.sha256) {
         const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
         await this.failFile(current, error);
@@ -490,6 +503,14 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     }
   }
 
+  /** The whole file's SHA-256: carried along while chunks arrived in order, else read back from disk. */
+  private async wholeSha256(file: FileTransfer): Promise<string> {
+    const running = this.runningHashes.get(file.id);
+    this.runningHashes.delete(file.id);
+    if (running && running.next === file.chunkCount) return running.hash.digest('hex');
+    return this.store.wholeSha256(file.id, file.chunkCount);
+  }
+
   /** Marks a transfer failed with file.failed, and removes its bytes. */
   private async failFile(file: FileTransfer, error: string): Promise<void> {
     const failed = await this.dataSource.transaction(async (manager) => {
@@ -510,6 +531,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       return true;
     });
     if (failed) this.events.wake();
+    this.runningHashes.delete(file.id);
     await this.store.remove(file.id);
   }
 
