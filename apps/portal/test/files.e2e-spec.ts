@@ -209,6 +209,46 @@ describe('files between two Portals', () => {
     await waitFor('the file', async () => (await a.client().getFile(id)).status === 'delivered', 30_000);
   });
 
+  it('a restart of the sending Portal mid-relay resumes without re-sending chunks B confirmed', async () => {
+    // Chunks B confirmed to A (2xx) before A stops.
+    const sends: Array<{ index: number; ok: boolean }> = [];
+    const peers = a.app.get(PeerClient);
+    const send = peers.send.bind(peers);
+    peers.send = async (request: PeerRequest) => {
+      const match = /\/chunks\/(\d+)$/.exec(request.path);
+      const response = await send(request).catch((error: unknown) => {
+        if (match) sends.push({ index: Number(match[1]), ok: false });
+        throw error;
+      });
+      if (match) sends.push({ index: Number(match[1]), ok: response.status === 200 });
+      return response;
+    };
+    const data = bytes(CHUNK * 300, 41);
+    const id = await sendFile(a.client(), aContactId, data, { name: 'restart.bin' });
+    await waitFor('B to confirm some chunks', async () => sends.filter((s) => s.ok).length >= 20);
+    await a.stop();
+    const confirmedBeforeStop = new Set(sends.filter((s) => s.ok).map((s) => s.index));
+    expect(confirmedBeforeStop.size).toBeLessThan(300);
+    // After the restart, B's side sees every chunk call (A's outbox starts before a spy could be put on it).
+    const receivedAfterRestart: number[] = [];
+    const service = b.app.get(FilesService);
+    const receiveChunk = service.receiveChunk.bind(service);
+    service.receiveChunk = (caller, remoteId, upload) => {
+      receivedAfterRestart.push(Number(upload.index));
+      return receiveChunk(caller, remoteId, upload);
+    };
+    try {
+      await a.start();
+      await waitFor('the file to be delivered', async () => (await a.client().getFile(id)).status === 'delivered', 30_000);
+    } finally {
+      service.receiveChunk = receiveChunk;
+    }
+    expect(receivedAfterRestart.filter((index) => confirmedBeforeStop.has(index))).toEqual([]);
+    expect(new Set([...confirmedBeforeStop, ...receivedAfterRestart]).size).toBe(300);
+    const copy = (await b.client().listFiles({ direction: 'in' })).find((f) => f.name === 'restart.bin');
+    expect(copy).toMatchObject({ status: 'received', sha256: sha256(data) });
+  });
+
   it('expired uploads and delivered copies are cleaned up', async () => {
     const data = bytes(CHUNK * 2, 29);
     const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'slow.bin', size: data.length, sha256: sha256(data) });
