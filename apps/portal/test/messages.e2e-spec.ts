@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { SECRET_BOX } from '../src/common/secret-box';
+import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { Message } from '../src/messages/entities/message.entity';

@@ -17,7 +17,38 @@ export interface BridgeOptions {
   command: string;
   /** Structured log lines go here (stderr by default). */
   log?: (line: Record<string, unknown>) => void;
+  /** With wake "agent": the OpenClaw agent to run (omitted: the gateway's default agent). */
+  agentId?: string;
+  /** Delays and timeouts (defaults in DEFAULT_BRIDGE_TIMING; tests shorten them). */
+  timing?: Partial<BridgeTiming>;
 }
+
+export interface BridgeTiming {
+  /** A gateway call that takes longer is cut and retried. */
+  requestTimeoutMs: number;
+  /** Backoff bounds for retryable answers (408/429/5xx, connection errors): doubling, with jitter. */
+  retryMinDelayMs: number;
+  retryMaxDelayMs: number;
+  /** Delay between attempts while the gateway answers with a configuration error (400/401/404/413). */
+  configErrorDelayMs: number;
+  /** Upper bound for a gateway's Retry-After. */
+  maxRetryAfterMs: number;
+  /** Portal reconnect backoff bounds and heartbeat interval. */
+  reconnectMinDelayMs: number;
+  reconnectMaxDelayMs: number;
+  heartbeatSeconds: number;
+}
+
+export const DEFAULT_BRIDGE_TIMING: BridgeTiming = {
+  requestTimeoutMs: 30_000,
+  retryMinDelayMs: 1_000,
+  retryMaxDelayMs: 60_000,
+  configErrorDelayMs: 60_000,
+  maxRetryAfterMs: 600_000,
+  reconnectMinDelayMs: 500,
+  reconnectMaxDelayMs: 30_000,
+  heartbeatSeconds: 30,
+};
 
 export type BridgeConnection = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
@@ -34,6 +65,12 @@ export interface BridgeStatus {
   /** Recent problems, newest first (bounded). */
   errors: Array<{ at: string; message: string }>;
   updatedAt: string;
+  /** How the gateway is woken. */
+  wakeMode?: 'wake' | 'agent';
+  /** The event waiting for the gateway (null when the Bridge is idle). */
+  pending?: { seq: number; id: string; type: string; attempts: number; nextAttemptAt: string | null } | null;
+  /** Set when the Bridge stopped on its own (e.g. the Portal refused the owner key): the reason. */
+  fatal?: string | null;
 }
 
 export interface RunningBridge {
