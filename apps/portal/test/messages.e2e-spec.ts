@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { SECRET_BOX } from '../src/common/secret-box';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { Message } from '../src/messages/entities/message.entity';
 import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
 import type { TestPortal } from './support/test-portal';
