@@ -16,6 +16,13 @@ async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
 }
 
 async function tableNames(dataSource: DataSource): Promise<string[]> {
+  if (dataSource.options.type === 'postgres') {
+    // Only this test's schema: other tests create and drop their own schemas meanwhile, and listing
+    // every schema's tables races with those drops ("schema … does not exist").
+    const schema = (dataSource.options as { schema?: string }).schema ?? 'public';
+    const rows = (await dataSource.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1', [schema])) as Array<{ name: string }>;
+    return rows.map((row) => row.name).sort();
+  }
   const runner = dataSource.createQueryRunner();
   try {
     const tables = await runner.getTables();
