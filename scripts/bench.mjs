@@ -3,11 +3,15 @@
 //  (1) the ceiling: a bare Node http server that parses the same JSON body;
 //  (2) Portal B accepting federation messages from 32 concurrent senders (32 contacts) while a
 //      WebSocket client consumes and acks the events: messages/s, p50/p99 latency, RSS;
-//  (3) end to end: A POST /api/messages → B's WebSocket event, at 200 messages/s: p50/p99.
+//  (3) end to end: A POST /api/messages → B's WebSocket event, at 200 messages/s: p50/p99;
+//  (4) files: a raw loopback upload of BENCH_FILE_MB (default 1024) MB to a bare Node server that
+//      writes it to disk (the ceiling), then the same file uploaded to A in chunks (as the CLI does)
+//      and relayed to B until B has verified it: MB/s of each, the ratio, peak RSS of both Portals.
 // Every Portal runs in its own process, as `node apps/portal/dist/main.js` (npm run bench builds).
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer } from 'node:net';
@@ -318,12 +322,146 @@ async function endToEnd() {
   return result;
 }
 
+// ---------- (4) files ----------
+
+const FILE_MB = Number(process.env.BENCH_FILE_MB || 1024);
+
+/** FILE_MB of deterministic pseudo-random bytes in a temporary file; returns its path and SHA-256. */
+async function makeSourceFile(dir) {
+  const path = join(dir, 'source.bin');
+  const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 3), Buffer.alloc(16, 5));
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  const zeros = Buffer.alloc(4 * 1048576);
+  for (let i = 0; i < FILE_MB / 4; i += 1) {
+    const block = cipher.update(zeros);
+    hash.update(block);
+    if (!out.write(block)) await new Promise((resolve) => out.once('drain', resolve));
+  }
+  await new Promise((resolve) => out.end(resolve));
+  return { path, sha256: hash.digest('hex'), size: FILE_MB * 1048576 };
+}
+
+/** The ceiling: one streamed PUT of the whole file to a bare server that writes it to disk. */
+async function fileCeiling(source, dir) {
+  const target = join(dir, 'ceiling.bin');
+  const server = createServer((req, res) => {
+    const out = createWriteStream(target);
+    req.pipe(out);
+    out.on('finish', () => res.end('ok'));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const begin = performance.now();
+  await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.address().port, method: 'PUT', path: '/', headers: { 'content-length': source.size } }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    createReadStream(source.path, { highWaterMark: 1048576 }).pipe(req);
+  });
+  const seconds = (performance.now() - begin) / 1000;
+  server.close();
+  rmSync(target, { force: true });
+  return { mbPerSecond: FILE_MB / seconds, seconds };
+}
+
+/** A's agent uploads chunk by chunk (as agent-p2p send-file does); A relays to B; done at B's verification. */
+async function fileEndToEnd(source) {
+  const [a, b] = await Promise.all([startPortal('fa', {}), startPortal('fb', {})]);
+  const contact = await api(a, 'POST', '/api/contacts', { portalUrl: b.url, message: 'bench' });
+  let pending;
+  for (let i = 0; i < 200 && !pending; i += 1) {
+    pending = (await api(b, 'GET', '/api/contact-requests?status=pending'))[0];
+    if (!pending) await sleep(25);
+  }
+  await api(b, 'POST', `/api/contact-requests/${pending.id}/approve`);
+  for (let i = 0; i < 200; i += 1) {
+    if ((await api(a, 'GET', `/api/contacts/${contact.id}`)).status === 'active') break;
+    await sleep(25);
+  }
+  const baseA = rssOf(a.child.pid);
+  const baseB = rssOf(b.child.pid);
+  let peakA = baseA;
+  let peakB = baseB;
+  const sampler = setInterval(() => {
+    peakA = Math.max(peakA, rssOf(a.child.pid) || 0);
+    peakB = Math.max(peakB, rssOf(b.child.pid) || 0);
+  }, 50);
+  const begin = performance.now();
+  const upload = await api(a, 'POST', '/api/files', { contactId: contact.id, name: 'bench.bin', size: source.size, sha256: source.sha256 });
+  const handle = await openFile(source.path, 'r');
+  const buffer = Buffer.alloc(upload.chunkSize);
+  for (let index = 0; index < upload.chunks; index += 1) {
+    const { bytesRead } = await handle.read(buffer, 0, upload.chunkSize, index * upload.chunkSize);
+    const chunk = buffer.subarray(0, bytesRead);
+    const response = await fetch(`${a.url}/api/files/${upload.id}/chunks/${index}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${a.ownerKey}`, 'content-type': 'application/octet-stream', 'x-chunk-sha256': createHash('sha256').update(chunk).digest('hex') },
+      body: chunk,
+    });
+    if (!response.ok) throw new Error(`chunk ${index}: ${response.status} ${await response.text()}`);
+    await response.arrayBuffer();
+  }
+  await handle.close();
+  const uploaded = performance.now();
+  let received = null;
+  const deadline = Date.now() + 600_000;
+  while (!received && Date.now() < deadline) {
+    received = (await api(b, 'GET', '/api/files?direction=in')).files.find((f) => f.status === 'received');
+    if (!received) await sleep(50);
+  }
+  const seconds = (performance.now() - begin) / 1000;
+  clearInterval(sampler);
+  const result = {
+    ok: Boolean(received && received.sha256 === source.sha256),
+    mbPerSecond: FILE_MB / seconds,
+    seconds,
+    uploadSeconds: (uploaded - begin) / 1000,
+    rssA: { base: baseA, peak: peakA },
+    rssB: { base: baseB, peak: peakB },
+  };
+  await Promise.all([stopPortal(a), stopPortal(b)]);
+  for (const p of [a, b]) rmSync(p.dataDir, { recursive: true, force: true });
+  return result;
+}
+
+async function filesPhase() {
+  const dir = mkdtempSync(join(tmpdir(), 'ap2p-bench-files-'));
+  try {
+    const source = await makeSourceFile(dir);
+    const ceilingResult = await fileCeiling(source, dir);
+    const e2e = await fileEndToEnd(source);
+    return { ceiling: ceilingResult, e2e, ratio: e2e.mbPerSecond / ceilingResult.mbPerSecond };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function reportFiles(files) {
+  const { ceiling: c, e2e, ratio: r } = files;
+  console.log(`(4) files: ${FILE_MB} MB`);
+  console.log(`    ceiling (bare server writing to disk): ${c.mbPerSecond.toFixed(0)} MB/s (${c.seconds.toFixed(1)} s)`);
+  console.log(`    A upload + relay to B until verified: ${e2e.mbPerSecond.toFixed(0)} MB/s (${e2e.seconds.toFixed(1)} s, upload to A ${e2e.uploadSeconds.toFixed(1)} s) ${e2e.ok ? 'sha256 ok' : 'NOT RECEIVED'}`);
+  console.log(`    ratio ${(r * 100).toFixed(1)}% (target ≥ 25%)`);
+  console.log(`    RSS A ${mb(e2e.rssA.base)} → peak ${mb(e2e.rssA.peak)} (+${mb(e2e.rssA.peak - e2e.rssA.base)}), B ${mb(e2e.rssB.base)} → peak ${mb(e2e.rssB.peak)} (+${mb(e2e.rssB.peak - e2e.rssB.base)}) (target growth ≤ 64 MB)\n`);
+  return [
+    ['(4) file transfer ≥ 25% of the ceiling', r >= 0.25 && e2e.ok],
+    ['(4) RSS growth ≤ 64 MB on both Portals', e2e.rssA.peak - e2e.rssA.base <= 64 * 1048576 && e2e.rssB.peak - e2e.rssB.base <= 64 * 1048576],
+  ];
+}
+
 // ---------- run ----------
 
 const started = Date.now();
 console.log(`Agent P2P benchmark — ${SENDERS} concurrent senders, ${SECONDS} s per load phase, node ${process.version}\n`);
 
-const only = process.env.BENCH_ONLY; // "2" or "3" while profiling
+const only = process.env.BENCH_ONLY; // "2", "3" or "4" while profiling
+if (only === '4') {
+  const verdict = reportFiles(await filesPhase());
+  for (const [what, ok] of verdict) console.log(`${ok ? 'PASS' : 'MISS'}  ${what}`);
+  process.exit(0);
+}
 const base = only ? { perSecond: 14000, p50: NaN, p99: NaN, rss: NaN } : await ceiling();
 console.log('(1) ceiling: bare Node http server parsing the same JSON body');
 console.log(`    ${base.perSecond.toFixed(0)} req/s  p50 ${ms(base.p50)}  p99 ${ms(base.p99)}  RSS ${mb(base.rss)}\n`);
@@ -341,12 +479,16 @@ console.log(`(3) end to end: A POST /api/messages → B's WebSocket event, ${E2E
 console.log(`    achieved ${e2e.achievedRate.toFixed(0)} msg/s  received ${e2e.received}/${e2e.sent}  errors ${e2e.errors}`);
 console.log(`    p50 ${ms(e2e.p50)}  p99 ${ms(e2e.p99)}  max ${ms(e2e.max)} (target p99 ≤ 50 ms)  RSS A ${mb(e2e.rssA)} B ${mb(e2e.rssB)}\n`);
 
+const files = await filesPhase();
+const fileVerdict = reportFiles(files);
+
 const verdict = [
   ['(2) throughput ≥ 15% of the ceiling', ratio >= 0.15],
   ['(2) p99 ≤ 25 ms', portal.p99 <= 25],
   ['(2) every event consumed', portal.eventsConsumed >= portal.count - portal.errors],
   ['(3) p99 ≤ 50 ms', e2e.p99 <= 50],
   ['(3) every message arrived', e2e.received === e2e.sent - e2e.errors && e2e.errors === 0],
+  ...fileVerdict,
 ];
 for (const [what, ok] of verdict) console.log(`${ok ? 'PASS' : 'MISS'}  ${what}`);
 console.log(`\nratio ${(ratio * 100).toFixed(1)}%  — finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -13,6 +13,7 @@ import { serializeSqliteAccess } from './database/sqlite-serializer';
 import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
 import { FederationModule } from './federation/federation.module';
+import { FilesModule } from './files/files.module';
 import { GuestbookModule } from './guestbook/guestbook.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
@@ -45,6 +46,7 @@ export class AppModule {
         EventsModule,
         FederationModule,
         MessagesModule,
+        FilesModule,
         EventStreamModule,
         GuestbookModule,
         OwnerChatModule,

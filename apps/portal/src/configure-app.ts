@@ -74,6 +74,13 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
   });
   // The API speaks JSON only: other bodies get 415 (fastify's own JSON parser, with bodyLimit, stays).
   fastify.removeContentTypeParser('text/plain');
+  // File chunks are streamed to disk: their routes get the request stream itself, never a buffered
+  // body (so fastify's bodyLimit does not apply; the handler enforces the chunk's exact length).
+  fastify.addContentTypeParser('application/octet-stream', (request, payload, done) => {
+    if (/\/chunks\/:index$/.test(request.routeOptions.url ?? '')) return done(null, payload);
+    const error = Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    done(error, undefined);
+  });
   // WS /ws shares the HTTP port; credentials are checked before the upgrade.
   app.useWebSocketAdapter(
     new PortalWsAdapter(app, {

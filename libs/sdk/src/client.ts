@@ -29,6 +29,17 @@ export type GuestbookEntryUpdate = Schemas['GuestbookEntryUpdateDto'];
 export type OwnerChatMessage = Schemas['OwnerChatMessageResponseDto'];
 export type OwnerChatPage = Schemas['OwnerChatPageDto'];
 export type OwnerChatQuery = NonNullable<operations['listOwnerChatMessages']['parameters']['query']>;
+export type FileTransfer = Schemas['FileResponseDto'];
+export type FileUploadCreate = Schemas['FileCreateDto'];
+export type FileList = Schemas['FileListResponseDto'];
+export type FileChunkReceipt = Schemas['FileChunkReceiptDto'];
+export type FileListQuery = NonNullable<operations['listFiles']['parameters']['query']>;
+
+export interface FileDownloadOptions {
+  /** One byte range: `{start, end}` (end inclusive, optional) or `{suffix}` for the last bytes. */
+  range?: { start: number; end?: number } | { suffix: number };
+  signal?: AbortSignal;
+}
 
 /** The payload of each event type. */
 export interface EventPayloads {
@@ -41,6 +52,9 @@ export interface EventPayloads {
   'contact.removed': Schemas['ContactRemovedPayloadDto'];
   'guestbook.message': Schemas['GuestbookMessagePayloadDto'];
   'owner_chat.message': Schemas['OwnerChatMessagePayloadDto'];
+  'file.received': Schemas['FileReceivedPayloadDto'];
+  'file.delivered': Schemas['FileDeliveredPayloadDto'];
+  'file.failed': Schemas['FileFailedPayloadDto'];
 }
 
 /** One event of the log, typed by its `type` (switch on it to narrow the payload). */
@@ -103,6 +117,38 @@ export function createPortalClient(options: PortalClientOptions) {
     return outcome.data as T;
   }
 
+  /**
+   * A call outside openapi-fetch (raw bodies and streamed answers): same base URL, auth headers and
+   * session credentials; a non-2xx answer becomes PortalApiError.
+   */
+  async function rawCall(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
+    let response: Response;
+    try {
+      response = await baseFetch(
+        new Request(`${baseUrl}${path}`, {
+          ...init,
+          headers: { ...headers, ...init.headers },
+          ...(options.session ? { credentials: 'same-origin' as const } : {}),
+          // Node's fetch needs this for a streamed request body.
+          ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+        } as RequestInit),
+      );
+    } catch (cause) {
+      throw PortalApiError.fromNetwork(baseUrl, cause);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: the status alone describes the error
+      }
+      throw PortalApiError.fromResponse(response, body);
+    }
+    return response;
+  }
+
   return {
     /** The underlying openapi-fetch client, for operations without a method here. */
     raw,
@@ -137,6 +183,34 @@ export function createPortalClient(options: PortalClientOptions) {
     getMessage: (id: string): Promise<Message> => call(raw.GET('/api/messages/{id}', { params: { path: { id } } })),
     listMessages: (query: MessageQuery = {}): Promise<MessagePage> =>
       call(raw.GET('/api/messages', { params: { query } })),
+
+    /** Starts sending a file: returns its id, chunk size and chunk count. Reusing `id` returns the same upload. */
+    createFileUpload: (file: FileUploadCreate): Promise<FileTransfer> => call(raw.POST('/api/files', { body: file })),
+    /** Uploads chunk `index` (bytes [index × chunkSize, …)) with its SHA-256 (hex); streamed, never JSON-encoded. */
+    uploadFileChunk: async (id: string, index: number, data: Uint8Array | Blob, sha256: string): Promise<FileChunkReceipt> => {
+      const response = await rawCall(`/api/files/${encodeURIComponent(id)}/chunks/${index}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/octet-stream', 'X-Chunk-Sha256': sha256 },
+        body: data as BodyInit,
+      });
+      return (await response.json()) as FileChunkReceipt;
+    },
+    getFile: (id: string): Promise<FileTransfer> => call(raw.GET('/api/files/{id}', { params: { path: { id } } })),
+    listFiles: async (query: FileListQuery = {}): Promise<FileTransfer[]> =>
+      (await call<FileList>(raw.GET('/api/files', { params: { query } }))).files,
+    /**
+     * Downloads a file: the Response (200, or 206 for a range) with its body unread, to stream
+     * (`response.body`). Content-Disposition carries the name; X-File-Sha256 the hash to check.
+     */
+    downloadFile: (id: string, download: FileDownloadOptions = {}): Promise<Response> => {
+      const requestHeaders: Record<string, string> = {};
+      const range = download.range;
+      if (range) requestHeaders.Range = 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`;
+      return rawCall(`/api/files/${encodeURIComponent(id)}/content`, { method: 'GET', headers: requestHeaders, signal: download.signal });
+    },
+    deleteFile: async (id: string): Promise<void> => {
+      await call(raw.DELETE('/api/files/{id}', { params: { path: { id } } }));
+    },
 
     login: (password: string): Promise<Session> => call(raw.POST('/api/session', { body: { password } })),
     getSession: (): Promise<Session> => call(raw.GET('/api/session')),

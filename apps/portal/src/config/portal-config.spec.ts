@@ -48,6 +48,14 @@ describe('loadConfig', () => {
       peers: { allowInsecure: false, allowPrivate: false, connectTimeoutMs: 5000, totalTimeoutMs: 15000, maxResponseBytes: 1048576 },
       outbox: { retryBaseMs: 2000, retryMaxSeconds: 3600, giveUpDays: 7, concurrency: 16 },
       ws: { heartbeatSeconds: 30, maxFrameBytes: 65536, maxSocketsPerCredential: 8, maxBufferedBytes: 1048576 },
+      files: {
+        maxFileBytes: 2147483648,
+        chunkBytes: 8388608,
+        contactQuotaBytes: 10737418240,
+        incompleteExpireHours: 24,
+        sentRetentionHours: 72,
+        sweepIntervalSeconds: 600,
+      },
     });
   });
 
@@ -74,6 +82,27 @@ describe('loadConfig', () => {
       outbox: { retryBaseMs: 50, retryMaxSeconds: 60, giveUpDays: 2, concurrency: 4 },
     });
     expect(() => loadConfig({ PORTAL_SECRET_KEY: 'too-short' })).toThrow(/PORTAL_SECRET_KEY must be 32 bytes/);
+  });
+
+  it('reads the file settings and refuses chunk sizes out of range', () => {
+    const config = loadConfig({
+      PORTAL_MAX_FILE_BYTES: '1000000',
+      PORTAL_FILE_CHUNK_BYTES: '65536',
+      PORTAL_CONTACT_FILE_QUOTA_BYTES: '5000000',
+      PORTAL_FILE_INCOMPLETE_EXPIRE_HOURS: '2',
+      PORTAL_FILE_SENT_RETENTION_HOURS: '0',
+      PORTAL_FILE_SWEEP_INTERVAL_SECONDS: '30',
+    });
+    expect(config.files).toEqual({
+      maxFileBytes: 1000000,
+      chunkBytes: 65536,
+      contactQuotaBytes: 5000000,
+      incompleteExpireHours: 2,
+      sentRetentionHours: 0,
+      sweepIntervalSeconds: 30,
+    });
+    expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: '100' })).toThrow(/PORTAL_FILE_CHUNK_BYTES must be an integer from 1024/);
+    expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: String(128 * 1048576) })).toThrow(/PORTAL_FILE_CHUNK_BYTES/);
   });
 
   it('reads every variable', () => {

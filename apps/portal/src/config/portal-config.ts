@@ -63,6 +63,21 @@ export interface PortalWebSocketSettings {
   maxBufferedBytes: number;
 }
 
+export interface FileSettings {
+  /** Largest file accepted, in bytes (413 beyond). */
+  maxFileBytes: number;
+  /** Chunk size this Portal asks uploaders to use (the last chunk may be shorter). */
+  chunkBytes: number;
+  /** Bytes of files (both directions) one contact may occupy on this Portal's disk (507 beyond). */
+  contactQuotaBytes: number;
+  /** An upload (ours or a peer's) with no progress for this long is removed. */
+  incompleteExpireHours: number;
+  /** The content of a file we sent is removed this long after the peer confirmed it. */
+  sentRetentionHours: number;
+  /** How often expired uploads and delivered copies are looked for. */
+  sweepIntervalSeconds: number;
+}
+
 export interface PortalConfig {
   port: number;
   host: string;
@@ -89,6 +104,7 @@ export interface PortalConfig {
   peers: PeerSettings;
   outbox: OutboxSettings;
   ws: PortalWebSocketSettings;
+  files: FileSettings;
 }
 
 /** Every PORTAL_* variable the Portal reads, with its default and meaning (drives README and example.env checks). */
@@ -164,7 +180,29 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   PORTAL_OUTBOX_CONCURRENCY: { default: '16', description: 'Peers delivered to in parallel.' },
   PORTAL_MIN_FREE_DISK_MB: {
     default: '100',
-    description: 'Below this much free disk in the data directory, /health answers 503.',
+    description:
+      'Below this much free disk in the data directory, /health answers 503 and file uploads that would go below it are refused with 507.',
+  },
+  PORTAL_MAX_FILE_BYTES: { default: '2147483648', description: 'Largest file sent or received, in bytes (413 beyond).' },
+  PORTAL_FILE_CHUNK_BYTES: {
+    default: '8388608',
+    description: 'Chunk size uploads to this Portal use, in bytes (a bigger chunk is refused with 413).',
+  },
+  PORTAL_CONTACT_FILE_QUOTA_BYTES: {
+    default: '10737418240',
+    description: 'Disk space the files of one contact (sent and received) may occupy, in bytes (507 beyond).',
+  },
+  PORTAL_FILE_INCOMPLETE_EXPIRE_HOURS: {
+    default: '24',
+    description: 'An unfinished upload or incoming transfer without progress for this many hours is deleted.',
+  },
+  PORTAL_FILE_SENT_RETENTION_HOURS: {
+    default: '72',
+    description: 'Hours the content of a sent file is kept after the contact confirmed it (0: removed at once).',
+  },
+  PORTAL_FILE_SWEEP_INTERVAL_SECONDS: {
+    default: '600',
+    description: 'How often expired uploads and delivered copies are looked for and removed.',
   },
   PORTAL_GUESTBOOK_MAX_POSTS: {
     default: '5',
@@ -322,6 +360,14 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       maxFrameBytes: r.integer('PORTAL_WS_MAX_FRAME_BYTES', 65536, 1024, 16 * 1048576),
       maxSocketsPerCredential: r.integer('PORTAL_WS_MAX_SOCKETS_PER_CREDENTIAL', 8, 1, 10000),
       maxBufferedBytes: r.integer('PORTAL_WS_MAX_BUFFERED_BYTES', 1048576, 16384, 1024 * 1048576),
+    },
+    files: {
+      maxFileBytes: r.integer('PORTAL_MAX_FILE_BYTES', 2 * 1024 ** 3, 1, 1024 ** 4),
+      chunkBytes: r.integer('PORTAL_FILE_CHUNK_BYTES', 8 * 1048576, 1024, 64 * 1048576),
+      contactQuotaBytes: r.integer('PORTAL_CONTACT_FILE_QUOTA_BYTES', 10 * 1024 ** 3, 0, 1024 ** 5),
+      incompleteExpireHours: r.integer('PORTAL_FILE_INCOMPLETE_EXPIRE_HOURS', 24, 1, 8760),
+      sentRetentionHours: r.integer('PORTAL_FILE_SENT_RETENTION_HOURS', 72, 0, 87600),
+      sweepIntervalSeconds: r.integer('PORTAL_FILE_SWEEP_INTERVAL_SECONDS', 600, 1, 86400),
     },
   };
   if (config.secretKey !== undefined && Buffer.from(config.secretKey, 'base64url').length !== 32) {

@@ -3,6 +3,8 @@ import { OwnerKey } from '../auth/entities/owner-key.entity';
 import { Setting } from '../auth/entities/setting.entity';
 import { ContactRequest } from '../contacts/entities/contact-request.entity';
 import { Contact } from '../contacts/entities/contact.entity';
+import { FileChunk } from '../files/entities/file-chunk.entity';
+import { FileTransfer } from '../files/entities/file-transfer.entity';
 import { Message } from '../messages/entities/message.entity';
 import { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { PortalEvent } from '../events/entities/portal-event.entity';
@@ -11,4 +13,18 @@ import { OwnerChatMessage } from '../owner-chat/entities/owner-chat-message.enti
 import { Profile } from '../profile/entities/profile.entity';
 
 /** Every entity, listed explicitly (no globs: the same list works compiled and under test). */
-export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, ContactRequest, PortalEvent, OutboxItem, Message, GuestbookEntry, OwnerChatMessage];
+export const ENTITIES = [
+  OwnerKey,
+  ConsoleSession,
+  Setting,
+  Profile,
+  Contact,
+  ContactRequest,
+  PortalEvent,
+  OutboxItem,
+  Message,
+  GuestbookEntry,
+  OwnerChatMessage,
+  FileTransfer,
+  FileChunk,
+];

@@ -9,6 +9,9 @@ export const EVENT_TYPES = [
   'contact.removed',
   'guestbook.message',
   'owner_chat.message',
+  'file.received',
+  'file.delivered',
+  'file.failed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

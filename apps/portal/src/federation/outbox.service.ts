@@ -142,6 +142,19 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
+  /** The delivery state of the newest item of any of these kinds for refId (a transfer made of several steps). */
+  async latestDeliveryState(kinds: string[], refId: string): Promise<(DeliveryState & { kind: string }) | null> {
+    const item = await this.items.findOne({ where: { kind: In(kinds), refId }, order: { seq: 'DESC' } });
+    if (!item) return null;
+    return {
+      kind: item.kind,
+      status: item.status,
+      attempts: item.attempts,
+      lastError: item.lastError,
+      nextAttemptAt: item.status === 'pending' ? item.nextAttemptAt.toISOString() : null,
+    };
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);

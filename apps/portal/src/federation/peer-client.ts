@@ -3,6 +3,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { isNonPublicAddress } from './peer-address';
 
@@ -15,6 +16,12 @@ export interface PeerRequest {
   /** The contact key, sent as a Bearer token. */
   key?: string;
   body?: unknown;
+  /** A raw body streamed instead of JSON (file chunks): opened when the call starts. */
+  stream?: { open: () => Readable; length: number; contentType: string };
+  /** Extra request headers (e.g. a chunk's hash). */
+  headers?: Record<string, string>;
+  /** Overrides the configured total timeout (long uploads). */
+  timeoutMs?: number;
 }
 
 export interface PeerResponse {
@@ -73,13 +80,16 @@ export class PeerClient implements OnModuleDestroy {
     const url = this.buildUrl(request);
     const secure = url.protocol === 'https:';
     const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'agent-p2p-portal' };
-    if (payload) {
+    const headers: Record<string, string> = { ...request.headers, accept: 'application/json', 'user-agent': 'agent-p2p-portal' };
+    if (request.stream) {
+      headers['content-type'] = request.stream.contentType;
+      headers['content-length'] = String(request.stream.length);
+    } else if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
     }
     if (request.key) headers.authorization = `Bearer ${request.key}`;
-    const limits = this.config.peers;
+    const limits = { ...this.config.peers, totalTimeoutMs: request.timeoutMs ?? this.config.peers.totalTimeoutMs };
 
     return new Promise<PeerResponse>((resolve, reject) => {
       const send = secure ? httpsRequest : httpRequest;
@@ -117,7 +127,20 @@ export class PeerClient implements OnModuleDestroy {
         });
         res.on('error', (error) => req.destroy(error));
       });
-      req.end(payload);
+      if (request.stream) {
+        let source: Readable;
+        try {
+          source = request.stream.open();
+        } catch (error) {
+          req.destroy(new PeerError('network', `could not read the body: ${describe(error as Error)}`));
+          return;
+        }
+        source.once('error', (error) => req.destroy(new PeerError('network', `could not read the body: ${describe(error)}`)));
+        req.once('close', () => source.destroy());
+        source.pipe(req);
+      } else {
+        req.end(payload);
+      }
     });
   }
 

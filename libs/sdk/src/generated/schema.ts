@@ -260,6 +260,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/federation/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact offers a file
+         * @description Idempotent by id; answers which chunks are already here.
+         */
+        post: operations["offerFederationFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/federation/files/{id}/chunks/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * A contact sends one chunk of an offered file
+         * @description Kept only when length and X-Chunk-Sha256 match.
+         */
+        put: operations["receiveFederationFileChunk"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/federation/files/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact has sent every chunk: verify the whole file
+         * @description Answers status received, or receiving with the chunks still missing; 422 when the whole-file SHA-256 does not match (the transfer fails).
+         */
+        post: operations["completeFederationFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/federation/messages": {
         parameters: {
             query?: never;
@@ -274,6 +334,91 @@ export interface paths {
          * @description Idempotent by id.
          */
         post: operations["receiveMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Files sent and received
+         * @description Newest first.
+         */
+        get: operations["listFiles"];
+        put?: never;
+        /**
+         * Start sending a file to a contact
+         * @description Returns the upload: its id, the chunk size and the number of chunks. Then PUT each chunk; when all are there and the whole file matches sha256, the Portal relays it to the contact. Reusing an id returns the same upload.
+         */
+        post: operations["createFileUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One file: status, chunks received, delivery state */
+        get: operations["getFile"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a file
+         * @description Removes the record and the bytes; a transfer in progress stops.
+         */
+        delete: operations["deleteFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{id}/chunks/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload one chunk of a file being sent
+         * @description Chunk i holds bytes [i × chunkSize, (i+1) × chunkSize). Streamed to disk; kept only when its length and X-Chunk-Sha256 match. Sending a stored chunk again changes nothing.
+         */
+        put: operations["uploadFileChunk"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file
+         * @description Streams the content; supports one Range (bytes=a-b, a-, -n). Content-Disposition carries the UTF-8 name (RFC 6266/5987).
+         */
+        get: operations["downloadFile"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -662,7 +807,7 @@ export interface components {
              */
             id: string;
             /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
-            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"];
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"];
             /**
              * @description Position in the log: strictly increasing; resume and ack by it.
              * @example 42
@@ -677,7 +822,7 @@ export interface components {
             lastSeq: number;
         };
         /** @enum {string} */
-        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message";
+        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed";
         FederationAckDto: {
             ok: boolean;
         };
@@ -704,6 +849,28 @@ export interface components {
             requestId: string;
             /** @enum {string} */
             status: "received";
+        };
+        FederationFileOfferDto: {
+            chunkSize: number;
+            /**
+             * Format: uuid
+             * @description The sender's file id.
+             */
+            id: string;
+            mime: string;
+            name: string;
+            sha256: string;
+            size: number;
+        };
+        FederationFileStateDto: {
+            /**
+             * Format: uuid
+             * @description The sender's file id.
+             */
+            id: string;
+            receivedChunks: number[];
+            /** @enum {string} */
+            status: "receiving" | "received" | "failed";
         };
         FederationMessageDto: {
             content: string;
@@ -732,6 +899,132 @@ export interface components {
              * @description The requester's own URL.
              */
             portalUrl: string;
+        };
+        FileChunkReceiptDto: {
+            index: number;
+            receivedChunks: number[];
+            /** @enum {string} */
+            status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "failed";
+            /** @description False when this chunk had already been stored (nothing changed). */
+            stored: boolean;
+        };
+        FileCreateDto: {
+            /**
+             * @description The contact to send to (local id).
+             * @example 3
+             */
+            contactId: number;
+            /**
+             * Format: uuid
+             * @description Your own id for the file. Creating the same id again returns the same upload.
+             */
+            id?: string;
+            /**
+             * @description Media type (default application/octet-stream).
+             * @example application/pdf
+             */
+            mime?: string;
+            /** @description File name shown to the contact. Sanitised: path parts, control characters and leading dots are removed; at most 255 bytes of UTF-8 are kept. */
+            name: string;
+            /** @description SHA-256 of the whole file, hex. */
+            sha256: string;
+            /** @description Bytes. At most PORTAL_MAX_FILE_BYTES (default 2 GiB). */
+            size: number;
+        };
+        FileDeliveredPayloadDto: {
+            contactId: number;
+            /** Format: date-time */
+            deliveredAt: string;
+            /** Format: uuid */
+            fileId: string;
+        };
+        FileDeliveryDto: {
+            /** @description Attempts of this step so far. */
+            attempts: number;
+            lastError: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /**
+             * @description State of the current delivery step.
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /**
+             * @description The step: announcing the file, sending a chunk, asking the contact to verify.
+             * @enum {string}
+             */
+            step: "offer" | "chunk" | "complete";
+        };
+        FileFailedPayloadDto: {
+            contactId: number;
+            /**
+             * @description out: a file we sent; in: a file we were receiving.
+             * @enum {string}
+             */
+            direction: "out" | "in";
+            /** @description Why the transfer failed. */
+            error: string;
+            /** Format: uuid */
+            fileId: string;
+            name: string;
+        };
+        FileListResponseDto: {
+            /** @description Newest first. */
+            files: components["schemas"]["FileResponseDto"][];
+        };
+        FileReceivedPayloadDto: {
+            contactId: number;
+            contactName: string;
+            /**
+             * Format: uuid
+             * @description Local id of the file (GET /api/files/{id}/content).
+             */
+            fileId: string;
+            mime: string;
+            /** @description Sanitised file name (untrusted text chosen by the peer). */
+            name: string;
+            /** @description SHA-256 of the content (lowercase hex), verified. */
+            sha256: string;
+            /** @description Bytes. */
+            size: number;
+        };
+        FileResponseDto: {
+            /** @description Bytes per chunk (the last one may be shorter). */
+            chunkSize: number;
+            /** @description Number of chunks. */
+            chunks: number;
+            /**
+             * Format: date-time
+             * @description Delivered (out) or received and verified (in).
+             */
+            completedAt: string | null;
+            contactId: number;
+            /** @description True while the content can be downloaded (GET /api/files/{id}/content). */
+            contentAvailable: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Outgoing files: the relay to the contact. */
+            delivery: components["schemas"]["FileDeliveryDto"] | null;
+            /** @enum {string} */
+            direction: "out" | "in";
+            /** @description Why the transfer failed. */
+            error: string | null;
+            /** Format: uuid */
+            id: string;
+            mime: string;
+            /** @description Sanitised file name. */
+            name: string;
+            /** @description Indexes of the chunks stored and verified here. */
+            receivedChunks: number[];
+            sha256: string;
+            size: number;
+            /**
+             * @description out: uploading → sending → delivered | failed; in: receiving → received | failed.
+             * @enum {string}
+             */
+            status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "failed";
+            /** Format: date-time */
+            updatedAt: string;
         };
         GuestbookEntryCreateDto: {
             /** @description The message (plain text, kept as typed). Longer than PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS (default 2000): 413. */
@@ -1661,6 +1954,167 @@ export interface operations {
             };
         };
     };
+    offerFederationFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FederationFileOfferDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationFileStateDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Over the contact's quota or the free-disk floor. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    receiveFederationFileChunk: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description SHA-256 of the chunk, 64 hex characters. */
+                "X-Chunk-Sha256": string;
+            };
+            path: {
+                id: string;
+                index: string;
+            };
+            cookie?: never;
+        };
+        /** @description The chunk bytes (application/octet-stream). */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationFileStateDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    completeFederationFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationFileStateDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     receiveMessage: {
         parameters: {
             query?: never;
@@ -1698,6 +2152,371 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listFiles: {
+        parameters: {
+            query?: {
+                /** @description Only this contact. */
+                contactId?: number;
+                /** @description out: files we send; in: files we received. */
+                direction?: "out" | "in";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileListResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createFileUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileCreateDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Unknown contact. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Contact not active, or id reused for a different file. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Bigger than PORTAL_MAX_FILE_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Over the contact's quota or the free-disk floor. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    deleteFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    uploadFileChunk: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description SHA-256 of the chunk, 64 hex characters. */
+                "X-Chunk-Sha256": string;
+            };
+            path: {
+                id: string;
+                index: string;
+            };
+            cookie?: never;
+        };
+        /** @description The chunk bytes (application/octet-stream). */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileChunkReceiptDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description More bytes than this chunk holds. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The chunk (or, for the last one, the whole file) does not match its SHA-256. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Below the free-disk floor. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    downloadFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description bytes=start-end */
+                Range?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The range asked for. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not complete yet, or no longer stored. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The range cannot be served. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };

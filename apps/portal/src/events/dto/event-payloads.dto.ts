@@ -73,6 +73,33 @@ export class OwnerChatMessagePayloadDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
+/** Payload of `file.received`: a contact's file arrived complete and its SHA-256 matched. */
+export class FileReceivedPayloadDto {
+  @ApiProperty({ format: 'uuid', description: 'Local id of the file (GET /api/files/{id}/content).' }) fileId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty() contactName: string;
+  @ApiProperty({ description: 'Sanitised file name (untrusted text chosen by the peer).' }) name: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes.' }) size: number;
+  @ApiProperty() mime: string;
+  @ApiProperty({ description: 'SHA-256 of the content (lowercase hex), verified.' }) sha256: string;
+}
+
+/** Payload of `file.delivered`: the contact's Portal holds our whole file and verified it. */
+export class FileDeliveredPayloadDto {
+  @ApiProperty({ format: 'uuid' }) fileId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'date-time' }) deliveredAt: string;
+}
+
+/** Payload of `file.failed`: a transfer was given up (sent or received). */
+export class FileFailedPayloadDto {
+  @ApiProperty({ format: 'uuid' }) fileId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ enum: ['out', 'in'], description: 'out: a file we sent; in: a file we were receiving.' }) direction: 'out' | 'in';
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'Why the transfer failed.' }) error: string;
+}
+
 /** The payload schema of every event type: one entry per type in event-types.ts (the compiler checks it). */
 export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
   'message.received': MessageReceivedPayloadDto,
@@ -84,4 +111,7 @@ export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
   'contact.removed': ContactRemovedPayloadDto,
   'guestbook.message': GuestbookMessagePayloadDto,
   'owner_chat.message': OwnerChatMessagePayloadDto,
+  'file.received': FileReceivedPayloadDto,
+  'file.delivered': FileDeliveredPayloadDto,
+  'file.failed': FileFailedPayloadDto,
 };

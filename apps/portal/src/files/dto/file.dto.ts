@@ -1,0 +1,153 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsOmittable } from '../../common/validation';
+
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+export class FileCreateDto {
+  @ApiProperty({ description: 'The contact to send to (local id).', example: 3 })
+  @IsInt()
+  @Min(1)
+  contactId: number;
+
+  @ApiProperty({
+    description: 'File name shown to the contact. Sanitised: path parts, control characters and leading dots are removed; at most 255 bytes of UTF-8 are kept.',
+    minLength: 1,
+    maxLength: 4096,
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  name: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Bytes. At most PORTAL_MAX_FILE_BYTES (default 2 GiB).' })
+  @IsInt()
+  @Min(0)
+  size: number;
+
+  @ApiProperty({ description: 'SHA-256 of the whole file, hex.', pattern: '^[0-9a-fA-F]{64}$' })
+  @Matches(SHA256_HEX, { message: 'sha256 must be 64 hex characters' })
+  sha256: string;
+
+  @ApiPropertyOptional({ description: 'Media type (default application/octet-stream).', maxLength: 255, example: 'application/pdf' })
+  @IsOmittable()
+  @IsString()
+  @MaxLength(255)
+  mime?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Your own id for the file. Creating the same id again returns the same upload.' })
+  @IsOmittable()
+  @IsUUID()
+  id?: string;
+}
+
+export class FileListQueryDto {
+  @ApiPropertyOptional({ description: 'Only this contact.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  contactId?: number;
+
+  @ApiPropertyOptional({ enum: ['out', 'in'], description: 'out: files we send; in: files we received.' })
+  @IsOptional()
+  @IsIn(['out', 'in'])
+  direction?: 'out' | 'in';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class FileDeliveryDto {
+  @ApiProperty({ enum: ['pending', 'delivered', 'failed'], description: 'State of the current delivery step.' })
+  status: 'pending' | 'delivered' | 'failed';
+  @ApiProperty({ enum: ['offer', 'chunk', 'complete'], description: 'The step: announcing the file, sending a chunk, asking the contact to verify.' })
+  step: 'offer' | 'chunk' | 'complete';
+  @ApiProperty({ type: 'integer', description: 'Attempts of this step so far.' }) attempts: number;
+  @ApiProperty({ nullable: true, type: String }) lastError: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) nextAttemptAt: string | null;
+}
+
+export class FileResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ enum: ['out', 'in'] }) direction: 'out' | 'in';
+  @ApiProperty({ description: 'Sanitised file name.' }) name: string;
+  @ApiProperty({ type: 'integer' }) size: number;
+  @ApiProperty() sha256: string;
+  @ApiProperty() mime: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes per chunk (the last one may be shorter).' }) chunkSize: number;
+  @ApiProperty({ type: 'integer', description: 'Number of chunks.' }) chunks: number;
+  @ApiProperty({ type: [Number], description: 'Indexes of the chunks stored and verified here.' }) receivedChunks: number[];
+  @ApiProperty({
+    enum: ['uploading', 'sending', 'delivered', 'receiving', 'received', 'failed'],
+    description: 'out: uploading → sending → delivered | failed; in: receiving → received | failed.',
+  })
+  status: 'uploading' | 'sending' | 'delivered' | 'receiving' | 'received' | 'failed';
+  @ApiProperty({ nullable: true, type: String, description: 'Why the transfer failed.' }) error: string | null;
+  @ApiProperty({ description: 'True while the content can be downloaded (GET /api/files/{id}/content).' }) contentAvailable: boolean;
+  @ApiProperty({ type: FileDeliveryDto, nullable: true, description: 'Outgoing files: the relay to the contact.' })
+  delivery: FileDeliveryDto | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Delivered (out) or received and verified (in).' })
+  completedAt: string | null;
+}
+
+export class FileListResponseDto {
+  @ApiProperty({ type: [FileResponseDto], description: 'Newest first.' }) files: FileResponseDto[];
+}
+
+export class FileChunkReceiptDto {
+  @ApiProperty({ type: 'integer' }) index: number;
+  @ApiProperty({ description: 'False when this chunk had already been stored (nothing changed).' }) stored: boolean;
+  @ApiProperty({ type: [Number] }) receivedChunks: number[];
+  @ApiProperty({ enum: ['uploading', 'sending', 'delivered', 'receiving', 'received', 'failed'] })
+  status: FileResponseDto['status'];
+}
+
+/** A file as the sending Portal announces it. */
+export class FederationFileOfferDto {
+  @ApiProperty({ format: 'uuid', description: "The sender's file id." })
+  @IsUUID()
+  id: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 4096 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  name: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0 })
+  @IsInt()
+  @Min(0)
+  size: number;
+
+  @ApiProperty({ pattern: '^[0-9a-fA-F]{64}$' })
+  @Matches(SHA256_HEX, { message: 'sha256 must be 64 hex characters' })
+  sha256: string;
+
+  @ApiProperty({ maxLength: 255 })
+  @IsString()
+  @MaxLength(255)
+  mime: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1024, maximum: 67108864 })
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1048576)
+  chunkSize: number;
+}
+
+/** What the receiving Portal holds of a file (the sender sends only what is missing). */
+export class FederationFileStateDto {
+  @ApiProperty({ format: 'uuid', description: "The sender's file id." }) id: string;
+  @ApiProperty({ enum: ['receiving', 'received', 'failed'] }) status: 'receiving' | 'received' | 'failed';
+  @ApiProperty({ type: [Number] }) receivedChunks: number[];
+}

@@ -1,0 +1,78 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type FileDirection = 'out' | 'in';
+/**
+ * out: uploading → sending → delivered | failed.
+ * in: receiving → received | failed.
+ */
+export type FileStatus = 'uploading' | 'sending' | 'delivered' | 'receiving' | 'received' | 'failed';
+
+/** Byte counts beyond 2^31 read back as numbers on both dialects (PostgreSQL returns bigint as text). */
+const bigintAsNumber = {
+  to: (value: number) => value,
+  from: (value: string | number | null) => (value === null ? null : Number(value)),
+};
+
+/**
+ * One file between the agent and a contact. The bytes live on disk under
+ * `<dataDir>/files/<id>/<index>.chunk` (by id, never by the sender's name), never in the database.
+ */
+@Entity('files')
+@Index('uq_files_contact_remote_id', ['contactId', 'remoteId'], { unique: true })
+@Index('ix_files_contact_created', ['contactId', 'createdAt'])
+export class FileTransfer {
+  /** Local id (for outgoing files, the one the uploader chose). */
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'contact_id', type: 'integer' })
+  contactId: number;
+
+  @Column({ type: 'varchar', length: 3 })
+  direction: FileDirection;
+
+  /** Incoming files: the sender's id, which makes redelivery harmless. */
+  @Column({ name: 'remote_id', type: 'varchar', length: 36, nullable: true })
+  remoteId: string | null;
+
+  /** Sanitised display name (no separators, no control characters). */
+  @Column({ type: 'varchar', length: 255 })
+  name: string;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  size: number;
+
+  /** SHA-256 of the whole file, lowercase hex. */
+  @Column({ type: 'varchar', length: 64 })
+  sha256: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  mime: string;
+
+  @Column({ name: 'chunk_size', type: 'integer' })
+  chunkSize: number;
+
+  @Column({ name: 'chunk_count', type: 'integer' })
+  chunkCount: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: FileStatus;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  error: string | null;
+
+  /** False once the bytes were removed (retention, expiry, failure). */
+  @Column({ name: 'content_stored', type: 'boolean', default: true })
+  contentStored: boolean;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
+
+  /** Last progress (a chunk stored, a state change): expiry counts from here. */
+  @Column({ name: 'updated_at' })
+  updatedAt: Date;
+
+  /** Delivered (out) or received and verified (in). */
+  @Column({ name: 'completed_at', type: Date, nullable: true })
+  completedAt: Date | null;
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ContactsModule } from '../contacts/contacts.module';
+import { EventsModule } from '../events/events.module';
+import { FederationModule } from '../federation/federation.module';
+import { FileChunk } from './entities/file-chunk.entity';
+import { FileTransfer } from './entities/file-transfer.entity';
+import { FilesController } from './files.controller';
+import { FilesService } from './files.service';
+
+/** Chunked, resumable, verified file transfer between the agent, its Portal and contacts' Portals. */
+@Module({
+  imports: [TypeOrmModule.forFeature([FileTransfer, FileChunk]), ContactsModule, FederationModule, EventsModule],
+  controllers: [FilesController],
+  providers: [FilesService],
+})
+export class FilesModule {}

@@ -1,0 +1,662 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  PayloadTooLargeException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash, type Hash, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { DataSource, type EntityManager, In, LessThan, Not, type Repository } from 'typeorm';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
+import type { Contact } from '../contacts/entities/contact.entity';
+import type { FileDeliveredPayloadDto, FileFailedPayloadDto, FileReceivedPayloadDto } from '../events/dto/event-payloads.dto';
+import { EventsService } from '../events/events.service';
+import type { OutboxItem } from '../federation/entities/outbox-item.entity';
+import { OutboxService } from '../federation/outbox.service';
+import type { PeerRequest, PeerResponse } from '../federation/peer-client';
+import type {
+  FederationFileOfferDto,
+  FederationFileStateDto,
+  FileChunkReceiptDto,
+  FileCreateDto,
+  FileDeliveryDto,
+  FileListQueryDto,
+  FileListResponseDto,
+  FileResponseDto,
+} from './dto/file.dto';
+import { FileChunk } from './entities/file-chunk.entity';
+import { FileTransfer } from './entities/file-transfer.entity';
+import { contentDisposition, sanitizeFileName, sanitizeMime } from './file-names';
+import { FileStore, InsufficientStorageException } from './file-store';
+
+/**
+ * Outbox kinds of a transfer. A file is relayed as a chain of small steps (offer, one chunk, …,
+ * complete), each its own outbox item, and each step enqueues the next one when it is delivered.
+ * Why not one item per file: the outbox delivers a peer's items strictly in order, so a 2 GiB item
+ * would hold every message to that peer back for the whole transfer. Why not all chunks enqueued at
+ * once: messages sent meanwhile would still queue behind all of them. With the chain, a message sent
+ * during a transfer waits for at most one chunk. The receiver answers every step with the chunks it
+ * already holds, and the next step is chosen from that answer, so after a restart of either Portal
+ * (the pending step is durable) the transfer resumes without re-sending verified chunks.
+ */
+export const FILE_OUTBOX = { offer: 'file.offer', chunk: 'file.chunk', complete: 'file.complete' } as const;
+const FILE_KINDS = Object.values(FILE_OUTBOX);
+const STEP_OF: Record<string, FileDeliveryDto['step']> = { 'file.offer': 'offer', 'file.chunk': 'chunk', 'file.complete': 'complete' };
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** A chunk upload to a peer may take longer than a JSON call; it stays below the outbox lease (total + 30 s). */
+const CHUNK_EXTRA_TIMEOUT_MS = 20_000;
+const DEFAULT_LIST = 100;
+const MAX_RUNNING_HASHES = 1000;
+
+export interface ChunkUpload {
+  index: string;
+  sha256: string | string[] | undefined;
+  contentLength: string | string[] | undefined;
+  body: Readable;
+}
+
+export interface FileContent {
+  status: 200 | 206;
+  headers: Record<string, string>;
+  stream: Readable | null;
+}
+
+@Injectable()
+export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(FilesService.name);
+  readonly store: FileStore;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** Files whose whole-file check runs now (parallel last chunks must not both finish the upload). */
+  private readonly finishing = new Set<string>();
+  /**
+   * The whole-file hash of transfers whose chunks arrived in order so far (the usual case: the CLI
+   * and the relay send in order), so completing one does not read the whole file back from disk.
+   * Anything else (out of order, a restart, another instance) falls back to reading the chunks.
+   */
+  private readonly runningHashes = new Map<string, { next: number; hash: Hash }>();
+
+  constructor(
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    @InjectRepository(FileTransfer) private readonly files: Repository<FileTransfer>,
+    @InjectRepository(FileChunk) private readonly chunks: Repository<FileChunk>,
+    private readonly dataSource: DataSource,
+    private readonly contacts: ContactsService,
+    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
+  ) {
+    this.store = new FileStore(join(config.dataDir, 'files'));
+  }
+
+  onModuleInit(): void {
+    for (const kind of FILE_KINDS) {
+      this.outbox.registerHandler(kind, {
+        buildRequest: (item) => this.buildStep(item),
+        onDelivered: (manager, item, response) => this.stepDelivered(manager, item, response),
+        onFailed: (manager, item, reason) => this.relayFailed(manager, item, reason),
+      });
+    }
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.store.removeStaleParts();
+    this.sweepTimer = setInterval(() => void this.sweep().catch((error) => this.logger.error({ err: error }, 'File sweep failed')), this.config.files.sweepIntervalSeconds * 1000);
+    this.sweepTimer.unref();
+    void this.sweep().catch((error) => this.logger.error({ err: error }, 'File sweep failed'));
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  // ---- the agent's side ----------------------------------------------------------------------
+
+  async create(dto: FileCreateDto): Promise<FileResponseDto> {
+    const name = sanitizeFileName(dto.name);
+    const mime = sanitizeMime(dto.mime);
+    const sha256 = dto.sha256.toLowerCase();
+    if (dto.id) {
+      const existing = await this.files.findOne({ where: { id: dto.id.toLowerCase() } });
+      if (existing) return this.replayCreate(existing, { ...dto, name, mime, sha256 });
+    }
+    const contact = await this.contacts.getActive(dto.contactId);
+    this.checkSize(dto.size);
+    await this.checkRoom(contact.id, dto.size);
+    const chunkSize = this.config.files.chunkBytes;
+    const now = new Date();
+    const file = this.files.create({
+      id: dto.id?.toLowerCase() ?? randomUUID(),
+      contactId: contact.id,
+      direction: 'out',
+      remoteId: null,
+      name,
+      size: dto.size,
+      sha256,
+      mime,
+      chunkSize,
+      chunkCount: chunkCountOf(dto.size, chunkSize),
+      status: 'uploading',
+      error: null,
+      contentStored: true,
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+    });
+    try {
+      await this.files.insert(file);
+    } catch (error) {
+      const raced = dto.id ? await this.files.findOne({ where: { id: dto.id.toLowerCase() } }) : null;
+      if (raced) return this.replayCreate(raced, { ...dto, name, mime, sha256 });
+      throw error;
+    }
+    return this.toResponse(file);
+  }
+
+  async get(id: string): Promise<FileResponseDto> {
+    return this.toResponse(await this.find(id));
+  }
+
+  async list(query: FileListQueryDto): Promise<FileListResponseDto> {
+    if (query.contactId !== undefined && !(await this.contacts.findById(query.contactId))) {
+      throw new NotFoundException(`No contact with id ${query.contactId}`);
+    }
+    const where: Partial<Pick<FileTransfer, 'contactId' | 'direction'>> = {};
+    if (query.contactId !== undefined) where.contactId = query.contactId;
+    if (query.direction) where.direction = query.direction;
+    const rows = await this.files.find({ where, order: { createdAt: 'DESC', id: 'ASC' }, take: query.limit ?? DEFAULT_LIST });
+    const out: FileResponseDto[] = [];
+    for (const row of rows) out.push(await this.toResponse(row));
+    return { files: out };
+  }
+
+  /** One chunk of an outgoing file, streamed from the agent. */
+  async uploadChunk(id: string, upload: ChunkUpload): Promise<FileChunkReceiptDto> {
+    const file = await this.find(id);
+    if (file.direction !== 'out') throw new ConflictException(`File ${id} was received from a contact; only files being sent take chunks`);
+    const { index, stored } = await this.acceptChunk(file, upload, 'uploading');
+    let status = file.status;
+    if (stored || status === 'uploading') status = await this.finishUploadIfComplete(file);
+    return { index, stored, receivedChunks: await this.chunkIndexes(file.id), status };
+  }
+
+  async content(id: string, range: string | undefined): Promise<FileContent> {
+    const file = await this.find(id);
+    const complete = file.status === 'sending' || file.status === 'delivered' || file.status === 'received';
+    if (!complete || !file.contentStored) {
+      throw new ConflictException(
+        file.contentStored ? `File ${id} is ${file.status}: its content is not complete` : `The content of file ${id} is no longer stored`,
+      );
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'content-disposition': contentDisposition(file.name),
+      'accept-ranges': 'bytes',
+      etag: `"${file.sha256}"`,
+      'x-file-sha256': file.sha256,
+      'x-file-mime': file.mime,
+      'cache-control': 'private, no-store',
+    };
+    const size = file.size;
+    if (range === undefined) {
+      headers['content-length'] = String(size);
+      return { status: 200, headers, stream: size === 0 ? null : this.store.openRange(file.id, file.chunkSize, 0, size - 1) };
+    }
+    const parsed = parseRange(range, size);
+    if (!parsed) {
+      throw new HttpException(
+        { statusCode: 416, error: 'Range Not Satisfiable', message: `Range "${range.slice(0, 100)}" cannot be served: the file has ${size} bytes (one range, bytes=start-end)`, details: { size } },
+        416,
+      );
+    }
+    headers['content-length'] = String(parsed.end - parsed.start + 1);
+    headers['content-range'] = `bytes ${parsed.start}-${parsed.end}/${size}`;
+    return { status: 206, headers, stream: this.store.openRange(file.id, file.chunkSize, parsed.start, parsed.end) };
+  }
+
+  /** Deletes the file, its chunks and its bytes; a transfer in progress stops (its next step finds nothing). */
+  async remove(id: string): Promise<void> {
+    const file = await this.find(id);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.delete(FileChunk, { fileId: file.id });
+      await manager.delete(FileTransfer, { id: file.id });
+    });
+    this.runningHashes.delete(file.id);
+    await this.store.remove(file.id);
+  }
+
+  // ---- the peer's side ------------------------------------------------------------------------
+
+  /** A contact announces a file: answers which chunks are already here (none for a new one). */
+  async offer(caller: ContactCaller, dto: FederationFileOfferDto): Promise<FederationFileStateDto> {
+    const contact = await this.activeCaller(caller);
+    const remoteId = dto.id.toLowerCase();
+    const sha256 = dto.sha256.toLowerCase();
+    const existing = await this.files.findOne({ where: { contactId: contact.id, remoteId } });
+    if (existing) {
+      if (existing.size !== dto.size || existing.sha256 !== sha256 || existing.chunkSize !== dto.chunkSize) {
+        throw new ConflictException(`File id ${dto.id} was already offered with a different size, hash or chunk size`);
+      }
+      return this.peerState(existing);
+    }
+    this.checkSize(dto.size);
+    await this.checkRoom(contact.id, dto.size);
+    const now = new Date();
+    const file = this.files.create({
+      id: randomUUID(),
+      contactId: contact.id,
+      direction: 'in',
+      remoteId,
+      name: sanitizeFileName(dto.name),
+      size: dto.size,
+      sha256,
+      mime: sanitizeMime(dto.mime),
+      chunkSize: dto.chunkSize,
+      chunkCount: chunkCountOf(dto.size, dto.chunkSize),
+      status: 'receiving',
+      error: null,
+      contentStored: true,
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+    });
+    try {
+      await this.files.insert(file);
+    } catch (error) {
+      const raced = await this.files.findOne({ where: { contactId: contact.id, remoteId } });
+      if (raced) return this.peerState(raced);
+      throw error;
+    }
+    return this.peerState(file);
+  }
+
+  async receiveChunk(caller: ContactCaller, remoteId: string, upload: ChunkUpload): Promise<FederationFileStateDto> {
+    const contact = await this.activeCaller(caller);
+    const file = await this.findIncoming(contact.id, remoteId);
+    await this.acceptChunk(file, upload, 'receiving');
+    return this.peerState(file);
+  }
+
+  /**
+   * The sender has sent every chunk: verify the whole file. Missing chunks are answered (the sender
+   * sends them); a whole-file hash that does not match fails the transfer (422, file.failed here,
+   * the bytes removed) and the agent is never offered the file.
+   */
+  async complete(caller: ContactCaller, remoteId: string): Promise<FederationFileStateDto> {
+    const contact = await this.activeCaller(caller);
+    const file = await this.findIncoming(contact.id, remoteId);
+    if (file.status === 'failed') throw new UnprocessableEntityException(`This transfer failed: ${file.error ?? 'unknown reason'}`);
+    if (file.status === 'received') return this.peerState(file);
+    const have = await this.chunkIndexes(file.id);
+    if (have.length < file.chunkCount) return { id: remoteId, status: 'receiving', receivedChunks: have };
+    const actual = await this.wholeSha256(file);
+    if (actual !== file.sha256) {
+      const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
+      await this.failFile(file, error);
+      throw new UnprocessableEntityException(`${error}; the transfer failed`);
+    }
+    const now = new Date();
+    const received = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(FileTransfer, { id: file.id, status: 'receiving' }, { status: 'received', completedAt: now, updatedAt: now });
+      if (!result.affected) return false;
+      await this.events.append<FileReceivedPayloadDto>(manager, 'file.received', {
+        fileId: file.id,
+        contactId: contact.id,
+        contactName: contact.agentName,
+        name: file.name,
+        size: file.size,
+        mime: file.mime,
+        sha256: file.sha256,
+      });
+      return true;
+    });
+    if (received) this.events.wake();
+    return { id: remoteId, status: 'received', receivedChunks: have };
+  }
+
+  // ---- housekeeping ---------------------------------------------------------------------------
+
+  /**
+   * Removes uploads (ours or a peer's) without progress for incompleteExpireHours (they fail), and
+   * the bytes of files we sent once the contact confirmed them sentRetentionHours ago.
+   */
+  async sweep(now = new Date()): Promise<void> {
+    const { incompleteExpireHours, sentRetentionHours } = this.config.files;
+    const stale = await this.files.find({
+      where: { status: In(['uploading', 'receiving']), updatedAt: LessThan(new Date(now.getTime() - incompleteExpireHours * 3_600_000)) },
+    });
+    for (const file of stale) await this.failFile(file, `expired: no progress for ${incompleteExpireHours} hours`);
+    const delivered = await this.files.find({
+      where: { status: 'delivered', contentStored: true, completedAt: LessThan(new Date(now.getTime() - sentRetentionHours * 3_600_000)) },
+    });
+    for (const file of delivered) await this.dropContent(file);
+    const failed = await this.files.find({ where: { status: 'failed', contentStored: true } });
+    for (const file of failed) await this.dropContent(file);
+  }
+
+  // ---- outbox steps ---------------------------------------------------------------------------
+
+  private async buildStep(item: OutboxItem): Promise<PeerRequest | null> {
+    const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
+    const file = item.refId ? await this.files.findOne({ where: { id: item.refId } }) : null;
+    if (!target || !file || file.status !== 'sending' || !file.contentStored) return null;
+    const base = `/api/federation/files/${file.id}`;
+    if (item.kind === FILE_OUTBOX.offer) {
+      return {
+        portalUrl: target.portalUrl,
+        method: 'POST',
+        path: '/api/federation/files',
+        key: target.key,
+        body: { id: file.id, name: file.name, size: file.size, sha256: file.sha256, mime: file.mime, chunkSize: file.chunkSize },
+      };
+    }
+    if (item.kind === FILE_OUTBOX.complete) {
+      return { portalUrl: target.portalUrl, method: 'POST', path: `${base}/complete`, key: target.key };
+    }
+    const { index } = JSON.parse(item.payload) as { index: number };
+    const chunk = await this.chunks.findOne({ where: { fileId: file.id, chunkIndex: index } });
+    if (!chunk) return null;
+    return {
+      portalUrl: target.portalUrl,
+      method: 'PUT',
+      path: `${base}/chunks/${index}`,
+      key: target.key,
+      headers: { 'x-chunk-sha256': chunk.sha256 },
+      stream: { open: () => this.store.openChunk(file.id, index), length: chunk.size, contentType: 'application/octet-stream' },
+      timeoutMs: this.config.peers.totalTimeoutMs + CHUNK_EXTRA_TIMEOUT_MS,
+    };
+  }
+
+  /** The receiver answered a step with what it holds: enqueue the next step, or finish. */
+  private async stepDelivered(manager: EntityManager, item: OutboxItem, response: PeerResponse): Promise<void> {
+    const file = item.refId ? await manager.findOne(FileTransfer, { where: { id: item.refId } }) : null;
+    if (!file || file.status !== 'sending') return;
+    const state = response.body as Partial<FederationFileStateDto> | null;
+    if (state?.status === 'received') {
+      const deliveredAt = new Date();
+      await manager.update(FileTransfer, { id: file.id }, { status: 'delivered', completedAt: deliveredAt, updatedAt: deliveredAt });
+      await this.events.append<FileDeliveredPayloadDto>(manager, 'file.delivered', {
+        fileId: file.id,
+        contactId: file.contactId,
+        deliveredAt: deliveredAt.toISOString(),
+      });
+      return;
+    }
+    const have = new Set(Array.isArray(state?.receivedChunks) ? state.receivedChunks : []);
+    let next = -1;
+    for (let index = 0; index < file.chunkCount; index += 1) {
+      if (!have.has(index)) {
+        next = index;
+        break;
+      }
+    }
+    await manager.update(FileTransfer, { id: file.id }, { updatedAt: new Date() });
+    await this.outbox.enqueue(manager, {
+      kind: next < 0 ? FILE_OUTBOX.complete : FILE_OUTBOX.chunk,
+      peerUrl: item.peerUrl,
+      contactId: file.contactId,
+      refId: file.id,
+      payload: next < 0 ? {} : { index: next },
+    });
+  }
+
+  private async relayFailed(manager: EntityManager, item: OutboxItem, reason: string): Promise<void> {
+    const file = item.refId ? await manager.findOne(FileTransfer, { where: { id: item.refId } }) : null;
+    if (!file || file.status !== 'sending') return;
+    await manager.update(FileTransfer, { id: file.id }, { status: 'failed', error: reason.slice(0, 500), updatedAt: new Date() });
+    await this.events.append<FileFailedPayloadDto>(manager, 'file.failed', {
+      fileId: file.id,
+      contactId: file.contactId,
+      direction: 'out',
+      name: file.name,
+      error: reason,
+    });
+  }
+
+  // ---- shared ---------------------------------------------------------------------------------
+
+  /**
+   * Checks and stores one chunk (both sides): index in range, exact length (413 when more than
+   * the chunk's length is announced or arrives), the SHA-256 header, room on disk, then streams it.
+   * A chunk already verified answers stored=false and its body is not read.
+   */
+  private async acceptChunk(file: FileTransfer, upload: ChunkUpload, openStatus: 'uploading' | 'receiving'): Promise<{ index: number; stored: boolean }> {
+    if (!/^\d{1,9}$/.test(upload.index)) throw new BadRequestException('index must be a chunk number (0, 1, …)');
+    const index = Number(upload.index);
+    if (index >= file.chunkCount) {
+      throw new BadRequestException(`chunk index ${index} is out of range: this file has ${file.chunkCount} chunks (0–${file.chunkCount - 1})`);
+    }
+    const sha256 = typeof upload.sha256 === 'string' ? upload.sha256.trim().toLowerCase() : '';
+    if (!SHA256_HEX.test(sha256)) throw new BadRequestException('X-Chunk-Sha256 must be the SHA-256 of the chunk as 64 hex characters');
+    const length = index < file.chunkCount - 1 ? file.chunkSize : file.size - (file.chunkCount - 1) * file.chunkSize;
+    const announced = typeof upload.contentLength === 'string' && /^\d+$/.test(upload.contentLength) ? Number(upload.contentLength) : undefined;
+    if (announced !== undefined && announced > length) {
+      throw new PayloadTooLargeException(
+        announced > file.chunkSize
+          ? `a chunk is at most ${file.chunkSize} bytes (the chunk size); got ${announced}`
+          : `chunk ${index} must be ${length} bytes; got ${announced}`,
+      );
+    }
+    if (announced !== undefined && announced !== length) throw new BadRequestException(`chunk ${index} must be ${length} bytes; got ${announced}`);
+    const existing = await this.chunks.findOne({ where: { fileId: file.id, chunkIndex: index } });
+    if (existing) {
+      if (existing.sha256 !== sha256) throw new ConflictException(`chunk ${index} is already stored with a different SHA-256`);
+      return { index, stored: false };
+    }
+    if (file.status !== openStatus || !file.contentStored) throw new ConflictException(`File ${file.id} is ${file.status}: it takes no more chunks`);
+    if ((await this.store.freeBytes()) - length < this.config.limits.minFreeDiskBytes) {
+      throw new InsufficientStorageException(`Not enough free disk space for chunk ${index} (${length} bytes) above the configured floor`);
+    }
+    const running = this.runningHashes.get(file.id) ?? (index === 0 ? { next: 0, hash: createHash('sha256') } : undefined);
+    const carried = await this.store.writeChunk(file.id, { index, length, sha256 }, upload.body, running?.next === index ? running.hash : undefined);
+    if (carried) {
+      if (this.runningHashes.size >= MAX_RUNNING_HASHES) this.runningHashes.clear();
+      this.runningHashes.set(file.id, { next: index + 1, hash: carried });
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await manager.createQueryBuilder().insert().into(FileChunk).values({ fileId: file.id, chunkIndex: index, sha256, size: length }).orIgnore().execute();
+      await manager.update(FileTransfer, { id: file.id }, { updatedAt: new Date() });
+    });
+    return { index, stored: true };
+  }
+
+  /** All chunks of an upload are here: check the whole file, then hand it to the outbox (or fail it). */
+  private async finishUploadIfComplete(file: FileTransfer): Promise<FileTransfer['status']> {
+    const have = await this.chunks.count({ where: { fileId: file.id } });
+    if (have < file.chunkCount || this.finishing.has(file.id)) return (await this.find(file.id)).status;
+    this.finishing.add(file.id);
+    try {
+      const current = await this.find(file.id);
+      if (current.status !== 'uploading') return current.status;
+      const actual = await this.wholeSha256(file);
+      if (actual !== file.sha256) {
+        const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
+        await this.failFile(current, error);
+        throw new UnprocessableEntityException(`${error}; the upload failed and nothing will be sent`);
+      }
+      const contact = await this.contacts.findById(file.contactId);
+      if (!contact || contact.status !== 'active') {
+        await this.failFile(current, 'the contact is no longer active');
+        throw new ConflictException(`Contact ${file.contactId} is no longer active; the file will not be sent`);
+      }
+      // Conditional, so that with several instances only one hands the file to the outbox.
+      const handed = await this.dataSource.transaction(async (manager) => {
+        const result = await manager.update(FileTransfer, { id: file.id, status: 'uploading' }, { status: 'sending', updatedAt: new Date() });
+        if (!result.affected) return false;
+        await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.offer, peerUrl: contact.portalUrl, contactId: contact.id, refId: file.id });
+        return true;
+      });
+      if (handed) this.outbox.wake();
+      return handed ? 'sending' : (await this.find(file.id)).status;
+    } finally {
+      this.finishing.delete(file.id);
+    }
+  }
+
+  /** The whole file's SHA-256: carried along while chunks arrived in order, else read back from disk. */
+  private async wholeSha256(file: FileTransfer): Promise<string> {
+    const running = this.runningHashes.get(file.id);
+    this.runningHashes.delete(file.id);
+    if (running && running.next === file.chunkCount) return running.hash.digest('hex');
+    return this.store.wholeSha256(file.id, file.chunkCount);
+  }
+
+  /** Marks a transfer failed with file.failed, and removes its bytes. */
+  private async failFile(file: FileTransfer, error: string): Promise<void> {
+    const failed = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(
+        FileTransfer,
+        { id: file.id, status: Not(In(['failed', 'delivered', 'received'])) },
+        { status: 'failed', error: error.slice(0, 500), contentStored: false, updatedAt: new Date() },
+      );
+      if (!result.affected) return false;
+      await manager.delete(FileChunk, { fileId: file.id });
+      await this.events.append<FileFailedPayloadDto>(manager, 'file.failed', {
+        fileId: file.id,
+        contactId: file.contactId,
+        direction: file.direction,
+        name: file.name,
+        error,
+      });
+      return true;
+    });
+    if (failed) this.events.wake();
+    this.runningHashes.delete(file.id);
+    await this.store.remove(file.id);
+  }
+
+  private async dropContent(file: FileTransfer): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(FileTransfer, { id: file.id }, { contentStored: false });
+      await manager.delete(FileChunk, { fileId: file.id });
+    });
+    await this.store.remove(file.id);
+  }
+
+  private checkSize(size: number): void {
+    const max = this.config.files.maxFileBytes;
+    if (!Number.isSafeInteger(size) || size > max) throw new PayloadTooLargeException(`The file is ${size} bytes; the limit is ${max}`);
+  }
+
+  /** Refuses (507) a file that would take the contact over its quota or the disk under its floor. */
+  private async checkRoom(contactId: number, bytes: number): Promise<void> {
+    const row = await this.files
+      .createQueryBuilder('f')
+      .select('COALESCE(SUM(f.size), 0)', 'used')
+      .where('f.contact_id = :contactId AND f.content_stored = :stored', { contactId, stored: true })
+      .getRawOne<{ used: string | number }>();
+    const used = Number(row?.used ?? 0);
+    const quota = this.config.files.contactQuotaBytes;
+    if (used + bytes > quota) {
+      throw new InsufficientStorageException(`Contact ${contactId}'s files would take ${used + bytes} bytes; the quota per contact is ${quota}`);
+    }
+    const free = await this.store.freeBytes();
+    if (free - bytes < this.config.limits.minFreeDiskBytes) {
+      throw new InsufficientStorageException(`Not enough free disk space for ${bytes} bytes above the configured floor`);
+    }
+  }
+
+  private async activeCaller(caller: ContactCaller): Promise<Contact> {
+    const contact = await this.contacts.admitPeerCall(caller);
+    if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
+    return contact;
+  }
+
+  private async find(id: string): Promise<FileTransfer> {
+    const file = await this.files.findOne({ where: { id } });
+    if (!file) throw new NotFoundException(`No file with id ${id}`);
+    return file;
+  }
+
+  private async findIncoming(contactId: number, remoteId: string): Promise<FileTransfer> {
+    const file = await this.files.findOne({ where: { contactId, remoteId: remoteId.toLowerCase() } });
+    if (!file) throw new NotFoundException(`No file ${remoteId} was offered by this contact`);
+    return file;
+  }
+
+  private async chunkIndexes(fileId: string): Promise<number[]> {
+    const rows = await this.chunks.find({ select: { chunkIndex: true }, where: { fileId }, order: { chunkIndex: 'ASC' } });
+    return rows.map((row) => row.chunkIndex);
+  }
+
+  private async peerState(file: FileTransfer): Promise<FederationFileStateDto> {
+    return {
+      id: file.remoteId ?? file.id,
+      status: file.status === 'received' || file.status === 'failed' ? file.status : 'receiving',
+      receivedChunks: await this.chunkIndexes(file.id),
+    };
+  }
+
+  private async replayCreate(existing: FileTransfer, dto: FileCreateDto & { name: string; mime: string; sha256: string }): Promise<FileResponseDto> {
+    if (
+      existing.direction !== 'out' ||
+      existing.contactId !== dto.contactId ||
+      existing.size !== dto.size ||
+      existing.sha256 !== dto.sha256 ||
+      existing.name !== dto.name ||
+      existing.mime !== dto.mime
+    ) {
+      throw new ConflictException(`File id ${existing.id} was already used for a different file`);
+    }
+    return this.toResponse(existing);
+  }
+
+  private async toResponse(file: FileTransfer): Promise<FileResponseDto> {
+    const delivery = file.direction === 'out' ? await this.outbox.latestDeliveryState(FILE_KINDS, file.id) : null;
+    return {
+      id: file.id,
+      contactId: file.contactId,
+      direction: file.direction,
+      name: file.name,
+      size: file.size,
+      sha256: file.sha256,
+      mime: file.mime,
+      chunkSize: file.chunkSize,
+      chunks: file.chunkCount,
+      receivedChunks: await this.chunkIndexes(file.id),
+      status: file.status,
+      error: file.error,
+      contentAvailable: file.contentStored && ['sending', 'delivered', 'received'].includes(file.status),
+      delivery: delivery
+        ? { status: delivery.status, step: STEP_OF[delivery.kind], attempts: delivery.attempts, lastError: delivery.lastError, nextAttemptAt: delivery.nextAttemptAt }
+        : null,
+      createdAt: file.createdAt.toISOString(),
+      updatedAt: file.updatedAt.toISOString(),
+      completedAt: file.completedAt ? file.completedAt.toISOString() : null,
+    };
+  }
+}
+
+function chunkCountOf(size: number, chunkSize: number): number {
+  return Math.max(1, Math.ceil(size / chunkSize));
+}
+
+/** One byte range (RFC 9110): `bytes=a-b`, `bytes=a-`, `bytes=-n`. Null when malformed, multiple or unsatisfiable. */
+export function parseRange(header: string, size: number): { start: number; end: number } | null {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return null;
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return null;
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+    if (match[2] !== '' && Number(match[2]) < start) return null;
+  }
+  if (start >= size || !Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return null;
+  return { start, end };
+}

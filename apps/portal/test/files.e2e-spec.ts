@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PortalApiError } from '@agent-p2p/sdk';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { FilesService } from '../src/files/files.service';
+import { PeerClient, type PeerRequest } from '../src/federation/peer-client';
+import { api, expectError, insertContact } from './support/http';
+import { bytes, filesUnder, putRaw, sendFile, sha256 } from './support/files';
+import { connect, eventsOf, startPeer, waitFor } from './support/pair';
+import type { TestPortal } from './support/test-portal';
+
+const CHUNK = 4096;
+const FILE_ENV = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK) };
+
+describe('files between two Portals', () => {
+  let a: TestPortal;
+  let b: TestPortal;
+  let aContactId: number;
+  let bContactId: number;
+
+  beforeAll(async () => {
+    a = await startPeer({ env: FILE_ENV });
+    b = await startPeer({ env: FILE_ENV });
+    ({ aContactId, bContactId } = await connect(a, b));
+  });
+
+  afterAll(async () => {
+    await a?.destroy();
+    await b?.destroy();
+  });
+
+  const filesDir = (portal: TestPortal): string => join(portal.dataDir, 'files');
+
+  it('relays a file chunk by chunk; B verifies it, offers it to its agent, A learns it was delivered', async () => {
+    const data = bytes(CHUNK * 3 + 123, 7);
+    const id = await sendFile(a.client(), aContactId, data, { name: 'report.pdf', mime: 'application/pdf' });
+    const received = await waitFor('file.received on B', async () =>
+      (await eventsOf(b, 'file.received')).find((e) => e.payload.sha256 === sha256(data)),
+    );
+    expect(received.payload).toEqual({
+      fileId: expect.any(String),
+      contactId: bContactId,
+      contactName: expect.any(String),
+      name: 'report.pdf',
+      size: data.length,
+      mime: 'application/pdf',
+      sha256: sha256(data),
+    });
+    const delivered = await waitFor('file.delivered on A', async () => (await eventsOf(a, 'file.delivered')).find((e) => e.payload.fileId === id));
+    expect(delivered.payload).toEqual({ fileId: id, contactId: aContactId, deliveredAt: expect.any(String) });
+
+    const sent = await a.client().getFile(id);
+    expect(sent).toMatchObject({ status: 'delivered', direction: 'out', chunks: 4, receivedChunks: [0, 1, 2, 3], contentAvailable: true });
+    expect(sent.delivery).toMatchObject({ status: 'delivered', step: 'complete' });
+
+    const fileId = received.payload.fileId as string;
+    const copy = await b.client().getFile(fileId);
+    expect(copy).toMatchObject({ status: 'received', direction: 'in', contactId: bContactId, size: data.length, sha256: sha256(data) });
+    const response = await b.client().downloadFile(fileId);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(data.length));
+    expect(response.headers.get('x-file-sha256')).toBe(sha256(data));
+    expect(Buffer.from(await response.arrayBuffer()).equals(data)).toBe(true);
+    // Stored by B's own id, chunk by chunk: never under the sender's name or id.
+    expect(filesUnder(filesDir(b)).filter((p) => p.startsWith(fileId))).toEqual([0, 1, 2, 3].map((i) => join(fileId, `${i}.chunk`)));
+    expect((await b.client().listFiles({ direction: 'in', contactId: bContactId })).map((f) => f.id)).toContain(fileId);
+    expect((await a.client().listFiles({ direction: 'in' })).map((f) => f.id)).not.toContain(id);
+  });
+
+  it('creating the same id twice returns the same upload; a different file under that id is 409', async () => {
+    const data = bytes(100, 3);
+    const id = randomUUID();
+    const first = await a.client().createFileUpload({ id, contactId: aContactId, name: 'x.txt', size: 100, sha256: sha256(data), mime: 'text/plain' });
+    const again = await a.client().createFileUpload({ id, contactId: aContactId, name: 'x.txt', size: 100, sha256: sha256(data), mime: 'text/plain' });
+    expect(again.id).toBe(first.id);
+    expect(first).toMatchObject({ chunkSize: CHUNK, chunks: 1, status: 'uploading' });
+    const response = await api(a, 'POST', '/api/files', { body: { id, contactId: aContactId, name: 'x.txt', size: 101, sha256: sha256(data) } });
+    await expectError(response, 409);
+    await a.client().deleteFile(id);
+    await expect(a.client().getFile(id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('a corrupted chunk is refused and nothing is kept; sent again correctly it is stored, and re-sending it is harmless', async () => {
+    const data = bytes(CHUNK * 2, 11);
+    const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'c.bin', size: data.length, sha256: sha256(data) });
+    const chunk0 = data.subarray(0, CHUNK);
+    const corrupted = Buffer.from(chunk0);
+    corrupted[10] ^= 0xff;
+    const refused = await putRaw(`${a.url}/api/files/${upload.id}/chunks/0`, corrupted, {
+      'content-type': 'application/octet-stream',
+      'x-chunk-sha256': sha256(chunk0),
+    }, a.ownerKey);
+    await expectError(refused, 422);
+    expect((await a.client().getFile(upload.id)).receivedChunks).toEqual([]);
+    expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
+    const stored = await a.client().uploadFileChunk(upload.id, 0, chunk0, sha256(chunk0));
+    expect(stored).toMatchObject({ index: 0, stored: true, receivedChunks: [0], status: 'uploading' });
+    const again = await a.client().uploadFileChunk(upload.id, 0, chunk0, sha256(chunk0));
+    expect(again).toMatchObject({ index: 0, stored: false, receivedChunks: [0] });
+    const chunk1 = data.subarray(CHUNK);
+    const last = await a.client().uploadFileChunk(upload.id, 1, new Blob([new Uint8Array(chunk1)]), sha256(chunk1));
+    expect(last.status).toBe('sending');
+    await waitFor('the file to be delivered', async () => (await a.client().getFile(upload.id)).status === 'delivered');
+  });
+
+  it('a wrong whole-file hash on upload fails the file with file.failed; nothing is relayed', async () => {
+    const data = bytes(CHUNK + 5, 13);
+    const wrong = sha256(Buffer.from('something else'));
+    const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'w.bin', size: data.length, sha256: wrong });
+    await a.client().uploadFileChunk(upload.id, 0, data.subarray(0, CHUNK), sha256(data.subarray(0, CHUNK)));
+    const error = await a.client().uploadFileChunk(upload.id, 1, data.subarray(CHUNK), sha256(data.subarray(CHUNK))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PortalApiError);
+    expect((error as PortalApiError).status).toBe(422);
+    expect(await a.client().getFile(upload.id)).toMatchObject({ status: 'failed', contentAvailable: false, delivery: null, error: expect.stringMatching(/SHA-256/) });
+    expect((await eventsOf(a, 'file.failed')).map((e) => e.payload)).toContainEqual({
+      fileId: upload.id,
+      contactId: aContactId,
+      direction: 'out',
+      name: 'w.bin',
+      error: expect.stringMatching(/SHA-256/),
+    });
+    expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
+    const offered = await b.client().listFiles({ direction: 'in' });
+    expect(offered.map((f) => f.sha256)).not.toContain(wrong);
+  });
+
+  it('a wrong whole-file hash at the receiver fails the transfer there (422, file.failed) and the agent is never offered the file', async () => {
+    const key = await insertContact(b);
+    const data = bytes(CHUNK + 10, 17);
+    const remoteId = randomUUID();
+    const offer = await api(b, 'POST', '/api/federation/files', {
+      key,
+      body: { id: remoteId, name: 'evil.bin', size: data.length, sha256: sha256(Buffer.from('not it')), mime: 'application/octet-stream', chunkSize: CHUNK },
+    });
+    expect(offer.status).toBe(200);
+    expect(await offer.json()).toEqual({ id: remoteId, status: 'receiving', receivedChunks: [] });
+    for (const [index, chunk] of [data.subarray(0, CHUNK), data.subarray(CHUNK)].entries()) {
+      const put = await putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/${index}`, chunk, {
+        'content-type': 'application/octet-stream',
+        'x-chunk-sha256': sha256(chunk),
+      }, key);
+      expect(put.status).toBe(200);
+    }
+    const receivedBefore = (await eventsOf(b, 'file.received')).length;
+    const complete = await api(b, 'POST', `/api/federation/files/${remoteId}/complete`, { key });
+    await expectError(complete, 422);
+    const failed = (await eventsOf(b, 'file.failed')).find((e) => e.payload.name === 'evil.bin');
+    expect(failed?.payload).toMatchObject({ direction: 'in', error: expect.stringMatching(/SHA-256/) });
+    expect((await eventsOf(b, 'file.received')).length).toBe(receivedBefore);
+    const fileId = failed!.payload.fileId as string;
+    expect(await b.client().getFile(fileId)).toMatchObject({ status: 'failed', contentAvailable: false });
+    await expect(b.client().downloadFile(fileId)).rejects.toMatchObject({ status: 409 });
+    expect(filesUnder(join(filesDir(b), fileId))).toEqual([]);
+    // Asking again does not turn it into a success.
+    await expectError(await api(b, 'POST', `/api/federation/files/${remoteId}/complete`, { key }), 422);
+  });
+
+  it('a whole-file hash that does not match at the receiver fails the transfer on both sides; B never offers the file', async () => {
+    // The offer reaches B with a different hash than the chunks add up to (a sender bug or tampering on the way).
+    const peers = a.app.get(PeerClient);
+    const send = peers.send.bind(peers);
+    const forged = sha256(Buffer.from('forged'));
+    peers.send = (request: PeerRequest) =>
+      send(request.path === '/api/federation/files' ? { ...request, body: { ...(request.body as object), sha256: forged } } : request);
+    try {
+      const data = bytes(CHUNK * 2 + 1, 37);
+      const receivedBefore = (await eventsOf(b, 'file.received')).length;
+      const id = await sendFile(a.client(), aContactId, data, { name: 'tampered.bin' });
+      const failedOnA = await waitFor('file.failed on A', async () => (await eventsOf(a, 'file.failed')).find((e) => e.payload.fileId === id));
+      expect(failedOnA.payload).toEqual({ fileId: id, contactId: aContactId, direction: 'out', name: 'tampered.bin', error: expect.stringMatching(/^422 .*SHA-256/) });
+      expect(await a.client().getFile(id)).toMatchObject({ status: 'failed', delivery: { status: 'failed', step: 'complete' } });
+      const failedOnB = (await eventsOf(b, 'file.failed')).find((e) => e.payload.name === 'tampered.bin');
+      expect(failedOnB?.payload).toMatchObject({ contactId: bContactId, direction: 'in', error: expect.stringMatching(/SHA-256/) });
+      expect((await eventsOf(b, 'file.received')).length).toBe(receivedBefore);
+      const copy = await b.client().getFile(failedOnB!.payload.fileId as string);
+      expect(copy).toMatchObject({ status: 'failed', contentAvailable: false, receivedChunks: [] });
+      expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
+    } finally {
+      peers.send = send;
+    }
+  });
+
+  it('a corrupted chunk from a peer is refused (422), not kept, and accepted when re-sent', async () => {
+    const key = await insertContact(b);
+    const data = bytes(CHUNK, 19);
+    const remoteId = randomUUID();
+    expect((await api(b, 'POST', '/api/federation/files', {
+      key,
+      body: { id: remoteId, name: 'p.bin', size: data.length, sha256: sha256(data), mime: 'application/octet-stream', chunkSize: CHUNK },
+    })).status).toBe(200);
+    const bad = Buffer.from(data);
+    bad[0] ^= 1;
+    const headers = { 'content-type': 'application/octet-stream', 'x-chunk-sha256': sha256(data) };
+    await expectError(await putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/0`, bad, headers, key), 422);
+    const good = await putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/0`, data, headers, key);
+    expect(await good.json()).toEqual({ id: remoteId, status: 'receiving', receivedChunks: [0] });
+    const complete = await api(b, 'POST', `/api/federation/files/${remoteId}/complete`, { key });
+    expect(await complete.json()).toEqual({ id: remoteId, status: 'received', receivedChunks: [0] });
+  });
+
+  it('messages to the contact are not held back behind a transfer', async () => {
+    const data = bytes(CHUNK * 40, 23);
+    const id = await sendFile(a.client(), aContactId, data, { name: 'big.bin' });
+    const message = await a.client().sendMessage(aContactId, 'while the file travels');
+    await waitFor('the message', async () => (await a.client().getMessage(message.id)).status === 'delivered');
+    const file = await a.client().getFile(id);
+    // The message went through while the file was still on its way (at most a chunk later).
+    expect(file.status === 'sending' || file.status === 'delivered').toBe(true);
+    await waitFor('the file', async () => (await a.client().getFile(id)).status === 'delivered', 30_000);
+  });
+
+  it('a restart of the sending Portal mid-relay resumes without re-sending chunks B confirmed', async () => {
+    // Chunks B confirmed to A (2xx) before A stops.
+    const sends: Array<{ index: number; ok: boolean }> = [];
+    const peers = a.app.get(PeerClient);
+    const send = peers.send.bind(peers);
+    peers.send = async (request: PeerRequest) => {
+      const match = /\/chunks\/(\d+)$/.exec(request.path);
+      const response = await send(request).catch((error: unknown) => {
+        if (match) sends.push({ index: Number(match[1]), ok: false });
+        throw error;
+      });
+      if (match) sends.push({ index: Number(match[1]), ok: response.status === 200 });
+      return response;
+    };
+    const data = bytes(CHUNK * 300, 41);
+    const id = await sendFile(a.client(), aContactId, data, { name: 'restart.bin' });
+    await waitFor('B to confirm some chunks', async () => sends.filter((s) => s.ok).length >= 20);
+    await a.stop();
+    const confirmedBeforeStop = new Set(sends.filter((s) => s.ok).map((s) => s.index));
+    expect(confirmedBeforeStop.size).toBeLessThan(300);
+    // After the restart, B's side sees every chunk call (A's outbox starts before a spy could be put on it).
+    const receivedAfterRestart: number[] = [];
+    const service = b.app.get(FilesService);
+    const receiveChunk = service.receiveChunk.bind(service);
+    service.receiveChunk = (caller, remoteId, upload) => {
+      receivedAfterRestart.push(Number(upload.index));
+      return receiveChunk(caller, remoteId, upload);
+    };
+    try {
+      await a.start();
+      await waitFor('the file to be delivered', async () => (await a.client().getFile(id)).status === 'delivered', 30_000);
+    } finally {
+      service.receiveChunk = receiveChunk;
+    }
+    expect(receivedAfterRestart.filter((index) => confirmedBeforeStop.has(index))).toEqual([]);
+    expect(new Set([...confirmedBeforeStop, ...receivedAfterRestart]).size).toBe(300);
+    const copy = (await b.client().listFiles({ direction: 'in' })).find((f) => f.name === 'restart.bin');
+    expect(copy).toMatchObject({ status: 'received', sha256: sha256(data) });
+  });
+
+  it('expired uploads and delivered copies are cleaned up', async () => {
+    const data = bytes(CHUNK * 2, 29);
+    const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'slow.bin', size: data.length, sha256: sha256(data) });
+    await a.client().uploadFileChunk(upload.id, 0, data.subarray(0, CHUNK), sha256(data.subarray(0, CHUNK)));
+    const delivered = (await a.client().listFiles({ direction: 'out' })).find((f) => f.status === 'delivered')!;
+    const service = a.app.get(FilesService);
+    await service.sweep(new Date(Date.now() + 23 * 3_600_000));
+    expect((await a.client().getFile(upload.id)).status).toBe('uploading');
+    expect((await a.client().getFile(delivered.id)).contentAvailable).toBe(true);
+    await service.sweep(new Date(Date.now() + 73 * 3_600_000));
+    expect(await a.client().getFile(upload.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/expired/), contentAvailable: false });
+    expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
+    expect(await a.client().getFile(delivered.id)).toMatchObject({ status: 'delivered', contentAvailable: false });
+    expect(filesUnder(join(filesDir(a), delivered.id))).toEqual([]);
+    await expect(a.client().downloadFile(delivered.id)).rejects.toMatchObject({ status: 409 });
+  });
+});
