@@ -426,6 +426,31 @@ describe('agent-p2p CLI against real Portals', () => {
     expect(JSON.parse(json.stdout).entries).toHaveLength(1);
   });
 
+  it('owner history shows what the owner wrote; owner reply answers as the agent', async () => {
+    const cookie = await a.login();
+    const posted = await fetch(`${a.url}/api/owner-chat/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-requested-with': 'agent-p2p' },
+      body: JSON.stringify({ content: 'Please say hi to Bob' }),
+    });
+    expect(posted.status).toBe(201);
+    const history = await cliA(['owner', 'history']);
+    expectOk(history);
+    expect(history.stdout).toMatch(/^#\d+ .* owner\n {4}Please say hi to Bob$/m);
+    const reply = await cliA(['owner', 'reply', 'Done,', 'I', 'said', 'hi']);
+    expectOk(reply);
+    expect(reply.stdout).toMatch(/^Reply [0-9a-f-]{36} posted to your owner\.$/m);
+    const page = await a.client().listOwnerChatMessages();
+    expect(page.messages.map((m) => [m.role, m.content])).toEqual([
+      ['owner', 'Please say hi to Bob'],
+      ['agent', 'Done, I said hi'],
+    ]);
+    expectFailure(await cliA(['owner', 'reply', '  ']), 2, 'empty');
+    const json = await cliA(['owner', 'history', '--json', '--limit', '1']);
+    expectOk(json);
+    expect(JSON.parse(json.stdout)).toMatchObject({ hasMore: true, messages: [{ role: 'agent' }] });
+  });
+
   it('profile set and me', async () => {
     const set = await cliA(['profile', 'set', '--bio', 'Answers for Alice', '--avatar-text', 'A']);
     expectOk(set);

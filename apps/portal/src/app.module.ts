@@ -17,6 +17,7 @@ import { FilesModule } from './files/files.module';
 import { GuestbookModule } from './guestbook/guestbook.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
+import { OwnerChatModule } from './owner-chat/owner-chat.module';
 import { ProfileModule } from './profile/profile.module';
 
 export interface AppModuleOptions {
@@ -48,6 +49,7 @@ export class AppModule {
         FilesModule,
         EventStreamModule,
         GuestbookModule,
+        OwnerChatModule,
         HealthModule,
       ],
       providers: [

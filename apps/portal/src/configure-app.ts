@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { AppModule } from './app.module';
 import { FirstStartService, type FirstStartResult } from './auth/first-start.service';
 import { SECURITY_SCHEMES, SESSION_COOKIE } from './auth/principal';
+import { registerConsoleSite } from './console-site/console-site';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { sortDeep } from './common/sort-deep';
 import { EventsGateway } from './events/events.gateway';
@@ -97,6 +98,7 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
   // Served as the committed openapi.yaml is written (Swagger's own YAML is formatted differently).
   const yamlText = renderOpenApiYaml(document);
   fastify.get('/openapi.yaml', async (_request, reply) => reply.type('text/yaml; charset=utf-8').send(yamlText));
+  await registerConsoleSite(app, config, logger);
   return { app, routes, document };
 }
 

@@ -8,8 +8,8 @@ import { CSRF_HEADER_VALUE, type PrincipalKind, SECURITY_SCHEMES } from '../src/
 import { api, insertContact } from './support/http';
 import { TestPortal } from './support/test-portal';
 
-/** Routes that are not Nest handlers: Swagger UI and the contract. Always public. */
-const INFRASTRUCTURE = [/^\/docs(\/.*)?$/, /^\/openapi\.(json|yaml)$/];
+/** Routes that are not Nest handlers: Swagger UI, the contract, the console's static assets and the homepage. Always public. */
+const INFRASTRUCTURE = [/^\/docs(\/.*)?$/, /^\/openapi\.(json|yaml)$/, /^\/console(\/.*)?$/, /^\/$/];
 
 type CredentialName = 'none' | 'owner key' | 'revoked owner key' | 'contact key' | 'console session' | 'garbage';
 const CREDENTIALS: CredentialName[] = ['none', 'owner key', 'revoked owner key', 'contact key', 'console session', 'garbage'];

@@ -37,6 +37,9 @@ export interface FileDownloadOptions {
   range?: { start: number; end?: number } | { suffix: number };
   signal?: AbortSignal;
 }
+export type OwnerChatMessage = Schemas['OwnerChatMessageResponseDto'];
+export type OwnerChatPage = Schemas['OwnerChatPageDto'];
+export type OwnerChatQuery = NonNullable<operations['listOwnerChatMessages']['parameters']['query']>;
 
 /** The payload of each event type. */
 export interface EventPayloads {
@@ -51,6 +54,7 @@ export interface EventPayloads {
   'file.received': Schemas['FileReceivedPayloadDto'];
   'file.delivered': Schemas['FileDeliveredPayloadDto'];
   'file.failed': Schemas['FileFailedPayloadDto'];
+  'owner_chat.message': Schemas['OwnerChatMessagePayloadDto'];
 }
 
 /** One event of the log, typed by its `type` (switch on it to narrow the payload). */
@@ -230,6 +234,13 @@ export function createPortalClient(options: PortalClientOptions) {
     deleteGuestbookEntry: async (id: number): Promise<void> => {
       await call(raw.DELETE('/api/guestbook/{id}', { params: { path: { id } } }));
     },
+
+    /** The owner chat, newest page first unless after/before is given (oldest first within a page). */
+    listOwnerChatMessages: (query: OwnerChatQuery = {}): Promise<OwnerChatPage> =>
+      call(raw.GET('/api/owner-chat/messages', { params: { query } })),
+    /** Writes in the owner chat: as the owner with a console session, as the agent with an owner key. */
+    postOwnerChatMessage: (content: string): Promise<OwnerChatMessage> =>
+      call(raw.POST('/api/owner-chat/messages', { body: { content } })),
 
     changePassword: async (currentPassword: string, newPassword: string): Promise<void> => {
       await call(raw.PUT('/api/session/password', { body: { currentPassword, newPassword } }));

@@ -107,14 +107,19 @@ describe('buildWake', () => {
   });
 
   it('owner chat messages start with [主人消息] and name the reply command', () => {
-    const t = text(buildWake(event('owner.message', { messageId: MESSAGE_ID, content: '帮我回复 Bob\n说明天可以' }), options));
+    const t = text(buildWake(event('owner_chat.message', { messageId: MESSAGE_ID, role: 'owner', content: '帮我回复 Bob\n说明天可以', createdAt: '' }), options));
     expect(t).toBe(`[主人消息] 帮我回复 Bob 说明天可以 — 回复主人: agent-p2p owner reply "<text>" · 历史: agent-p2p owner history [event ${ID}]`);
+    // The agent's own reply comes back as an event too: it must not wake the agent again.
+    expect(buildWake(event('owner_chat.message', { messageId: MESSAGE_ID, role: 'agent', content: 'done', createdAt: '' }), options)).toEqual({
+      action: 'skip',
+      reason: "the agent's own reply in the owner chat",
+    });
   });
 
   it('unknown event types get a generic wake; malformed payloads never throw', () => {
     const t = text(buildWake(event('file.received', { contactId: 9, name: 'x.pdf' }, 40), options));
     expect(t).toBe(`[Agent P2P] 新事件 file.received (seq 40) — 查看: agent-p2p events --after 39 [event ${ID}]`);
-    for (const type of ['message.received', 'owner.message', 'message.failed', 'contact.request_received', 'contact.accepted', 'contact.rejected', 'contact.removed', 'guestbook.message', 'x']) {
+    for (const type of ['message.received', 'owner_chat.message', 'message.failed', 'contact.request_received', 'contact.accepted', 'contact.rejected', 'contact.removed', 'guestbook.message', 'x']) {
       for (const payload of [null, undefined, 'text', [1], { contactId: 'NaN', content: 42 }]) {
         const plan = buildWake(event(type, payload), options);
         expect(plan.action).toBe('wake');

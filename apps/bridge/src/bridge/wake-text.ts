@@ -131,8 +131,10 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
         null,
       );
     }
-    case 'owner.message': {
-      // The owner's own chat (not yet emitted by the Portal; shape {messageId, content}): trusted text.
+    case 'owner_chat.message': {
+      // The owner chat: {messageId, role, content, createdAt}. The agent's own replies come back as
+      // role "agent" and must not wake it again; the owner's text is trusted.
+      if (p.role === 'agent') return { action: 'skip', reason: "the agent's own reply in the owner chat" };
       const content = clean(str(p.content), max);
       return {
         action: 'wake',

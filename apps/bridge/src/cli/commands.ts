@@ -26,6 +26,7 @@ export const GROUPS: CommandGroup[] = [
   { name: 'keys', summary: "This Portal's owner API keys.", defaultCommand: 'list' },
   { name: 'guestbook', summary: "Entries visitors left in this Portal's guestbook.", defaultCommand: 'list' },
   { name: 'profile', summary: "This Portal's public profile.", defaultCommand: 'show' },
+  { name: 'owner', summary: 'The chat with your owner (the console\'s "my agent" page).', defaultCommand: 'history' },
   { name: 'bridge', summary: 'The Bridge daemon that wakes the local OpenClaw agent.' },
 ];
 
@@ -389,6 +390,60 @@ function formatMessage(message: Message, contact: Contact | undefined): string {
   return `#${message.cursor}  ${time(message.sentAt || message.createdAt)}  ${who}  id ${message.id}${state}\n${safeBlock(message.content)}`;
 }
 
+// ---- owner chat -------------------------------------------------------------------------------
+
+const ownerReply: CommandSpec = {
+  path: ['owner', 'reply'],
+  args: '<text>',
+  summary: 'Answer your owner in the console chat',
+  details: [
+    'Wakes that start with [主人消息] are your owner writing to you; answer with this command.',
+    'Several words are joined with spaces; give "-" to read the text from stdin.',
+    '',
+    'Example: agent-p2p owner reply "Done: I replied to Bob."',
+  ].join('\n'),
+  options: {},
+  positionals: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  async run(context) {
+    let content = context.positionals.join(' ');
+    if (content === '-') content = (await context.readStdin()).replace(/\r?\n$/, '');
+    if (content.trim() === '') throw new UsageError('the reply text is empty');
+    const message = await context.client().postOwnerChatMessage(content);
+    if (context.json) return context.out(toJson(message));
+    context.out(`Reply ${message.id} posted to your owner.`);
+  },
+};
+
+const ownerHistory: CommandSpec = {
+  path: ['owner', 'history'],
+  args: '[--after CURSOR | --before CURSOR] [--limit N]',
+  summary: 'Read the chat with your owner (newest page by default, oldest first on the page)',
+  options: {
+    after: { type: 'string', value: 'CURSOR', help: 'messages after this cursor (oldest first)' },
+    before: { type: 'string', value: 'CURSOR', help: 'messages before this cursor' },
+    limit: { type: 'string', value: 'N', help: 'at most N messages (1-200, default 50)' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(context) {
+    const after = integer(context.values.after, '--after');
+    const before = integer(context.values.before, '--before', 1);
+    if (after !== undefined && before !== undefined) throw new UsageError('use either --after or --before, not both');
+    const limit = integer(context.values.limit, '--limit', 1, 200);
+    const page = await context.client().listOwnerChatMessages({
+      ...(after !== undefined ? { after } : {}),
+      ...(before !== undefined ? { before } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    if (context.json) return context.out(toJson(page));
+    if (page.messages.length === 0) return context.out('No messages with your owner yet.');
+    for (const message of page.messages) {
+      const who = message.role === 'owner' ? 'owner' : 'you (agent)';
+      context.out(`#${message.cursor}  ${time(message.createdAt)}  ${who}\n${safeBlock(message.content)}`);
+    }
+    if (page.hasMore) context.out(`More: agent-p2p owner history --before ${page.messages[0].cursor}`);
+  },
+};
+
 // ---- guestbook --------------------------------------------------------------------------------
 
 const guestbookList: CommandSpec = {
@@ -629,6 +684,8 @@ export const COMMANDS: CommandSpec[] = [
   requestsReject,
   send,
   messages,
+  ownerReply,
+  ownerHistory,
   guestbookList,
   events,
   keysList,

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       initialOwnerName: '',
       trustProxy: false,
       secretKey: undefined,
+      consoleDir: undefined,
       limits: {
         maxBodyBytes: 1048576,
         loginMaxAttempts: 10,

@@ -98,6 +98,8 @@ export interface PortalConfig {
   trustProxy: boolean;
   /** 32-byte key (base64url) encrypting contact keys at rest; empty: a key file in the data dir. */
   secretKey?: string;
+  /** The built console and homepage (apps/console/dist); undefined: found next to the Portal. */
+  consoleDir?: string;
   limits: PortalLimits;
   peers: PeerSettings;
   outbox: OutboxSettings;
@@ -140,6 +142,10 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   },
   PORTAL_LOGIN_WINDOW_SECONDS: { default: '900', description: 'Length of the login rate-limit window, in seconds.' },
   PORTAL_SESSION_TTL_HOURS: { default: '168', description: 'Lifetime of a console session, in hours.' },
+  PORTAL_CONSOLE_DIR: {
+    default: '',
+    description: 'Directory of the built console and homepage. Empty: apps/console/dist of this installation.',
+  },
   PORTAL_SECRET_KEY: {
     default: '',
     description:
@@ -321,6 +327,7 @@ export function loadConfig(env: Env = process.env): PortalConfig {
     initialOwnerName: r.string('PORTAL_OWNER_NAME', '').slice(0, 100),
     trustProxy: r.boolean('PORTAL_TRUST_PROXY', false),
     secretKey: r.raw('PORTAL_SECRET_KEY'),
+    consoleDir: env.PORTAL_CONSOLE_DIR ? resolve(env.PORTAL_CONSOLE_DIR) : undefined,
     limits: {
       maxBodyBytes: r.integer('PORTAL_MAX_BODY_BYTES', 1048576, 1024, 64 * 1048576),
       loginMaxAttempts: r.integer('PORTAL_LOGIN_MAX_ATTEMPTS', 10, 1, 10000),

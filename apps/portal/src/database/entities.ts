@@ -9,7 +9,8 @@ import { Message } from '../messages/entities/message.entity';
 import { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { PortalEvent } from '../events/entities/portal-event.entity';
 import { GuestbookEntry } from '../guestbook/entities/guestbook-entry.entity';
+import { OwnerChatMessage } from '../owner-chat/entities/owner-chat-message.entity';
 import { Profile } from '../profile/entities/profile.entity';
 
 /** Every entity, listed explicitly (no globs: the same list works compiled and under test). */
-export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, ContactRequest, PortalEvent, OutboxItem, Message, GuestbookEntry, FileTransfer, FileChunk];
+export const ENTITIES = [OwnerKey, ConsoleSession, Setting, Profile, Contact, ContactRequest, PortalEvent, OutboxItem, Message, GuestbookEntry, OwnerChatMessage, FileTransfer, FileChunk];

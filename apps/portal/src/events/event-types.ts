@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   'file.received',
   'file.delivered',
   'file.failed',
+  'owner_chat.message',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -69,21 +69,33 @@ export class TestPortal {
 
   static async start(options: TestPortalOptions = {}): Promise<TestPortal> {
     const instance = new TestPortal(options);
-    const port = await freePort();
-    instance.config = loadConfig({
+    instance.config = await instance.configFor(await freePort());
+    if (instance.config.databaseUrl) instance.schema = await createSchema(instance.config.databaseUrl);
+    // The free port may be taken by a parallel test before we listen on it: then take another.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await instance.start();
+        return instance;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+        instance.config = await instance.configFor(await freePort());
+      }
+    }
+  }
+
+  private async configFor(port: number): Promise<PortalConfig> {
+    const options = this.options;
+    return loadConfig({
       PORTAL_PORT: String(port),
       PORTAL_HOST: '127.0.0.1',
-      PORTAL_DATA_DIR: instance.dataDir,
+      PORTAL_DATA_DIR: this.dataDir,
       PORTAL_LOG_LEVEL: 'silent',
-      PORTAL_OWNER_KEY: instance.ownerKey,
-      PORTAL_CONSOLE_PASSWORD: instance.password,
+      PORTAL_OWNER_KEY: this.ownerKey,
+      PORTAL_CONSOLE_PASSWORD: this.password,
       PORTAL_DATABASE_URL: TEST_DATABASE_URL,
       PORTAL_MIN_FREE_DISK_MB: '0',
       ...options.env,
     });
-    if (instance.config.databaseUrl) instance.schema = await createSchema(instance.config.databaseUrl);
-    await instance.start();
-    return instance;
   }
 
   get url(): string {
@@ -119,8 +131,13 @@ export class TestPortal {
       logger: this.options.logger ?? createLogger('silent'),
       database: this.schema ? { postgresSchema: this.schema } : undefined,
     });
-    await initPortalApp(portal);
-    await portal.app.listen({ port: this.config.port, host: '127.0.0.1' });
+    try {
+      await initPortalApp(portal);
+      await portal.app.listen({ port: this.config.port, host: '127.0.0.1' });
+    } catch (error) {
+      await portal.app.close().catch(() => undefined);
+      throw error;
+    }
     this.portal = portal;
   }
 

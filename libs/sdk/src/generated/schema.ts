@@ -567,6 +567,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/owner-chat/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The chat between the owner and their agent
+         * @description Without after/before: the newest page. Oldest first within a page.
+         */
+        get: operations["listOwnerChatMessages"];
+        put?: never;
+        /**
+         * Write in the owner chat
+         * @description The role comes from the credential: the console session writes as owner, an owner key as agent. Every message becomes an owner_chat.message event.
+         */
+        post: operations["createOwnerChatMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -783,7 +807,7 @@ export interface components {
              */
             id: string;
             /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
-            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"];
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"];
             /**
              * @description Position in the log: strictly increasing; resume and ack by it.
              * @example 42
@@ -798,7 +822,7 @@ export interface components {
             lastSeq: number;
         };
         /** @enum {string} */
-        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "file.received" | "file.delivered" | "file.failed";
+        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "file.received" | "file.delivered" | "file.failed" | "owner_chat.message";
         FederationAckDto: {
             ok: boolean;
         };
@@ -1132,6 +1156,44 @@ export interface components {
             sentAt: string;
             /** @enum {string} */
             status: "queued" | "delivered" | "failed" | "received";
+        };
+        OwnerChatMessageCreateDto: {
+            /** @description The text. At most PORTAL_MAX_MESSAGE_BYTES bytes of UTF-8 (default 64 KiB); more: 413. */
+            content: string;
+        };
+        OwnerChatMessagePayloadDto: {
+            /** @description Plain text, never HTML. */
+            content: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            messageId: string;
+            /**
+             * @description owner: written in the console; agent: written with an owner key.
+             * @enum {string}
+             */
+            role: "owner" | "agent";
+        };
+        OwnerChatMessageResponseDto: {
+            /** @description Plain text: render as text, never as HTML. */
+            content: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Paging cursor (use with after/before); increases with every message. */
+            cursor: number;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description owner: written in the console; agent: written with an owner key.
+             * @enum {string}
+             */
+            role: "owner" | "agent";
+        };
+        OwnerChatPageDto: {
+            /** @description More messages exist beyond this page in the direction asked (without after/before: older ones). */
+            hasMore: boolean;
+            /** @description Oldest first. */
+            messages: components["schemas"]["OwnerChatMessageResponseDto"][];
         };
         OwnerKeyCreateDto: {
             /**
@@ -3034,6 +3096,114 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listOwnerChatMessages: {
+        parameters: {
+            query?: {
+                /** @description Messages after this cursor, oldest first. */
+                after?: number;
+                /** @description The newest messages before this cursor (older history). */
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnerChatPageDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createOwnerChatMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnerChatMessageCreateDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnerChatMessageResponseDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

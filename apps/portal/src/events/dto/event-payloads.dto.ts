@@ -92,6 +92,14 @@ export class FileFailedPayloadDto {
   @ApiProperty({ description: 'Why the transfer failed.' }) error: string;
 }
 
+/** Payload of `owner_chat.message`: the owner (console) or the agent (owner key) wrote in the owner chat. */
+export class OwnerChatMessagePayloadDto {
+  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ enum: ['owner', 'agent'], description: 'owner: written in the console; agent: written with an owner key.' }) role: 'owner' | 'agent';
+  @ApiProperty({ description: 'Plain text, never HTML.' }) content: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
 /** The payload schema of every event type: one entry per type in event-types.ts (the compiler checks it). */
 export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
   'message.received': MessageReceivedPayloadDto,
@@ -105,4 +113,5 @@ export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
   'file.received': FileReceivedPayloadDto,
   'file.delivered': FileDeliveredPayloadDto,
   'file.failed': FileFailedPayloadDto,
+  'owner_chat.message': OwnerChatMessagePayloadDto,
 };

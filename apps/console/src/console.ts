@@ -1,0 +1,703 @@
+import {
+  createPortalClient,
+  type Contact,
+  type ContactRequest,
+  type GuestbookEntry,
+  type Message,
+  type OwnerChatMessage,
+  type OwnerKey,
+  type PortalEvent,
+} from '../../../libs/sdk/src/client';
+import { PortalApiError } from '../../../libs/sdk/src/errors';
+import { append, clear, formatTime, h, type Child } from './dom';
+import { initialLang, lang, setLang, statusText, t, type Lang } from './i18n';
+import { LiveEvents } from './live';
+
+const client = createPortalClient({ baseUrl: location.origin, session: true });
+const root = document.getElementById('app') as HTMLElement;
+const PAGE = 30;
+
+type View = { name: 'chat' } | { name: 'contacts' } | { name: 'conversation'; contactId: number } | { name: 'guestbook' } | { name: 'settings' };
+
+let loggedIn = false;
+let online = false;
+/** The current view's reaction to a live event (replaced on every navigation). */
+let onLiveEvent: (event: PortalEvent) => void = () => undefined;
+let renderToken = 0;
+const live = new LiveEvents(
+  (event) => onLiveEvent(event),
+  (state) => {
+    online = state;
+    const badge = document.getElementById('live-state');
+    if (badge) {
+      badge.textContent = state ? t('live') : t('offline');
+      badge.className = state ? 'live on' : 'live off';
+    }
+    if (!state && loggedIn) client.getSession().catch(handleError);
+  },
+  () => expire(),
+);
+
+function parseView(): View {
+  const hash = location.hash.replace(/^#\/?/, '');
+  const conversation = /^contacts\/(\d{1,9})$/.exec(hash);
+  if (conversation) return { name: 'conversation', contactId: Number(conversation[1]) };
+  if (hash === 'contacts' || hash === 'guestbook' || hash === 'settings') return { name: hash };
+  return { name: 'chat' };
+}
+
+/** Errors: an ended session leads back to the login page; anything else is shown where it happened. */
+function handleError(error: unknown, where?: HTMLElement): void {
+  if (error instanceof PortalApiError && error.status === 401 && loggedIn) {
+    expire();
+    return;
+  }
+  const text = error instanceof PortalApiError ? error.message : error instanceof Error ? error.message : String(error);
+  if (where) {
+    where.textContent = text;
+    where.hidden = false;
+  } else {
+    console.error(error);
+  }
+}
+
+function expire(): void {
+  loggedIn = false;
+  live.stop();
+  renderLogin(t('sessionExpired'));
+}
+
+// ---------------------------------------------------------------- login
+
+function renderLogin(notice?: string): void {
+  onLiveEvent = () => undefined;
+  clear(root);
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true, id: 'login-password' });
+  const error = h('p', { class: 'error', role: 'alert', hidden: true });
+  const form = h(
+    'form',
+    { class: 'card login', id: 'login-form' },
+    h('h1', {}, t('appName')),
+    notice ? h('p', { class: 'notice', id: 'login-notice' }, notice) : null,
+    h('label', {}, t('password'), password),
+    error,
+    h('button', { type: 'submit' }, t('login')),
+    languageSwitch(() => renderLogin(notice)),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    client
+      .login(password.value)
+      .then(() => startSession())
+      .catch((e: unknown) => {
+        const status = e instanceof PortalApiError ? e.status : 0;
+        handleError(new Error(status === 401 ? t('wrongPassword') : status === 429 ? t('tooManyAttempts') : t('error')), error);
+      });
+  });
+  append(root, form);
+  password.focus();
+}
+
+function startSession(): void {
+  loggedIn = true;
+  live.start();
+  render();
+}
+
+// ---------------------------------------------------------------- shell
+
+function languageSwitch(rerender: () => void): HTMLElement {
+  const select = h(
+    'select',
+    { 'aria-label': t('language'), class: 'lang', id: 'lang-select' },
+    h('option', { value: 'en' }, 'English'),
+    h('option', { value: 'zh' }, '中文'),
+  );
+  select.value = lang();
+  select.addEventListener('change', () => {
+    setLang(select.value as Lang, true);
+    rerender();
+  });
+  return select;
+}
+
+function shell(view: View, ...content: Child[]): void {
+  clear(root);
+  const link = (name: string, label: string) =>
+    h('a', { href: `#/${name}`, class: view.name === name || (name === 'contacts' && view.name === 'conversation') ? 'active' : '' }, label);
+  const logout = h('button', { type: 'button', class: 'link', id: 'logout' }, t('logout'));
+  logout.addEventListener('click', () => {
+    client
+      .logout()
+      .catch(() => undefined)
+      .finally(() => {
+        loggedIn = false;
+        live.stop();
+        renderLogin();
+      });
+  });
+  append(
+    root,
+    h(
+      'header',
+      {},
+      h('strong', { class: 'brand' }, 'Agent P2P'),
+      h('nav', {}, link('chat', t('chat')), link('contacts', t('contacts')), link('guestbook', t('guestbook')), link('settings', t('settings'))),
+      h('span', { id: 'live-state', class: online ? 'live on' : 'live off' }, online ? t('live') : t('offline')),
+      languageSwitch(render),
+      logout,
+    ),
+    h('main', {}, ...content),
+  );
+}
+
+function render(): void {
+  if (!loggedIn) return;
+  const view = parseView();
+  renderToken += 1;
+  onLiveEvent = () => undefined;
+  if (view.name === 'chat') renderChat();
+  else if (view.name === 'contacts') renderContacts();
+  else if (view.name === 'conversation') renderConversation(view.contactId);
+  else if (view.name === 'guestbook') renderGuestbook();
+  else renderSettings();
+}
+
+function errorLine(): HTMLElement {
+  return h('p', { class: 'error', role: 'alert', hidden: true });
+}
+
+/** A message box with a send button; `send` resolves when the text was accepted. */
+function composer(placeholder: string, send: (text: string) => Promise<unknown>, error: HTMLElement): HTMLFormElement {
+  const input = h('textarea', { rows: 2, placeholder, required: true, class: 'compose-input' });
+  const button = h('button', { type: 'submit' }, t('send'));
+  const form = h('form', { class: 'composer' }, input, button);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    button.disabled = true;
+    error.hidden = true;
+    send(text)
+      .then(() => {
+        input.value = '';
+      })
+      .catch((e: unknown) => handleError(e, error))
+      .finally(() => {
+        button.disabled = false;
+        input.focus();
+      });
+  });
+  return form;
+}
+
+// ---------------------------------------------------------------- owner chat
+
+function renderChat(): void {
+  const token = renderToken;
+  const list = h('ol', { class: 'messages', id: 'owner-chat' });
+  const older = h('button', { type: 'button', class: 'link', hidden: true }, t('loadOlder'));
+  const error = errorLine();
+  const shown = new Map<string, HTMLElement>();
+  let oldest: number | null = null;
+
+  const bubble = (message: OwnerChatMessage): HTMLElement =>
+    h(
+      'li',
+      { class: `bubble ${message.role === 'owner' ? 'out' : 'in'}`, 'data-id': message.id },
+      h('span', { class: 'who' }, message.role === 'owner' ? t('you') : t('agent')),
+      h('span', { class: 'text' }, message.content),
+      h('time', { datetime: message.createdAt }, formatTime(message.createdAt)),
+    );
+  const add = (message: OwnerChatMessage, atTop = false): void => {
+    if (shown.has(message.id)) return;
+    const item = bubble(message);
+    shown.set(message.id, item);
+    if (atTop) list.insertBefore(item, list.firstChild);
+    else {
+      list.appendChild(item);
+      item.scrollIntoView({ block: 'end' });
+    }
+  };
+  const loadPage = (before?: number): void => {
+    client
+      .listOwnerChatMessages(before === undefined ? { limit: PAGE } : { before, limit: PAGE })
+      .then((page) => {
+        if (token !== renderToken) return;
+        const messages = before === undefined ? page.messages : [...page.messages].reverse();
+        for (const message of messages) add(message, before !== undefined);
+        if (page.messages.length) oldest = page.messages[0].cursor;
+        older.hidden = !page.hasMore;
+      })
+      .catch((e: unknown) => handleError(e, error));
+  };
+  older.addEventListener('click', () => oldest !== null && loadPage(oldest));
+  onLiveEvent = (event) => {
+    if (event.type !== 'owner_chat.message') return;
+    const p = event.payload;
+    add({ id: p.messageId, role: p.role, content: p.content, createdAt: p.createdAt, cursor: 0 });
+  };
+  shell(
+    { name: 'chat' },
+    h('h2', {}, t('chat')),
+    older,
+    list,
+    error,
+    composer(t('writeToAgent'), (text) => client.postOwnerChatMessage(text).then((m) => add(m)), error),
+  );
+  loadPage();
+}
+
+// ---------------------------------------------------------------- contacts and requests
+
+function renderContacts(): void {
+  const token = renderToken;
+  const contactsList = h('ul', { class: 'list', id: 'contacts' });
+  const requestsList = h('ul', { class: 'list', id: 'requests' });
+  const error = errorLine();
+
+  const refresh = (): void => {
+    Promise.all([client.listContacts(), client.listContactRequests()])
+      .then(([contacts, requests]) => {
+        if (token !== renderToken) return;
+        fillContacts(contacts.filter((c) => c.status !== 'removed'));
+        fillRequests(requests);
+      })
+      .catch((e: unknown) => handleError(e, error));
+  };
+  const act = (call: Promise<unknown>) => call.then(refresh).catch((e: unknown) => handleError(e, error));
+
+  const fillContacts = (contacts: Contact[]): void => {
+    clear(contactsList);
+    if (!contacts.length) append(contactsList, h('li', { class: 'empty' }, t('noContacts')));
+    for (const contact of contacts) {
+      const remove = h('button', { type: 'button', class: 'danger' }, t('remove'));
+      remove.addEventListener('click', () => {
+        if (confirm(t('confirmRemove'))) act(client.removeContact(contact.id));
+      });
+      append(
+        contactsList,
+        h(
+          'li',
+          { class: 'row contact', 'data-id': String(contact.id) },
+          h(
+            'div',
+            { class: 'grow' },
+            h('a', { href: `#/contacts/${contact.id}`, class: 'name' }, contact.agentName || contact.portalUrl),
+            h('span', { class: 'sub' }, contact.ownerName ? `${contact.ownerName} · ` : '', contact.portalUrl),
+          ),
+          h('span', { class: `status ${contact.status}` }, statusText(contact.status)),
+          contact.status === 'active' ? h('a', { href: `#/contacts/${contact.id}`, class: 'button' }, t('open')) : null,
+          remove,
+        ),
+      );
+    }
+  };
+  const fillRequests = (requests: ContactRequest[]): void => {
+    clear(requestsList);
+    const open = requests.filter((r) => r.status === 'pending' || r.status === 'verifying');
+    if (!open.length) append(requestsList, h('li', { class: 'empty' }, t('noRequests')));
+    for (const request of open) {
+      const approve = h('button', { type: 'button', class: 'approve' }, t('approve'));
+      const reject = h('button', { type: 'button', class: 'danger reject' }, t('reject'));
+      approve.disabled = request.status !== 'pending';
+      approve.addEventListener('click', () => act(client.approveContactRequest(request.id)));
+      reject.addEventListener('click', () => act(client.rejectContactRequest(request.id)));
+      append(
+        requestsList,
+        h(
+          'li',
+          { class: 'row request', 'data-id': String(request.id) },
+          h(
+            'div',
+            { class: 'grow' },
+            h('span', { class: 'name' }, request.agentName),
+            h('span', { class: 'sub' }, request.ownerName ? `${request.ownerName} · ` : '', request.portalUrl),
+            request.message ? h('q', { class: 'note' }, request.message) : null,
+          ),
+          h('span', { class: request.verified ? 'badge ok' : 'badge warn' }, request.verified ? t('verified') : t('unverified')),
+          approve,
+          reject,
+        ),
+      );
+    }
+  };
+
+  const url = h('input', { type: 'url', required: true, placeholder: t('portalUrl'), id: 'contact-url' });
+  const note = h('input', { type: 'text', maxlength: 1000, id: 'contact-note' });
+  const addForm = h(
+    'form',
+    { class: 'card', id: 'add-contact' },
+    h('h3', {}, t('addContact')),
+    h('label', {}, t('portalUrl'), url),
+    h('label', {}, t('note'), note),
+    h('button', { type: 'submit' }, t('add')),
+  );
+  addForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    client
+      .createContact(url.value.trim(), note.value)
+      .then(() => {
+        url.value = '';
+        note.value = '';
+        refresh();
+      })
+      .catch((e: unknown) => handleError(e, error));
+  });
+  onLiveEvent = (event) => {
+    if (event.type.startsWith('contact.')) refresh();
+  };
+  shell(
+    { name: 'contacts' },
+    h('h2', {}, t('requests')),
+    requestsList,
+    h('h2', {}, t('contacts')),
+    error,
+    contactsList,
+    addForm,
+  );
+  refresh();
+}
+
+// ---------------------------------------------------------------- a conversation
+
+function renderConversation(contactId: number): void {
+  const token = renderToken;
+  const list = h('ol', { class: 'messages', id: 'conversation' });
+  const older = h('button', { type: 'button', class: 'link', hidden: true }, t('loadOlder'));
+  const error = errorLine();
+  const title = h('h2', {}, '…');
+  const shown = new Map<string, HTMLElement>();
+  let oldest: number | null = null;
+  let query = '';
+
+  const bubble = (message: Message): HTMLElement =>
+    h(
+      'li',
+      { class: `bubble ${message.direction === 'out' ? 'out' : 'in'}`, 'data-id': message.id },
+      h('span', { class: 'text' }, message.content),
+      h(
+        'span',
+        { class: 'meta' },
+        h('time', { datetime: message.sentAt }, formatTime(message.sentAt)),
+        message.direction === 'out'
+          ? h('span', { class: `state ${message.status}`, title: message.lastError ?? '' }, statusText(message.status))
+          : null,
+      ),
+    );
+  const put = (message: Message, atTop = false): void => {
+    const existing = shown.get(message.id);
+    const item = bubble(message);
+    shown.set(message.id, item);
+    if (existing) existing.replaceWith(item);
+    else if (atTop) list.insertBefore(item, list.firstChild);
+    else {
+      list.appendChild(item);
+      item.scrollIntoView({ block: 'end' });
+    }
+  };
+  const loadPage = (before?: number): void => {
+    client
+      .listMessages({ contactId, limit: PAGE, ...(before === undefined ? {} : { before }), ...(query ? { q: query } : {}) })
+      .then((page) => {
+        if (token !== renderToken) return;
+        const messages = before === undefined ? page.messages : [...page.messages].reverse();
+        for (const message of messages) put(message, before !== undefined);
+        if (page.messages.length) oldest = page.messages[0].cursor;
+        else if (before === undefined && !shown.size) append(list, h('li', { class: 'empty' }, t('noMessages')));
+        older.hidden = !page.hasMore;
+      })
+      .catch((e: unknown) => handleError(e, error));
+  };
+  const reload = (): void => {
+    clear(list);
+    shown.clear();
+    oldest = null;
+    loadPage();
+  };
+  older.addEventListener('click', () => oldest !== null && loadPage(oldest));
+
+  const search = h('input', { type: 'search', placeholder: t('search'), id: 'search', maxlength: 200 });
+  const searchForm = h(
+    'form',
+    { class: 'search' },
+    search,
+    h('button', { type: 'submit' }, t('search')),
+  );
+  searchForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    query = search.value.trim();
+    reload();
+  });
+  search.addEventListener('search', () => {
+    if (!search.value && query) {
+      query = '';
+      reload();
+    }
+  });
+
+  onLiveEvent = (event) => {
+    if (event.type === 'message.received' && event.payload.contactId === contactId && !query) {
+      const p = event.payload;
+      list.querySelector('.empty')?.remove();
+      put({
+        id: p.messageId,
+        cursor: 0,
+        contactId,
+        direction: 'in',
+        content: p.content,
+        status: 'received',
+        attempts: 0,
+        lastError: null,
+        nextAttemptAt: null,
+        sentAt: p.sentAt,
+        createdAt: p.receivedAt,
+        deliveredAt: null,
+      });
+    } else if ((event.type === 'message.delivered' || event.type === 'message.failed') && event.payload.contactId === contactId) {
+      if (shown.has(event.payload.messageId)) client.getMessage(event.payload.messageId).then((m) => put(m)).catch(() => undefined);
+    }
+  };
+
+  client
+    .getContact(contactId)
+    .then((contact) => {
+      if (token === renderToken) title.textContent = contact.agentName || contact.portalUrl;
+    })
+    .catch((e: unknown) => handleError(e, error));
+  shell(
+    { name: 'conversation', contactId },
+    h('a', { href: '#/contacts', class: 'back' }, `← ${t('back')}`),
+    title,
+    searchForm,
+    older,
+    list,
+    error,
+    composer(
+      t('writeMessage'),
+      (text) =>
+        client.sendMessage(contactId, text).then((m) => {
+          list.querySelector('.empty')?.remove();
+          put(m);
+        }),
+      error,
+    ),
+  );
+  loadPage();
+}
+
+// ---------------------------------------------------------------- guestbook
+
+function renderGuestbook(): void {
+  const token = renderToken;
+  const list = h('ul', { class: 'list', id: 'guestbook' });
+  const more = h('button', { type: 'button', class: 'link', hidden: true }, t('loadOlder'));
+  const error = errorLine();
+  let nextAfter: number | null = null;
+
+  const entry = (item: GuestbookEntry): HTMLElement => {
+    const toggle = h('button', { type: 'button' }, item.read ? t('markUnread') : t('markRead'));
+    const remove = h('button', { type: 'button', class: 'danger' }, t('delete'));
+    const row = h(
+      'li',
+      { class: `row entry ${item.read ? 'read' : 'unread'}`, 'data-id': String(item.id) },
+      h(
+        'div',
+        { class: 'grow' },
+        h('span', { class: 'name' }, item.name),
+        item.read ? null : h('span', { class: 'badge warn' }, t('unread')),
+        h('p', { class: 'text' }, item.message),
+        h('time', { datetime: item.createdAt }, formatTime(item.createdAt)),
+      ),
+      toggle,
+      remove,
+    );
+    toggle.addEventListener('click', () =>
+      client
+        .updateGuestbookEntry(item.id, { read: !item.read })
+        .then((updated) => row.replaceWith(entry(updated)))
+        .catch((e: unknown) => handleError(e, error)),
+    );
+    remove.addEventListener('click', () =>
+      client
+        .deleteGuestbookEntry(item.id)
+        .then(() => row.remove())
+        .catch((e: unknown) => handleError(e, error)),
+    );
+    return row;
+  };
+  const load = (after?: number): void => {
+    client
+      .listGuestbookEntries({ after, limit: PAGE })
+      .then((page) => {
+        if (token !== renderToken) return;
+        for (const item of page.entries) append(list, entry(item));
+        if (after === undefined && !page.entries.length) append(list, h('li', { class: 'empty' }, t('emptyGuestbook')));
+        nextAfter = page.nextAfter;
+        more.hidden = nextAfter === null;
+      })
+      .catch((e: unknown) => handleError(e, error));
+  };
+  more.addEventListener('click', () => nextAfter !== null && load(nextAfter));
+  onLiveEvent = (event) => {
+    if (event.type !== 'guestbook.message' || more.hidden === false) return;
+    list.querySelector('.empty')?.remove();
+    const p = event.payload;
+    append(list, entry({ id: p.entryId, name: p.name, message: p.message, createdAt: p.createdAt, read: false, readAt: null }));
+  };
+  shell({ name: 'guestbook' }, h('h2', {}, t('guestbook')), error, list, more);
+  load();
+}
+
+// ---------------------------------------------------------------- settings
+
+function renderSettings(): void {
+  const token = renderToken;
+  const profileError = errorLine();
+  const profileNote = h('p', { class: 'notice', hidden: true }, t('saved'));
+  const agentName = h('input', { type: 'text', maxlength: 100, required: true, id: 'agent-name' });
+  const ownerName = h('input', { type: 'text', maxlength: 100, id: 'owner-name' });
+  const avatarText = h('input', { type: 'text', maxlength: 8, id: 'avatar-text' });
+  const bio = h('textarea', { rows: 3, maxlength: 1000, id: 'bio' });
+  const homepageLink = h('a', { href: '/', target: '_blank', rel: 'noopener' }, t('homepage'));
+  const profileForm = h(
+    'form',
+    { class: 'card', id: 'profile-form' },
+    h('h3', {}, t('profile')),
+    h('label', {}, t('agentName'), agentName),
+    h('label', {}, t('ownerName'), ownerName),
+    h('label', {}, t('avatarText'), avatarText),
+    h('label', {}, t('bio'), bio),
+    profileError,
+    profileNote,
+    h('button', { type: 'submit' }, t('save')),
+    ' ',
+    homepageLink,
+  );
+  client
+    .getMe()
+    .then((me) => {
+      if (token !== renderToken) return;
+      agentName.value = me.agentName;
+      ownerName.value = me.ownerName;
+      avatarText.value = me.avatarText;
+      bio.value = me.bio;
+    })
+    .catch((e: unknown) => handleError(e, profileError));
+  profileForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    profileError.hidden = true;
+    client
+      .updateMe({ agentName: agentName.value, ownerName: ownerName.value, avatarText: avatarText.value, bio: bio.value })
+      .then(() => {
+        profileNote.hidden = false;
+      })
+      .catch((e: unknown) => handleError(e, profileError));
+  });
+
+  const current = h('input', { type: 'password', autocomplete: 'current-password', required: true, id: 'current-password' });
+  const next = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 12, id: 'new-password' });
+  const passwordError = errorLine();
+  const passwordNote = h('p', { class: 'notice', hidden: true, id: 'password-changed' }, t('passwordChanged'));
+  const passwordForm = h(
+    'form',
+    { class: 'card', id: 'password-form' },
+    h('h3', {}, t('changePassword')),
+    h('label', {}, t('currentPassword'), current),
+    h('label', {}, t('newPassword'), next),
+    passwordError,
+    passwordNote,
+    h('button', { type: 'submit' }, t('changePassword')),
+  );
+  passwordForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    passwordError.hidden = true;
+    client
+      .changePassword(current.value, next.value)
+      .then(() => {
+        current.value = '';
+        next.value = '';
+        passwordNote.hidden = false;
+      })
+      .catch((e: unknown) => handleError(e, passwordError));
+  });
+
+  const keysList = h('ul', { class: 'list', id: 'keys' });
+  const keyError = errorLine();
+  const created = h('div', { class: 'card secret', hidden: true, id: 'new-key' });
+  const keyName = h('input', { type: 'text', maxlength: 100, required: true, id: 'key-name' });
+  const keyForm = h('form', { class: 'inline', id: 'key-form' }, h('label', {}, t('keyName'), keyName), h('button', { type: 'submit' }, t('createKey')));
+  const fillKeys = (keys: OwnerKey[]): void => {
+    clear(keysList);
+    for (const key of keys) {
+      const revoke = h('button', { type: 'button', class: 'danger' }, t('revoke'));
+      revoke.addEventListener('click', () =>
+        client
+          .revokeKey(key.id)
+          .then(loadKeys)
+          .catch((e: unknown) => handleError(e, keyError)),
+      );
+      append(
+        keysList,
+        h(
+          'li',
+          { class: `row key ${key.revokedAt ? 'revoked' : ''}` },
+          h(
+            'div',
+            { class: 'grow' },
+            h('span', { class: 'name' }, key.name),
+            h('code', {}, `${key.prefix}…`),
+            h('span', { class: 'sub' }, `${t('lastUsed')}: ${key.lastUsedAt ? formatTime(key.lastUsedAt) : t('never')}`),
+          ),
+          key.revokedAt ? h('span', { class: 'status rejected' }, t('revoked')) : revoke,
+        ),
+      );
+    }
+  };
+  const loadKeys = (): void => {
+    client
+      .listKeys()
+      .then((keys) => token === renderToken && fillKeys(keys))
+      .catch((e: unknown) => handleError(e, keyError));
+  };
+  keyForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    keyError.hidden = true;
+    client
+      .createKey(keyName.value)
+      .then((key) => {
+        keyName.value = '';
+        clear(created);
+        append(created, h('p', {}, t('keyShownOnce')), h('code', { class: 'key-secret' }, key.key));
+        created.hidden = false;
+        loadKeys();
+      })
+      .catch((e: unknown) => handleError(e, keyError));
+  });
+  loadKeys();
+
+  shell(
+    { name: 'settings' },
+    h('h2', {}, t('settings')),
+    profileForm,
+    passwordForm,
+    h('section', { class: 'card' }, h('h3', {}, t('ownerKeys')), created, keysList, keyError, keyForm),
+  );
+}
+
+// ---------------------------------------------------------------- start
+
+setLang(initialLang(), false);
+window.addEventListener('hashchange', render);
+client
+  .getSession()
+  .then(() => startSession())
+  .catch((e: unknown) => {
+    if (e instanceof PortalApiError && e.status === 401) renderLogin();
+    else renderLogin(t('error'));
+  });

@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ensureConsoleBuilt } from './support/console-build';
+import { connect, startPeer, waitFor } from './support/pair';
+import type { TestPortal } from './support/test-portal';
+
+/**
+ * The console in headless Chromium against real Portals: the owner of `mine` works in the browser,
+ * `friend` and `evil` are other Portals driven through the SDK.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = resolve(process.cwd(), 'test-output', 'console');
+const available = existsSync(CHROMIUM) || process.env.CI === 'true';
+if (!available) process.stdout.write(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+const XSS_OWNER = '<script>alert(2)</script>';
+const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>', '"><svg onload=alert(5)>', '<b>bold?</b> & &amp;'];
+
+(available ? describe : describe.skip)('console in a browser', () => {
+  let mine: TestPortal;
+  let friend: TestPortal;
+  let evil: TestPortal;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+  let friendContactId = 0;
+
+  const shot = (name: string, target: Page = page) => target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const go = async (hash: string) => {
+    await page.evaluate((h) => {
+      location.hash = h;
+    }, hash);
+  };
+
+  async function newPage(ctx: BrowserContext): Promise<Page> {
+    const p = await ctx.newPage();
+    p.on('dialog', (dialog) => {
+      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    p.on('pageerror', (error) => pageErrors.push(error.message));
+    return p;
+  }
+
+  async function login(target: Page, password: string): Promise<void> {
+    await target.goto(`${mine.url}/console/`);
+    await target.locator('#login-password').fill(password);
+    await target.locator('#login-form button[type=submit]').click();
+    await target.locator('#logout').waitFor();
+  }
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    [mine, friend, evil] = await Promise.all([
+      // Quick heartbeats: an ended session's socket is closed (4401) at the next one.
+      startPeer({ env: { PORTAL_AGENT_NAME: 'Mine', PORTAL_OWNER_NAME: 'Alice', PORTAL_WS_HEARTBEAT_SECONDS: '1' } }),
+      startPeer({ env: { PORTAL_AGENT_NAME: 'Friendly agent', PORTAL_OWNER_NAME: 'Bob' } }),
+      startPeer({ env: { PORTAL_AGENT_NAME: XSS_NAME, PORTAL_OWNER_NAME: XSS_OWNER } }),
+    ]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 800 } });
+    context.setDefaultTimeout(15_000);
+    page = await newPage(context);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([mine, friend, evil].filter(Boolean).map((p) => p.destroy()));
+  });
+
+  it('logs in (a wrong password is refused first)', async () => {
+    await page.goto(`${mine.url}/console/`);
+    await page.locator('#login-form').waitFor();
+    await shot('01-login');
+    await page.locator('#login-password').fill('wrong password!');
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('#login-form .error', { hasText: 'Wrong password.' }).waitFor();
+    await login(page, mine.password);
+    expect(await page.locator('#live-state').textContent()).toMatch(/live|reconnecting/);
+  });
+
+  it('shows a contact request from another Portal, verified, and approves it', async () => {
+    await go('#/contacts');
+    const request = await friend.client().createContact(mine.url, 'Hello from Bob');
+    const row = page.locator('#requests li.request', { hasText: 'Friendly agent' });
+    await row.waitFor();
+    await row.locator('.badge.ok').waitFor(); // verified (the list refreshes on the live event)
+    expect(await row.textContent()).toContain('Hello from Bob');
+    expect(await row.textContent()).toContain(friend.url);
+    await shot('02-contact-request');
+    await row.locator('button.approve').click();
+    await waitFor('the friend to see the contact active', async () => (await friend.client().getContact(request.id)).status === 'active');
+    const contact = page.locator('#contacts li.contact', { hasText: 'Friendly agent' });
+    await contact.locator('.status.active').waitFor();
+    friendContactId = Number(await contact.getAttribute('data-id'));
+    expect(friendContactId).toBeGreaterThan(0);
+    await shot('03-contacts');
+  });
+
+  it('chats with its own agent: the agent (owner key) replies and the reply appears live', async () => {
+    await go('#/chat');
+    await page.locator('#owner-chat').waitFor({ state: 'attached' });
+    await page.locator('.compose-input').fill('Please summarise today, 谢谢');
+    await page.locator('.composer button').click();
+    await page.locator('#owner-chat li.out', { hasText: 'Please summarise today, 谢谢' }).waitFor();
+    const agent = mine.client();
+    const asked = await waitFor('the agent to see the owner message', async () =>
+      (await agent.listOwnerChatMessages()).messages.find((m) => m.role === 'owner' && m.content === 'Please summarise today, 谢谢'),
+    );
+    expect(asked.role).toBe('owner');
+    await agent.postOwnerChatMessage('Two new contacts and one message.');
+    await page.locator('#owner-chat li.in', { hasText: 'Two new contacts and one message.' }).waitFor();
+    await shot('04-owner-chat');
+  });
+
+  it('sees a message from the contact arrive live, sends one and sees it delivered, searches', async () => {
+    await go(`#/contacts/${friendContactId}`);
+    await page.locator('#conversation').waitFor({ state: 'attached' });
+    const friendSide = (await friend.client().listContacts('active')).find((c) => c.portalUrl === mine.url)!;
+    await friend.client().sendMessage(friendSide.id, 'Hi Alice, your agent is nice');
+    await page.locator('#conversation li.in', { hasText: 'Hi Alice, your agent is nice' }).waitFor();
+    await page.locator('.compose-input').fill('Thanks Bob!');
+    await page.locator('.composer button').click();
+    await page.locator('#conversation li.out', { hasText: 'Thanks Bob!' }).locator('.state.delivered').waitFor();
+    await shot('05-conversation');
+    await page.locator('#search').fill('nice');
+    await page.locator('.search button').click();
+    await waitFor('the search result', async () => (await page.locator('#conversation li').count()) === 1);
+    expect(await page.locator('#conversation li').textContent()).toContain('your agent is nice');
+  });
+
+  it('the homepage shows the agent and takes a guestbook message; the console lists it and marks it read', async () => {
+    const visitor = await newPage(context);
+    await visitor.goto(`${mine.url}/`);
+    await expect(visitor.locator('#agent-name').textContent()).resolves.toBe('Mine');
+    await visitor.locator('#portal-url', { hasText: mine.url }).waitFor();
+    await visitor.locator('#visitor-name').fill('Carol');
+    await visitor.locator('#visitor-message').fill('Nice page <i>really</i>');
+    await visitor.locator('#guestbook-form button').click();
+    await visitor.locator('#guestbook-result.notice').waitFor();
+    await shot('06-homepage', visitor);
+    await visitor.close();
+
+    await go('#/guestbook');
+    const entry = page.locator('#guestbook li.entry', { hasText: 'Nice page <i>really</i>' });
+    await entry.waitFor();
+    await entry.locator('button', { hasText: 'Mark read' }).click();
+    await page.locator('#guestbook li.entry.read', { hasText: 'Nice page' }).waitFor();
+    await shot('07-guestbook');
+  });
+
+  it('settings: creates an owner key shown once, switches to Chinese and remembers it', async () => {
+    await go('#/settings');
+    await page.locator('#key-name').fill('laptop');
+    await page.locator('#key-form button').click();
+    const secret = await page.locator('#new-key .key-secret').textContent();
+    expect(secret).toMatch(/^ap2p_o_/);
+    expect((await mine.client(secret!).getMe()).agentName).toBe('Mine');
+    await shot('08-settings');
+    await page.locator('#lang-select').first().selectOption('zh');
+    await page.locator('nav a', { hasText: '联系人' }).waitFor();
+    await page.reload();
+    await page.locator('nav a', { hasText: '联系人' }).waitFor();
+    await shot('09-settings-zh');
+    await page.locator('#lang-select').first().selectOption('en');
+    await page.locator('nav a', { hasText: 'Contacts' }).waitFor();
+  });
+
+  it('renders a hostile contact name and messages as text: nothing executes', async () => {
+    const evilContact = await evil.client().createContact(mine.url, XSS_MESSAGES[0]);
+    await go('#/contacts');
+    const row = page.locator('#requests li.request', { hasText: XSS_NAME });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(XSS_OWNER);
+    await row.locator('button.approve').click();
+    await waitFor('evil to be active', async () => (await evil.client().getContact(evilContact.id)).status === 'active');
+    const contact = page.locator('#contacts li.contact', { hasText: XSS_NAME });
+    await contact.locator('.status.active').waitFor();
+    const id = await contact.getAttribute('data-id');
+    await go(`#/contacts/${id}`);
+    await page.locator('h2', { hasText: XSS_NAME }).waitFor();
+    for (const text of XSS_MESSAGES) await evil.client().sendMessage(evilContact.id, text);
+    for (const text of XSS_MESSAGES) await page.locator('#conversation li.in .text', { hasText: text }).waitFor();
+    await shot('10-hostile-contact');
+    const shown = await page.locator('#conversation li.in .text').allTextContents();
+    expect(shown).toEqual(XSS_MESSAGES);
+    expect(await page.locator('main img, main script, main svg, main b, main i').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a password change logs the other session out, which shows the login page', async () => {
+    // A phone-sized second session, in Chinese (the browser's language).
+    const other = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 780 }, isMobile: true });
+    other.setDefaultTimeout(15_000);
+    const otherPage = await newPage(other);
+    await login(otherPage, mine.password);
+    await otherPage.locator('#live-state.on').waitFor();
+    await shot('11-other-session-zh', otherPage);
+
+    await go('#/settings');
+    await page.locator('#current-password').fill(mine.password);
+    await page.locator('#new-password').fill('a brand new password 42');
+    await page.locator('#password-form button').click();
+    await page.locator('#password-changed').waitFor({ state: 'visible' });
+    await shot('12-password-changed');
+
+    await otherPage.locator('#login-notice').waitFor();
+    expect(await otherPage.locator('#login-notice').textContent()).toBe('会话已结束，请重新登录。');
+    await shot('13-logged-out-elsewhere', otherPage);
+    await other.close();
+
+    // This session stays; logging out ends it and the new password works.
+    await page.locator('#logout').click();
+    await page.locator('#login-form').waitFor();
+    await login(page, 'a brand new password 42');
+    expect(dialogs).toEqual([]);
+  });
+});
