@@ -2,6 +2,7 @@ import {
   createPortalClient,
   type Contact,
   type ContactRequest,
+  type FileTransfer,
   type GuestbookEntry,
   type Message,
   type OwnerChatMessage,
@@ -9,7 +10,7 @@ import {
   type PortalEvent,
 } from '../../../libs/sdk/src/client';
 import { PortalApiError } from '../../../libs/sdk/src/errors';
-import { append, clear, formatTime, h, type Child } from './dom';
+import { append, clear, formatSize, formatTime, h, type Child } from './dom';
 import { initialLang, lang, setLang, statusText, t, type Lang } from './i18n';
 import { LiveEvents } from './live';
 
@@ -17,7 +18,13 @@ const client = createPortalClient({ baseUrl: location.origin, session: true });
 const root = document.getElementById('app') as HTMLElement;
 const PAGE = 30;
 
-type View = { name: 'chat' } | { name: 'contacts' } | { name: 'conversation'; contactId: number } | { name: 'guestbook' } | { name: 'settings' };
+type View =
+  | { name: 'chat' }
+  | { name: 'contacts' }
+  | { name: 'conversation'; contactId: number }
+  | { name: 'files'; contactId?: number }
+  | { name: 'guestbook' }
+  | { name: 'settings' };
 
 let loggedIn = false;
 let online = false;
@@ -42,6 +49,9 @@ function parseView(): View {
   const hash = location.hash.replace(/^#\/?/, '');
   const conversation = /^contacts\/(\d{1,9})$/.exec(hash);
   if (conversation) return { name: 'conversation', contactId: Number(conversation[1]) };
+  const contactFiles = /^files\/(\d{1,9})$/.exec(hash);
+  if (contactFiles) return { name: 'files', contactId: Number(contactFiles[1]) };
+  if (hash === 'files') return { name: 'files' };
   if (hash === 'contacts' || hash === 'guestbook' || hash === 'settings') return { name: hash };
   return { name: 'chat' };
 }
@@ -143,7 +153,7 @@ function shell(view: View, ...content: Child[]): void {
       'header',
       {},
       h('strong', { class: 'brand' }, 'Agent P2P'),
-      h('nav', {}, link('chat', t('chat')), link('contacts', t('contacts')), link('guestbook', t('guestbook')), link('settings', t('settings'))),
+      h('nav', {}, link('chat', t('chat')), link('contacts', t('contacts')), link('files', t('files')), link('guestbook', t('guestbook')), link('settings', t('settings'))),
       h('span', { id: 'live-state', class: online ? 'live on' : 'live off' }, online ? t('live') : t('offline')),
       languageSwitch(render),
       logout,
@@ -160,6 +170,7 @@ function render(): void {
   if (view.name === 'chat') renderChat();
   else if (view.name === 'contacts') renderContacts();
   else if (view.name === 'conversation') renderConversation(view.contactId);
+  else if (view.name === 'files') renderFiles(view.contactId);
   else if (view.name === 'guestbook') renderGuestbook();
   else renderSettings();
 }
@@ -474,6 +485,7 @@ function renderConversation(contactId: number): void {
     { name: 'conversation', contactId },
     h('a', { href: '#/contacts', class: 'back' }, `← ${t('back')}`),
     title,
+    h('a', { href: `#/files/${contactId}`, class: 'files-link', id: 'contact-files' }, t('filesWithContact')),
     searchForm,
     older,
     list,
@@ -489,6 +501,96 @@ function renderConversation(contactId: number): void {
     ),
   );
   loadPage();
+}
+
+// ---------------------------------------------------------------- files
+
+/** Files received and sent (all, or only those exchanged with one contact), refreshed on file events. */
+function renderFiles(contactId?: number): void {
+  const token = renderToken;
+  const list = h('ul', { class: 'list', id: 'files' });
+  const error = errorLine();
+  const title = h('h2', {}, t('files'));
+  const names = new Map<number, string>();
+  let loading = false;
+  let again = false;
+
+  const row = (file: FileTransfer): HTMLElement => {
+    const received = file.direction === 'in';
+    const contact = names.get(file.contactId) ?? `#${file.contactId}`;
+    const remove = h('button', { type: 'button', class: 'danger delete' }, t('delete'));
+    remove.addEventListener('click', () => {
+      if (!confirm(t('confirmDeleteFile'))) return;
+      error.hidden = true;
+      client
+        .deleteFile(file.id)
+        .then(refresh)
+        .catch((e: unknown) => handleError(e, error));
+    });
+    const download =
+      received && file.status === 'received' && file.contentAvailable
+        ? h('a', { href: `/api/files/${encodeURIComponent(file.id)}/content`, download: true, class: 'button download' }, t('download'))
+        : null;
+    return h(
+      'li',
+      { class: `row file ${file.direction}`, 'data-id': file.id },
+      h(
+        'div',
+        { class: 'grow' },
+        h('span', { class: 'name' }, file.name),
+        h(
+          'span',
+          { class: 'sub' },
+          `${received ? t('fileFrom') : t('fileTo')} `,
+          h('a', { href: `#/contacts/${file.contactId}`, class: 'contact' }, contact),
+          ` · ${formatSize(file.size)} · `,
+          h('time', { datetime: file.completedAt ?? file.createdAt }, formatTime(file.completedAt ?? file.createdAt)),
+        ),
+        file.status === 'failed' && file.error ? h('span', { class: 'sub error' }, file.error) : null,
+      ),
+      h('span', { class: `status file-${file.status}` }, statusText(file.status)),
+      download,
+      remove,
+    );
+  };
+
+  const refresh = (): void => {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
+    Promise.all([client.listFiles(contactId === undefined ? { limit: 200 } : { contactId, limit: 200 }), client.listContacts()])
+      .then(([files, contacts]) => {
+        if (token !== renderToken) return;
+        for (const contact of contacts) names.set(contact.id, contact.agentName || contact.portalUrl);
+        if (contactId !== undefined) title.textContent = `${t('files')} · ${names.get(contactId) ?? `#${contactId}`}`;
+        clear(list);
+        if (!files.length) append(list, h('li', { class: 'empty' }, t('noFiles')));
+        for (const file of files) append(list, row(file));
+      })
+      .catch((e: unknown) => handleError(e, error))
+      .finally(() => {
+        loading = false;
+        if (again && token === renderToken) {
+          again = false;
+          refresh();
+        }
+      });
+  };
+
+  onLiveEvent = (event) => {
+    if (event.type !== 'file.received' && event.type !== 'file.delivered' && event.type !== 'file.failed') return;
+    if (contactId === undefined || event.payload.contactId === contactId) refresh();
+  };
+  shell(
+    { name: 'files', contactId },
+    contactId === undefined ? null : h('a', { href: `#/contacts/${contactId}`, class: 'back' }, `← ${t('back')}`),
+    title,
+    error,
+    list,
+  );
+  refresh();
 }
 
 // ---------------------------------------------------------------- guestbook

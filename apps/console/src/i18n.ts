@@ -76,6 +76,16 @@ const en = {
   error: 'Something went wrong',
   from: 'from',
   homepage: 'Public homepage',
+  files: 'Files',
+  filesWithContact: 'Files exchanged with this contact',
+  noFiles: 'No files yet.',
+  fileFrom: 'from',
+  fileTo: 'to',
+  download: 'Download',
+  confirmDeleteFile: 'Delete this file?',
+  status_uploading: 'uploading',
+  status_sending: 'sending',
+  status_receiving: 'receiving',
 };
 export type Key = keyof typeof en;
 
@@ -154,6 +164,16 @@ const zh: Record<Key, string> = {
   error: '出错了',
   from: '来自',
   homepage: '公开主页',
+  files: '文件',
+  filesWithContact: '与此联系人往来的文件',
+  noFiles: '还没有文件。',
+  fileFrom: '来自',
+  fileTo: '发给',
+  download: '下载',
+  confirmDeleteFile: '删除这个文件？',
+  status_uploading: '上传中',
+  status_sending: '发送中',
+  status_receiving: '接收中',
 };
 
 const STORAGE_KEY = 'ap2p.lang';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureConsoleBuilt } from './support/console-build';
@@ -17,6 +18,10 @@ if (!available) process.stdout.write(`console browser tests skipped: no Chromium
 
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const XSS_OWNER = '<script>alert(2)</script>';
+const XSS_FILE_NAME = '<img src=x onerror=alert(1)>.txt';
+/** Survives the Portal's file-name sanitising (no <>:"|?* or slashes): would turn into markup if parsed as HTML. */
+const XSS_FILE_NAME_KEPT = "&lt;img src=x onerror=alert(2)&gt; 'x' onfocus=alert(3).txt";
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>', '"><svg onload=alert(5)>', '<b>bold?</b> & &amp;'];
 
 (available ? describe : describe.skip)('console in a browser', () => {
@@ -26,7 +31,10 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  /** alert/prompt dialogs (what injected script would open): there must be none. */
   const dialogs: string[] = [];
+  /** confirm() questions the console asks before deleting: accepted. */
+  const confirms: string[] = [];
   const pageErrors: string[] = [];
   let friendContactId = 0;
 
@@ -40,6 +48,11 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
   async function newPage(ctx: BrowserContext): Promise<Page> {
     const p = await ctx.newPage();
     p.on('dialog', (dialog) => {
+      if (dialog.type() === 'confirm') {
+        confirms.push(dialog.message());
+        void dialog.accept();
+        return;
+      }
       dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.dismiss();
     });
@@ -198,6 +211,69 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     expect(pageErrors).toEqual([]);
   });
 
+  it('files: a received file appears live and downloads byte for byte; a sent one shows delivered; a hostile name is text; delete', async () => {
+    await go('#/files');
+    await page.locator('#files li.empty').waitFor(); // loaded, empty: what comes next arrives live
+    const friendClient = friend.client();
+    const friendSide = (await friendClient.listContacts('active')).find((c) => c.portalUrl === mine.url)!;
+    const sendFromFriend = async (name: string, data: Uint8Array): Promise<void> => {
+      const upload = await friendClient.createFileUpload({ contactId: friendSide.id, name, size: data.length, sha256: sha256(data), mime: 'text/plain' });
+      await friendClient.uploadFileChunk(upload.id, 0, data, sha256(data));
+    };
+
+    // Received: shows up on file.received, the link downloads it with the session cookie.
+    const report = Buffer.from(`Quarterly numbers, 第三季度\n${'0123456789abcdef'.repeat(300)}\n`, 'utf8');
+    await sendFromFriend('report 报告.txt', report);
+    const row = page.locator('#files li.file.in', { hasText: 'report 报告.txt' });
+    await row.locator('a.download').waitFor();
+    expect(await row.locator('.sub').textContent()).toContain('Friendly agent');
+    expect(await row.locator('.status').textContent()).toBe('received');
+    const [download] = await Promise.all([page.waitForEvent('download'), row.locator('a.download').click()]);
+    expect(download.suggestedFilename()).toBe('report 报告.txt');
+    const saved = await download.path();
+    expect(Buffer.compare(readFileSync(saved), report)).toBe(0);
+
+    // Sent: listed once the friend's Portal confirmed it (file.delivered), without a download link.
+    const outgoing = Buffer.from('from Alice to Bob');
+    const upload = await mine.client().createFileUpload({ contactId: friendContactId, name: 'notes.md', size: outgoing.length, sha256: sha256(outgoing) });
+    await mine.client().uploadFileChunk(upload.id, 0, outgoing, sha256(outgoing));
+    const sent = page.locator(`#files li.file.out[data-id="${upload.id}"]`);
+    await sent.locator('.status.file-delivered').waitFor();
+    expect(await sent.locator('a.download').count()).toBe(0);
+
+    // Hostile names: the Portal stores `<img …>` with its angle brackets replaced; the console shows
+    // the stored name as text, and markup-like text that survives (entities, quotes) stays as typed.
+    await sendFromFriend(XSS_FILE_NAME, Buffer.from('harmless'));
+    await sendFromFriend(XSS_FILE_NAME_KEPT, Buffer.from('harmless too'));
+    const stored = await waitFor('both hostile files on this Portal', async () => {
+      const files = (await mine.client().listFiles({ direction: 'in' })).filter((f) => f.name.includes('onerror'));
+      return files.length === 2 && files.every((f) => f.status === 'received') ? files : undefined;
+    });
+    const storedNames = stored.map((f) => f.name).sort();
+    expect(storedNames).toEqual([XSS_FILE_NAME_KEPT, '_img src=x onerror=alert(1)_.txt'].sort());
+    for (const file of stored) await page.locator(`#files li.file[data-id="${file.id}"] a.download`).waitFor();
+    const shownNames = await page.locator('#files li.file.in .name').allTextContents();
+    for (const name of storedNames) expect(shownNames).toContain(name);
+    expect(await page.locator('main img, main script, main svg').count()).toBe(0);
+    const hostile = page.locator(`#files li.file[data-id="${stored.find((f) => f.name.startsWith('_img'))!.id}"]`);
+    await shot('11-files');
+
+    // The conversation links to the files exchanged with that contact.
+    await go(`#/contacts/${friendContactId}`);
+    await page.locator('#contact-files').click();
+    await page.locator('#files li.file', { hasText: 'report 报告.txt' }).waitFor();
+    expect(await page.locator('#files li.file').count()).toBe(4);
+
+    // Delete (after a confirm): gone from the page and from the Portal.
+    const hostileId = (await hostile.getAttribute('data-id'))!;
+    await hostile.locator('button.delete').click();
+    await hostile.waitFor({ state: 'detached' });
+    expect(confirms).toEqual(['Delete this file?']);
+    expect((await mine.client().listFiles()).map((f) => f.id)).not.toContain(hostileId);
+    expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('a password change logs the other session out, which shows the login page', async () => {
     // A phone-sized second session, in Chinese (the browser's language).
     const other = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 780 }, isMobile: true });
@@ -205,18 +281,18 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     const otherPage = await newPage(other);
     await login(otherPage, mine.password);
     await otherPage.locator('#live-state.on').waitFor();
-    await shot('11-other-session-zh', otherPage);
+    await shot('12-other-session-zh', otherPage);
 
     await go('#/settings');
     await page.locator('#current-password').fill(mine.password);
     await page.locator('#new-password').fill('a brand new password 42');
     await page.locator('#password-form button').click();
     await page.locator('#password-changed').waitFor({ state: 'visible' });
-    await shot('12-password-changed');
+    await shot('13-password-changed');
 
     await otherPage.locator('#login-notice').waitFor();
     expect(await otherPage.locator('#login-notice').textContent()).toBe('会话已结束，请重新登录。');
-    await shot('13-logged-out-elsewhere', otherPage);
+    await shot('14-logged-out-elsewhere', otherPage);
     await other.close();
 
     // This session stays; logging out ends it and the new password works.
