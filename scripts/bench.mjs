@@ -368,7 +368,8 @@ async function fileCeiling(source, dir) {
 /** Runs the built CLI against a Portal; `sample(pid)` is called every 50 ms while it runs. */
 function runCli(args, portal, sample) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'apps/bridge/dist/cli.js'), ...args], {
+    const flags = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = spawn(process.execPath, [...flags, join(root, 'apps/bridge/dist/cli.js'), ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), AGENTP2P_HUB_URL: portal.url, AGENTP2P_API_KEY: portal.ownerKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
