@@ -13,8 +13,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_NAME_BYTES = 255;
 /** Attempts per chunk when the network or the Portal fails (5xx, 408, 429). */
 const CHUNK_ATTEMPTS = 6;
-/** Chunks in flight at once: one uploading while the next is read and hashed. */
-const CHUNKS_IN_FLIGHT = 2;
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -169,27 +167,32 @@ async function uploadChunks(client: PortalClient, path: string, upload: FileTran
   for (let index = 0; index < upload.chunks; index++) if (!have.has(index)) missing.push(index);
   let done = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
   const handle = await open(path, 'r');
+  /** Reads chunk `index` from disk and hashes it. */
+  const prepare = async (index: number): Promise<{ index: number; buffer: Buffer; sha256: string }> => {
+    const start = index * upload.chunkSize;
+    const length = Math.min(upload.chunkSize, upload.size - start);
+    const buffer = Buffer.allocUnsafe(length);
+    let read = 0;
+    while (read < length) {
+      const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
+      if (bytesRead === 0) throw new CliError(`${safe(path)} became shorter while it was being sent`, EXIT.refused);
+      read += bytesRead;
+    }
+    return { index, buffer, sha256: createHash('sha256').update(buffer).digest('hex') };
+  };
   try {
-    let next = 0;
-    const worker = async () => {
-      while (next < missing.length) {
-        const index = missing[next++];
-        const start = index * upload.chunkSize;
-        const length = Math.min(upload.chunkSize, upload.size - start);
-        const buffer = Buffer.allocUnsafe(length);
-        let read = 0;
-        while (read < length) {
-          const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
-          if (bytesRead === 0) throw new CliError(`${safe(path)} became shorter while it was being sent`, EXIT.refused);
-          read += bytesRead;
-        }
-        const sha256 = createHash('sha256').update(buffer).digest('hex');
-        await withRetries(() => client.uploadFileChunk(upload.id, index, buffer, sha256));
-        done += length;
-        progress.update(done);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, missing.length) }, worker));
+    // One chunk uploading while the next one is read and hashed: at most two chunks in memory and
+    // one request at a time on the Portal.
+    let pending = missing.length ? prepare(missing[0]) : null;
+    for (let position = 0; pending; position++) {
+      const chunk = await pending;
+      pending = position + 1 < missing.length ? prepare(missing[position + 1]) : null;
+      // A read error of the prefetched chunk surfaces when it is awaited, not as an unhandled rejection.
+      pending?.catch(() => undefined);
+      await withRetries(() => client.uploadFileChunk(upload.id, chunk.index, chunk.buffer, chunk.sha256));
+      done += chunk.buffer.length;
+      progress.update(done);
+    }
   } finally {
     await handle.close();
   }
