@@ -5,13 +5,12 @@
 //      WebSocket client consumes and acks the events: messages/s, p50/p99 latency, RSS;
 //  (3) end to end: A POST /api/messages → B's WebSocket event, at 200 messages/s: p50/p99;
 //  (4) files: a raw loopback upload of BENCH_FILE_MB (default 1024) MB to a bare Node server that
-//      writes it to disk (the ceiling), then the same file uploaded to A in chunks (as the CLI does)
-//      and relayed to B until B has verified it: MB/s of each, the ratio, peak RSS of both Portals.
+//      writes it to disk (the ceiling), then `agent-p2p send-file` of the same file to A (the built
+//      CLI as a child process) and A's relay to B until B has verified it: MB/s of each, the ratio, peak RSS of both Portals.
 // Every Portal runs in its own process, as `node apps/portal/dist/main.js` (npm run bench builds).
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer } from 'node:net';
@@ -366,7 +365,30 @@ async function fileCeiling(source, dir) {
   return { mbPerSecond: FILE_MB / seconds, seconds };
 }
 
-/** A's agent uploads chunk by chunk (as agent-p2p send-file does); A relays to B; done at B's verification. */
+/** Runs the built CLI against a Portal; `sample(pid)` is called every 50 ms while it runs. */
+function runCli(args, portal, sample) {
+  return new Promise((resolve, reject) => {
+    const flags = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = spawn(process.execPath, [...flags, join(root, 'apps/bridge/dist/cli.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), AGENTP2P_HUB_URL: portal.url, AGENTP2P_API_KEY: portal.ownerKey },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const sampler = setInterval(() => sample(child.pid), 50);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearInterval(sampler);
+      children.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `agent-p2p send-file` uploads to A (chunks streamed from disk); A relays to B; done at B's verification. */
 async function fileEndToEnd(source) {
   const [a, b] = await Promise.all([startPortal('fa', {}), startPortal('fb', {})]);
   const contact = await api(a, 'POST', '/api/contacts', { portalUrl: b.url, message: 'bench' });
@@ -384,26 +406,16 @@ async function fileEndToEnd(source) {
   const baseB = rssOf(b.child.pid);
   let peakA = baseA;
   let peakB = baseB;
+  let peakCli = 0;
   const sampler = setInterval(() => {
     peakA = Math.max(peakA, rssOf(a.child.pid) || 0);
     peakB = Math.max(peakB, rssOf(b.child.pid) || 0);
   }, 50);
   const begin = performance.now();
-  const upload = await api(a, 'POST', '/api/files', { contactId: contact.id, name: 'bench.bin', size: source.size, sha256: source.sha256 });
-  const handle = await openFile(source.path, 'r');
-  const buffer = Buffer.alloc(upload.chunkSize);
-  for (let index = 0; index < upload.chunks; index += 1) {
-    const { bytesRead } = await handle.read(buffer, 0, upload.chunkSize, index * upload.chunkSize);
-    const chunk = buffer.subarray(0, bytesRead);
-    const response = await fetch(`${a.url}/api/files/${upload.id}/chunks/${index}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${a.ownerKey}`, 'content-type': 'application/octet-stream', 'x-chunk-sha256': createHash('sha256').update(chunk).digest('hex') },
-      body: chunk,
-    });
-    if (!response.ok) throw new Error(`chunk ${index}: ${response.status} ${await response.text()}`);
-    await response.arrayBuffer();
-  }
-  await handle.close();
+  const cli = await runCli(['send-file', '--to', String(contact.id), source.path, '--json'], a, (pid) => {
+    peakCli = Math.max(peakCli, rssOf(pid) || 0);
+  });
+  if (cli.code !== 0) throw new Error(`agent-p2p send-file exited ${cli.code}: ${cli.stderr.trim()}`);
   const uploaded = performance.now();
   let received = null;
   const deadline = Date.now() + 600_000;
@@ -420,6 +432,7 @@ async function fileEndToEnd(source) {
     uploadSeconds: (uploaded - begin) / 1000,
     rssA: { base: baseA, peak: peakA },
     rssB: { base: baseB, peak: peakB },
+    rssCli: peakCli,
   };
   await Promise.all([stopPortal(a), stopPortal(b)]);
   for (const p of [a, b]) rmSync(p.dataDir, { recursive: true, force: true });
@@ -442,9 +455,9 @@ function reportFiles(files) {
   const { ceiling: c, e2e, ratio: r } = files;
   console.log(`(4) files: ${FILE_MB} MB`);
   console.log(`    ceiling (bare server writing to disk): ${c.mbPerSecond.toFixed(0)} MB/s (${c.seconds.toFixed(1)} s)`);
-  console.log(`    A upload + relay to B until verified: ${e2e.mbPerSecond.toFixed(0)} MB/s (${e2e.seconds.toFixed(1)} s, upload to A ${e2e.uploadSeconds.toFixed(1)} s) ${e2e.ok ? 'sha256 ok' : 'NOT RECEIVED'}`);
+  console.log(`    agent-p2p send-file to A + relay to B until verified: ${e2e.mbPerSecond.toFixed(0)} MB/s (${e2e.seconds.toFixed(1)} s, upload to A ${e2e.uploadSeconds.toFixed(1)} s) ${e2e.ok ? 'sha256 ok' : 'NOT RECEIVED'}`);
   console.log(`    ratio ${(r * 100).toFixed(1)}% (target ≥ 25%)`);
-  console.log(`    RSS A ${mb(e2e.rssA.base)} → peak ${mb(e2e.rssA.peak)} (+${mb(e2e.rssA.peak - e2e.rssA.base)}), B ${mb(e2e.rssB.base)} → peak ${mb(e2e.rssB.peak)} (+${mb(e2e.rssB.peak - e2e.rssB.base)}) (target growth ≤ 64 MB)\n`);
+  console.log(`    RSS A ${mb(e2e.rssA.base)} → peak ${mb(e2e.rssA.peak)} (+${mb(e2e.rssA.peak - e2e.rssA.base)}), B ${mb(e2e.rssB.base)} → peak ${mb(e2e.rssB.peak)} (+${mb(e2e.rssB.peak - e2e.rssB.base)}) (target growth ≤ 64 MB); CLI peak RSS ${mb(e2e.rssCli)}\n`);
   return [
     ['(4) file transfer ≥ 25% of the ceiling', r >= 0.25 && e2e.ok],
     ['(4) RSS growth ≤ 64 MB on both Portals', e2e.rssA.peak - e2e.rssA.base <= 64 * 1048576 && e2e.rssB.peak - e2e.rssB.base <= 64 * 1048576],

@@ -14,6 +14,7 @@ import type { BridgeStatus } from '../bridge/types';
 import { API_KEY_VARIABLE, configDirOf, HUB_URL_VARIABLE, normalizeHubUrl, saveConfig } from '../config';
 import { CliError, clientFor, type CommandContext, type CommandGroup, type CommandSpec, describePortalError, EXIT, UsageError } from './framework';
 import { bridgeRun } from './bridge-run';
+import { filesDelete, filesGet, filesList, filesShow, sendFileAlias, sendFileCommand } from './files';
 import { cut, fields, safe, safeBlock, table, time, toJson, toJsonLine } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,6 +24,7 @@ const REQUEST_STATUSES = ['verifying', 'pending', 'approved', 'rejected', 'inval
 export const GROUPS: CommandGroup[] = [
   { name: 'contacts', summary: 'Portals this agent is in contact with.', defaultCommand: 'list' },
   { name: 'requests', summary: 'Contact requests other Portals sent to this one.', defaultCommand: 'list' },
+  { name: 'files', summary: 'Files sent to and received from contacts.', defaultCommand: 'list' },
   { name: 'keys', summary: "This Portal's owner API keys.", defaultCommand: 'list' },
   { name: 'guestbook', summary: "Entries visitors left in this Portal's guestbook.", defaultCommand: 'list' },
   { name: 'profile', summary: "This Portal's public profile.", defaultCommand: 'show' },
@@ -686,6 +688,12 @@ export const COMMANDS: CommandSpec[] = [
   messages,
   ownerReply,
   ownerHistory,
+  sendFileCommand,
+  sendFileAlias,
+  filesList,
+  filesShow,
+  filesGet,
+  filesDelete,
   guestbookList,
   events,
   keysList,

@@ -1,0 +1,462 @@
+import { createPortalClient, type FileTransfer, type FileListQuery, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CliError, type CommandContext, type CommandSpec, EXIT, requestTimeoutMs, UsageError } from './framework';
+import { cut, fields, safe, table, time, toJson } from './output';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Longest local file name, in bytes of UTF-8 (what common file systems allow for one name). */
+const MAX_NAME_BYTES = 255;
+/** Attempts per chunk when the network or the Portal fails (5xx, 408, 429). */
+const CHUNK_ATTEMPTS = 6;
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+function contactIdOf(value: string | boolean | undefined, what: string): number {
+  if (typeof value !== 'string' || !/^\d+$/.test(value.trim()) || Number(value.trim()) < 1) {
+    throw new UsageError(`${what} must be a contact id, a whole number from 1 (got "${safe(value)}")`);
+  }
+  return Number(value.trim());
+}
+
+function fileIdOf(value: string | undefined): string {
+  if (value === undefined || !UUID.test(value)) throw new UsageError(`the file id must be a UUID as shown by "agent-p2p files list" (got "${safe(value)}")`);
+  return value.toLowerCase();
+}
+
+/** Bytes as "512 B", "3.4 MiB", "1.00 GiB". */
+export function bytes(count: number): string {
+  if (count < 1024) return `${count} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]}`;
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
+
+/**
+ * A file name safe to create inside a directory: only the last path segment, without control,
+ * bidi-override or Windows-reserved characters, without leading dots or surrounding spaces, at most
+ * 255 bytes of UTF-8 (keeping a short extension), never empty, "." or "..". UTF-8 is kept (NFC).
+ * The Portal sanitises names too; a name from a peer is cleaned again here all the same.
+ */
+export function localFileName(input: string): string {
+  let name = String(input).normalize('NFC');
+  // eslint-disable-next-line no-control-regex
+  name = name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, '');
+  const segments = name.split(/[/\\]+/).filter((segment) => segment.trim() !== '');
+  name = segments.length > 0 ? segments[segments.length - 1] : '';
+  name = name.replace(/[<>:"|?*]/g, '_');
+  name = name.trim().replace(/^\.+/, '').replace(/[. ]+$/, '').trim();
+  if (name === '') name = 'file';
+  if (Buffer.byteLength(name, 'utf8') <= MAX_NAME_BYTES) return name;
+  const dot = name.lastIndexOf('.');
+  const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  const base = extension ? name.slice(0, dot) : name;
+  const room = MAX_NAME_BYTES - Buffer.byteLength(extension, 'utf8');
+  let out = '';
+  let used = 0;
+  for (const char of base) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (used + size > room) break;
+    out += char;
+    used += size;
+  }
+  return (out.trim() || 'file') + extension;
+}
+
+/** A progress line on a terminal (redrawn in place); nothing when stderr is not a terminal. */
+class Progress {
+  private readonly started = Date.now();
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly enabled: boolean,
+    private readonly startAt = 0,
+  ) {}
+
+  update(done: number, force = false): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (!force && now - this.lastDraw < 200) return;
+    this.lastDraw = now;
+    const elapsed = Math.max(0.001, (now - this.started) / 1000);
+    const rate = (done - this.startAt) / elapsed;
+    const percent = this.total ? Math.min(100, (done / this.total) * 100) : 100;
+    const eta = rate > 0 ? (this.total - done) / rate : Number.POSITIVE_INFINITY;
+    const width = 24;
+    const filled = Math.round((percent / 100) * width);
+    const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
+    const line = `${this.label} [${bar}] ${percent.toFixed(0).padStart(3)}%  ${bytes(done)} / ${bytes(this.total)}  ${bytes(rate)}/s  ETA ${duration(eta)}`;
+    process.stderr.write(`\r\u001b[2K${line}`);
+    this.drawn = true;
+  }
+
+  finish(): void {
+    if (this.enabled && this.drawn) process.stderr.write('\n');
+  }
+}
+
+async function sha256OfFile(path: string, progress: Progress): Promise<string> {
+  const hash = createHash('sha256');
+  let done = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    done += (chunk as Buffer).length;
+    progress.update(done);
+  }
+  progress.update(done, true);
+  progress.finish();
+  return hash.digest('hex');
+}
+
+function retryable(error: unknown): boolean {
+  if (!(error instanceof PortalApiError)) return false;
+  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
+}
+
+async function withRetries<T>(what: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await what();
+    } catch (error) {
+      if (attempt >= CHUNK_ATTEMPTS || !retryable(error)) throw error;
+      const delay = Math.min(8000, 250 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+      await new Promise((done) => setTimeout(done, delay));
+    }
+  }
+}
+
+// ---- send-file --------------------------------------------------------------------------------
+
+async function statFile(path: string): Promise<Stats> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new UsageError(`not a regular file: ${safe(path)}`);
+    return info;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`no such file: ${safe(path)}`);
+    throw new UsageError(`cannot read ${safe(path)}: ${safe((error as Error).message)}`);
+  }
+}
+
+async function uploadChunks(client: PortalClient, path: string, upload: FileTransfer, progress: Progress): Promise<void> {
+  const have = new Set(upload.receivedChunks);
+  const missing: number[] = [];
+  for (let index = 0; index < upload.chunks; index++) if (!have.has(index)) missing.push(index);
+  let done = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
+  const handle = await open(path, 'r');
+  /** Reads chunk `index` from disk and hashes it. */
+  const prepare = async (index: number): Promise<{ index: number; buffer: Buffer; sha256: string }> => {
+    const start = index * upload.chunkSize;
+    const length = Math.min(upload.chunkSize, upload.size - start);
+    const buffer = Buffer.allocUnsafe(length);
+    let read = 0;
+    while (read < length) {
+      const { bytesRead } = await handle.read(buffer, read, length - read, start + read);
+      if (bytesRead === 0) throw new CliError(`${safe(path)} became shorter while it was being sent`, EXIT.refused);
+      read += bytesRead;
+    }
+    return { index, buffer, sha256: createHash('sha256').update(buffer).digest('hex') };
+  };
+  try {
+    // One chunk uploading while the next one is read and hashed: at most two chunks in memory and
+    // one request at a time on the Portal.
+    let pending = missing.length ? prepare(missing[0]) : null;
+    for (let position = 0; pending; position++) {
+      const chunk = await pending;
+      pending = position + 1 < missing.length ? prepare(missing[position + 1]) : null;
+      // A read error of the prefetched chunk surfaces when it is awaited, not as an unhandled rejection.
+      pending?.catch(() => undefined);
+      await withRetries(() => client.uploadFileChunk(upload.id, chunk.index, chunk.buffer, chunk.sha256));
+      done += chunk.buffer.length;
+      progress.update(done);
+    }
+  } finally {
+    await handle.close();
+  }
+  progress.update(done, true);
+  progress.finish();
+}
+
+async function sendFile(context: CommandContext): Promise<void> {
+  const values = context.values;
+  const fileOption = typeof values.file === 'string' ? values.file : undefined;
+  if (fileOption !== undefined && context.positionals.length > 0) throw new UsageError('give the file either as an argument or with --file, not both');
+  const path = fileOption ?? context.positionals[0];
+  if (path === undefined) throw new UsageError('missing argument: agent-p2p send-file --to <contact-id> <path>');
+  if (values.to === undefined) throw new UsageError('send-file needs --to <contact-id>');
+  const contactId = contactIdOf(values.to, '--to');
+  const id = typeof values.id === 'string' ? values.id : undefined;
+  if (id !== undefined && !UUID.test(id)) throw new UsageError(`--id must be a UUID (got "${safe(id)}")`);
+  const mime = typeof values.mime === 'string' ? values.mime : undefined;
+  if (mime !== undefined && !/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i.test(mime)) {
+    throw new UsageError(`--mime must be a media type like application/pdf (got "${safe(mime)}")`);
+  }
+  const info = await statFile(path);
+  const client = context.client();
+  const tty = !context.json && process.stderr.isTTY === true;
+  const started = Date.now();
+  const sha256 = await sha256OfFile(path, new Progress('hashing ', info.size, tty));
+  const name = basename(resolve(path));
+  const upload = await client.createFileUpload({ contactId, name, size: info.size, sha256, ...(mime ? { mime } : {}), ...(id ? { id } : {}) });
+  const already = upload.receivedChunks.length;
+  if (upload.status === 'uploading') {
+    const startAt = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
+    await uploadChunks(client, path, upload, new Progress('sending ', upload.size, tty, startAt));
+  }
+  const final = await client.getFile(upload.id);
+  if (final.status === 'uploading' || final.receivedChunks.length < final.chunks) {
+    throw new CliError(`the Portal has ${final.receivedChunks.length} of ${final.chunks} chunks of file ${final.id}; run the same command again to resume`, EXIT.refused);
+  }
+  if (final.status === 'failed') throw new CliError(`file ${final.id} failed: ${safe(final.error ?? 'unknown error')}`, EXIT.refused);
+  if (context.json) return context.out(toJson(final));
+  const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+  const sent = final.size - Math.min(final.size, already * final.chunkSize);
+  if (!tty) context.err(`sent ${bytes(sent)} of ${bytes(final.size)} in ${seconds.toFixed(1)} s (${bytes(sent / seconds)}/s)${already ? `, ${already} chunks were already there` : ''}`);
+  context.out(`File ${final.id} (${safe(final.name)}, ${bytes(final.size)}) is on your Portal, which now relays it to contact ${final.contactId} (${final.status}).`);
+  context.out(`Follow its delivery: agent-p2p files show ${final.id}`);
+}
+
+const SEND_FILE_OPTIONS: CommandSpec['options'] = {
+  to: { type: 'string', short: 't', value: 'ID', help: 'the contact id (see agent-p2p contacts list)' },
+  file: { type: 'string', short: 'f', value: 'PATH', help: 'the file (instead of the <path> argument)' },
+  id: { type: 'string', value: 'UUID', help: 'your own file id: the same command with the same id resumes and never sends twice' },
+  mime: { type: 'string', value: 'TYPE', help: 'media type, e.g. application/pdf (default application/octet-stream)' },
+};
+
+export const sendFileCommand: CommandSpec = {
+  path: ['send-file'],
+  args: '--to <contact-id> <path>',
+  summary: 'Send a file to a contact (chunked, verified, resumable with --id)',
+  details: [
+    'Hashes the file (SHA-256), uploads it to your Portal in chunks, each with its own SHA-256, and',
+    'ends when the Portal holds every chunk verified; the Portal then relays it to the contact and',
+    'retries on its own. "agent-p2p files show <id>" follows the delivery. Give --id (a UUID) to make',
+    'retries safe: running the same command again with the same id skips the chunks already there.',
+    'A progress bar (bytes, rate, ETA) is shown on a terminal; otherwise one summary line on stderr.',
+    'Also accepted: agent-p2p send_file -f <path> -t <contact-id>.',
+    '',
+    'Example: agent-p2p send-file --to 3 ./report.pdf --id 7d3c0c9e-8f1a-4a51-9d43-0b8d4f6f0a11',
+  ].join('\n'),
+  options: SEND_FILE_OPTIONS,
+  positionals: { min: 0, max: 1 },
+  run: sendFile,
+};
+
+export const sendFileAlias: CommandSpec = {
+  ...sendFileCommand,
+  path: ['send_file'],
+  args: '-f <path> -t <contact-id>',
+  summary: 'Same as send-file',
+};
+
+// ---- files list / show / get / delete -----------------------------------------------------------
+
+function fileRow(file: FileTransfer): string[] {
+  const progress = file.status === 'uploading' || file.status === 'receiving' ? ` ${file.receivedChunks.length}/${file.chunks}` : '';
+  return [file.id, file.direction, `${file.status}${progress}`, bytes(file.size), String(file.contactId), safe(cut(file.name, 60)), time(file.createdAt)];
+}
+
+export const filesList: CommandSpec = {
+  path: ['files', 'list'],
+  args: '[--with <contact-id>] [--direction in|out]',
+  summary: 'Files sent and received (newest first)',
+  details: 'Names of received files were chosen by the peer: untrusted text.',
+  options: {
+    with: { type: 'string', value: 'ID', help: 'only files with this contact' },
+    direction: { type: 'string', value: 'DIR', help: 'in (received) or out (sent)' },
+    limit: { type: 'string', value: 'N', help: 'at most N files (1-500)' },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(context) {
+    const query: FileListQuery = {};
+    if (context.values.with !== undefined) query.contactId = contactIdOf(context.values.with, '--with');
+    const direction = context.values.direction;
+    if (direction !== undefined) {
+      if (direction !== 'in' && direction !== 'out') throw new UsageError(`--direction must be one of in, out (got "${safe(direction)}")`);
+      query.direction = direction;
+    }
+    const limit = context.values.limit;
+    if (limit !== undefined) {
+      if (typeof limit !== 'string' || !/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw new UsageError(`--limit must be between 1 and 500 (got "${safe(limit)}")`);
+      query.limit = Number(limit);
+    }
+    const files = await context.client().listFiles(query);
+    if (context.json) return context.out(toJson(files));
+    if (files.length === 0) return context.out('No files.');
+    context.out(table(['ID', 'DIR', 'STATUS', 'SIZE', 'CONTACT', 'NAME', 'CREATED'], files.map(fileRow)));
+  },
+};
+
+export const filesShow: CommandSpec = {
+  path: ['files', 'show'],
+  args: '<file-id>',
+  summary: 'One file: status, chunks, delivery to the contact',
+  positionals: { min: 1, max: 1 },
+  async run(context) {
+    const file = await context.client().getFile(fileIdOf(context.positionals[0]));
+    if (context.json) return context.out(toJson(file));
+    const lines: Array<[string, string]> = [
+      ['File', file.id],
+      ['Name', safe(file.name)],
+      ['Direction', file.direction === 'in' ? `in, from contact ${file.contactId}` : `out, to contact ${file.contactId}`],
+      ['Status', `${file.status}${file.error ? `: ${safe(cut(file.error, 300))}` : ''}`],
+      ['Size', `${bytes(file.size)} (${file.size} bytes), ${safe(file.mime)}`],
+      ['SHA-256', safe(file.sha256)],
+      ['Chunks', `${file.receivedChunks.length} of ${file.chunks} here (${bytes(file.chunkSize)} each)`],
+    ];
+    if (file.delivery) {
+      const d = file.delivery;
+      lines.push([
+        'Delivery',
+        `${d.step} ${d.status}, ${d.attempts} attempts${d.lastError ? `, last error: ${safe(cut(d.lastError, 200))}` : ''}${d.nextAttemptAt ? `, next ${time(d.nextAttemptAt)}` : ''}`,
+      ]);
+    }
+    lines.push(['Created', time(file.createdAt)], ['Completed', time(file.completedAt)]);
+    context.out(fields(lines));
+    if (file.direction === 'in' && file.contentAvailable) context.out(`Download: agent-p2p files get ${file.id}`);
+  },
+};
+
+/**
+ * A client whose timeout covers only the wait for the answer's headers, not reading the body: a
+ * large download streams for as long as it needs.
+ */
+function downloadClient(context: CommandContext): PortalClient {
+  const config = context.config();
+  const timeoutMs = requestTimeoutMs(context.env);
+  return createPortalClient({
+    baseUrl: config.hubUrl,
+    apiKey: config.apiKey,
+    fetch: async (input, init) => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      try {
+        return await globalThis.fetch(input, { ...init, signal: controller.signal });
+      } catch (error) {
+        if (controller.signal.aborted) throw new Error(`no answer within ${timeoutMs / 1000} s`);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+export const filesGet: CommandSpec = {
+  path: ['files', 'get'],
+  args: '<file-id> [-o DIR] [--force]',
+  summary: 'Download a file into a directory (checks its SHA-256; never overwrites without --force)',
+  details: [
+    'Streams to a temporary file in DIR, checks the SHA-256, then gives it its name. The name is the',
+    "sender's, cleaned again here: no directories, no leading dots, no control characters; the file",
+    'always lands directly inside DIR. An existing file of that name is kept unless --force.',
+  ].join('\n'),
+  options: {
+    output: { type: 'string', short: 'o', value: 'DIR', help: 'the directory to save into (default: the current one)' },
+    force: { type: 'boolean', help: 'replace an existing file of the same name' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(context) {
+    const id = fileIdOf(context.positionals[0]);
+    const dir = resolve(typeof context.values.output === 'string' ? context.values.output : '.');
+    let dirInfo: Stats;
+    try {
+      dirInfo = await stat(dir);
+    } catch {
+      throw new UsageError(`no such directory: ${safe(dir)}`);
+    }
+    if (!dirInfo.isDirectory()) throw new UsageError(`not a directory: ${safe(dir)}`);
+    const force = context.values.force === true;
+    const client = context.client();
+    const file = await client.getFile(id);
+    if (!file.contentAvailable) throw new CliError(`file ${file.id} cannot be downloaded (status ${file.status})`, EXIT.refused);
+    const name = localFileName(file.name);
+    const target = join(dir, name);
+    // Belt and braces: the cleaned name has no separators, so this always holds.
+    if (dirname(target) !== dir || basename(target) !== name) throw new CliError(`refusing the file name "${safe(file.name)}"`, EXIT.refused);
+    if (!force && (await exists(target))) throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
+    const temp = join(dir, `.agent-p2p-${file.id.slice(0, 8)}-${randomBytes(4).toString('hex')}.part`);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const response = await downloadClient(context).downloadFile(file.id);
+      if (!response.body) throw new CliError('the Portal sent no content', EXIT.unreachable);
+      const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+      body.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        size += chunk.length;
+      });
+      await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      const sha256 = hash.digest('hex');
+      if (size !== file.size || sha256 !== file.sha256.toLowerCase()) {
+        throw new CliError(`the download of file ${file.id} does not match its SHA-256 (got ${size} bytes, ${sha256}); nothing saved`, EXIT.refused);
+      }
+      if (force) {
+        await rename(temp, target);
+      } else {
+        // link() fails when the name appeared meanwhile: never overwrites.
+        try {
+          await link(temp, target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
+          throw error;
+        }
+        await unlink(temp);
+      }
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      if (error instanceof PortalApiError || error instanceof CliError || error instanceof UsageError) throw error;
+      throw new CliError(`cannot save file ${file.id}: ${(error as Error).message}`, EXIT.refused);
+    }
+    if (context.json) return context.out(toJson({ ...file, path: target }));
+    context.out(`Saved ${safe(target)} (${bytes(file.size)}, SHA-256 verified).`);
+  },
+};
+
+export const filesDelete: CommandSpec = {
+  path: ['files', 'delete'],
+  args: '<file-id>',
+  summary: 'Delete a file from this Portal (a transfer in progress stops)',
+  positionals: { min: 1, max: 1 },
+  async run(context) {
+    const id = fileIdOf(context.positionals[0]);
+    await context.client().deleteFile(id);
+    if (context.json) return context.out(toJson({ id, deleted: true }));
+    context.out(`File ${id} deleted.`);
+  },
+};
+
+export const FILE_COMMANDS: CommandSpec[] = [sendFileCommand, sendFileAlias, filesList, filesShow, filesGet, filesDelete];
