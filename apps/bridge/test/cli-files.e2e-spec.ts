@@ -1,56 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
 import { freePort, type TestPortal } from '../../portal/test/support/test-portal';
+import { ensureCliBuilt, expectFailure, expectOk, type Result, runIn as run } from './support/cli-runner';
 
-const ROOT = process.cwd();
-const CLI = join(ROOT, 'apps/bridge/dist/cli.js');
+/** The files tests work in the temporary home and allow long transfers. */
+const runIn = (home: string, args: string[], env: Record<string, string> = {}): Promise<Result> =>
+  run(home, args, { env, cwd: home, timeoutMs: 60_000 });
+
 /** Small chunks so a few MB make many of them. */
 const FILE_ENV = { PORTAL_FILE_CHUNK_BYTES: String(256 * 1024) };
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI with a private HOME/XDG_CONFIG_HOME (never the real one). */
-function runIn(home: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: join(home, '.config'), ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end('');
-  });
-}
-
-function expectFailure(result: Result, code: number, ...fragments: string[]): void {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
-  const lines = result.stderr.split('\n').filter((line) => line !== '');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^agent-p2p: \S/);
-  for (const fragment of fragments) expect(lines[0]).toContain(fragment);
-}
-
-function expectOk(result: Result): void {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-}
 
 /** Deterministic bytes (not all equal, so a misplaced chunk changes the hash). */
 function content(size: number, seed: number): Buffer {
@@ -79,7 +41,7 @@ describe('agent-p2p files commands against real Portals', () => {
   const cliB = (args: string[]) => runIn(home, args, envB);
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/bridge'], { cwd: ROOT, stdio: 'inherit' });
+    ensureCliBuilt();
     home = mkdtempSync(join(tmpdir(), 'ap2p-cli-files-'));
     [a, b] = await Promise.all([startPeer({ env: FILE_ENV }), startPeer({ env: FILE_ENV })]);
     ({ aContactId, bContactId } = await connect(a, b));

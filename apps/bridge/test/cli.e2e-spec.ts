@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,59 +10,12 @@ import { Contact } from '../../portal/src/contacts/entities/contact.entity';
 import { GuestbookEntry } from '../../portal/src/guestbook/entities/guestbook-entry.entity';
 import { startPeer, waitFor } from '../../portal/test/support/pair';
 import { freePort, type TestPortal } from '../../portal/test/support/test-portal';
+import { CLI, ensureCliBuilt, expectFailure, expectOk, type RunOptions, runIn } from './support/cli-runner';
 
-const ROOT = process.cwd();
-const CLI = join(ROOT, 'apps/bridge/dist/cli.js');
 const ESC = '\u001b';
 /** The Portal refuses C0 controls in names, but C1 controls and bidi overrides pass its checks. */
 const BOB_NAME = 'Bob\u009b31m agent\u202e';
 const EVIL_NAME = `Bob${ESC}[31m agent${ESC}[0m`;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface RunOptions {
-  env?: Record<string, string>;
-  input?: string;
-}
-
-/** Runs the built CLI with a private HOME/XDG_CONFIG_HOME (never the real one). */
-function runIn(home: string, args: string[], options: RunOptions = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: join(home, '.config'), ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-/** Asserts a failure: the exit code and exactly one line "agent-p2p: …" on stderr. */
-function expectFailure(result: Result, code: number, ...fragments: string[]): void {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
-  const lines = result.stderr.split('\n').filter((line) => line !== '');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^agent-p2p: \S/);
-  for (const fragment of fragments) expect(lines[0]).toContain(fragment);
-}
-
-function expectOk(result: Result): void {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-}
 
 describe('agent-p2p CLI against real Portals', () => {
   let a: TestPortal;
@@ -77,7 +30,7 @@ describe('agent-p2p CLI against real Portals', () => {
   let bContactId = 0;
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/bridge'], { cwd: ROOT, stdio: 'inherit' });
+    ensureCliBuilt();
     home = mkdtempSync(join(tmpdir(), 'ap2p-cli-home-'));
     [a, b] = await Promise.all([startPeer(), startPeer()]);
     await a.client().updateMe({ agentName: "Alice's agent", ownerName: 'Alice' });
