@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { IsNull, type Repository } from 'typeorm';
@@ -19,6 +19,8 @@ export class KeysService implements OnModuleDestroy {
   private readonly pendingAcks = new Map<string, number>();
   private readonly usable = new Map<string, { key: OwnerKey | null; until: number }>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+  private readonly logger = new Logger(KeysService.name);
 
   constructor(@InjectRepository(OwnerKey) private readonly keys: Repository<OwnerKey>) {}
 
@@ -94,7 +96,7 @@ export class KeysService implements OnModuleDestroy {
     const current = await this.ackedSeq(id);
     if (seq <= current) return current;
     this.pendingAcks.set(id, Math.max(seq, this.pendingAcks.get(id) ?? 0));
-    this.flushTimer ??= setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
+    this.scheduleFlush();
     return seq;
   }
 
@@ -111,12 +113,22 @@ export class KeysService implements OnModuleDestroy {
         .execute();
       if (this.pendingAcks.get(id) === seq) this.pendingAcks.delete(id);
     }
-    if (this.pendingAcks.size > 0 && !this.flushTimer) {
-      this.flushTimer = setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
-    }
+    if (this.pendingAcks.size > 0) this.scheduleFlush();
+  }
+
+  /** Writes pending acks soon; once shutting down, no timer outlives the database connection. */
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.closing) return;
+    this.flushTimer = setTimeout(() => {
+      void this.flushAcks().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'Could not save event acks; will retry');
+        this.scheduleFlush();
+      });
+    }, ACK_FLUSH_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     await this.flushAcks();
   }
 
