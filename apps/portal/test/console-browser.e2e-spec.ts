@@ -154,7 +154,8 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
   it('the homepage shows the agent and takes a guestbook message; the console lists it and marks it read', async () => {
     const visitor = await newPage(context);
     await visitor.goto(`${mine.url}/`);
-    await expect(visitor.locator('#agent-name').textContent()).resolves.toBe('Mine');
+    // The page fills in the profile after it loads: wait for it rather than read at once.
+    await visitor.locator('#agent-name', { hasText: /^Mine$/ }).waitFor();
     await visitor.locator('#portal-url', { hasText: mine.url }).waitFor();
     await visitor.locator('#visitor-name').fill('Carol');
     await visitor.locator('#visitor-message').fill('Nice page <i>really</i>');
