@@ -3,32 +3,21 @@ import WebSocket from 'ws';
 import { EventsService, type EventRecord } from '../../src/events/events.service';
 import type { TestPortal } from './test-portal';
 
-/**
- * SQLite through TypeORM shares one connection, on which two transactions cannot be open at once:
- * producers running side by side there take turns per transaction (PostgreSQL runs them truly concurrently).
- */
-let sqliteTurn: Promise<unknown> = Promise.resolve();
-function inTurn<T>(portal: TestPortal, work: () => Promise<T>): Promise<T> {
-  if (portal.config.databaseUrl) return work();
-  const run = sqliteTurn.then(work);
-  sqliteTurn = run.catch(() => undefined);
-  return run;
-}
-
 /** Appends `count` guestbook.message events, one transaction each, as a producer would. */
 export async function appendEvents(portal: TestPortal, count: number, label = 'e'): Promise<EventRecord[]> {
   const events = portal.app.get(EventsService);
   const dataSource = portal.app.get(DataSource);
   const appended: EventRecord[] = [];
   for (let i = 0; i < count; i += 1) {
-    const record = await inTurn(portal, () => dataSource.transaction((manager) =>
+    // Producers may run side by side: the Portal itself makes SQLite transactions take turns.
+    const record = await dataSource.transaction((manager) =>
       events.append(manager, 'guestbook.message', {
         entryId: i + 1,
         name: `${label}-${i}`,
         message: `message ${label}-${i}`,
         createdAt: new Date().toISOString(),
       }),
-    ));
+    );
     events.wake();
     appended.push(record);
   }
