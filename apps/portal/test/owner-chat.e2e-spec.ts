@@ -2,6 +2,7 @@ import { createPortalClient, PortalApiError, PortalEventStream, type PortalEvent
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { latestSeq } from './support/event-helpers';
+import { bytes, sendFile, sha256 } from './support/files';
 import { waitFor } from './support/pair';
 import { TestPortal } from './support/test-portal';
 
@@ -40,6 +41,7 @@ describe('owner chat', () => {
       cursor: expect.any(Number),
       role: 'owner',
       content: '请总结今天的消息 <b>now</b>',
+      attachments: [],
       createdAt: expect.any(String),
     });
     const fromAgent = await agent().postOwnerChatMessage('Done: 3 new messages.');
@@ -48,8 +50,8 @@ describe('owner chat', () => {
 
     const { events } = await agent().listEvents({ after: before });
     expect(events.map((e) => [e.type, e.payload])).toEqual([
-      ['owner_chat.message', { messageId: fromOwner.id, role: 'owner', content: fromOwner.content, createdAt: fromOwner.createdAt }],
-      ['owner_chat.message', { messageId: fromAgent.id, role: 'agent', content: fromAgent.content, createdAt: fromAgent.createdAt }],
+      ['owner_chat.message', { messageId: fromOwner.id, role: 'owner', content: fromOwner.content, attachments: [], createdAt: fromOwner.createdAt }],
+      ['owner_chat.message', { messageId: fromAgent.id, role: 'agent', content: fromAgent.content, attachments: [], createdAt: fromAgent.createdAt }],
     ]);
 
     // Both credentials read the same chat.
@@ -109,6 +111,94 @@ describe('owner chat', () => {
     for (const query of ['after=-1', 'after=abc', 'before=0', 'limit=0', 'limit=201', 'after=1&before=5']) {
       const response = await fetch(`${portal.url}/api/owner-chat/messages?${query}`, { headers: { Authorization: `Bearer ${portal.ownerKey}` } });
       expect([query, response.status]).toEqual([query, 400]);
+    }
+  });
+
+  it('attachments: the owner attaches a local file, the agent fetches it and answers with one of its own', async () => {
+    const seq = await latestSeq(portal);
+    // The console uploads a file without a contact: it stays on this Portal.
+    const report = bytes(150_000, 7);
+    const ownerFileId = await sendFile(owner(), undefined, report, { name: '../季度 报告.pdf', mime: 'application/pdf' });
+    const ownerFile = await owner().getFile(ownerFileId);
+    expect(ownerFile).toMatchObject({ direction: 'local', contactId: null, status: 'stored', contentAvailable: true, name: '季度 报告.pdf', delivery: null });
+    expect((await agent().listFiles({ direction: 'local' })).map((f) => f.id)).toContain(ownerFileId);
+    const fromOwner = await owner().postOwnerChatMessage('', [ownerFileId]);
+    const attachment = { fileId: ownerFileId, name: '季度 报告.pdf', size: report.length, mime: 'application/pdf', sha256: sha256(report) };
+    expect(fromOwner).toMatchObject({ role: 'owner', content: '', attachments: [{ ...attachment, available: true }] });
+    const { events } = await agent().listEvents({ after: seq });
+    expect(events.map((e) => [e.type, e.payload])).toEqual([
+      ['owner_chat.message', { messageId: fromOwner.id, role: 'owner', content: '', attachments: [attachment], createdAt: fromOwner.createdAt }],
+    ]);
+    // The agent fetches it with its key, as `agent-p2p files get` does.
+    const download = await agent().downloadFile(ownerFileId);
+    expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(report));
+
+    // The agent answers with a file of its own, and the console sees and downloads it.
+    const answer = bytes(3000, 9);
+    const agentFileId = await sendFile(agent(), undefined, answer, { name: 'summary.txt', mime: 'text/plain' });
+    const reply = await agent().postOwnerChatMessage('Here is the summary', [agentFileId]);
+    const page = await owner().listOwnerChatMessages({ after: fromOwner.cursor });
+    expect(page.messages).toEqual([reply]);
+    expect(reply.attachments).toEqual([{ fileId: agentFileId, name: 'summary.txt', size: 3000, mime: 'text/plain', sha256: sha256(answer), available: true }]);
+    const viaCookie = await fetch(`${portal.url}/api/files/${agentFileId}/content`, { headers: { Cookie: cookie } });
+    expect(viaCookie.status).toBe(200);
+    expect(Buffer.from(await viaCookie.arrayBuffer()).equals(answer)).toBe(true);
+
+    // Deleting the file keeps the message; the attachment says it is gone.
+    await agent().deleteFile(agentFileId);
+    const after = await owner().listOwnerChatMessages({ after: fromOwner.cursor });
+    expect(after.messages[0].attachments[0]).toMatchObject({ fileId: agentFileId, available: false });
+  });
+
+  it('refuses attachments that are unknown, incomplete or malformed, and stores nothing', async () => {
+    const count = await stored();
+    const seq = await latestSeq(portal);
+    const data = bytes(5000, 3);
+    const incomplete = await agent().createFileUpload({ name: 'half.bin', size: data.length, sha256: sha256(data) });
+    expect(incomplete).toMatchObject({ direction: 'local', status: 'uploading' });
+    const complete = await sendFile(agent(), undefined, data, { name: 'whole.bin' });
+    const missing = '00000000-0000-4000-8000-000000000000';
+    expect(await statusOf(agent().postOwnerChatMessage('see', [missing]))).toBe(404);
+    expect(await statusOf(agent().postOwnerChatMessage('see', [complete, incomplete.id]))).toBe(409);
+    const post = (body: unknown) =>
+      fetch(`${portal.url}/api/owner-chat/messages`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${portal.ownerKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    for (const body of [
+      { content: 'x', fileIds: ['not-a-uuid'] },
+      { content: 'x', fileIds: complete },
+      { content: 'x', fileIds: [complete, complete] },
+      { content: 'x', fileIds: Array.from({ length: 11 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) },
+      { content: ' ', fileIds: [] },
+    ]) {
+      expect([body, (await post(body)).status]).toEqual([body, 400]);
+    }
+    expect(await stored()).toBe(count);
+    expect(await latestSeq(portal)).toBe(seq);
+    // A file failing its whole-file check can never be attached.
+    const wrong = await agent().createFileUpload({ name: 'bad.bin', size: data.length, sha256: sha256(bytes(5000, 4)) });
+    expect(await statusOf(agent().uploadFileChunk(wrong.id, 0, data, sha256(data)))).toBe(422);
+    expect(await statusOf(agent().postOwnerChatMessage('see', [wrong.id]))).toBe(409);
+    await agent().deleteFile(incomplete.id);
+  });
+
+  it('local files count against their own quota (507 before any byte is written)', async () => {
+    const small = await TestPortal.start({ env: { PORTAL_CONTACT_FILE_QUOTA_BYTES: '10000' } });
+    try {
+      const client = small.client();
+      await sendFile(client, undefined, bytes(6000, 1), { name: 'a.bin' });
+      const over = await fetch(`${small.url}/api/files`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${small.ownerKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'b.bin', size: 6000, sha256: sha256(bytes(6000, 2)) }),
+      });
+      expect(over.status).toBe(507);
+      expect((await over.json()).message).toMatch(/owner chat's local files would take 12000 bytes; the quota is 10000/);
+      expect((await client.listFiles()).map((f) => f.name)).toEqual(['a.bin']);
+    } finally {
+      await small.destroy();
     }
   });
 

@@ -28,6 +28,7 @@ export type GuestbookList = Schemas['GuestbookListResponseDto'];
 export type GuestbookEntryUpdate = Schemas['GuestbookEntryUpdateDto'];
 export type OwnerChatMessage = Schemas['OwnerChatMessageResponseDto'];
 export type OwnerChatPage = Schemas['OwnerChatPageDto'];
+export type OwnerChatAttachment = Schemas['OwnerChatMessageAttachmentDto'];
 export type OwnerChatQuery = NonNullable<operations['listOwnerChatMessages']['parameters']['query']>;
 export type FileTransfer = Schemas['FileResponseDto'];
 export type FileUploadCreate = Schemas['FileCreateDto'];
@@ -238,9 +239,12 @@ export function createPortalClient(options: PortalClientOptions) {
     /** The owner chat, newest page first unless after/before is given (oldest first within a page). */
     listOwnerChatMessages: (query: OwnerChatQuery = {}): Promise<OwnerChatPage> =>
       call(raw.GET('/api/owner-chat/messages', { params: { query } })),
-    /** Writes in the owner chat: as the owner with a console session, as the agent with an owner key. */
-    postOwnerChatMessage: (content: string): Promise<OwnerChatMessage> =>
-      call(raw.POST('/api/owner-chat/messages', { body: { content } })),
+    /**
+     * Writes in the owner chat: as the owner with a console session, as the agent with an owner key.
+     * `fileIds` attaches complete files of this Portal (upload them with createFileUpload without contactId).
+     */
+    postOwnerChatMessage: (content: string, fileIds?: string[]): Promise<OwnerChatMessage> =>
+      call(raw.POST('/api/owner-chat/messages', { body: fileIds?.length ? { content, fileIds } : { content } })),
 
     changePassword: async (currentPassword: string, newPassword: string): Promise<void> => {
       await call(raw.PUT('/api/session/password', { body: { currentPassword, newPassword } }));

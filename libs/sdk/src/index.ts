@@ -28,6 +28,7 @@ export type {
   MessageQuery,
   OwnerKey,
   OwnerKeyCreated,
+  OwnerChatAttachment,
   OwnerChatMessage,
   OwnerChatPage,
   OwnerChatQuery,

@@ -147,12 +147,32 @@ describe('buildWake', () => {
 
   it('owner chat messages start with [主人消息] and name the reply command', () => {
     const t = text(buildWake(event('owner_chat.message', { messageId: MESSAGE_ID, role: 'owner', content: '帮我回复 Bob\n说明天可以', createdAt: '' }), options));
-    expect(t).toBe(`[主人消息] 帮我回复 Bob 说明天可以 — 回复主人: agent-p2p owner reply "<text>" · 历史: agent-p2p owner history [event ${ID}]`);
+    expect(t).toBe(`[主人消息] 帮我回复 Bob 说明天可以 — 回复主人: agent-p2p owner reply "<text>" [--file <path>] · 历史: agent-p2p owner history [event ${ID}]`);
     // The agent's own reply comes back as an event too: it must not wake the agent again.
     expect(buildWake(event('owner_chat.message', { messageId: MESSAGE_ID, role: 'agent', content: 'done', createdAt: '' }), options)).toEqual({
       action: 'skip',
       reason: "the agent's own reply in the owner chat",
     });
+  });
+
+  it('owner chat attachments are listed with the command that fetches each one', () => {
+    const fileId = '0d4b5c1e-2f3a-4b5c-8d7e-9f0a1b2c3d4e';
+    const t = text(
+      buildWake(
+        event('owner_chat.message', {
+          messageId: MESSAGE_ID,
+          role: 'owner',
+          content: '',
+          attachments: [{ fileId, name: '季度\n报告.pdf', size: 2_621_440, mime: 'application/pdf', sha256: 'a'.repeat(64) }, null, 'junk', { fileId: '../../x' }],
+          createdAt: '',
+        }),
+        options,
+      ),
+    );
+    expect(t).toBe(
+      `[主人消息] (只有附件) · 附件: 季度 报告.pdf (2.50 MiB (2621440 bytes), application/pdf) 下载: agent-p2p files get ${fileId} -o <dir>` +
+        ` — 回复主人: agent-p2p owner reply "<text>" [--file <path>] · 历史: agent-p2p owner history [event ${ID}]`,
+    );
   });
 
   it('unknown event types get a generic wake; malformed payloads never throw', () => {

@@ -162,13 +162,23 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
       );
     }
     case 'owner_chat.message': {
-      // The owner chat: {messageId, role, content, createdAt}. The agent's own replies come back as
-      // role "agent" and must not wake it again; the owner's text is trusted.
+      // The owner chat: {messageId, role, content, attachments, createdAt}. The agent's own replies
+      // come back as role "agent" and must not wake it again; the owner's text is trusted.
       if (p.role === 'agent') return { action: 'skip', reason: "the agent's own reply in the owner chat" };
       const content = clean(str(p.content), max);
+      const files: string[] = [];
+      for (const item of Array.isArray(p.attachments) ? (p.attachments as unknown[]).slice(0, 10) : []) {
+        const a = item !== null && typeof item === 'object' ? (item as Record<string, unknown>) : {};
+        const fileId = clean(str(a.fileId), 64);
+        if (!/^[0-9a-f-]{36}$/i.test(fileId)) continue;
+        const size = int(a.size);
+        files.push(`${clean(str(a.name), NAME_CHARS * 2) || '?'} (${size === null ? '?' : formatSize(size)}, ${clean(str(a.mime), 100) || '?'}) 下载: ${cmd} files get ${fileId} -o <dir>`);
+      }
+      const said = content || (files.length ? '(只有附件)' : '');
+      const attached = files.length ? ` · 附件: ${files.join(' ; ')}` : '';
       return {
         action: 'wake',
-        text: `[主人消息] ${content} — 回复主人: ${cmd} owner reply "<text>" · 历史: ${cmd} owner history ${tag}`,
+        text: `[主人消息] ${said}${attached} — 回复主人: ${cmd} owner reply "<text>" [--file <path>] · 历史: ${cmd} owner history ${tag}`,
         contactId: null,
         sessionKey: sessionKeyFor(null),
       };

@@ -14,7 +14,7 @@ import type { BridgeStatus } from '../bridge/types';
 import { API_KEY_VARIABLE, configDirOf, HUB_URL_VARIABLE, normalizeHubUrl, saveConfig } from '../config';
 import { CliError, clientFor, type CommandContext, type CommandGroup, type CommandSpec, describePortalError, EXIT, UsageError } from './framework';
 import { bridgeRun } from './bridge-run';
-import { filesDelete, filesGet, filesList, filesShow, sendFileAlias, sendFileCommand } from './files';
+import { bytes, filesDelete, filesGet, filesList, filesShow, mimeOption, sendFileAlias, sendFileCommand, uploadFile } from './files';
 import { cut, fields, safe, safeBlock, table, time, toJson, toJsonLine } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -396,23 +396,44 @@ function formatMessage(message: Message, contact: Contact | undefined): string {
 
 const ownerReply: CommandSpec = {
   path: ['owner', 'reply'],
-  args: '<text>',
-  summary: 'Answer your owner in the console chat',
+  args: '<text> [--file <path>]',
+  summary: 'Answer your owner in the console chat, optionally with a file',
   details: [
     'Wakes that start with [主人消息] are your owner writing to you; answer with this command.',
     'Several words are joined with spaces; give "-" to read the text from stdin.',
+    '--file uploads the file to your Portal (chunked, verified; a progress bar on a terminal) and',
+    'attaches it: your owner downloads it from the console. It is never sent to a contact. With',
+    '--file the text may be left out. Files your owner attaches are fetched with "agent-p2p files get".',
     '',
     'Example: agent-p2p owner reply "Done: I replied to Bob."',
+    'Example: agent-p2p owner reply "The summary you asked for" --file ./summary.pdf',
   ].join('\n'),
-  options: {},
-  positionals: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  options: {
+    file: { type: 'string', short: 'f', value: 'PATH', help: 'attach this file' },
+    mime: { type: 'string', value: 'TYPE', help: "the file's media type, e.g. application/pdf (default application/octet-stream)" },
+  },
+  positionals: { min: 0, max: Number.MAX_SAFE_INTEGER },
   async run(context) {
     let content = context.positionals.join(' ');
     if (content === '-') content = (await context.readStdin()).replace(/\r?\n$/, '');
-    if (content.trim() === '') throw new UsageError('the reply text is empty');
-    const message = await context.client().postOwnerChatMessage(content);
+    const path = context.values.file;
+    if (path !== undefined && (typeof path !== 'string' || path === '')) throw new UsageError('--file needs a path');
+    const mime = mimeOption(context.values.mime);
+    if (mime !== undefined && path === undefined) throw new UsageError('--mime goes with --file');
+    if (content.trim() === '' && path === undefined) {
+      throw new UsageError(context.positionals.length ? 'the reply text is empty' : 'missing argument: agent-p2p owner reply <text> [--file <path>]');
+    }
+    const client = context.client();
+    const file = typeof path === 'string' ? await uploadFile(context, { path, mime }) : undefined;
+    let message;
+    try {
+      message = await client.postOwnerChatMessage(content, file ? [file.id] : undefined);
+    } catch (error) {
+      if (file) context.err(`The file is on your Portal as ${file.id}; the reply was not posted.`);
+      throw error;
+    }
     if (context.json) return context.out(toJson(message));
-    context.out(`Reply ${message.id} posted to your owner.`);
+    context.out(`Reply ${message.id} posted to your owner${file ? ` with ${safe(file.name)} (${bytes(file.size)}, file ${file.id})` : ''}.`);
   },
 };
 
@@ -440,7 +461,10 @@ const ownerHistory: CommandSpec = {
     if (page.messages.length === 0) return context.out('No messages with your owner yet.');
     for (const message of page.messages) {
       const who = message.role === 'owner' ? 'owner' : 'you (agent)';
-      context.out(`#${message.cursor}  ${time(message.createdAt)}  ${who}\n${safeBlock(message.content)}`);
+      const files = message.attachments.map(
+        (a) => `\n  [file] ${safe(cut(a.name, 120))} (${bytes(a.size)}, ${safe(a.mime)}) ${a.available ? `agent-p2p files get ${a.fileId}` : `${a.fileId}, no longer stored`}`,
+      );
+      context.out(`#${message.cursor}  ${time(message.createdAt)}  ${who}${message.content ? `\n${safeBlock(message.content)}` : ''}${files.join('')}`);
     }
     if (page.hasMore) context.out(`More: agent-p2p owner history --before ${page.messages[0].cursor}`);
   },

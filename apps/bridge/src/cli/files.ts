@@ -200,6 +200,66 @@ async function uploadChunks(client: PortalClient, path: string, upload: FileTran
   progress.finish();
 }
 
+const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
+
+/** Checks a --mime value (undefined when not given). */
+export function mimeOption(value: string | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !MIME.test(value)) throw new UsageError(`--mime must be a media type like application/pdf (got "${safe(value)}")`);
+  return value;
+}
+
+export interface UploadRequest {
+  path: string;
+  /** The contact to send to; without it the file stays on the Portal (an owner-chat attachment). */
+  contactId?: number;
+  id?: string;
+  mime?: string;
+}
+
+/**
+ * Hashes a file, uploads it to the Portal in verified chunks (resuming those already there) and
+ * returns it once the Portal holds it whole. Progress goes to stderr on a terminal.
+ */
+export async function uploadFile(context: CommandContext, request: UploadRequest): Promise<FileTransfer> {
+  const info = await statFile(request.path);
+  const client = context.client();
+  const tty = !context.json && process.stderr.isTTY === true;
+  const started = Date.now();
+  const sha256 = await sha256OfFile(request.path, new Progress('hashing ', info.size, tty));
+  const name = basename(resolve(request.path));
+  const upload = await client.createFileUpload({
+    ...(request.contactId !== undefined ? { contactId: request.contactId } : {}),
+    name,
+    size: info.size,
+    sha256,
+    ...(request.mime ? { mime: request.mime } : {}),
+    ...(request.id ? { id: request.id } : {}),
+  });
+  const already = upload.receivedChunks.length;
+  if (upload.status === 'uploading') {
+    const startAt = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
+    await uploadChunks(client, request.path, upload, new Progress('sending ', upload.size, tty, startAt));
+  }
+  const final = await client.getFile(upload.id);
+  if (final.status === 'uploading' || final.receivedChunks.length < final.chunks) {
+    throw new CliError(`the Portal has ${final.receivedChunks.length} of ${final.chunks} chunks of file ${final.id}; run the same command again to resume`, EXIT.refused);
+  }
+  if (final.status === 'failed') throw new CliError(`file ${final.id} failed: ${safe(final.error ?? 'unknown error')}`, EXIT.refused);
+  const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+  const sentBytes = final.size - Math.min(final.size, already * final.chunkSize);
+  if (!tty && !context.json) {
+    context.err(`sent ${bytes(sentBytes)} of ${bytes(final.size)} in ${seconds.toFixed(1)} s (${bytes(sentBytes / seconds)}/s)${already ? `, ${already} chunks were already there` : ''}`);
+  }
+  return final;
+}
+
+function uuidOption(value: string | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !UUID.test(value)) throw new UsageError(`--id must be a UUID (got "${safe(value)}")`);
+  return value;
+}
+
 async function sendFile(context: CommandContext): Promise<void> {
   const values = context.values;
   const fileOption = typeof values.file === 'string' ? values.file : undefined;
@@ -208,33 +268,10 @@ async function sendFile(context: CommandContext): Promise<void> {
   if (path === undefined) throw new UsageError('missing argument: agent-p2p send-file --to <contact-id> <path>');
   if (values.to === undefined) throw new UsageError('send-file needs --to <contact-id>');
   const contactId = contactIdOf(values.to, '--to');
-  const id = typeof values.id === 'string' ? values.id : undefined;
-  if (id !== undefined && !UUID.test(id)) throw new UsageError(`--id must be a UUID (got "${safe(id)}")`);
-  const mime = typeof values.mime === 'string' ? values.mime : undefined;
-  if (mime !== undefined && !/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i.test(mime)) {
-    throw new UsageError(`--mime must be a media type like application/pdf (got "${safe(mime)}")`);
-  }
-  const info = await statFile(path);
-  const client = context.client();
-  const tty = !context.json && process.stderr.isTTY === true;
-  const started = Date.now();
-  const sha256 = await sha256OfFile(path, new Progress('hashing ', info.size, tty));
-  const name = basename(resolve(path));
-  const upload = await client.createFileUpload({ contactId, name, size: info.size, sha256, ...(mime ? { mime } : {}), ...(id ? { id } : {}) });
-  const already = upload.receivedChunks.length;
-  if (upload.status === 'uploading') {
-    const startAt = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
-    await uploadChunks(client, path, upload, new Progress('sending ', upload.size, tty, startAt));
-  }
-  const final = await client.getFile(upload.id);
-  if (final.status === 'uploading' || final.receivedChunks.length < final.chunks) {
-    throw new CliError(`the Portal has ${final.receivedChunks.length} of ${final.chunks} chunks of file ${final.id}; run the same command again to resume`, EXIT.refused);
-  }
-  if (final.status === 'failed') throw new CliError(`file ${final.id} failed: ${safe(final.error ?? 'unknown error')}`, EXIT.refused);
+  const id = uuidOption(values.id);
+  const mime = mimeOption(values.mime);
+  const final = await uploadFile(context, { path, contactId, id, mime });
   if (context.json) return context.out(toJson(final));
-  const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-  const sent = final.size - Math.min(final.size, already * final.chunkSize);
-  if (!tty) context.err(`sent ${bytes(sent)} of ${bytes(final.size)} in ${seconds.toFixed(1)} s (${bytes(sent / seconds)}/s)${already ? `, ${already} chunks were already there` : ''}`);
   context.out(`File ${final.id} (${safe(final.name)}, ${bytes(final.size)}) is on your Portal, which now relays it to contact ${final.contactId} (${final.status}).`);
   context.out(`Follow its delivery: agent-p2p files show ${final.id}`);
 }
@@ -276,17 +313,17 @@ export const sendFileAlias: CommandSpec = {
 
 function fileRow(file: FileTransfer): string[] {
   const progress = file.status === 'uploading' || file.status === 'receiving' ? ` ${file.receivedChunks.length}/${file.chunks}` : '';
-  return [file.id, file.direction, `${file.status}${progress}`, bytes(file.size), String(file.contactId), safe(cut(file.name, 60)), time(file.createdAt)];
+  return [file.id, file.direction, `${file.status}${progress}`, bytes(file.size), file.contactId === null ? '-' : String(file.contactId), safe(cut(file.name, 60)), time(file.createdAt)];
 }
 
 export const filesList: CommandSpec = {
   path: ['files', 'list'],
-  args: '[--with <contact-id>] [--direction in|out]',
+  args: '[--with <contact-id>] [--direction in|out|local]',
   summary: 'Files sent and received (newest first)',
   details: 'Names of received files were chosen by the peer: untrusted text.',
   options: {
     with: { type: 'string', value: 'ID', help: 'only files with this contact' },
-    direction: { type: 'string', value: 'DIR', help: 'in (received) or out (sent)' },
+    direction: { type: 'string', value: 'DIR', help: 'in (received), out (sent) or local (owner-chat files)' },
     limit: { type: 'string', value: 'N', help: 'at most N files (1-500)' },
   },
   positionals: { min: 0, max: 0 },
@@ -295,7 +332,7 @@ export const filesList: CommandSpec = {
     if (context.values.with !== undefined) query.contactId = contactIdOf(context.values.with, '--with');
     const direction = context.values.direction;
     if (direction !== undefined) {
-      if (direction !== 'in' && direction !== 'out') throw new UsageError(`--direction must be one of in, out (got "${safe(direction)}")`);
+      if (direction !== 'in' && direction !== 'out' && direction !== 'local') throw new UsageError(`--direction must be one of in, out, local (got "${safe(direction)}")`);
       query.direction = direction;
     }
     const limit = context.values.limit;
@@ -321,7 +358,10 @@ export const filesShow: CommandSpec = {
     const lines: Array<[string, string]> = [
       ['File', file.id],
       ['Name', safe(file.name)],
-      ['Direction', file.direction === 'in' ? `in, from contact ${file.contactId}` : `out, to contact ${file.contactId}`],
+      [
+        'Direction',
+        file.direction === 'in' ? `in, from contact ${file.contactId}` : file.direction === 'out' ? `out, to contact ${file.contactId}` : 'local (kept on your Portal for the owner chat, never sent)',
+      ],
       ['Status', `${file.status}${file.error ? `: ${safe(cut(file.error, 300))}` : ''}`],
       ['Size', `${bytes(file.size)} (${file.size} bytes), ${safe(file.mime)}`],
       ['SHA-256', safe(file.sha256)],

@@ -190,7 +190,8 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   },
   PORTAL_CONTACT_FILE_QUOTA_BYTES: {
     default: '10737418240',
-    description: 'Disk space the files of one contact (sent and received) may occupy, in bytes (507 beyond).',
+    description:
+      'Disk space the files of one contact (sent and received) may occupy, in bytes (507 beyond); the owner chat\'s local files share one quota of the same size.',
   },
   PORTAL_FILE_INCOMPLETE_EXPIRE_HOURS: {
     default: '24',

@@ -13,5 +13,6 @@ import { FilesService } from './files.service';
   imports: [TypeOrmModule.forFeature([FileTransfer, FileChunk]), ContactsModule, FederationModule, EventsModule],
   controllers: [FilesController],
   providers: [FilesService],
+  exports: [FilesService],
 })
 export class FilesModule {}

@@ -21,6 +21,7 @@ import { DataSource, type EntityManager, In, LessThan, Not, type Repository } fr
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
 import type { Contact } from '../contacts/entities/contact.entity';
+import type { OwnerChatAttachmentDto } from '../owner-chat/dto/owner-chat.dto';
 import type { FileDeliveredPayloadDto, FileFailedPayloadDto, FileReceivedPayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
 import type { OutboxItem } from '../federation/entities/outbox-item.entity';
@@ -122,6 +123,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
 
   // ---- the agent's side ----------------------------------------------------------------------
 
+  /** Starts an upload: to a contact (relayed when complete), or, without a contact, a local file for the owner chat. */
   async create(dto: FileCreateDto): Promise<FileResponseDto> {
     const name = sanitizeFileName(dto.name);
     const mime = sanitizeMime(dto.mime);
@@ -130,15 +132,15 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       const existing = await this.files.findOne({ where: { id: dto.id.toLowerCase() } });
       if (existing) return this.replayCreate(existing, { ...dto, name, mime, sha256 });
     }
-    const contact = await this.contacts.getActive(dto.contactId);
+    const contactId = dto.contactId === undefined ? null : (await this.contacts.getActive(dto.contactId)).id;
     this.checkSize(dto.size);
-    await this.checkRoom(contact.id, dto.size);
+    await this.checkRoom(contactId, dto.size);
     const chunkSize = this.config.files.chunkBytes;
     const now = new Date();
     const file = this.files.create({
       id: dto.id?.toLowerCase() ?? randomUUID(),
-      contactId: contact.id,
-      direction: 'out',
+      contactId,
+      direction: contactId === null ? 'local' : 'out',
       remoteId: null,
       name,
       size: dto.size,
@@ -171,7 +173,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     if (query.contactId !== undefined && !(await this.contacts.findById(query.contactId))) {
       throw new NotFoundException(`No contact with id ${query.contactId}`);
     }
-    const where: Partial<Pick<FileTransfer, 'contactId' | 'direction'>> = {};
+    const where: { contactId?: number; direction?: FileTransfer['direction'] } = {};
     if (query.contactId !== undefined) where.contactId = query.contactId;
     if (query.direction) where.direction = query.direction;
     const rows = await this.files.find({ where, order: { createdAt: 'DESC', id: 'ASC' }, take: query.limit ?? DEFAULT_LIST });
@@ -180,10 +182,10 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     return { files: out };
   }
 
-  /** One chunk of an outgoing file, streamed from the agent. */
+  /** One chunk of a file being uploaded (to send, or local), streamed from the agent or the console. */
   async uploadChunk(id: string, upload: ChunkUpload): Promise<FileChunkReceiptDto> {
     const file = await this.find(id);
-    if (file.direction !== 'out') throw new ConflictException(`File ${id} was received from a contact; only files being sent take chunks`);
+    if (file.direction === 'in') throw new ConflictException(`File ${id} was received from a contact; only files being uploaded take chunks`);
     const { index, stored } = await this.acceptChunk(file, upload, 'uploading');
     let status = file.status;
     if (stored || status === 'uploading') status = await this.finishUploadIfComplete(file);
@@ -192,8 +194,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
 
   async content(id: string, range: string | undefined): Promise<FileContent> {
     const file = await this.find(id);
-    const complete = file.status === 'sending' || file.status === 'delivered' || file.status === 'received';
-    if (!complete || !file.contentStored) {
+    if (!contentComplete(file)) {
       throw new ConflictException(
         file.contentStored ? `File ${id} is ${file.status}: its content is not complete` : `The content of file ${id} is no longer stored`,
       );
@@ -233,6 +234,37 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     });
     this.runningHashes.delete(file.id);
     await this.store.remove(file.id);
+  }
+
+  // ---- owner-chat attachments ----------------------------------------------------------------
+
+  /**
+   * The files to attach to an owner-chat message, in the order given: each must exist (404) and
+   * be complete (409: still uploading, failed, or its content removed).
+   */
+  async attachable(ids: string[]): Promise<OwnerChatAttachmentDto[]> {
+    const wanted = ids.map((id) => id.toLowerCase());
+    const rows = wanted.length ? await this.files.find({ where: { id: In(wanted) } }) : [];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return wanted.map((id) => {
+      const file = byId.get(id);
+      if (!file) throw new NotFoundException(`No file with id ${id}`);
+      if (!contentComplete(file)) {
+        throw new ConflictException(
+          file.contentStored && file.status === 'uploading'
+            ? `File ${id} is still uploading (${file.name}): attach it once every chunk is stored`
+            : `File ${id} cannot be attached: it is ${file.status}${file.contentStored ? '' : ' and its content is no longer stored'}`,
+        );
+      }
+      return { fileId: file.id, name: file.name, size: file.size, mime: file.mime, sha256: file.sha256 };
+    });
+  }
+
+  /** Which of these files can still be downloaded. */
+  async availableAmong(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.files.find({ select: { id: true, status: true, contentStored: true }, where: { id: In([...new Set(ids)]) } });
+    return new Set(rows.filter(contentComplete).map((row) => row.id));
   }
 
   // ---- the peer's side ------------------------------------------------------------------------
@@ -380,7 +412,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
   /** The receiver answered a step with what it holds: enqueue the next step, or finish. */
   private async stepDelivered(manager: EntityManager, item: OutboxItem, response: PeerResponse): Promise<void> {
     const file = item.refId ? await manager.findOne(FileTransfer, { where: { id: item.refId } }) : null;
-    if (!file || file.status !== 'sending') return;
+    if (!file || file.status !== 'sending' || file.contactId === null) return;
     const state = response.body as Partial<FederationFileStateDto> | null;
     if (state?.status === 'received') {
       const deliveredAt = new Date();
@@ -484,6 +516,11 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
         await this.failFile(current, error);
         throw new UnprocessableEntityException(`${error}; the upload failed and nothing will be sent`);
       }
+      if (file.contactId === null) {
+        const storedAt = new Date();
+        const result = await this.files.update({ id: file.id, status: 'uploading' }, { status: 'stored', completedAt: storedAt, updatedAt: storedAt });
+        return result.affected ? 'stored' : (await this.find(file.id)).status;
+      }
       const contact = await this.contacts.findById(file.contactId);
       if (!contact || contact.status !== 'active') {
         await this.failFile(current, 'the contact is no longer active');
@@ -548,17 +585,23 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     if (!Number.isSafeInteger(size) || size > max) throw new PayloadTooLargeException(`The file is ${size} bytes; the limit is ${max}`);
   }
 
-  /** Refuses (507) a file that would take the contact over its quota or the disk under its floor. */
-  private async checkRoom(contactId: number, bytes: number): Promise<void> {
-    const row = await this.files
-      .createQueryBuilder('f')
-      .select('COALESCE(SUM(f.size), 0)', 'used')
-      .where('f.contact_id = :contactId AND f.content_stored = :stored', { contactId, stored: true })
-      .getRawOne<{ used: string | number }>();
+  /**
+   * Refuses (507) a file that would take the contact (or, for contactId null, the local files of
+   * the owner chat) over the quota, or the disk under its floor.
+   */
+  private async checkRoom(contactId: number | null, bytes: number): Promise<void> {
+    const query = this.files.createQueryBuilder('f').select('COALESCE(SUM(f.size), 0)', 'used').where('f.content_stored = :stored', { stored: true });
+    if (contactId === null) query.andWhere('f.contact_id IS NULL');
+    else query.andWhere('f.contact_id = :contactId', { contactId });
+    const row = await query.getRawOne<{ used: string | number }>();
     const used = Number(row?.used ?? 0);
     const quota = this.config.files.contactQuotaBytes;
     if (used + bytes > quota) {
-      throw new InsufficientStorageException(`Contact ${contactId}'s files would take ${used + bytes} bytes; the quota per contact is ${quota}`);
+      throw new InsufficientStorageException(
+        contactId === null
+          ? `The owner chat's local files would take ${used + bytes} bytes; the quota is ${quota}`
+          : `Contact ${contactId}'s files would take ${used + bytes} bytes; the quota per contact is ${quota}`,
+      );
     }
     const free = await this.store.freeBytes();
     if (free - bytes < this.config.limits.minFreeDiskBytes) {
@@ -599,8 +642,8 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
 
   private async replayCreate(existing: FileTransfer, dto: FileCreateDto & { name: string; mime: string; sha256: string }): Promise<FileResponseDto> {
     if (
-      existing.direction !== 'out' ||
-      existing.contactId !== dto.contactId ||
+      existing.direction === 'in' ||
+      existing.contactId !== (dto.contactId ?? null) ||
       existing.size !== dto.size ||
       existing.sha256 !== dto.sha256 ||
       existing.name !== dto.name ||
@@ -626,7 +669,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       receivedChunks: await this.chunkIndexes(file.id),
       status: file.status,
       error: file.error,
-      contentAvailable: file.contentStored && ['sending', 'delivered', 'received'].includes(file.status),
+      contentAvailable: contentComplete(file),
       delivery: delivery
         ? { status: delivery.status, step: STEP_OF[delivery.kind], attempts: delivery.attempts, lastError: delivery.lastError, nextAttemptAt: delivery.nextAttemptAt }
         : null,
@@ -635,6 +678,11 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       completedAt: file.completedAt ? file.completedAt.toISOString() : null,
     };
   }
+}
+
+/** The whole content is here and verified (and not removed since). */
+export function contentComplete(file: Pick<FileTransfer, 'status' | 'contentStored'>): boolean {
+  return file.contentStored && (file.status === 'sending' || file.status === 'delivered' || file.status === 'received' || file.status === 'stored');
 }
 
 function chunkCountOf(size: number, chunkSize: number): number {

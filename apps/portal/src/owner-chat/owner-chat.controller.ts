@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiCreatedResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
@@ -36,12 +38,15 @@ export class OwnerChatController {
     summary: 'Write in the owner chat',
     description:
       'The role comes from the credential: the console session writes as owner, an owner key as agent. ' +
+      'Files are attached by id (upload them first with POST /api/files without contactId). ' +
       'Every message becomes an owner_chat.message event.',
   })
   @ApiCreatedResponse({ type: OwnerChatMessageResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: 'An attached file does not exist.', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'An attached file is not complete (still uploading, failed, or removed).', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
   createOwnerChatMessage(@Body() body: OwnerChatMessageCreateDto, @CurrentPrincipal() principal: Principal): Promise<OwnerChatMessageResponseDto> {
-    return this.chat.post(principal.kind === 'owner' ? 'owner' : 'agent', body.content);
+    return this.chat.post(principal.kind === 'owner' ? 'owner' : 'agent', body.content, body.fileIds);
   }
 }

@@ -40,15 +40,15 @@ export function filesUnder(dir: string): string[] {
   return out.sort();
 }
 
-/** Creates an upload and sends every chunk; returns the file id. */
+/** Creates an upload (to a contact, or local when contactId is undefined) and sends every chunk; returns the file id. */
 export async function sendFile(
   client: PortalClient,
-  contactId: number,
+  contactId: number | undefined,
   data: Buffer,
   options: { name?: string; mime?: string; sha256?: string; id?: string } = {},
 ): Promise<string> {
   const upload = await client.createFileUpload({
-    contactId,
+    ...(contactId === undefined ? {} : { contactId }),
     name: options.name ?? 'data.bin',
     size: data.length,
     sha256: options.sha256 ?? sha256(data),

@@ -582,7 +582,7 @@ export interface paths {
         put?: never;
         /**
          * Write in the owner chat
-         * @description The role comes from the credential: the console session writes as owner, an owner key as agent. Every message becomes an owner_chat.message event.
+         * @description The role comes from the credential: the console session writes as owner, an owner key as agent. Files are attached by id (upload them first with POST /api/files without contactId). Every message becomes an owner_chat.message event.
          */
         post: operations["createOwnerChatMessage"];
         delete?: never;
@@ -904,16 +904,16 @@ export interface components {
             index: number;
             receivedChunks: number[];
             /** @enum {string} */
-            status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "failed";
+            status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "stored" | "failed";
             /** @description False when this chunk had already been stored (nothing changed). */
             stored: boolean;
         };
         FileCreateDto: {
             /**
-             * @description The contact to send to (local id).
+             * @description The contact to send to (local id). Omit it to keep the file on this Portal (direction local), to attach it to an owner-chat message; such a file is never sent.
              * @example 3
              */
-            contactId: number;
+            contactId?: number;
             /**
              * Format: uuid
              * @description Your own id for the file. Creating the same id again returns the same upload.
@@ -956,12 +956,13 @@ export interface components {
             step: "offer" | "chunk" | "complete";
         };
         FileFailedPayloadDto: {
-            contactId: number;
+            /** @description The contact; null for a local file. */
+            contactId: number | null;
             /**
-             * @description out: a file we sent; in: a file we were receiving.
+             * @description out: a file we sent; in: a file we were receiving; local: a file being uploaded for the owner chat.
              * @enum {string}
              */
-            direction: "out" | "in";
+            direction: "out" | "in" | "local";
             /** @description Why the transfer failed. */
             error: string;
             /** Format: uuid */
@@ -998,15 +999,19 @@ export interface components {
              * @description Delivered (out) or received and verified (in).
              */
             completedAt: string | null;
-            contactId: number;
+            /** @description The contact; null for a local file. */
+            contactId: number | null;
             /** @description True while the content can be downloaded (GET /api/files/{id}/content). */
             contentAvailable: boolean;
             /** Format: date-time */
             createdAt: string;
-            /** @description Outgoing files: the relay to the contact. */
+            /** @description Outgoing files: the relay to the contact (null for in and local). */
             delivery: components["schemas"]["FileDeliveryDto"] | null;
-            /** @enum {string} */
-            direction: "out" | "in";
+            /**
+             * @description out: to a contact; in: from a contact; local: kept on this Portal for the owner chat, never sent.
+             * @enum {string}
+             */
+            direction: "out" | "in" | "local";
             /** @description Why the transfer failed. */
             error: string | null;
             /** Format: uuid */
@@ -1019,10 +1024,10 @@ export interface components {
             sha256: string;
             size: number;
             /**
-             * @description out: uploading → sending → delivered | failed; in: receiving → received | failed.
+             * @description out: uploading → sending → delivered | failed; in: receiving → received | failed; local: uploading → stored | failed.
              * @enum {string}
              */
-            status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "failed";
+            status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "stored" | "failed";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1157,12 +1162,46 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "delivered" | "failed" | "received";
         };
+        OwnerChatAttachmentDto: {
+            /**
+             * Format: uuid
+             * @description The file (GET /api/files/{id}/content).
+             */
+            fileId: string;
+            mime: string;
+            /** @description Sanitised file name. */
+            name: string;
+            /** @description SHA-256 of the content, lowercase hex. */
+            sha256: string;
+            /** @description Bytes. */
+            size: number;
+        };
+        OwnerChatMessageAttachmentDto: {
+            /** @description False once the file was deleted or its content removed. */
+            available: boolean;
+            /**
+             * Format: uuid
+             * @description The file (GET /api/files/{id}/content).
+             */
+            fileId: string;
+            mime: string;
+            /** @description Sanitised file name. */
+            name: string;
+            /** @description SHA-256 of the content, lowercase hex. */
+            sha256: string;
+            /** @description Bytes. */
+            size: number;
+        };
         OwnerChatMessageCreateDto: {
-            /** @description The text. At most PORTAL_MAX_MESSAGE_BYTES bytes of UTF-8 (default 64 KiB); more: 413. */
+            /** @description The text. At most PORTAL_MAX_MESSAGE_BYTES bytes of UTF-8 (default 64 KiB); more: 413. May be empty only when files are attached. */
             content: string;
+            /** @description Files to attach, by id: any file on this Portal whose content is complete (contentAvailable), e.g. a local file uploaded with POST /api/files without contactId, or a file received from a contact. */
+            fileIds?: string[];
         };
         OwnerChatMessagePayloadDto: {
-            /** @description Plain text, never HTML. */
+            /** @description Attached files (may be empty): fetch them with GET /api/files/{fileId}/content. */
+            attachments: components["schemas"]["OwnerChatAttachmentDto"][];
+            /** @description Plain text, never HTML. Empty when the message only carries files. */
             content: string;
             /** Format: date-time */
             createdAt: string;
@@ -1175,7 +1214,9 @@ export interface components {
             role: "owner" | "agent";
         };
         OwnerChatMessageResponseDto: {
-            /** @description Plain text: render as text, never as HTML. */
+            /** @description Attached files (may be empty). */
+            attachments: components["schemas"]["OwnerChatMessageAttachmentDto"][];
+            /** @description Plain text: render as text, never as HTML. Empty when the message only carries files. */
             content: string;
             /** Format: date-time */
             createdAt: string;
@@ -2161,8 +2202,8 @@ export interface operations {
             query?: {
                 /** @description Only this contact. */
                 contactId?: number;
-                /** @description out: files we send; in: files we received. */
-                direction?: "out" | "in";
+                /** @description out: files we send; in: files we received; local: files kept here for the owner chat. */
+                direction?: "out" | "in" | "local";
                 limit?: number;
             };
             header?: never;
@@ -3196,6 +3237,24 @@ export interface operations {
             };
             /** @description A valid credential of a kind this route does not accept. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description An attached file does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description An attached file is not complete (still uploading, failed, or removed). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

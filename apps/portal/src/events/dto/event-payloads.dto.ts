@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { OwnerChatAttachmentDto } from '../../owner-chat/dto/owner-chat.dto';
 import type { EventType } from '../event-types';
 
 /** Payload of `message.received`: a contact's message arrived. */
@@ -69,7 +70,9 @@ export class GuestbookMessagePayloadDto {
 export class OwnerChatMessagePayloadDto {
   @ApiProperty({ format: 'uuid' }) messageId: string;
   @ApiProperty({ enum: ['owner', 'agent'], description: 'owner: written in the console; agent: written with an owner key.' }) role: 'owner' | 'agent';
-  @ApiProperty({ description: 'Plain text, never HTML.' }) content: string;
+  @ApiProperty({ description: 'Plain text, never HTML. Empty when the message only carries files.' }) content: string;
+  @ApiProperty({ type: [OwnerChatAttachmentDto], description: 'Attached files (may be empty): fetch them with GET /api/files/{fileId}/content.' })
+  attachments: OwnerChatAttachmentDto[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
@@ -94,8 +97,9 @@ export class FileDeliveredPayloadDto {
 /** Payload of `file.failed`: a transfer was given up (sent or received). */
 export class FileFailedPayloadDto {
   @ApiProperty({ format: 'uuid' }) fileId: string;
-  @ApiProperty({ type: 'integer' }) contactId: number;
-  @ApiProperty({ enum: ['out', 'in'], description: 'out: a file we sent; in: a file we were receiving.' }) direction: 'out' | 'in';
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The contact; null for a local file.' }) contactId: number | null;
+  @ApiProperty({ enum: ['out', 'in', 'local'], description: 'out: a file we sent; in: a file we were receiving; local: a file being uploaded for the owner chat.' })
+  direction: 'out' | 'in' | 'local';
   @ApiProperty() name: string;
   @ApiProperty({ description: 'Why the transfer failed.' }) error: string;
 }

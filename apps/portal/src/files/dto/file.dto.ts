@@ -4,12 +4,19 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min
 import { IsOmittable } from '../../common/validation';
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+const FILE_STATUSES = ['uploading', 'sending', 'delivered', 'receiving', 'received', 'stored', 'failed'] as const;
+type FileStatusValue = (typeof FILE_STATUSES)[number];
 
 export class FileCreateDto {
-  @ApiProperty({ description: 'The contact to send to (local id).', example: 3 })
+  @ApiPropertyOptional({
+    description:
+      'The contact to send to (local id). Omit it to keep the file on this Portal (direction local), to attach it to an owner-chat message; such a file is never sent.',
+    example: 3,
+  })
+  @IsOmittable()
   @IsInt()
   @Min(1)
-  contactId: number;
+  contactId?: number;
 
   @ApiProperty({
     description: 'File name shown to the contact. Sanitised: path parts, control characters and leading dots are removed; at most 255 bytes of UTF-8 are kept.',
@@ -50,10 +57,10 @@ export class FileListQueryDto {
   @Min(1)
   contactId?: number;
 
-  @ApiPropertyOptional({ enum: ['out', 'in'], description: 'out: files we send; in: files we received.' })
+  @ApiPropertyOptional({ enum: ['out', 'in', 'local'], description: 'out: files we send; in: files we received; local: files kept here for the owner chat.' })
   @IsOptional()
-  @IsIn(['out', 'in'])
-  direction?: 'out' | 'in';
+  @IsIn(['out', 'in', 'local'])
+  direction?: 'out' | 'in' | 'local';
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
   @IsOptional()
@@ -76,8 +83,9 @@ export class FileDeliveryDto {
 
 export class FileResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ type: 'integer' }) contactId: number;
-  @ApiProperty({ enum: ['out', 'in'] }) direction: 'out' | 'in';
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The contact; null for a local file.' }) contactId: number | null;
+  @ApiProperty({ enum: ['out', 'in', 'local'], description: 'out: to a contact; in: from a contact; local: kept on this Portal for the owner chat, never sent.' })
+  direction: 'out' | 'in' | 'local';
   @ApiProperty({ description: 'Sanitised file name.' }) name: string;
   @ApiProperty({ type: 'integer' }) size: number;
   @ApiProperty() sha256: string;
@@ -86,13 +94,13 @@ export class FileResponseDto {
   @ApiProperty({ type: 'integer', description: 'Number of chunks.' }) chunks: number;
   @ApiProperty({ type: [Number], description: 'Indexes of the chunks stored and verified here.' }) receivedChunks: number[];
   @ApiProperty({
-    enum: ['uploading', 'sending', 'delivered', 'receiving', 'received', 'failed'],
-    description: 'out: uploading → sending → delivered | failed; in: receiving → received | failed.',
+    enum: [...FILE_STATUSES],
+    description: 'out: uploading → sending → delivered | failed; in: receiving → received | failed; local: uploading → stored | failed.',
   })
-  status: 'uploading' | 'sending' | 'delivered' | 'receiving' | 'received' | 'failed';
+  status: FileStatusValue;
   @ApiProperty({ nullable: true, type: String, description: 'Why the transfer failed.' }) error: string | null;
   @ApiProperty({ description: 'True while the content can be downloaded (GET /api/files/{id}/content).' }) contentAvailable: boolean;
-  @ApiProperty({ type: FileDeliveryDto, nullable: true, description: 'Outgoing files: the relay to the contact.' })
+  @ApiProperty({ type: FileDeliveryDto, nullable: true, description: 'Outgoing files: the relay to the contact (null for in and local).' })
   delivery: FileDeliveryDto | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -108,8 +116,8 @@ export class FileChunkReceiptDto {
   @ApiProperty({ type: 'integer' }) index: number;
   @ApiProperty({ description: 'False when this chunk had already been stored (nothing changed).' }) stored: boolean;
   @ApiProperty({ type: [Number] }) receivedChunks: number[];
-  @ApiProperty({ enum: ['uploading', 'sending', 'delivered', 'receiving', 'received', 'failed'] })
-  status: FileResponseDto['status'];
+  @ApiProperty({ enum: [...FILE_STATUSES] })
+  status: FileStatusValue;
 }
 
 /** A file as the sending Portal announces it. */

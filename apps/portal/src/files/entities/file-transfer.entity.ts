@@ -1,11 +1,13 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type FileDirection = 'out' | 'in';
+/** out: to a contact; in: from a contact; local: kept on this Portal (an owner-chat attachment), never sent. */
+export type FileDirection = 'out' | 'in' | 'local';
 /**
  * out: uploading → sending → delivered | failed.
  * in: receiving → received | failed.
+ * local: uploading → stored | failed.
  */
-export type FileStatus = 'uploading' | 'sending' | 'delivered' | 'receiving' | 'received' | 'failed';
+export type FileStatus = 'uploading' | 'sending' | 'delivered' | 'receiving' | 'received' | 'stored' | 'failed';
 
 /** Byte counts beyond 2^31 read back as numbers on both dialects (PostgreSQL returns bigint as text). */
 const bigintAsNumber = {
@@ -14,7 +16,7 @@ const bigintAsNumber = {
 };
 
 /**
- * One file between the agent and a contact. The bytes live on disk under
+ * One file between the agent and a contact, or kept on this Portal for the owner chat. The bytes live on disk under
  * `<dataDir>/files/<id>/<index>.chunk` (by id, never by the sender's name), never in the database.
  */
 @Entity('files')
@@ -25,10 +27,11 @@ export class FileTransfer {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
-  @Column({ name: 'contact_id', type: 'integer' })
-  contactId: number;
+  /** Null for a local file (no contact). */
+  @Column({ name: 'contact_id', type: 'integer', nullable: true })
+  contactId: number | null;
 
-  @Column({ type: 'varchar', length: 3 })
+  @Column({ type: 'varchar', length: 5 })
   direction: FileDirection;
 
   /** Incoming files: the sender's id, which makes redelivery harmless. */
@@ -72,7 +75,7 @@ export class FileTransfer {
   @Column({ name: 'updated_at' })
   updatedAt: Date;
 
-  /** Delivered (out) or received and verified (in). */
+  /** Delivered (out), received and verified (in), or stored and verified (local). */
   @Column({ name: 'completed_at', type: Date, nullable: true })
   completedAt: Date | null;
 }

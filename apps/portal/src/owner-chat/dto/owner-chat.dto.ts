@@ -1,20 +1,49 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { QueryInteger } from '../../common/query-integer';
+import { IsOmittable } from '../../common/validation';
 
 /** Hard cap on the content field; the configured limit (PORTAL_MAX_MESSAGE_BYTES, 413 beyond) applies too. */
 export const OWNER_CHAT_CONTENT_HARD_CAP = 1_000_000;
+/** At most this many files on one message. */
+export const OWNER_CHAT_MAX_ATTACHMENTS = 10;
 const MAX_CURSOR = Number.MAX_SAFE_INTEGER;
 
 export class OwnerChatMessageCreateDto {
   @ApiProperty({
-    description: 'The text. At most PORTAL_MAX_MESSAGE_BYTES bytes of UTF-8 (default 64 KiB); more: 413.',
-    minLength: 1,
+    description:
+      'The text. At most PORTAL_MAX_MESSAGE_BYTES bytes of UTF-8 (default 64 KiB); more: 413. May be empty only when files are attached.',
   })
   @IsString()
-  @Length(1, OWNER_CHAT_CONTENT_HARD_CAP)
-  @Matches(/\S/, { message: 'content must not be blank' })
+  @Length(0, OWNER_CHAT_CONTENT_HARD_CAP)
   content: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    maxItems: OWNER_CHAT_MAX_ATTACHMENTS,
+    description:
+      'Files to attach, by id: any file on this Portal whose content is complete (contentAvailable), e.g. a local file uploaded with POST /api/files without contactId, or a file received from a contact.',
+  })
+  @IsOmittable()
+  @IsArray()
+  @ArrayMaxSize(OWNER_CHAT_MAX_ATTACHMENTS)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  fileIds?: string[];
+}
+
+/** A file attached to an owner-chat message, as it was when attached. */
+export class OwnerChatAttachmentDto {
+  @ApiProperty({ format: 'uuid', description: 'The file (GET /api/files/{id}/content).' }) fileId: string;
+  @ApiProperty({ description: 'Sanitised file name.' }) name: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes.' }) size: number;
+  @ApiProperty() mime: string;
+  @ApiProperty({ description: 'SHA-256 of the content, lowercase hex.' }) sha256: string;
+}
+
+export class OwnerChatMessageAttachmentDto extends OwnerChatAttachmentDto {
+  @ApiProperty({ description: 'False once the file was deleted or its content removed.' }) available: boolean;
 }
 
 export class OwnerChatMessageResponseDto {
@@ -22,7 +51,8 @@ export class OwnerChatMessageResponseDto {
   @ApiProperty({ type: 'integer', description: 'Paging cursor (use with after/before); increases with every message.' }) cursor: number;
   @ApiProperty({ enum: ['owner', 'agent'], description: 'owner: written in the console; agent: written with an owner key.' })
   role: 'owner' | 'agent';
-  @ApiProperty({ description: 'Plain text: render as text, never as HTML.' }) content: string;
+  @ApiProperty({ description: 'Plain text: render as text, never as HTML. Empty when the message only carries files.' }) content: string;
+  @ApiProperty({ type: [OwnerChatMessageAttachmentDto], description: 'Attached files (may be empty).' }) attachments: OwnerChatMessageAttachmentDto[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 

@@ -19,6 +19,13 @@ export class OwnerChatMessage {
   @Column({ type: 'text' })
   content: string;
 
+  /**
+   * Files attached to the message, as they were when attached (JSON array of
+   * {fileId, name, size, mime, sha256}); null when there are none. The bytes stay in `files`.
+   */
+  @Column({ type: 'text', nullable: true })
+  attachments: string | null;
+
   @Column({ name: 'created_at' })
   createdAt: Date;
 }
