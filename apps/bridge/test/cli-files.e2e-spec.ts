@@ -1,3 +1,4 @@
+import { createPortalClient } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -212,5 +213,49 @@ describe('agent-p2p files commands against real Portals', () => {
     const down = { AGENTP2P_HUB_URL: `http://127.0.0.1:${await freePort()}`, AGENTP2P_API_KEY: a.ownerKey };
     expectFailure(await runIn(home, ['send-file', '--to', '1', path], down), 3, 'cannot reach');
     expectFailure(await runIn(home, ['files', 'list'], down), 3, 'cannot reach');
+  }, 60_000);
+
+  it('owner reply --file attaches a local file; files get fetches what the owner attached; owner history lists both', async () => {
+    // The owner attaches a file in the console (a local upload with the session), then the agent fetches it.
+    const cookie = await a.login();
+    const owner = createPortalClient({ baseUrl: a.url, session: true, headers: { Cookie: cookie } });
+    const brief = content(300_000, 11);
+    const upload = await owner.createFileUpload({ name: 'brief 简报.pdf', size: brief.length, sha256: sha256(brief), mime: 'application/pdf' });
+    for (let index = 0; index < upload.chunks; index++) {
+      const chunk = brief.subarray(index * upload.chunkSize, (index + 1) * upload.chunkSize);
+      await owner.uploadFileChunk(upload.id, index, chunk, sha256(chunk));
+    }
+    await owner.postOwnerChatMessage('Summarise this', [upload.id]);
+    const history = await cliA(['owner', 'history', '--limit', '1']);
+    expectOk(history);
+    expect(history.stdout).toContain(`[file] brief 简报.pdf (293 KiB, application/pdf) agent-p2p files get ${upload.id}`);
+    const dir = join(home, 'from-owner');
+    mkdirSync(dir);
+    expectOk(await cliA(['files', 'get', upload.id, '-o', dir]));
+    expect(sha256(readFileSync(join(dir, 'brief 简报.pdf')))).toBe(sha256(brief));
+
+    // The agent answers with a file: uploaded without a contact and attached.
+    const summary = content(700_000, 12);
+    const path = join(home, 'summary.md');
+    writeFileSync(path, summary);
+    const reply = await cliA(['owner', 'reply', 'Here', 'it', 'is', '--file', path, '--mime', 'text/markdown']);
+    expect(reply.code).toBe(0);
+    expect(reply.stderr).toMatch(/^sent 684 KiB of 684 KiB in [\d.]+ s \(.+\/s\)\n$/);
+    expect(reply.stdout).toMatch(/^Reply [0-9a-f-]{36} posted to your owner with summary\.md \(684 KiB, file [0-9a-f-]{36}\)\.$/m);
+    const [last] = (await owner.listOwnerChatMessages({ limit: 1 })).messages;
+    expect(last).toMatchObject({ role: 'agent', content: 'Here it is', attachments: [{ name: 'summary.md', size: summary.length, mime: 'text/markdown', sha256: sha256(summary), available: true }] });
+    const stored = await a.client().getFile(last.attachments[0].fileId);
+    expect(stored).toMatchObject({ direction: 'local', contactId: null, status: 'stored' });
+    // Nothing was offered to the contact.
+    expect((await b.client().listFiles()).filter((f) => f.sha256 === sha256(summary))).toEqual([]);
+
+    // A file alone, as JSON; then the usage errors.
+    const alone = await cliA(['owner', 'reply', '-f', path, '--json']);
+    expectOk(alone);
+    expect(JSON.parse(alone.stdout)).toMatchObject({ role: 'agent', content: '', attachments: [{ name: 'summary.md' }] });
+    expectFailure(await cliA(['owner', 'reply']), 2, 'missing argument');
+    expectFailure(await cliA(['owner', 'reply', 'x', '--file', join(home, 'nope.md')]), 2, 'no such file');
+    expectFailure(await cliA(['owner', 'reply', 'x', '--mime', 'text/plain']), 2, '--mime goes with --file');
+    expectFailure(await cliA(['owner', 'reply', 'x', '--file', path, '--mime', 'bad']), 2, '--mime must be a media type');
   }, 60_000);
 });
