@@ -5,6 +5,7 @@ import {
   type FileTransfer,
   type GuestbookEntry,
   type Message,
+  type OwnerChatAttachment,
   type OwnerChatMessage,
   type OwnerKey,
   type PortalEvent,
@@ -13,6 +14,7 @@ import { PortalApiError } from '../../../libs/sdk/src/errors';
 import { append, clear, formatSize, formatTime, h, type Child } from './dom';
 import { initialLang, lang, setLang, statusText, t, type Lang } from './i18n';
 import { LiveEvents } from './live';
+import { uploadFile, type UploadProgress } from './upload';
 
 const client = createPortalClient({ baseUrl: location.origin, session: true });
 const root = document.getElementById('app') as HTMLElement;
@@ -208,6 +210,118 @@ function composer(placeholder: string, send: (text: string) => Promise<unknown>,
 
 // ---------------------------------------------------------------- owner chat
 
+const MAX_ATTACHMENTS = 10;
+
+/** "Uploading report.pdf 40%" while a file is hashed or uploaded. */
+function progressText(name: string, progress: UploadProgress): string {
+  const percent = progress.total ? Math.floor((progress.done / progress.total) * 100) : 100;
+  return `${progress.phase === 'hashing' ? t('hashing') : t('uploading')} ${name} ${percent}%`;
+}
+
+/** A button that opens the file picker; `picked` gets the files chosen. */
+function filePicker(label: string, id: string, multiple: boolean, picked: (files: File[]) => void): { button: HTMLButtonElement; input: HTMLInputElement } {
+  const input = h('input', { type: 'file', id, class: 'file-input', multiple, hidden: true });
+  const button = h('button', { type: 'button', class: 'secondary attach' }, label);
+  button.addEventListener('click', () => input.click());
+  input.addEventListener('change', () => {
+    const files = Array.from(input.files ?? []);
+    input.value = '';
+    if (files.length) picked(files);
+  });
+  return { button, input };
+}
+
+/** The owner-chat box: text, files, or both. Files are uploaded to this Portal first, then attached. */
+function chatComposer(posted: (message: OwnerChatMessage) => void, error: HTMLElement): HTMLFormElement {
+  const input = h('textarea', { rows: 2, placeholder: t('writeToAgent'), class: 'compose-input', id: 'chat-input' });
+  const send = h('button', { type: 'submit' }, t('send'));
+  const chosenList = h('ul', { class: 'chosen', id: 'chat-chosen' });
+  const status = h('p', { class: 'sub upload-status', id: 'chat-upload', 'aria-live': 'polite', hidden: true });
+  let chosen: File[] = [];
+  /** Files already on the Portal from an earlier try whose message failed: not uploaded twice. */
+  const uploaded = new Map<File, string>();
+  const showChosen = (): void => {
+    clear(chosenList);
+    chosen.forEach((file, index) => {
+      const remove = h('button', { type: 'button', class: 'link', title: t('removeAttachment'), 'aria-label': `${t('removeAttachment')} ${file.name}` }, '×');
+      remove.addEventListener('click', () => {
+        chosen.splice(index, 1);
+        showChosen();
+      });
+      append(chosenList, h('li', {}, h('span', { class: 'name' }, file.name), ` (${formatSize(file.size)}) `, remove));
+    });
+  };
+  const picker = filePicker(t('attach'), 'chat-files', true, (files) => {
+    error.hidden = true;
+    if (chosen.length + files.length > MAX_ATTACHMENTS) {
+      error.textContent = t('tooManyFiles');
+      error.hidden = false;
+    }
+    chosen = [...chosen, ...files].slice(0, MAX_ATTACHMENTS);
+    showChosen();
+  });
+  const form = h('form', { class: 'composer chat-composer' }, h('div', { class: 'grow' }, chosenList, status, input), picker.input, picker.button, send);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value;
+    const files = [...chosen];
+    if (!text.trim() && files.length === 0) return;
+    send.disabled = true;
+    picker.button.disabled = true;
+    error.hidden = true;
+    (async () => {
+      const ids: string[] = [];
+      for (const file of files) {
+        let id = uploaded.get(file);
+        if (!id) {
+          status.hidden = false;
+          id = (await uploadFile(client, file, { onProgress: (progress) => (status.textContent = progressText(file.name, progress)) })).id;
+          uploaded.set(file, id);
+        }
+        ids.push(id);
+      }
+      status.hidden = true;
+      posted(await client.postOwnerChatMessage(text, ids));
+      input.value = '';
+      chosen = [];
+      uploaded.clear();
+      showChosen();
+    })()
+      .catch((e: unknown) => {
+        status.hidden = true;
+        handleError(e, error);
+      })
+      .finally(() => {
+        send.disabled = false;
+        picker.button.disabled = false;
+        input.focus();
+      });
+  });
+  return form;
+}
+
+/** Attached files as download links (or the name alone once the file is gone). */
+function attachmentList(attachments: Array<OwnerChatAttachment | (Omit<OwnerChatAttachment, 'available'> & { available?: boolean })>): HTMLElement | null {
+  if (!attachments.length) return null;
+  return h(
+    'ul',
+    { class: 'attachments' },
+    ...attachments.map((a) =>
+      h(
+        'li',
+        { 'data-file-id': a.fileId },
+        a.available === false
+          ? h('span', { class: 'name gone' }, a.name)
+          : h('a', { href: `/api/files/${encodeURIComponent(a.fileId)}/content`, download: a.name, class: 'name' }, a.name),
+        h('span', { class: 'size' }, ` · ${formatSize(a.size)}${a.available === false ? ` · ${t('fileRemoved')}` : ''}`),
+      ),
+    ),
+  );
+}
+
 function renderChat(): void {
   const token = renderToken;
   const list = h('ol', { class: 'messages', id: 'owner-chat' });
@@ -221,7 +335,8 @@ function renderChat(): void {
       'li',
       { class: `bubble ${message.role === 'owner' ? 'out' : 'in'}`, 'data-id': message.id },
       h('span', { class: 'who' }, message.role === 'owner' ? t('you') : t('agent')),
-      h('span', { class: 'text' }, message.content),
+      message.content ? h('span', { class: 'text' }, message.content) : null,
+      attachmentList(message.attachments),
       h('time', { datetime: message.createdAt }, formatTime(message.createdAt)),
     );
   const add = (message: OwnerChatMessage, atTop = false): void => {
@@ -250,16 +365,16 @@ function renderChat(): void {
   onLiveEvent = (event) => {
     if (event.type !== 'owner_chat.message') return;
     const p = event.payload;
-    add({ id: p.messageId, role: p.role, content: p.content, createdAt: p.createdAt, cursor: 0 });
+    add({
+      id: p.messageId,
+      role: p.role,
+      content: p.content,
+      attachments: (p.attachments ?? []).map((a) => ({ ...a, available: true })),
+      createdAt: p.createdAt,
+      cursor: 0,
+    });
   };
-  shell(
-    { name: 'chat' },
-    h('h2', {}, t('chat')),
-    older,
-    list,
-    error,
-    composer(t('writeToAgent'), (text) => client.postOwnerChatMessage(text).then((m) => add(m)), error),
-  );
+  shell({ name: 'chat' }, h('h2', {}, t('chat')), older, list, error, chatComposer((m) => add(m), error));
   loadPage();
 }
 
@@ -516,8 +631,6 @@ function renderFiles(contactId?: number): void {
   let again = false;
 
   const row = (file: FileTransfer): HTMLElement => {
-    const received = file.direction === 'in';
-    const contact = names.get(file.contactId) ?? `#${file.contactId}`;
     const remove = h('button', { type: 'button', class: 'danger delete' }, t('delete'));
     remove.addEventListener('click', () => {
       if (!confirm(t('confirmDeleteFile'))) return;
@@ -527,10 +640,13 @@ function renderFiles(contactId?: number): void {
         .then(refresh)
         .catch((e: unknown) => handleError(e, error));
     });
-    const download =
-      received && file.status === 'received' && file.contentAvailable
-        ? h('a', { href: `/api/files/${encodeURIComponent(file.id)}/content`, download: true, class: 'button download' }, t('download'))
-        : null;
+    const download = file.contentAvailable
+      ? h('a', { href: `/api/files/${encodeURIComponent(file.id)}/content`, download: file.name, class: 'button download' }, t('download'))
+      : null;
+    const where =
+      file.contactId === null
+        ? [h('a', { href: '#/chat', class: 'contact' }, t('fileLocal'))]
+        : [`${file.direction === 'in' ? t('fileFrom') : t('fileTo')} `, h('a', { href: `#/contacts/${file.contactId}`, class: 'contact' }, names.get(file.contactId) ?? `#${file.contactId}`)];
     return h(
       'li',
       { class: `row file ${file.direction}`, 'data-id': file.id },
@@ -541,8 +657,7 @@ function renderFiles(contactId?: number): void {
         h(
           'span',
           { class: 'sub' },
-          `${received ? t('fileFrom') : t('fileTo')} `,
-          h('a', { href: `#/contacts/${file.contactId}`, class: 'contact' }, contact),
+          ...where,
           ` · ${formatSize(file.size)} · `,
           h('time', { datetime: file.completedAt ?? file.createdAt }, formatTime(file.completedAt ?? file.createdAt)),
         ),
@@ -583,10 +698,28 @@ function renderFiles(contactId?: number): void {
     if (event.type !== 'file.received' && event.type !== 'file.delivered' && event.type !== 'file.failed') return;
     if (contactId === undefined || event.payload.contactId === contactId) refresh();
   };
+  // With one contact: a file picked here is uploaded, then relayed to the contact by the Portal.
+  const status = h('p', { class: 'sub upload-status', id: 'send-file-status', 'aria-live': 'polite', hidden: true });
+  const picker =
+    contactId === undefined
+      ? null
+      : filePicker(t('sendFile'), 'send-files', false, ([file]) => {
+          picker!.button.disabled = true;
+          error.hidden = true;
+          status.hidden = false;
+          uploadFile(client, file, { contactId, onProgress: (progress) => (status.textContent = progressText(file.name, progress)) })
+            .then(refresh)
+            .catch((e: unknown) => handleError(e, error))
+            .finally(() => {
+              status.hidden = true;
+              picker!.button.disabled = false;
+            });
+        });
   shell(
     { name: 'files', contactId },
     contactId === undefined ? null : h('a', { href: `#/contacts/${contactId}`, class: 'back' }, `← ${t('back')}`),
     title,
+    picker ? h('div', { class: 'actions' }, picker.input, picker.button, status) : null,
     error,
     list,
   );

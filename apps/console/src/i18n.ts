@@ -86,6 +86,15 @@ const en = {
   status_uploading: 'uploading',
   status_sending: 'sending',
   status_receiving: 'receiving',
+  status_stored: 'stored',
+  attach: 'Attach files',
+  removeAttachment: 'Remove',
+  fileRemoved: 'no longer stored',
+  hashing: 'Checking',
+  uploading: 'Uploading',
+  tooManyFiles: 'At most 10 files per message.',
+  sendFile: 'Send a file',
+  fileLocal: 'owner chat',
 };
 export type Key = keyof typeof en;
 
@@ -174,6 +183,15 @@ const zh: Record<Key, string> = {
   status_uploading: '上传中',
   status_sending: '发送中',
   status_receiving: '接收中',
+  status_stored: '已保存',
+  attach: '添加附件',
+  removeAttachment: '移除',
+  fileRemoved: '文件已删除',
+  hashing: '校验中',
+  uploading: '上传中',
+  tooManyFiles: '每条消息最多 10 个文件。',
+  sendFile: '发送文件',
+  fileLocal: '与智能体的对话',
 };
 
 const STORAGE_KEY = 'ap2p.lang';

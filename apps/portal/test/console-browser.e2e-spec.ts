@@ -123,7 +123,7 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     await go('#/chat');
     await page.locator('#owner-chat').waitFor({ state: 'attached' });
     await page.locator('.compose-input').fill('Please summarise today, 谢谢');
-    await page.locator('.composer button').click();
+    await page.locator('.composer button[type=submit]').click();
     await page.locator('#owner-chat li.out', { hasText: 'Please summarise today, 谢谢' }).waitFor();
     const agent = mine.client();
     const asked = await waitFor('the agent to see the owner message', async () =>
@@ -142,7 +142,7 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     await friend.client().sendMessage(friendSide.id, 'Hi Alice, your agent is nice');
     await page.locator('#conversation li.in', { hasText: 'Hi Alice, your agent is nice' }).waitFor();
     await page.locator('.compose-input').fill('Thanks Bob!');
-    await page.locator('.composer button').click();
+    await page.locator('.composer button[type=submit]').click();
     await page.locator('#conversation li.out', { hasText: 'Thanks Bob!' }).locator('.state.delivered').waitFor();
     await shot('05-conversation');
     await page.locator('#search').fill('nice');
@@ -234,13 +234,13 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     const saved = await download.path();
     expect(Buffer.compare(readFileSync(saved), report)).toBe(0);
 
-    // Sent: listed once the friend's Portal confirmed it (file.delivered), without a download link.
+    // Sent: listed once the friend's Portal confirmed it (file.delivered); our copy downloads too.
     const outgoing = Buffer.from('from Alice to Bob');
     const upload = await mine.client().createFileUpload({ contactId: friendContactId, name: 'notes.md', size: outgoing.length, sha256: sha256(outgoing) });
     await mine.client().uploadFileChunk(upload.id, 0, outgoing, sha256(outgoing));
     const sent = page.locator(`#files li.file.out[data-id="${upload.id}"]`);
     await sent.locator('.status.file-delivered').waitFor();
-    expect(await sent.locator('a.download').count()).toBe(0);
+    await sent.locator('a.download').waitFor();
 
     // Hostile names: the Portal stores `<img …>` with its angle brackets replaced; the console shows
     // the stored name as text, and markup-like text that survives (entities, quotes) stays as typed.
@@ -272,6 +272,78 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     expect(confirms).toEqual(['Delete this file?']);
     expect((await mine.client().listFiles()).map((f) => f.id)).not.toContain(hostileId);
     expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('chat attachments: the owner attaches files for the agent, the agent answers with one, the owner downloads it', async () => {
+    await go('#/chat');
+    await page.locator('#owner-chat').waitFor({ state: 'attached' });
+    // Two files: one bigger than a chunk (8 MiB), so it goes up in two verified chunks.
+    const plan = Buffer.from('Plan 计划: ship it\n', 'utf8');
+    const data = Buffer.alloc(9 * 1024 * 1024 + 321);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 10)) & 0xff;
+    await page.locator('#chat-files').setInputFiles([
+      { name: 'plan 计划.txt', mimeType: 'text/plain', buffer: plan },
+      { name: 'data.bin', mimeType: 'application/octet-stream', buffer: data },
+    ]);
+    expect(await page.locator('#chat-chosen li .name').allTextContents()).toEqual(['plan 计划.txt', 'data.bin']);
+    await page.locator('.compose-input').fill('Please read these');
+    await page.locator('.composer button[type=submit]').click();
+    const asked = page.locator('#owner-chat li.out', { hasText: 'Please read these' });
+    await asked.locator('.attachments a', { hasText: 'data.bin' }).waitFor();
+    expect(await asked.locator('.attachments a').allTextContents()).toEqual(['plan 计划.txt', 'data.bin']);
+    expect(await page.locator('#chat-chosen li').count()).toBe(0);
+
+    // The agent gets both, byte for byte.
+    const agent = mine.client();
+    const message = await waitFor('the agent to see the attachments', async () =>
+      (await agent.listOwnerChatMessages()).messages.find((m) => m.role === 'owner' && m.content === 'Please read these'),
+    );
+    expect(message.attachments.map((a) => [a.name, a.size, a.mime, a.sha256, a.available])).toEqual([
+      ['plan 计划.txt', plan.length, 'text/plain', sha256(plan), true],
+      ['data.bin', data.length, 'application/octet-stream', sha256(data), true],
+    ]);
+    for (const [attachment, bytes] of [[message.attachments[0], plan], [message.attachments[1], data]] as const) {
+      const download = await agent.downloadFile(attachment.fileId);
+      expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(bytes));
+    }
+    const stored = await agent.getFile(message.attachments[1].fileId);
+    expect(stored).toMatchObject({ direction: 'local', contactId: null, status: 'stored', chunks: 2 });
+
+    // The agent answers with a file; it appears live and downloads with the session.
+    const summary = Buffer.from('Summary: all good, 一切顺利\n', 'utf8');
+    const upload = await agent.createFileUpload({ name: 'summary 总结.txt', size: summary.length, sha256: sha256(summary), mime: 'text/plain' });
+    await agent.uploadFileChunk(upload.id, 0, summary, sha256(summary));
+    await agent.postOwnerChatMessage('Done, see the summary', [upload.id]);
+    const answer = page.locator('#owner-chat li.in', { hasText: 'Done, see the summary' });
+    const link = answer.locator('.attachments a', { hasText: 'summary 总结.txt' });
+    await link.waitFor();
+    await shot('15-owner-chat-attachments');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('summary 总结.txt');
+    expect(Buffer.compare(readFileSync(await download.path()), summary)).toBe(0);
+
+    // Once the agent deletes it, the message says so instead of offering a broken link.
+    await agent.deleteFile(upload.id);
+    await page.reload();
+    await answer.locator('.attachments .gone', { hasText: 'summary 总结.txt' }).waitFor();
+    expect(await answer.locator('.attachments').textContent()).toContain('no longer stored');
+    expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('sends a file to a contact from the console: the contact receives it verified', async () => {
+    await go(`#/files/${friendContactId}`);
+    await page.locator('#files li.file').first().waitFor();
+    const memo = Buffer.from(`Memo for Bob ${'x'.repeat(5000)}`);
+    await page.locator('#send-files').setInputFiles([{ name: 'memo 备忘.txt', mimeType: 'text/plain', buffer: memo }]);
+    const row = page.locator('#files li.file.out', { hasText: 'memo 备忘.txt' });
+    await row.locator('.status.file-delivered').waitFor();
+    const atFriend = await waitFor('the friend to receive the memo', async () =>
+      (await friend.client().listFiles({ direction: 'in' })).find((f) => f.name === 'memo 备忘.txt' && f.status === 'received'),
+    );
+    expect(atFriend).toMatchObject({ size: memo.length, sha256: sha256(memo), mime: 'text/plain' });
+    await shot('16-send-file');
     expect(pageErrors).toEqual([]);
   });
 
