@@ -3,7 +3,9 @@
  * gateway into a cache directory first). A stub OpenAI-compatible model on loopback logs what the
  * agent sees and answers the wake with a tool call that runs `agent-p2p send`.
  */
+import { createPortalClient } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -20,6 +22,8 @@ const OPENCLAW = process.env.OPENCLAW_TEST_ENTRY ?? '';
 const REPO = resolve(process.cwd());
 const CLI = process.env.AGENT_P2P_CLI ?? join(REPO, 'apps', 'bridge', 'dist', 'cli.js');
 const REPLY = 'pong from B via agent-p2p send';
+const OWNER_REPLY = 'Read it; here it is back';
+const OWNER_FILE = 'brief 简报.txt';
 
 interface ModelRequest {
   at: number;
@@ -34,7 +38,8 @@ class StubModel {
   private server!: Server;
   port = 0;
 
-  constructor(private readonly replyCommand: (contactId: string) => string | null) {}
+  /** `replyCommand` gets the last wake text and returns the shell command the agent runs, or null. */
+  constructor(private readonly replyCommand: (wakeText: string) => string | null) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -74,9 +79,8 @@ class StubModel {
   private answer(res: import('node:http').ServerResponse, messages: NonNullable<ModelRequest['body']['messages']>, body: ModelRequest['body']): void {
     const last = messages[messages.length - 1];
     const lastText = last ? (typeof last.content === 'string' ? last.content : JSON.stringify(last.content)) : '';
-    const wake = /\[Agent P2P\] 新消息来自[^\n]*?send --to (\d+)/.exec(lastText);
     const execTool = (body.tools ?? []).map((t) => t.function?.name ?? '').find((name) => name === 'exec' || name === 'bash');
-    const command = wake && last?.role !== 'tool' && execTool ? this.replyCommand(wake[1]) : null;
+    const command = last?.role === 'user' && execTool ? this.replyCommand(lastText) : null;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
       `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'mock-1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
@@ -214,7 +218,18 @@ describe('Bridge → real OpenClaw gateway', () => {
   beforeAll(async () => {
     gateway = new Gateway();
     // The wake text names the command; the wrapper on the gateway's exec PATH runs the real CLI.
-    model = new StubModel((contactId) => (cliBuilt ? `agent-p2p send --to ${contactId} "${REPLY}"` : null));
+    model = new StubModel((wakeText) => {
+      if (!cliBuilt) return null;
+      const message = /\[Agent P2P\] 新消息来自[^\n]*?send --to (\d+)/.exec(wakeText);
+      if (message) return `agent-p2p send --to ${message[1]} "${REPLY}"`;
+      // The owner attached a file: fetch it with the command the wake names, answer with it attached.
+      const owner = /\[主人消息\][^\n]*?files get ([0-9a-f-]{36}) -o <dir>/.exec(wakeText);
+      if (owner) {
+        const dir = join(gateway.dir, 'owner-files');
+        return `mkdir -p '${dir}' && agent-p2p files get ${owner[1]} -o '${dir}' && agent-p2p owner reply "${OWNER_REPLY}" --file '${join(dir, OWNER_FILE)}'`;
+      }
+      return null;
+    });
     await model.start();
     [a, b] = await Promise.all([startPeer(), startPeer()]);
     ({ aContactId, bContactId } = await connect(a, b));
@@ -296,6 +311,28 @@ describe('Bridge → real OpenClaw gateway', () => {
       await waitFor('the tool result to reach the model', async () => model.requests.some((r) => r.body.messages?.some((m) => m.role === 'tool')), 30_000);
     }
     await waitFor('the Bridge to ack', async () => bridge!.status().lastAckedSeq !== null && bridge!.status().pending === null);
+  }, 240_000);
+
+  it('the owner attaches a file in the console: the wake names it, the agent fetches it and answers with it attached', async () => {
+    if (!cliBuilt) return;
+    const cookie = await b.login();
+    const owner = createPortalClient({ baseUrl: b.url, session: true, headers: { Cookie: cookie } });
+    const brief = Buffer.from(`Brief for the agent ${Date.now()}\n`, 'utf8');
+    const sha = createHash('sha256').update(brief).digest('hex');
+    const upload = await owner.createFileUpload({ name: OWNER_FILE, size: brief.length, sha256: sha, mime: 'text/plain' });
+    await owner.uploadFileChunk(upload.id, 0, brief, sha);
+    await owner.postOwnerChatMessage('Please read the brief', [upload.id]);
+    const seen = await waitFor('the owner wake to reach the model', async () => model.requests.find((r) => r.text.includes('[主人消息] Please read the brief')), 90_000);
+    expect(seen.text).toContain(`${OWNER_FILE} (`);
+    expect(seen.text).toContain(`agent-p2p files get ${upload.id} -o <dir>`);
+    const reply = await waitFor(
+      "the agent's reply with the file",
+      async () => (await owner.listOwnerChatMessages()).messages.find((m) => m.role === 'agent' && m.content === OWNER_REPLY),
+      90_000,
+    );
+    expect(reply.attachments).toEqual([{ fileId: expect.any(String), name: OWNER_FILE, size: brief.length, mime: 'application/octet-stream', sha256: sha, available: true }]);
+    expect(reply.attachments[0].fileId).not.toBe(upload.id);
+    await waitFor('the Bridge to ack', async () => bridge!.status().pending === null);
   }, 240_000);
 
   it('--wake agent: POST /hooks/agent with the per-contact session key reaches the model', async () => {

@@ -42,6 +42,50 @@ async function checkMigrations(dataSource: DataSource, migrationCount: number): 
   expect(await dataSource.showMigrations()).toBe(false);
 }
 
+/**
+ * Rows written before the owner-chat-attachments migration survive it (on SQLite it rebuilds the
+ * files and owner_chat_messages tables) and come out with the new columns' defaults.
+ */
+async function checkAttachmentsMigrationKeepsRows(dataSource: DataSource): Promise<void> {
+  const postgres = dataSource.options.type === 'postgres';
+  const sql = (text: string): string => (postgres ? text.replace(/\?/g, ((n) => () => `$${++n}`)(0)) : text);
+  // better-sqlite3 binds neither booleans nor dates: stored as TypeORM stores them.
+  const now = postgres ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', '');
+  const yes = postgres ? true : 1;
+  await dataSource.runMigrations({ transaction: 'each' });
+  // Back to the schema before the attachments migration.
+  while ((await dataSource.query(sql('SELECT name FROM migrations ORDER BY id DESC LIMIT 1')))[0]?.name !== 'Files1795600231128') {
+    await dataSource.undoLastMigration({ transaction: 'each' });
+  }
+  await dataSource.query(
+    sql(
+      'INSERT INTO files (id, contact_id, direction, remote_id, name, size, sha256, mime, chunk_size, chunk_count, status, error, content_stored, created_at, updated_at, completed_at) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    ['11111111-1111-4111-8111-111111111111', 7, 'in', '22222222-2222-4222-8222-222222222222', 'old.pdf', 3_000_000_000, 'a'.repeat(64), 'application/pdf', 8388608, 358, 'received', null, yes, now, now, now],
+  );
+  await dataSource.query(sql('INSERT INTO owner_chat_messages (id, role, content, created_at) VALUES (?, ?, ?, ?)'), [
+    '33333333-3333-4333-8333-333333333333',
+    'owner',
+    'from before',
+    now,
+  ]);
+  await dataSource.runMigrations({ transaction: 'each' });
+  const [file] = await dataSource.query(sql('SELECT contact_id, direction, name, size, status FROM files WHERE id = ?'), ['11111111-1111-4111-8111-111111111111']);
+  expect({ ...file, size: Number(file.size) }).toEqual({ contact_id: 7, direction: 'in', name: 'old.pdf', size: 3_000_000_000, status: 'received' });
+  const [message] = await dataSource.query(sql('SELECT role, content, attachments FROM owner_chat_messages WHERE id = ?'), ['33333333-3333-4333-8333-333333333333']);
+  expect(message).toEqual({ role: 'owner', content: 'from before', attachments: null });
+  // A local file (no contact) fits the new schema.
+  await dataSource.query(
+    sql(
+      'INSERT INTO files (id, contact_id, direction, remote_id, name, size, sha256, mime, chunk_size, chunk_count, status, error, content_stored, created_at, updated_at, completed_at) ' +
+        'VALUES (?, NULL, ?, NULL, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL)',
+    ),
+    ['44444444-4444-4444-8444-444444444444', 'local', 'mine.txt', 5, 'b'.repeat(64), 'text/plain', 8388608, 1, 'stored', yes, now, now],
+  );
+  expect(await pendingSchemaChanges(dataSource)).toEqual([]);
+}
+
 describe('migrations match the entities', () => {
   const dirs: string[] = [];
   afterAll(() => {
@@ -64,6 +108,30 @@ describe('migrations match the entities', () => {
       await checkMigrations(dataSource, SQLITE_MIGRATIONS.length);
     } finally {
       await dataSource.destroy();
+    }
+  });
+
+  it('SQLite: files and owner-chat messages written before the attachments migration survive it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ap2p-keep-'));
+    dirs.push(dataDir);
+    const dataSource = new DataSource(buildDataSourceOptions({ databaseUrl: '', dataDir }));
+    await dataSource.initialize();
+    try {
+      await checkAttachmentsMigrationKeepsRows(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  (POSTGRES_AVAILABLE ? it : it.skip)('PostgreSQL: files and owner-chat messages written before the attachments migration survive it', async () => {
+    const schema = await createSchema(POSTGRES_URL);
+    const dataSource = new DataSource(buildDataSourceOptions({ databaseUrl: POSTGRES_URL, dataDir: tmpdir() }, { postgresSchema: schema }));
+    try {
+      await dataSource.initialize();
+      await checkAttachmentsMigrationKeepsRows(dataSource);
+    } finally {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await dropSchema(POSTGRES_URL, schema);
     }
   });
 
