@@ -38,8 +38,26 @@ class StubModel {
   private server!: Server;
   port = 0;
 
-  /** `replyCommand` gets the last wake text and returns the shell command the agent runs, or null. */
-  constructor(private readonly replyCommand: (wakeText: string) => string | null) {}
+  /** Wakes already answered, by event id: each wake gets one tool call however often it is shown again. */
+  private readonly answered = new Set<string>();
+
+  /**
+   * `responders`: a pattern finding a wake (global, with an `event` group for its event id) and the
+   * shell command the agent runs for it.
+   */
+  constructor(private readonly responders: Array<{ pattern: RegExp; command: (match: RegExpMatchArray) => string }>) {}
+
+  private commandFor(text: string): string | null {
+    for (const responder of this.responders) {
+      for (const match of text.matchAll(responder.pattern)) {
+        const event = match.groups?.event ?? '';
+        if (this.answered.has(event)) continue;
+        this.answered.add(event);
+        return responder.command(match);
+      }
+    }
+    return null;
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -80,7 +98,7 @@ class StubModel {
     const last = messages[messages.length - 1];
     const lastText = last ? (typeof last.content === 'string' ? last.content : JSON.stringify(last.content)) : '';
     const execTool = (body.tools ?? []).map((t) => t.function?.name ?? '').find((name) => name === 'exec' || name === 'bash');
-    const command = last?.role === 'user' && execTool ? this.replyCommand(lastText) : null;
+    const command = last?.role !== 'tool' && execTool ? this.commandFor(lastText) : null;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
       `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'mock-1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
@@ -218,18 +236,24 @@ describe('Bridge → real OpenClaw gateway', () => {
   beforeAll(async () => {
     gateway = new Gateway();
     // The wake text names the command; the wrapper on the gateway's exec PATH runs the real CLI.
-    model = new StubModel((wakeText) => {
-      if (!cliBuilt) return null;
-      const message = /\[Agent P2P\] 新消息来自[^\n]*?send --to (\d+)/.exec(wakeText);
-      if (message) return `agent-p2p send --to ${message[1]} "${REPLY}"`;
-      // The owner attached a file: fetch it with the command the wake names, answer with it attached.
-      const owner = /\[主人消息\][^\n]*?files get ([0-9a-f-]{36}) -o <dir>/.exec(wakeText);
-      if (owner) {
-        const dir = join(gateway.dir, 'owner-files');
-        return `mkdir -p '${dir}' && agent-p2p files get ${owner[1]} -o '${dir}' && agent-p2p owner reply "${OWNER_REPLY}" --file '${join(dir, OWNER_FILE)}'`;
-      }
-      return null;
-    });
+    model = new StubModel(
+      cliBuilt
+        ? [
+            {
+              pattern: /\[Agent P2P\] 新消息来自[^[]*?send --to (?<contact>\d+)[^[]*?\[event (?<event>[0-9a-f-]{36})\]/g,
+              command: (match) => `agent-p2p send --to ${match.groups!.contact} "${REPLY}"`,
+            },
+            {
+              // The owner attached a file: fetch it with the command the wake names, answer with it attached.
+              pattern: /\[主人消息\][^[]*?files get (?<file>[0-9a-f-]{36}) -o <dir>.*?\[event (?<event>[0-9a-f-]{36})\]/g,
+              command: (match) => {
+                const dir = join(gateway.dir, 'owner-files');
+                return `mkdir -p '${dir}' && agent-p2p files get ${match.groups!.file} -o '${dir}' && agent-p2p owner reply "${OWNER_REPLY}" --file '${join(dir, OWNER_FILE)}'`;
+              },
+            },
+          ]
+        : [],
+    );
     await model.start();
     [a, b] = await Promise.all([startPeer(), startPeer()]);
     ({ aContactId, bContactId } = await connect(a, b));
