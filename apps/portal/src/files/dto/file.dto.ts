@@ -87,7 +87,8 @@ export class FileResponseDto {
   @ApiProperty({ type: [Number], description: 'Indexes of the chunks stored and verified here.' }) receivedChunks: number[];
   @ApiProperty({
     enum: ['uploading', 'sending', 'delivered', 'receiving', 'received', 'failed'],
-    description: 'out: uploading → sending → delivered | failed; in: receiving → received | failed.',
+    description:
+      'out: uploading → sending → delivered | failed (the relay to the contact runs while uploading; sending: every chunk is here and the whole file verified); in: receiving → received | failed.',
   })
   status: 'uploading' | 'sending' | 'delivered' | 'receiving' | 'received' | 'failed';
   @ApiProperty({ nullable: true, type: String, description: 'Why the transfer failed.' }) error: string | null;

@@ -2,7 +2,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type FileDirection = 'out' | 'in';
 /**
- * out: uploading → sending → delivered | failed.
+ * out: uploading → sending → delivered | failed (the relay to the contact already runs while
+ * uploading; sending means every chunk is here and the whole file verified).
  * in: receiving → received | failed.
  */
 export type FileStatus = 'uploading' | 'sending' | 'delivered' | 'receiving' | 'received' | 'failed';
