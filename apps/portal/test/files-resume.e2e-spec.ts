@@ -130,9 +130,11 @@ describe('a 200 MB file survives SIGKILL of the receiving Portal', () => {
     await b.client().approveContactRequest(request.id);
     await waitFor('the contact to be active', async () => (await a.client().getContact(contact.id)).status === 'active');
 
-    // Every chunk A sends to B, with B's answer.
+    // Every chunk A sends to B, with B's answer. A relays while the agent still uploads, so B is
+    // killed from here, in the middle of the relay: right after it verified a third of the chunks.
     const sends: Array<{ index: number; status: number | 'error'; afterRestart: boolean }> = [];
     let restarted = false;
+    const kill: { done: Promise<void> | null } = { done: null };
     const peers = a.app.get(PeerClient);
     const send = peers.send.bind(peers);
     peers.send = async (peerRequest: PeerRequest) => {
@@ -141,6 +143,10 @@ describe('a 200 MB file survives SIGKILL of the receiving Portal', () => {
       try {
         const response = await send(peerRequest);
         if (match) sends.push({ index: Number(match[1]), status: response.status, afterRestart });
+        if (!kill.done && sends.filter((s) => s.status === 200).length >= Math.floor(CHUNKS / 3)) {
+          kill.done = b.kill('SIGKILL');
+          await kill.done;
+        }
         return response;
       } catch (error) {
         if (match) sends.push({ index: Number(match[1]), status: 'error', afterRestart });
@@ -164,9 +170,9 @@ describe('a 200 MB file survives SIGKILL of the receiving Portal', () => {
       await handle.close();
     }
 
-    // Kill B in the middle of the relay.
-    await waitFor('B to hold a third of the chunks', async () => sends.filter((s) => s.status === 200).length >= Math.floor(CHUNKS / 3), 120_000);
-    await b.kill('SIGKILL');
+    // B was killed in the middle of the relay.
+    await waitFor('B to be killed after a third of the chunks', async () => kill.done !== null, 120_000);
+    await kill.done;
     const verifiedBeforeKill = new Set(sends.filter((s) => s.status === 200).map((s) => s.index));
     expect(verifiedBeforeKill.size).toBeLessThan(CHUNKS);
     await waitFor('A to notice that B is gone', async () => (await client.getFile(upload.id)).delivery?.lastError ?? false, 30_000);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PortalApiError } from '@agent-p2p/sdk';
+import { type FileChunkReceipt, type FileTransfer, PortalApiError } from '@agent-p2p/sdk';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FilesService } from '../src/files/files.service';
-import { PeerClient, type PeerRequest } from '../src/federation/peer-client';
+import { PeerClient, PeerError, type PeerRequest } from '../src/federation/peer-client';
 import { api, expectError, insertContact } from './support/http';
 import { bytes, filesUnder, putRaw, sendFile, sha256 } from './support/files';
 import { connect, eventsOf, startPeer, waitFor } from './support/pair';
@@ -103,25 +103,104 @@ describe('files between two Portals', () => {
     await waitFor('the file to be delivered', async () => (await a.client().getFile(upload.id)).status === 'delivered');
   });
 
-  it('a wrong whole-file hash on upload fails the file with file.failed; nothing is relayed', async () => {
-    const data = bytes(CHUNK + 5, 13);
+  /** B's copy of a file A sends, found by its (unique) name. */
+  const copyOnB = async (name: string): Promise<FileTransfer | undefined> => (await b.client().listFiles({ direction: 'in' })).find((f) => f.name === name);
+  const chunkOf = (data: Buffer, index: number): Buffer => data.subarray(index * CHUNK, (index + 1) * CHUNK);
+  const upload = (id: string, data: Buffer, index: number): Promise<FileChunkReceipt> =>
+    a.client().uploadFileChunk(id, index, chunkOf(data, index), sha256(chunkOf(data, index)));
+
+  it('relays while the agent is still uploading: B holds the chunks of an upload A has not finished', async () => {
+    const data = bytes(CHUNK * 3 + 7, 43);
+    const file = await a.client().createFileUpload({ contactId: aContactId, name: 'early.bin', size: data.length, sha256: sha256(data) });
+    await upload(file.id, data, 0);
+    await upload(file.id, data, 1);
+    const partial = await waitFor('B to hold chunks 0 and 1', async () => {
+      const copy = await copyOnB('early.bin');
+      return copy && copy.receivedChunks.length === 2 ? copy : undefined;
+    });
+    expect(partial).toMatchObject({ status: 'receiving', receivedChunks: [0, 1], contentAvailable: false, sha256: sha256(data) });
+    expect(await a.client().getFile(file.id)).toMatchObject({ status: 'uploading', receivedChunks: [0, 1], delivery: { status: 'delivered', step: 'chunk' } });
+    // Nothing is offered to B's agent before the whole file is there and verified.
+    expect((await eventsOf(b, 'file.received')).map((e) => e.payload.name)).not.toContain('early.bin');
+    await upload(file.id, data, 2);
+    expect((await upload(file.id, data, 3)).status).toBe('sending');
+    await waitFor('the file to be delivered', async () => (await a.client().getFile(file.id)).status === 'delivered');
+    const copy = await copyOnB('early.bin');
+    expect(copy).toMatchObject({ status: 'received', receivedChunks: [0, 1, 2, 3], sha256: sha256(data) });
+    expect(Buffer.from(await (await b.client().downloadFile(copy!.id)).arrayBuffer()).equals(data)).toBe(true);
+  });
+
+  it('a relay waiting for the upload survives a restart of A and goes on with the next chunk, sending nothing twice', async () => {
+    const data = bytes(CHUNK * 3, 47);
+    const file = await a.client().createFileUpload({ contactId: aContactId, name: 'waiting.bin', size: data.length, sha256: sha256(data) });
+    await upload(file.id, data, 0);
+    await waitFor('B to hold chunk 0', async () => (await copyOnB('waiting.bin'))?.receivedChunks.length === 1);
+    await a.stop();
+    await a.start();
+    const received: number[] = [];
+    const service = b.app.get(FilesService);
+    const receiveChunk = service.receiveChunk.bind(service);
+    service.receiveChunk = (caller, remoteId, chunk) => {
+      received.push(Number(chunk.index));
+      return receiveChunk(caller, remoteId, chunk);
+    };
+    try {
+      await upload(file.id, data, 1);
+      await upload(file.id, data, 2);
+      await waitFor('the file to be delivered', async () => (await a.client().getFile(file.id)).status === 'delivered');
+    } finally {
+      service.receiveChunk = receiveChunk;
+    }
+    expect(received).toEqual([1, 2]);
+    expect(await copyOnB('waiting.bin')).toMatchObject({ status: 'received', sha256: sha256(data) });
+  });
+
+  it('a wrong whole-file hash found after part of the file was relayed: A fails it (422, file.failed), B drops its copy and never offers it', async () => {
+    const data = bytes(CHUNK * 2 + 5, 13);
     const wrong = sha256(Buffer.from('something else'));
-    const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'w.bin', size: data.length, sha256: wrong });
-    await a.client().uploadFileChunk(upload.id, 0, data.subarray(0, CHUNK), sha256(data.subarray(0, CHUNK)));
-    const error = await a.client().uploadFileChunk(upload.id, 1, data.subarray(CHUNK), sha256(data.subarray(CHUNK))).catch((e: unknown) => e);
+    const file = await a.client().createFileUpload({ contactId: aContactId, name: 'w.bin', size: data.length, sha256: wrong });
+    await upload(file.id, data, 0);
+    await upload(file.id, data, 1);
+    await waitFor('B to hold chunks 0 and 1', async () => (await copyOnB('w.bin'))?.receivedChunks.length === 2);
+    const error = await upload(file.id, data, 2).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PortalApiError);
     expect((error as PortalApiError).status).toBe(422);
-    expect(await a.client().getFile(upload.id)).toMatchObject({ status: 'failed', contentAvailable: false, delivery: null, error: expect.stringMatching(/SHA-256/) });
+    expect(await a.client().getFile(file.id)).toMatchObject({ status: 'failed', contentAvailable: false, error: expect.stringMatching(/SHA-256/) });
     expect((await eventsOf(a, 'file.failed')).map((e) => e.payload)).toContainEqual({
-      fileId: upload.id,
+      fileId: file.id,
       contactId: aContactId,
       direction: 'out',
       name: 'w.bin',
       error: expect.stringMatching(/SHA-256/),
     });
-    expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
-    const offered = await b.client().listFiles({ direction: 'in' });
-    expect(offered.map((f) => f.sha256)).not.toContain(wrong);
+    expect(filesUnder(join(filesDir(a), file.id))).toEqual([]);
+    // B is told to drop its partial copy: it fails there, its bytes go, and its agent is never offered it.
+    const copy = await waitFor('B to drop its copy', async () => {
+      const found = await copyOnB('w.bin');
+      return found?.status === 'failed' ? found : undefined;
+    });
+    expect(copy).toMatchObject({ contentAvailable: false, receivedChunks: [], error: expect.stringMatching(/cancelled/) });
+    expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
+    expect((await eventsOf(b, 'file.received')).map((e) => e.payload.name)).not.toContain('w.bin');
+    expect((await eventsOf(b, 'file.failed')).map((e) => e.payload)).toContainEqual(expect.objectContaining({ fileId: copy.id, direction: 'in' }));
+    // Late chunks are refused with the reason.
+    const late = await upload(file.id, data, 2).catch((e: unknown) => e);
+    expect(late).toMatchObject({ status: 409, message: expect.stringMatching(/SHA-256/) });
+  });
+
+  it('deleting a file while it is relayed stops the relay and B drops its partial copy', async () => {
+    const data = bytes(CHUNK * 3, 53);
+    const file = await a.client().createFileUpload({ contactId: aContactId, name: 'deleted.bin', size: data.length, sha256: sha256(data) });
+    await upload(file.id, data, 0);
+    await waitFor('B to hold chunk 0', async () => (await copyOnB('deleted.bin'))?.receivedChunks.length === 1);
+    await a.client().deleteFile(file.id);
+    const copy = await waitFor('B to drop its copy', async () => {
+      const found = await copyOnB('deleted.bin');
+      return found?.status === 'failed' ? found : undefined;
+    });
+    expect(copy).toMatchObject({ contentAvailable: false, receivedChunks: [] });
+    expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
+    expect(filesUnder(join(filesDir(a), file.id))).toEqual([]);
   });
 
   it('a wrong whole-file hash at the receiver fails the transfer there (422, file.failed) and the agent is never offered the file', async () => {
@@ -210,12 +289,17 @@ describe('files between two Portals', () => {
   });
 
   it('a restart of the sending Portal mid-relay resumes without re-sending chunks B confirmed', async () => {
-    // Chunks B confirmed to A (2xx) before A stops.
+    // Chunks B confirmed to A (2xx) before A stops. After 20 of them the network to B goes down
+    // (the relay runs during the upload and could otherwise finish before A is stopped).
     const sends: Array<{ index: number; ok: boolean }> = [];
     const peers = a.app.get(PeerClient);
     const send = peers.send.bind(peers);
     peers.send = async (request: PeerRequest) => {
       const match = /\/chunks\/(\d+)$/.exec(request.path);
+      if (match && sends.filter((s) => s.ok).length >= 20) {
+        sends.push({ index: Number(match[1]), ok: false });
+        throw new PeerError('network', 'ECONNRESET');
+      }
       const response = await send(request).catch((error: unknown) => {
         if (match) sends.push({ index: Number(match[1]), ok: false });
         throw error;
@@ -264,5 +348,37 @@ describe('files between two Portals', () => {
     expect(await a.client().getFile(delivered.id)).toMatchObject({ status: 'delivered', contentAvailable: false });
     expect(filesUnder(join(filesDir(a), delivered.id))).toEqual([]);
     await expect(a.client().downloadFile(delivered.id)).rejects.toMatchObject({ status: 409 });
+  });
+});
+
+describe('a contact removed while a file is relayed', () => {
+  let a: TestPortal;
+  let c: TestPortal;
+
+  beforeAll(async () => {
+    a = await startPeer({ env: FILE_ENV });
+    c = await startPeer({ env: FILE_ENV });
+  });
+
+  afterAll(async () => {
+    await a?.destroy();
+    await c?.destroy();
+  });
+
+  it('fails the file on A with file.failed; the agent\'s next chunks are refused with the reason', async () => {
+    const { aContactId } = await connect(a, c);
+    const data = bytes(CHUNK * 3, 59);
+    const chunk = (index: number): Buffer => data.subarray(index * CHUNK, (index + 1) * CHUNK);
+    const file = await a.client().createFileUpload({ contactId: aContactId, name: 'gone.bin', size: data.length, sha256: sha256(data) });
+    await a.client().uploadFileChunk(file.id, 0, chunk(0), sha256(chunk(0)));
+    await waitFor('C to hold chunk 0', async () => (await c.client().listFiles({ direction: 'in' })).find((f) => f.name === 'gone.bin')?.receivedChunks.length === 1);
+    await a.client().removeContact(aContactId);
+    // The next chunk is stored, but its relay step cannot go anywhere: the transfer fails.
+    await a.client().uploadFileChunk(file.id, 1, chunk(1), sha256(chunk(1)));
+    const failed = await waitFor('file.failed on A', async () => (await eventsOf(a, 'file.failed')).find((e) => e.payload.fileId === file.id));
+    expect(failed.payload).toMatchObject({ direction: 'out', name: 'gone.bin' });
+    expect(await a.client().getFile(file.id)).toMatchObject({ status: 'failed' });
+    await expect(a.client().uploadFileChunk(file.id, 2, chunk(2), sha256(chunk(2)))).rejects.toMatchObject({ status: 409 });
+    expect((await eventsOf(c, 'file.received')).map((e) => e.payload.name)).not.toContain('gone.bin');
   });
 });

@@ -142,12 +142,18 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  /** The delivery state of the newest item of any of these kinds for refId (a transfer made of several steps). */
-  async latestDeliveryState(kinds: string[], refId: string): Promise<(DeliveryState & { kind: string }) | null> {
-    const item = await this.items.findOne({ where: { kind: In(kinds), refId }, order: { seq: 'DESC' } });
+  /**
+   * The delivery state of the newest item of any of these kinds for refId (a transfer made of
+   * several steps). Given the caller's transaction, it reads inside it.
+   */
+  async latestDeliveryState(kinds: string[], refId: string, manager?: EntityManager): Promise<(DeliveryState & { kind: string; peerUrl: string }) | null> {
+    const where = { kind: In(kinds), refId };
+    const order = { seq: 'DESC' } as const;
+    const item = manager ? await manager.findOne(OutboxItem, { where, order }) : await this.items.findOne({ where, order });
     if (!item) return null;
     return {
       kind: item.kind,
+      peerUrl: item.peerUrl,
       status: item.status,
       attempts: item.attempts,
       lastError: item.lastError,

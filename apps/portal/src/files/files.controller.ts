@@ -55,7 +55,7 @@ export class FilesController {
   @ApiOperation({
     summary: 'Start sending a file to a contact',
     description:
-      'Returns the upload: its id, the chunk size and the number of chunks. Then PUT each chunk; when all are there and the whole file matches sha256, the Portal relays it to the contact. Reusing an id returns the same upload.',
+      'Returns the upload: its id, the chunk size and the number of chunks. Then PUT each chunk; the Portal relays the chunks to the contact as they arrive, and lets the contact verify the file once all are here and the whole file matches sha256. Reusing an id returns the same upload.',
   })
   @ApiCreatedResponse({ type: FileResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown contact.', type: ErrorResponseDto })
@@ -176,5 +176,19 @@ export class FilesController {
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto })
   completeFederationFile(@CurrentPrincipal() principal: Principal, @Param('id', UuidParamPipe) id: string): Promise<FederationFileStateDto> {
     return this.files.complete(caller(principal), id);
+  }
+
+  @Delete('federation/files/:id')
+  @HttpCode(204)
+  @Auth('contact')
+  @ApiTags('federation')
+  @ApiOperation({
+    summary: 'A contact cancels a file it was sending',
+    description:
+      'The sender relays chunks while its agent still uploads; when its own check of the whole file fails, or the file is deleted there, it cancels. An incomplete copy fails here (file.failed) and its bytes are removed; a received file stays. Idempotent: an unknown id changes nothing.',
+  })
+  @ApiNoContentResponse()
+  cancelFederationFile(@CurrentPrincipal() principal: Principal, @Param('id', UuidParamPipe) id: string): Promise<void> {
+    return this.files.cancel(caller(principal), id);
   }
 }

@@ -51,11 +51,26 @@ import { FileStore, InsufficientStorageException } from './file-store';
  * during a transfer waits for at most one chunk. The receiver answers every step with the chunks it
  * already holds, and the next step is chosen from that answer, so after a restart of either Portal
  * (the pending step is durable) the transfer resumes without re-sending verified chunks.
+ *
+ * The relay runs while the agent is still uploading: the first chunk stored enqueues the offer (the
+ * declared SHA-256 travels with it; the receiver checks every chunk and the whole file anyway), and
+ * each step sends the lowest chunk that we hold and the receiver lacks. When there is none, the
+ * chain stops with no step pending, which is its durable "waiting" state: the next chunk stored
+ * (or, once all are here, the whole-file check) sees that the newest step is delivered and enqueues
+ * the next one in its own transaction. Nothing polls. `complete` is only enqueued once our own
+ * whole-file check passed (status sending), so the receiver never verifies, nor offers its agent, a
+ * file that fails here; when it fails here (or is deleted) during the relay, `file.cancel` tells
+ * the receiver to drop its partial copy. Both sides of the hand-over (a step delivered, a chunk
+ * stored) first update the file's row, so with several instances on PostgreSQL one of them waits
+ * for the other's commit and exactly one of them enqueues the next step.
  */
-export const FILE_OUTBOX = { offer: 'file.offer', chunk: 'file.chunk', complete: 'file.complete' } as const;
-const FILE_KINDS = Object.values(FILE_OUTBOX);
+export const FILE_OUTBOX = { offer: 'file.offer', chunk: 'file.chunk', complete: 'file.complete', cancel: 'file.cancel' } as const;
+/** The kinds of the relay chain (the cancel message is not a step of it). */
+const FILE_KINDS: string[] = [FILE_OUTBOX.offer, FILE_OUTBOX.chunk, FILE_OUTBOX.complete];
 const STEP_OF: Record<string, FileDeliveryDto['step']> = { 'file.offer': 'offer', 'file.chunk': 'chunk', 'file.complete': 'complete' };
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** Outgoing files whose relay may run: still uploading, or uploaded and verified. */
+const RELAYING: FileTransfer['status'][] = ['uploading', 'sending'];
 /** A chunk upload to a peer may take longer than a JSON call; it stays below the outbox lease (total + 30 s). */
 const CHUNK_EXTRA_TIMEOUT_MS = 20_000;
 const DEFAULT_LIST = 100;
@@ -108,6 +123,11 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
         onFailed: (manager, item, reason) => this.relayFailed(manager, item, reason),
       });
     }
+    this.outbox.registerHandler(FILE_OUTBOX.cancel, {
+      buildRequest: (item) => this.buildCancel(item),
+      onDelivered: async () => undefined,
+      onFailed: async () => undefined,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -228,10 +248,12 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
   /** Deletes the file, its chunks and its bytes; a transfer in progress stops (its next step finds nothing). */
   async remove(id: string): Promise<void> {
     const file = await this.find(id);
-    await this.dataSource.transaction(async (manager) => {
+    const cancelled = await this.dataSource.transaction(async (manager) => {
       await manager.delete(FileChunk, { fileId: file.id });
-      await manager.delete(FileTransfer, { id: file.id });
+      const result = await manager.delete(FileTransfer, { id: file.id });
+      return Boolean(result.affected) && (await this.cancelRelay(manager, file));
     });
+    if (cancelled) this.outbox.wake();
     this.runningHashes.delete(file.id);
     await this.store.remove(file.id);
   }
@@ -356,6 +378,17 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     return { id: remoteId, status: 'received', receivedChunks: have };
   }
 
+  /**
+   * The sender gave the transfer up (its own check of the whole file failed, or it was deleted):
+   * an incomplete copy fails here (file.failed) and its bytes are removed. A file already received
+   * stays; an unknown id changes nothing (the call is idempotent).
+   */
+  async cancel(caller: ContactCaller, remoteId: string): Promise<void> {
+    const contact = await this.activeCaller(caller);
+    const file = await this.files.findOne({ where: { contactId: contact.id, remoteId: remoteId.toLowerCase() } });
+    if (file?.status === 'receiving') await this.failFile(file, 'the sender cancelled the transfer');
+  }
+
   // ---- housekeeping ---------------------------------------------------------------------------
 
   /**
@@ -381,7 +414,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
   private async buildStep(item: OutboxItem): Promise<PeerRequest | null> {
     const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
     const file = item.refId ? await this.files.findOne({ where: { id: item.refId } }) : null;
-    if (!target || !file || file.status !== 'sending' || !file.contentStored) return null;
+    if (!target || !file || !RELAYING.includes(file.status) || !file.contentStored) return null;
     const base = `/api/federation/files/${file.id}`;
     if (item.kind === FILE_OUTBOX.offer) {
       return {
@@ -393,6 +426,8 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       };
     }
     if (item.kind === FILE_OUTBOX.complete) {
+      // Only enqueued once our whole-file check passed; never ask the receiver to verify before that.
+      if (file.status !== 'sending') return null;
       return { portalUrl: target.portalUrl, method: 'POST', path: `${base}/complete`, key: target.key };
     }
     const { index } = JSON.parse(item.payload) as { index: number };
@@ -409,43 +444,89 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     };
   }
 
-  /** The receiver answered a step with what it holds: enqueue the next step, or finish. */
+  /**
+   * The receiver answered a step with what it holds: enqueue the next step, finish, or leave the
+   * chain waiting for the upload (no step pending; see FILE_OUTBOX).
+   */
   private async stepDelivered(manager: EntityManager, item: OutboxItem, response: PeerResponse): Promise<void> {
-    const file = item.refId ? await manager.findOne(FileTransfer, { where: { id: item.refId } }) : null;
-    if (!file || file.status !== 'sending' || file.contactId === null) return;
+    if (!item.refId) return;
+    // The file's row first: a chunk stored meanwhile either committed before the chunks are read
+    // below, or waits for this commit and then finds no step pending (and enqueues one itself).
+    const now = new Date();
+    const touched = await manager.update(FileTransfer, { id: item.refId, status: In(RELAYING) }, { updatedAt: now });
+    if (!touched.affected) return;
+    const file = await manager.findOne(FileTransfer, { where: { id: item.refId } });
+    if (!file || file.contactId === null) return;
     const state = response.body as Partial<FederationFileStateDto> | null;
-    if (state?.status === 'received') {
-      const deliveredAt = new Date();
-      await manager.update(FileTransfer, { id: file.id }, { status: 'delivered', completedAt: deliveredAt, updatedAt: deliveredAt });
+    if (state?.status === 'received' && file.status === 'sending') {
+      await manager.update(FileTransfer, { id: file.id }, { status: 'delivered', completedAt: now, updatedAt: now });
       await this.events.append<FileDeliveredPayloadDto>(manager, 'file.delivered', {
         fileId: file.id,
         contactId: file.contactId,
-        deliveredAt: deliveredAt.toISOString(),
+        deliveredAt: now.toISOString(),
       });
       return;
     }
-    const have = new Set(Array.isArray(state?.receivedChunks) ? state.receivedChunks : []);
-    let next = -1;
-    for (let index = 0; index < file.chunkCount; index += 1) {
-      if (!have.has(index)) {
-        next = index;
-        break;
-      }
+    const theirs = new Set(Array.isArray(state?.receivedChunks) ? state.receivedChunks : []);
+    const ours = await manager.find(FileChunk, { select: { chunkIndex: true }, where: { fileId: file.id }, order: { chunkIndex: 'ASC' } });
+    const next = ours.find((chunk) => !theirs.has(chunk.chunkIndex));
+    if (next) {
+      await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.chunk, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id, payload: { index: next.chunkIndex } });
+    } else if (file.status === 'sending') {
+      // Every chunk is here and verified, and the receiver holds all of them.
+      await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.complete, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id });
     }
-    await manager.update(FileTransfer, { id: file.id }, { updatedAt: new Date() });
-    await this.outbox.enqueue(manager, {
-      kind: next < 0 ? FILE_OUTBOX.complete : FILE_OUTBOX.chunk,
-      peerUrl: item.peerUrl,
-      contactId: file.contactId,
-      refId: file.id,
-      payload: next < 0 ? {} : { index: next },
-    });
+    // Otherwise the receiver holds every chunk we have: the upload's next chunk resumes the chain.
+  }
+
+  /**
+   * Our side moved on (a chunk stored, the whole file verified): if the chain waits (its newest
+   * step is delivered and none is pending), enqueue the step this allows; if it never started, the
+   * offer. Runs in the transaction that recorded the progress, after it updated the file's row.
+   */
+  private async resumeRelay(manager: EntityManager, file: FileTransfer, next: { kind: string; payload?: unknown }): Promise<boolean> {
+    // A local file (owner-chat attachment) is never relayed.
+    if (file.contactId === null) return false;
+    const latest = await this.outbox.latestDeliveryState(FILE_KINDS, file.id, manager);
+    if (latest && latest.status !== 'delivered') return false;
+    let peerUrl = latest?.peerUrl;
+    if (!peerUrl) {
+      const contact = await this.contacts.findById(file.contactId);
+      // A contact no longer active: nothing is offered, and the whole-file check fails the upload.
+      if (!contact || contact.status !== 'active') return false;
+      peerUrl = contact.portalUrl;
+    }
+    const step = latest ? next : { kind: FILE_OUTBOX.offer };
+    await this.outbox.enqueue(manager, { kind: step.kind, peerUrl, contactId: file.contactId, refId: file.id, payload: step.payload });
+    return true;
+  }
+
+  /** Tells the receiver to drop its partial copy of a file whose relay had started. Inside the caller's transaction. */
+  private async cancelRelay(manager: EntityManager, file: FileTransfer): Promise<boolean> {
+    if (file.direction !== 'out' || !RELAYING.includes(file.status)) return false;
+    const latest = await this.outbox.latestDeliveryState(FILE_KINDS, file.id, manager);
+    if (!latest) return false;
+    await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.cancel, peerUrl: latest.peerUrl, contactId: file.contactId, refId: file.id });
+    return true;
+  }
+
+  private async buildCancel(item: OutboxItem): Promise<PeerRequest | null> {
+    const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
+    if (!target || !item.refId) return null;
+    return { portalUrl: target.portalUrl, method: 'DELETE', path: `/api/federation/files/${item.refId}`, key: target.key };
   }
 
   private async relayFailed(manager: EntityManager, item: OutboxItem, reason: string): Promise<void> {
-    const file = item.refId ? await manager.findOne(FileTransfer, { where: { id: item.refId } }) : null;
-    if (!file || file.status !== 'sending') return;
-    await manager.update(FileTransfer, { id: file.id }, { status: 'failed', error: reason.slice(0, 500), updatedAt: new Date() });
+    if (!item.refId) return;
+    const result = await manager.update(
+      FileTransfer,
+      { id: item.refId, status: In(RELAYING) },
+      { status: 'failed', error: reason.slice(0, 500), updatedAt: new Date() },
+    );
+    if (!result.affected) return;
+    const file = await manager.findOne(FileTransfer, { where: { id: item.refId } });
+    if (!file) return;
+    this.runningHashes.delete(file.id);
     await this.events.append<FileFailedPayloadDto>(manager, 'file.failed', {
       fileId: file.id,
       contactId: file.contactId,
@@ -485,7 +566,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       if (existing.sha256 !== sha256) throw new ConflictException(`chunk ${index} is already stored with a different SHA-256`);
       return { index, stored: false };
     }
-    if (file.status !== openStatus || !file.contentStored) throw new ConflictException(`File ${file.id} is ${file.status}: it takes no more chunks`);
+    if (file.status !== openStatus || !file.contentStored) {
+      throw new ConflictException(`File ${file.id} is ${file.status}${file.error ? ` (${file.error})` : ''}: it takes no more chunks`);
+    }
     if ((await this.store.freeBytes()) - length < this.config.limits.minFreeDiskBytes) {
       throw new InsufficientStorageException(`Not enough free disk space for chunk ${index} (${length} bytes) above the configured floor`);
     }
@@ -495,14 +578,17 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       if (this.runningHashes.size >= MAX_RUNNING_HASHES) this.runningHashes.clear();
       this.runningHashes.set(file.id, { next: index + 1, hash: carried });
     }
-    await this.dataSource.transaction(async (manager) => {
+    const resumed = await this.dataSource.transaction(async (manager) => {
       await manager.createQueryBuilder().insert().into(FileChunk).values({ fileId: file.id, chunkIndex: index, sha256, size: length }).orIgnore().execute();
-      await manager.update(FileTransfer, { id: file.id }, { updatedAt: new Date() });
+      const touched = await manager.update(FileTransfer, { id: file.id, status: openStatus }, { updatedAt: new Date() });
+      // An upload feeds the relay as it goes: this chunk may be the one a waiting relay needs.
+      return openStatus === 'uploading' && Boolean(touched.affected) && (await this.resumeRelay(manager, file, { kind: FILE_OUTBOX.chunk, payload: { index } }));
     });
+    if (resumed) this.outbox.wake();
     return { index, stored: true };
   }
 
-  /** All chunks of an upload are here: check the whole file, then hand it to the outbox (or fail it). */
+  /** All chunks of an upload are here: check the whole file, then let the relay finish (or fail it). */
   private async finishUploadIfComplete(file: FileTransfer): Promise<FileTransfer['status']> {
     const have = await this.chunks.count({ where: { fileId: file.id } });
     if (have < file.chunkCount || this.finishing.has(file.id)) return (await this.find(file.id)).status;
@@ -514,7 +600,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       if (actual !== file.sha256) {
         const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
         await this.failFile(current, error);
-        throw new UnprocessableEntityException(`${error}; the upload failed and nothing will be sent`);
+        throw new UnprocessableEntityException(
+          file.contactId === null ? `${error}; the upload failed` : `${error}; the upload failed, and the contact is told to drop the chunks it already received`,
+        );
       }
       if (file.contactId === null) {
         const storedAt = new Date();
@@ -526,11 +614,12 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
         await this.failFile(current, 'the contact is no longer active');
         throw new ConflictException(`Contact ${file.contactId} is no longer active; the file will not be sent`);
       }
-      // Conditional, so that with several instances only one hands the file to the outbox.
+      // Conditional, so that with several instances only one turns it to sending. A relay waiting
+      // for this (the receiver holds every chunk) goes on to complete.
       const handed = await this.dataSource.transaction(async (manager) => {
         const result = await manager.update(FileTransfer, { id: file.id, status: 'uploading' }, { status: 'sending', updatedAt: new Date() });
         if (!result.affected) return false;
-        await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.offer, peerUrl: contact.portalUrl, contactId: contact.id, refId: file.id });
+        await this.resumeRelay(manager, file, { kind: FILE_OUTBOX.complete });
         return true;
       });
       if (handed) this.outbox.wake();
@@ -558,6 +647,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       );
       if (!result.affected) return false;
       await manager.delete(FileChunk, { fileId: file.id });
+      await this.cancelRelay(manager, file);
       await this.events.append<FileFailedPayloadDto>(manager, 'file.failed', {
         fileId: file.id,
         contactId: file.contactId,
@@ -567,7 +657,10 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       });
       return true;
     });
-    if (failed) this.events.wake();
+    if (failed) {
+      this.events.wake();
+      this.outbox.wake();
+    }
     this.runningHashes.delete(file.id);
     await this.store.remove(file.id);
   }

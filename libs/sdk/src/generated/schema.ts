@@ -280,6 +280,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/federation/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * A contact cancels a file it was sending
+         * @description The sender relays chunks while its agent still uploads; when its own check of the whole file fails, or the file is deleted there, it cancels. An incomplete copy fails here (file.failed) and its bytes are removed; a received file stays. Idempotent: an unknown id changes nothing.
+         */
+        delete: operations["cancelFederationFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/federation/files/{id}/chunks/{index}": {
         parameters: {
             query?: never;
@@ -355,7 +375,7 @@ export interface paths {
         put?: never;
         /**
          * Start sending a file to a contact
-         * @description Returns the upload: its id, the chunk size and the number of chunks. Then PUT each chunk; when all are there and the whole file matches sha256, the Portal relays it to the contact. Reusing an id returns the same upload.
+         * @description Returns the upload: its id, the chunk size and the number of chunks. Then PUT each chunk; the Portal relays the chunks to the contact as they arrive, and lets the contact verify the file once all are here and the whole file matches sha256. Reusing an id returns the same upload.
          */
         post: operations["createFileUpload"];
         delete?: never;
@@ -1024,7 +1044,7 @@ export interface components {
             sha256: string;
             size: number;
             /**
-             * @description out: uploading → sending → delivered | failed; in: receiving → received | failed; local: uploading → stored | failed.
+             * @description out: uploading → sending → delivered | failed (the relay to the contact runs while uploading; sending: every chunk is here and the whole file verified); in: receiving → received | failed; local: uploading → stored | failed.
              * @enum {string}
              */
             status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "stored" | "failed";
@@ -2044,6 +2064,43 @@ export interface operations {
             };
             /** @description Over the contact's quota or the free-disk floor. */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    cancelFederationFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -95,7 +95,8 @@ export class FileResponseDto {
   @ApiProperty({ type: [Number], description: 'Indexes of the chunks stored and verified here.' }) receivedChunks: number[];
   @ApiProperty({
     enum: [...FILE_STATUSES],
-    description: 'out: uploading → sending → delivered | failed; in: receiving → received | failed; local: uploading → stored | failed.',
+    description:
+      'out: uploading → sending → delivered | failed (the relay to the contact runs while uploading; sending: every chunk is here and the whole file verified); in: receiving → received | failed; local: uploading → stored | failed.',
   })
   status: FileStatusValue;
   @ApiProperty({ nullable: true, type: String, description: 'Why the transfer failed.' }) error: string | null;

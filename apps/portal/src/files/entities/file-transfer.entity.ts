@@ -3,7 +3,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** out: to a contact; in: from a contact; local: kept on this Portal (an owner-chat attachment), never sent. */
 export type FileDirection = 'out' | 'in' | 'local';
 /**
- * out: uploading → sending → delivered | failed.
+ * out: uploading → sending → delivered | failed (the relay to the contact already runs while
+ * uploading; sending means every chunk is here and the whole file verified).
  * in: receiving → received | failed.
  * local: uploading → stored | failed.
  */
