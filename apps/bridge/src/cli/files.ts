@@ -342,9 +342,10 @@ export const sendFileCommand: CommandSpec = {
   summary: 'Send a file to a contact (chunked, verified, resumable with --id)',
   details: [
     'Hashes the file (SHA-256), uploads it to your Portal in chunks, each with its own SHA-256, and',
-    'ends when the Portal holds every chunk verified; the Portal then relays it to the contact and',
-    'retries on its own. "agent-p2p files show <id>" follows the delivery. Give --id (a UUID) to make',
-    'retries safe: running the same command again with the same id skips the chunks already there.',
+    'ends when the Portal holds every chunk verified. The Portal relays the chunks to the contact as',
+    'they arrive, finishes on its own and retries: "agent-p2p files show <id>" follows the delivery.',
+    'Give --id (a UUID) to make retries safe: running the same command again with the same id skips',
+    'the chunks already there.',
     'A progress bar (bytes, rate, ETA) is shown on a terminal; otherwise one summary line on stderr.',
     'Also accepted: agent-p2p send_file -f <path> -t <contact-id>.',
     '',
