@@ -566,7 +566,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       if (actual !== file.sha256) {
         const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
         await this.failFile(current, error);
-        throw new UnprocessableEntityException(`${error}; the upload failed, and the contact is told to drop the chunks it already received`);
+        throw new UnprocessableEntityException(`${error}; the upload failed and its relay to the contact stops`);
       }
       const contact = await this.contacts.findById(file.contactId);
       if (!contact || contact.status !== 'active') {
