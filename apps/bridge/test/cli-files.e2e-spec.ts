@@ -259,3 +259,43 @@ describe('agent-p2p files commands against real Portals', () => {
     expectFailure(await cliA(['owner', 'reply', 'x', '--file', path, '--mime', 'bad']), 2, '--mime must be a media type');
   }, 60_000);
 });
+
+describe('agent-p2p send-file at the usual chunk size (8 MiB)', () => {
+  let a: TestPortal;
+  let b: TestPortal;
+  let home: string;
+
+  beforeAll(async () => {
+    ensureCliBuilt();
+    home = mkdtempSync(join(tmpdir(), 'ap2p-cli-files-8m-'));
+    [a, b] = await Promise.all([startPeer(), startPeer()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.destroy(), b?.destroy()]);
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('chunk hashes computed while the whole file is hashed: a resumed upload of 3 chunks arrives intact', async () => {
+    const { aContactId } = await connect(a, b);
+    const chunkSize = 8 * 1024 * 1024;
+    const data = content(2 * chunkSize + 1000, 13);
+    const path = join(home, 'large.bin');
+    writeFileSync(path, data);
+    const id = randomUUID();
+    // Chunk 1 is already there: the command sends 0 and 2.
+    const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'large.bin', size: data.length, sha256: sha256(data), id });
+    expect(upload).toMatchObject({ chunkSize, chunks: 3 });
+    const middle = data.subarray(chunkSize, 2 * chunkSize);
+    await a.client().uploadFileChunk(id, 1, middle, sha256(middle));
+    const sent = await runIn(home, ['send-file', '--to', String(aContactId), path, '--id', id], { AGENTP2P_HUB_URL: a.url, AGENTP2P_API_KEY: a.ownerKey });
+    expect(sent.code).toBe(0);
+    expect(sent.stderr).toContain('1 chunks were already there');
+    const atB = await waitFor(
+      'B to receive the file',
+      async () => (await b.client().listFiles({ direction: 'in' })).find((f) => f.name === 'large.bin' && f.status === 'received'),
+      60_000,
+    );
+    expect(atB).toMatchObject({ size: data.length, sha256: sha256(data), receivedChunks: [0, 1, 2] });
+  }, 120_000);
+});

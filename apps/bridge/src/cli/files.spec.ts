@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { bytes, localFileName } from './files';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bytes, hashChunksAside, localFileName } from './files';
 
 describe('localFileName', () => {
   it('keeps only the last path segment and never yields ".", ".." or an empty name', () => {
@@ -33,5 +37,23 @@ describe('bytes', () => {
     expect(bytes(512)).toBe('512 B');
     expect(bytes(3 * 1024 * 1024)).toBe('3.00 MiB');
     expect(bytes(1024 ** 3)).toBe('1.00 GiB');
+  });
+});
+
+describe('hashChunksAside', () => {
+  it('hashes every chunk of a file in a worker thread, the last one shorter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ap2p-chunk-hashes-'));
+    try {
+      const data = randomBytes(2 * 5000 + 123);
+      const path = join(dir, 'data.bin');
+      writeFileSync(path, data);
+      const expected = [0, 1, 2].map((i) => createHash('sha256').update(data.subarray(i * 5000, (i + 1) * 5000)).digest('hex'));
+      expect(await hashChunksAside(path, data.length, 5000).hashes).toEqual(expected);
+      // A file shorter than announced: no hashes (the caller hashes as it reads instead).
+      expect(await hashChunksAside(path, data.length + 1, 5000).hashes).toBeNull();
+      expect(await hashChunksAside(join(dir, 'missing.bin'), 10, 5000).hashes).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

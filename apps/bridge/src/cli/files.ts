@@ -4,6 +4,7 @@ import { createWriteStream, type Stats } from 'node:fs';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { pipeline } from 'node:stream/promises';
 import { CliError, type CommandContext, type CommandSpec, EXIT, requestTimeoutMs, UsageError } from './framework';
 import { cut, fields, safe, table, time, toJson } from './output';
@@ -15,6 +16,35 @@ const MAX_NAME_BYTES = 255;
 const CHUNK_ATTEMPTS = 6;
 /** Read size while hashing the whole file. */
 const HASH_READ_BYTES = 4 * 1024 * 1024;
+/** The chunk size of Portals that do not set PORTAL_FILE_CHUNK_BYTES. */
+const USUAL_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Worker code: the SHA-256 of every chunk of a file (workerData: path, size, chunkSize). */
+const CHUNK_HASH_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { closeSync, openSync, readSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { path, size, chunkSize } = workerData;
+const buffer = Buffer.allocUnsafe(Math.min(chunkSize, ${HASH_READ_BYTES}));
+const fd = openSync(path, 'r');
+const hashes = [];
+try {
+  for (let start = 0; start < size; start += chunkSize) {
+    const end = Math.min(size, start + chunkSize);
+    const hash = createHash('sha256');
+    for (let position = start; position < end; ) {
+      const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
+      if (read === 0) throw new Error('the file became shorter');
+      hash.update(buffer.subarray(0, read));
+      position += read;
+    }
+    hashes.push(hash.digest('hex'));
+  }
+} finally {
+  closeSync(fd);
+}
+parentPort.postMessage(hashes);
+`;
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -182,7 +212,29 @@ async function statFile(path: string): Promise<Stats> {
   }
 }
 
-async function uploadChunks(client: PortalClient, path: string, upload: FileTransfer, progress: Progress): Promise<void> {
+/**
+ * The SHA-256 of each chunk at `chunkSize`, computed in a worker thread. Started alongside the
+ * whole-file hash (which the upload must wait for anyway), it runs on a core that would otherwise
+ * idle and takes the chunk hashing off the upload's path, where the CPU is shared with the
+ * Portal. Resolves to null when the worker cannot run; stop() ends it when its result is not needed.
+ */
+export function hashChunksAside(path: string, size: number, chunkSize: number): { hashes: Promise<string[] | null>; stop(): void } {
+  let worker: Worker;
+  try {
+    worker = new Worker(CHUNK_HASH_WORKER, { eval: true, workerData: { path, size, chunkSize } });
+  } catch {
+    return { hashes: Promise.resolve(null), stop: () => undefined };
+  }
+  const hashes = new Promise<string[] | null>((resolve) => {
+    worker.once('message', (value: string[]) => resolve(value));
+    worker.once('error', () => resolve(null));
+    worker.once('exit', () => resolve(null));
+  });
+  return { hashes, stop: () => void worker.terminate() };
+}
+
+/** Uploads the chunks the Portal lacks; `known` holds chunk hashes computed beforehand (else each chunk is hashed as it is read). */
+async function uploadChunks(client: PortalClient, path: string, upload: FileTransfer, progress: Progress, known: string[] | null): Promise<void> {
   const have = new Set(upload.receivedChunks);
   const missing: number[] = [];
   for (let index = 0; index < upload.chunks; index++) if (!have.has(index)) missing.push(index);
@@ -202,7 +254,7 @@ async function uploadChunks(client: PortalClient, path: string, upload: FileTran
       if (bytesRead === 0) throw new CliError(`${safe(path)} became shorter while it was being sent`, EXIT.refused);
       read += bytesRead;
     }
-    return { index, buffer, sha256: createHash('sha256').update(buffer).digest('hex') };
+    return { index, buffer, sha256: known?.[index] ?? createHash('sha256').update(buffer).digest('hex') };
   };
   try {
     // One chunk uploading while the next one is read and hashed: at most two chunks in memory and
@@ -213,7 +265,13 @@ async function uploadChunks(client: PortalClient, path: string, upload: FileTran
       pending = position + 1 < missing.length ? prepare(missing[position + 1], position + 1) : null;
       // A read error of the prefetched chunk surfaces when it is awaited, not as an unhandled rejection.
       pending?.catch(() => undefined);
-      await withRetries(() => client.uploadFileChunk(upload.id, chunk.index, chunk.buffer, chunk.sha256));
+      await withRetries(() => client.uploadFileChunk(upload.id, chunk.index, chunk.buffer, chunk.sha256)).catch((error: unknown) => {
+        // Hashed earlier than read: a mismatch means the file changed in between.
+        if (known && error instanceof PortalApiError && error.status === 422) {
+          throw new CliError(`${safe(path)} changed while it was being sent (chunk ${chunk.index} no longer matches); send it again`, EXIT.refused);
+        }
+        throw error;
+      });
       done += chunk.buffer.length;
       progress.update(done);
     }
@@ -250,21 +308,29 @@ export async function uploadFile(context: CommandContext, request: UploadRequest
   const client = context.client();
   const tty = !context.json && process.stderr.isTTY === true;
   const started = Date.now();
-  const sha256 = await sha256OfFile(request.path, new Progress('hashing ', info.size, tty));
-  const name = basename(resolve(request.path));
-  const upload = await client.createFileUpload({
-    ...(request.contactId !== undefined ? { contactId: request.contactId } : {}),
-    name,
-    size: info.size,
-    sha256,
-    ...(request.mime ? { mime: request.mime } : {}),
-    ...(request.id ? { id: request.id } : {}),
-  });
-  const already = upload.receivedChunks.length;
-  if (upload.status === 'uploading') {
-    const startAt = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
-    await uploadChunks(client, request.path, upload, new Progress('sending ', upload.size, tty, startAt));
+  // The chunk hashes for the usual chunk size, alongside the whole-file hash (used if the Portal has that size).
+  const aside = info.size > USUAL_CHUNK_BYTES ? hashChunksAside(request.path, info.size, USUAL_CHUNK_BYTES) : null;
+  let upload: FileTransfer;
+  try {
+    const sha256 = await sha256OfFile(request.path, new Progress('hashing ', info.size, tty));
+    const name = basename(resolve(request.path));
+    upload = await client.createFileUpload({
+      ...(request.contactId !== undefined ? { contactId: request.contactId } : {}),
+      name,
+      size: info.size,
+      sha256,
+      ...(request.mime ? { mime: request.mime } : {}),
+      ...(request.id ? { id: request.id } : {}),
+    });
+    if (upload.status === 'uploading') {
+      const known = aside && upload.chunkSize === USUAL_CHUNK_BYTES ? await aside.hashes : null;
+      const startAt = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
+      await uploadChunks(client, request.path, upload, new Progress('sending ', upload.size, tty, startAt), known);
+    }
+  } finally {
+    aside?.stop();
   }
+  const already = upload.receivedChunks.length;
   const final = await client.getFile(upload.id);
   if (final.status === 'uploading' || final.receivedChunks.length < final.chunks) {
     throw new CliError(`the Portal has ${final.receivedChunks.length} of ${final.chunks} chunks of file ${final.id}; run the same command again to resume`, EXIT.refused);
@@ -313,9 +379,10 @@ export const sendFileCommand: CommandSpec = {
   summary: 'Send a file to a contact (chunked, verified, resumable with --id)',
   details: [
     'Hashes the file (SHA-256), uploads it to your Portal in chunks, each with its own SHA-256, and',
-    'ends when the Portal holds every chunk verified; the Portal then relays it to the contact and',
-    'retries on its own. "agent-p2p files show <id>" follows the delivery. Give --id (a UUID) to make',
-    'retries safe: running the same command again with the same id skips the chunks already there.',
+    'ends when the Portal holds every chunk verified. The Portal relays the chunks to the contact as',
+    'they arrive, finishes on its own and retries: "agent-p2p files show <id>" follows the delivery.',
+    'Give --id (a UUID) to make retries safe: running the same command again with the same id skips',
+    'the chunks already there.',
     'A progress bar (bytes, rate, ETA) is shown on a terminal; otherwise one summary line on stderr.',
     'Also accepted: agent-p2p send_file -f <path> -t <contact-id>.',
     '',

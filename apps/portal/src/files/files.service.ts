@@ -601,7 +601,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
         const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
         await this.failFile(current, error);
         throw new UnprocessableEntityException(
-          file.contactId === null ? `${error}; the upload failed` : `${error}; the upload failed, and the contact is told to drop the chunks it already received`,
+          file.contactId === null ? `${error}; the upload failed` : `${error}; the upload failed and its relay to the contact stops`,
         );
       }
       if (file.contactId === null) {
