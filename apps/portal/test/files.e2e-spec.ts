@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type FileChunkReceipt, type FileTransfer, PortalApiError } from '@agent-p2p/sdk';
+import { createPortalClient, type FileChunkReceipt, type FileTransfer, PortalApiError } from '@agent-p2p/sdk';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FilesService } from '../src/files/files.service';
@@ -7,7 +7,9 @@ import { PeerClient, PeerError, type PeerRequest } from '../src/federation/peer-
 import { api, expectError, insertContact } from './support/http';
 import { bytes, filesUnder, putRaw, sendFile, sha256 } from './support/files';
 import { connect, eventsOf, startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
+import { createLogger } from '../src/common/logger';
+import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
+import { freePort, TEST_DATABASE_URL, type TestPortal } from './support/test-portal';
 
 const CHUNK = 4096;
 const FILE_ENV = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK) };
@@ -119,7 +121,12 @@ describe('files between two Portals', () => {
       return copy && copy.receivedChunks.length === 2 ? copy : undefined;
     });
     expect(partial).toMatchObject({ status: 'receiving', receivedChunks: [0, 1], contentAvailable: false, sha256: sha256(data) });
-    expect(await a.client().getFile(file.id)).toMatchObject({ status: 'uploading', receivedChunks: [0, 1], delivery: { status: 'delivered', step: 'chunk' } });
+    // A learns B's answer and its relay then waits for the upload: no step pending.
+    const waiting = await waitFor('A to take B\'s answer', async () => {
+      const sent = await a.client().getFile(file.id);
+      return sent.delivery?.status === 'delivered' ? sent : undefined;
+    });
+    expect(waiting).toMatchObject({ status: 'uploading', receivedChunks: [0, 1], delivery: { status: 'delivered', step: 'chunk' } });
     // Nothing is offered to B's agent before the whole file is there and verified.
     expect((await eventsOf(b, 'file.received')).map((e) => e.payload.name)).not.toContain('early.bin');
     await upload(file.id, data, 2);
@@ -135,6 +142,7 @@ describe('files between two Portals', () => {
     const file = await a.client().createFileUpload({ contactId: aContactId, name: 'waiting.bin', size: data.length, sha256: sha256(data) });
     await upload(file.id, data, 0);
     await waitFor('B to hold chunk 0', async () => (await copyOnB('waiting.bin'))?.receivedChunks.length === 1);
+    await waitFor('the relay to wait for the upload', async () => (await a.client().getFile(file.id)).delivery?.status === 'delivered');
     await a.stop();
     await a.start();
     const received: number[] = [];
@@ -380,5 +388,65 @@ describe('a contact removed while a file is relayed', () => {
     expect(await a.client().getFile(file.id)).toMatchObject({ status: 'failed' });
     await expect(a.client().uploadFileChunk(file.id, 2, chunk(2), sha256(chunk(2)))).rejects.toMatchObject({ status: 409 });
     expect((await eventsOf(c, 'file.received')).map((e) => e.payload.name)).not.toContain('gone.bin');
+  });
+});
+
+(TEST_DATABASE_URL ? describe : describe.skip)('a file uploaded through two instances of A on one PostgreSQL database', () => {
+  let a: TestPortal;
+  let b: TestPortal;
+  let second: PortalApp | null = null;
+
+  beforeAll(async () => {
+    a = await startPeer({ env: FILE_ENV });
+    b = await startPeer({ env: FILE_ENV });
+  });
+
+  afterAll(async () => {
+    await second?.app.close();
+    await a?.destroy();
+    await b?.destroy();
+  });
+
+  it('chunks stored on either instance feed one relay: B receives each chunk once and verifies the file', async () => {
+    const { aContactId } = await connect(a, b);
+    const port = await freePort();
+    second = await createPortalApp({
+      config: { ...a.config, port },
+      logger: createLogger('silent'),
+      database: { postgresSchema: a.schema! },
+    });
+    await initPortalApp(second);
+    await second.app.listen({ port, host: '127.0.0.1' });
+    const clients = [a.client(), createPortalClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: a.ownerKey })];
+
+    const received = new Map<number, number>();
+    const service = b.app.get(FilesService);
+    const receiveChunk = service.receiveChunk.bind(service);
+    service.receiveChunk = async (caller, remoteId, chunk) => {
+      const state = await receiveChunk(caller, remoteId, chunk);
+      received.set(Number(chunk.index), (received.get(Number(chunk.index)) ?? 0) + 1);
+      return state;
+    };
+    try {
+      const chunks = 60;
+      const data = bytes(CHUNK * chunks, 61);
+      const file = await clients[0].createFileUpload({ contactId: aContactId, name: 'two-instances.bin', size: data.length, sha256: sha256(data) });
+      // Two uploaders at once, one per instance: each stored chunk may hand the relay over on either.
+      await Promise.all(
+        clients.map(async (client, turn) => {
+          for (let index = turn; index < chunks; index += 2) {
+            const chunk = data.subarray(index * CHUNK, (index + 1) * CHUNK);
+            await client.uploadFileChunk(file.id, index, chunk, sha256(chunk));
+          }
+        }),
+      );
+      await waitFor('the file to be delivered', async () => (await a.client().getFile(file.id)).status === 'delivered', 30_000);
+      const copy = (await b.client().listFiles({ direction: 'in' })).find((f) => f.name === 'two-instances.bin');
+      expect(copy).toMatchObject({ status: 'received', sha256: sha256(data) });
+      expect([...received.keys()].sort((x, y) => x - y)).toEqual([...Array(chunks).keys()]);
+      expect([...received.values()].filter((count) => count !== 1)).toEqual([]);
+    } finally {
+      service.receiveChunk = receiveChunk;
+    }
   });
 });
