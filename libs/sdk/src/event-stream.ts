@@ -61,6 +61,10 @@ export class PortalEventStream {
   private ws: WebSocket | null = null;
   private lastSeq: number | null;
   private pendingAck: number | null = null;
+  /** The highest ack sent, and the highest the Portal confirmed ('acked'): close() waits for them to meet. */
+  private sentAck = 0;
+  private confirmedAck = 0;
+  private ackConfirmed: (() => void) | null = null;
   private attempts = 0;
   private stopped = true;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -101,11 +105,27 @@ export class PortalEventStream {
     this.flushAck();
   }
 
-  /** Stops for good: no reconnect; resolves when the socket is closed and queued events are handled. */
+  /**
+   * Stops for good: no reconnect. Queued events are handled first, then the acks sent are
+   * confirmed by the Portal (for up to 2 s), then the socket closes: once this resolves, a new
+   * stream of the same key resumes after the last event acked here.
+   */
   async close(): Promise<void> {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    await this.delivery;
+    if (this.connected && this.confirmedAck < this.sentAck) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        timer.unref?.();
+        this.ackConfirmed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.ackConfirmed = null;
+    }
     this.stopHeartbeat();
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
@@ -192,6 +212,10 @@ export class PortalEventStream {
         });
         return;
       }
+      case 'acked':
+        this.confirmedAck = Math.max(this.confirmedAck, frame.ackedSeq ?? 0, frame.seq);
+        if (this.confirmedAck >= this.sentAck) this.ackConfirmed?.();
+        return;
       case 'error':
         return this.report(new Error(`Portal: ${frame.message}`));
       default:
@@ -202,6 +226,7 @@ export class PortalEventStream {
   private flushAck(): void {
     if (this.pendingAck === null || !this.connected || !this.ws) return;
     this.ws.send(JSON.stringify({ type: 'ack', seq: this.pendingAck }));
+    this.sentAck = Math.max(this.sentAck, this.pendingAck);
     this.pendingAck = null;
   }
 
