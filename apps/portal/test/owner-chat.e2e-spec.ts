@@ -1,20 +1,10 @@
-import { createPortalClient, PortalApiError, PortalEventStream, type PortalEvent } from '@agent-p2p/sdk';
+import { createPortalClient, PortalEventStream, type PortalEvent } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { latestSeq } from './support/event-helpers';
 import { bytes, sendFile, sha256 } from './support/files';
-import { waitFor } from './support/pair';
+import { statusOf, waitFor } from './support/pair';
 import { TestPortal } from './support/test-portal';
-
-async function statusOf(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof PortalApiError) return error.status;
-    throw error;
-  }
-  return 200;
-}
 
 describe('owner chat', () => {
   let portal: TestPortal;

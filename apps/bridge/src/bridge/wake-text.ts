@@ -5,6 +5,7 @@
  *
  * A pure function: no I/O, never throws, whatever the payload looks like.
  */
+import { bytes } from '../cli/output';
 
 /** The shape of an event as the Bridge needs it (a PortalEvent, or a type this Bridge does not know yet). */
 export interface WakeEvent {
@@ -216,17 +217,9 @@ export function untrusted(value: string, max: number): { text: string; cut: bool
   return { text: `<<<untrusted ${clean(full, max)} >>>`, cut: Array.from(full).length > max };
 }
 
-/** Bytes as "512 B", "3.4 MiB", "1.00 GiB". */
+/** Bytes as "3.40 MiB (3565158 bytes)": the exact count too, for checking a download. */
 function formatSize(count: number): string {
-  if (count < 1024) return `${count} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = count / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]} (${count} bytes)`;
+  return `${bytes(count)} (${count} bytes)`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -14,8 +14,8 @@ import type { BridgeStatus } from '../bridge/types';
 import { API_KEY_VARIABLE, configDirOf, HUB_URL_VARIABLE, normalizeHubUrl, saveConfig } from '../config';
 import { CliError, clientFor, type CommandContext, type CommandGroup, type CommandSpec, describePortalError, EXIT, UsageError } from './framework';
 import { bridgeRun } from './bridge-run';
-import { bytes, filesDelete, filesGet, filesList, filesShow, mimeOption, sendFileAlias, sendFileCommand, uploadFile } from './files';
-import { cut, fields, safe, safeBlock, table, time, toJson, toJsonLine } from './output';
+import { filesDelete, filesGet, filesList, filesShow, mimeOption, sendFileAlias, sendFileCommand, uploadFile } from './files';
+import { bytes, cut, fields, safe, safeBlock, table, time, toJson, toJsonLine } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CONTACT_STATUSES = ['pending', 'active', 'rejected', 'removed'] as const;

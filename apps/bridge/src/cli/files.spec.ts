@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytes, hashChunksAside, localFileName } from './files';
+import { hashChunksAside, localFileName } from './files';
+import { bytes } from './output';
 
 describe('localFileName', () => {
   it('keeps only the last path segment and never yields ".", ".." or an empty name', () => {

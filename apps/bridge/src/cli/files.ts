@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { pipeline } from 'node:stream/promises';
 import { CliError, type CommandContext, type CommandSpec, EXIT, requestTimeoutMs, UsageError } from './framework';
-import { cut, fields, safe, table, time, toJson } from './output';
+import { bytes, cut, fields, safe, table, time, toJson } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Longest local file name, in bytes of UTF-8 (what common file systems allow for one name). */
@@ -58,19 +58,6 @@ function contactIdOf(value: string | boolean | undefined, what: string): number 
 function fileIdOf(value: string | undefined): string {
   if (value === undefined || !UUID.test(value)) throw new UsageError(`the file id must be a UUID as shown by "agent-p2p files list" (got "${safe(value)}")`);
   return value.toLowerCase();
-}
-
-/** Bytes as "512 B", "3.4 MiB", "1.00 GiB". */
-export function bytes(count: number): string {
-  if (count < 1024) return `${count} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = count / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]}`;
 }
 
 function duration(seconds: number): string {

@@ -75,3 +75,16 @@ export function time(value: string | null | undefined): string {
   if (Number.isNaN(date.getTime())) return safe(value);
   return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
+
+/** Bytes as "512 B", "3.4 MiB", "1.00 GiB". */
+export function bytes(count: number): string {
+  if (count < 1024) return `${count} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]}`;
+}
