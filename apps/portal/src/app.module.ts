@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { createValidationPipe } from './common/validation';
@@ -9,7 +8,7 @@ import { PORTAL_CONFIG, type PortalConfig } from './config/portal-config';
 import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { buildDataSourceOptions, type DataSourceExtras } from './database/data-source-options';
-import { serializeSqliteAccess } from './database/sqlite-serializer';
+import { openDataSource } from './database/open-data-source';
 import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
 import { FederationModule } from './federation/federation.module';
@@ -33,12 +32,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...buildDataSourceOptions(config, database), migrationsRun: true, retryAttempts: 0 }),
-          dataSourceFactory: async (options) => {
-            const dataSource = await new DataSource(options!).initialize();
-            serializeSqliteAccess(dataSource);
-            return dataSource;
-          },
+          useFactory: () => ({ ...buildDataSourceOptions(config, database), retryAttempts: 0 }),
+          // Migrations run in openDataSource (under a lock on PostgreSQL), not through migrationsRun.
+          dataSourceFactory: async (options) => openDataSource(options!),
         }),
         AuthModule,
         ProfileModule,

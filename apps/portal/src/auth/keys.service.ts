@@ -9,8 +9,8 @@ import { OwnerKey } from './entities/owner-key.entity';
 /** lastUsedAt is refreshed at most this often per key, so authentication stays a read. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** Longest an acknowledged event cursor waits in memory before it is written. */
-const ACK_FLUSH_MS = 200;
+/** How long after a failed write of event acks it is tried again. */
+const ACK_RETRY_MS = 1000;
 /** How long a key look-up is remembered. */
 const KEY_CACHE_MS = 2000;
 
@@ -18,7 +18,10 @@ const KEY_CACHE_MS = 2000;
 export class KeysService implements OnModuleDestroy {
   private readonly pendingAcks = new Map<string, number>();
   private readonly usable = new Map<string, { key: OwnerKey | null; until: number }>();
-  private flushTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** The write of acks running now, and the one that waits to start after it. */
+  private writing: Promise<void> | null = null;
+  private nextWrite: Promise<void> | null = null;
   private closing = false;
   private readonly logger = new Logger(KeysService.name);
 
@@ -83,52 +86,73 @@ export class KeysService implements OnModuleDestroy {
 
   /**
    * Raises the key's acked cursor to `seq` unless it is already there or beyond (a cursor never
-   * moves back, so late or repeated acks are harmless). Returns the cursor after the ack.
-   * Acks are written in batches (at most ACK_FLUSH_MS late): a Bridge acking every event costs one
-   * write per batch, and a crash at worst replays the events of the last batch (at-least-once).
+   * moves back, so late or repeated acks are harmless). Returns the cursor after the ack, once it is
+   * written: a consumer told its ack is confirmed may reconnect to any instance and never gets the
+   * acked events again. Acks that arrive while a write runs share the next write (group commit), so
+   * a Bridge acking every event costs one write per batch, not one per event.
    */
   async ackEvents(id: string, seq: number): Promise<number> {
     const pending = this.pendingAcks.get(id);
-    if (pending !== undefined) {
-      if (seq > pending) this.pendingAcks.set(id, seq);
-      return Math.max(pending, seq);
-    }
-    const current = await this.ackedSeq(id);
-    if (seq <= current) return current;
-    this.pendingAcks.set(id, Math.max(seq, this.pendingAcks.get(id) ?? 0));
-    this.scheduleFlush();
-    return seq;
+    const current = pending ?? (await this.ackedSeq(id));
+    if (seq <= current && pending === undefined) return current;
+    if (seq > current) this.pendingAcks.set(id, Math.max(seq, this.pendingAcks.get(id) ?? 0));
+    await this.writeAcks();
+    return Math.max(current, seq);
   }
 
-  /** Writes the pending acks now. An ack stays readable from memory until its write is done. */
+  /** Writes the pending acks now (and waits for a write already running). */
   async flushAcks(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    for (const [id, seq] of [...this.pendingAcks]) {
-      await this.keys
-        .createQueryBuilder()
-        .update(OwnerKey)
-        .set({ ackedSeq: seq })
-        .where('id = :id AND acked_seq < :seq', { id, seq })
-        .execute();
-      if (this.pendingAcks.get(id) === seq) this.pendingAcks.delete(id);
-    }
-    if (this.pendingAcks.size > 0) this.scheduleFlush();
+    if (this.pendingAcks.size > 0 || this.writing) await this.writeAcks();
   }
 
-  /** Writes pending acks soon; once shutting down, no timer outlives the database connection. */
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.closing) return;
-    this.flushTimer = setTimeout(() => {
-      void this.flushAcks().catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'Could not save event acks; will retry');
-        this.scheduleFlush();
+  /**
+   * Resolves once every ack pending at the call is written. One write runs at a time; acks that
+   * arrive meanwhile wait for the next one, which starts as soon as the running one ends.
+   */
+  private writeAcks(): Promise<void> {
+    if (this.nextWrite) return this.nextWrite;
+    const previous = this.writing ?? Promise.resolve();
+    const next: Promise<void> = previous
+      .catch(() => undefined)
+      .then(async () => {
+        this.nextWrite = null;
+        this.writing = next;
+        try {
+          for (const [id, seq] of [...this.pendingAcks]) {
+            await this.keys
+              .createQueryBuilder()
+              .update(OwnerKey)
+              .set({ ackedSeq: seq })
+              .where('id = :id AND acked_seq < :seq', { id, seq })
+              .execute();
+            if (this.pendingAcks.get(id) === seq) this.pendingAcks.delete(id);
+          }
+        } catch (error) {
+          // The acks stay pending (and readable from memory); the next ack or the retry writes them.
+          this.scheduleRetry();
+          throw error;
+        } finally {
+          if (this.writing === next) this.writing = null;
+        }
       });
-    }, ACK_FLUSH_MS);
+    this.nextWrite = next;
+    return next;
+  }
+
+  /** After a failed write, tries again later; once shutting down, no timer outlives the database. */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closing) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.pendingAcks.size === 0) return;
+      void this.writeAcks().catch((error: unknown) => this.logger.warn({ err: error }, 'Could not save event acks; will retry'));
+    }, ACK_RETRY_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.closing = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     await this.flushAcks();
   }
 

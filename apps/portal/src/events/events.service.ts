@@ -21,8 +21,6 @@ export interface EventRecord<T = Record<string, unknown>> {
 
 /** Live readers also look every few seconds, in case a wake-up was lost (another instance, a dropped LISTEN). */
 const SAFETY_POLL_MS = 5_000;
-/** First argument of the PostgreSQL advisory lock that orders appends (the second is the schema's hash). */
-const APPEND_LOCK_CLASS = 0x61703270; // "ap2p"
 
 /**
  * The durable event log. Producers call append() inside their own transaction (so the event exists
@@ -99,9 +97,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     if (!manager.queryRunner?.isTransactionActive) {
       return manager.transaction((inner) => this.append(inner, type, payload));
     }
-    if (this.dialect === 'postgres') {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [APPEND_LOCK_CLASS, this.schema]);
-    }
+    await this.sql.holdCommitOrder(manager, 'events');
     const event = { id: randomUUID(), type, payload: JSON.stringify(payload), createdAt: new Date() };
     const rows = (await manager.query(this.sql.text('INSERT INTO events (id, type, payload, created_at) VALUES (?, ?, ?, ?) RETURNING seq'), [
       event.id,

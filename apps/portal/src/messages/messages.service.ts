@@ -109,6 +109,9 @@ export class MessagesService implements OnModuleInit {
     let message: Message;
     try {
       message = await this.dataSource.transaction(async (manager) => {
+        // Messages commit in seq order, so history readers following `after=` never skip one, and
+        // the outbox items (drawn after it, under the same lock) deliver in the order history shows.
+        await this.sql.holdCommitOrder(manager, 'messages');
         const row = manager.create(Message, {
           id: dto.id ?? randomUUID(),
           contactId: contact.id,
@@ -185,6 +188,7 @@ export class MessagesService implements OnModuleInit {
    */
   private async storeIncoming(batch: IncomingMessage[]): Promise<FederationMessageReceiptDto[]> {
     const receipts = await this.dataSource.transaction(async (manager) => {
+      await this.sql.holdCommitOrder(manager, 'messages');
       const out: FederationMessageReceiptDto[] = [];
       for (const { contact, dto } of batch) {
         const now = new Date();
