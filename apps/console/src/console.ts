@@ -11,7 +11,8 @@ import {
   type PortalEvent,
 } from '../../../libs/sdk/src/client';
 import { PortalApiError } from '../../../libs/sdk/src/errors';
-import { append, clear, formatSize, formatTime, h, type Child } from './dom';
+import { formatDuration } from '../../../libs/sdk/src/format';
+import { append, clear, formatSize, formatTime, h, scrollToEnd, setText, type Child } from './dom';
 import { initialLang, lang, setLang, statusText, t, type Lang } from './i18n';
 import { LiveEvents } from './live';
 import { uploadFile, type UploadProgress } from './upload';
@@ -64,13 +65,25 @@ function handleError(error: unknown, where?: HTMLElement): void {
     expire();
     return;
   }
-  const text = error instanceof PortalApiError ? error.message : error instanceof Error ? error.message : String(error);
+  const text = error instanceof PortalApiError ? apiErrorText(error) : error instanceof Error ? error.message : String(error);
   if (where) {
-    where.textContent = text;
+    setText(where, text);
     where.hidden = false;
   } else {
     console.error(error);
   }
+}
+
+/** The Portal's reason, except where the console can say it better in the owner's language. */
+function apiErrorText(error: PortalApiError): string {
+  const wait = retryWait(error);
+  return wait === null ? error.message : t('tryAgainIn', { wait: formatDuration(wait) });
+}
+
+/** Seconds to wait before trying again, for a rate-limited call that says so. */
+function retryWait(error: PortalApiError): number | null {
+  const wait = Number(error.details?.retryAfterSeconds);
+  return error.status === 429 && Number.isFinite(wait) && wait > 0 ? wait : null;
 }
 
 function expire(): void {
@@ -104,7 +117,9 @@ function renderLogin(notice?: string): void {
       .then(() => startSession())
       .catch((e: unknown) => {
         const status = e instanceof PortalApiError ? e.status : 0;
-        handleError(new Error(status === 401 ? t('wrongPassword') : status === 429 ? t('tooManyAttempts') : t('error')), error);
+        const wait = e instanceof PortalApiError ? retryWait(e) : null;
+        const limited = wait === null ? t('tooManyAttempts') : t('tryAgainIn', { wait: formatDuration(wait) });
+        handleError(new Error(status === 401 ? t('wrongPassword') : status === 429 ? limited : t('error')), error);
       });
   });
   append(root, form);
@@ -278,7 +293,7 @@ function chatComposer(posted: (message: OwnerChatMessage) => void, error: HTMLEl
         let id = uploaded.get(file);
         if (!id) {
           status.hidden = false;
-          id = (await uploadFile(client, file, { onProgress: (progress) => (status.textContent = progressText(file.name, progress)) })).id;
+          id = (await uploadFile(client, file, { onProgress: (progress) => setText(status, progressText(file.name, progress)) })).id;
           uploaded.set(file, id);
         }
         ids.push(id);
@@ -346,7 +361,7 @@ function renderChat(): void {
     if (atTop) list.insertBefore(item, list.firstChild);
     else {
       list.appendChild(item);
-      item.scrollIntoView({ block: 'end' });
+      scrollToEnd();
     }
   };
   const loadPage = (before?: number): void => {
@@ -497,7 +512,7 @@ function renderConversation(contactId: number): void {
   const list = h('ol', { class: 'messages', id: 'conversation' });
   const older = h('button', { type: 'button', class: 'link', hidden: true }, t('loadOlder'));
   const error = errorLine();
-  const title = h('h2', {}, '…');
+  const title = h('h2', {}, t('loading'));
   const shown = new Map<string, HTMLElement>();
   let oldest: number | null = null;
   let query = '';
@@ -524,7 +539,7 @@ function renderConversation(contactId: number): void {
     else if (atTop) list.insertBefore(item, list.firstChild);
     else {
       list.appendChild(item);
-      item.scrollIntoView({ block: 'end' });
+      scrollToEnd();
     }
   };
   const loadPage = (before?: number): void => {
@@ -593,9 +608,22 @@ function renderConversation(contactId: number): void {
   client
     .getContact(contactId)
     .then((contact) => {
-      if (token === renderToken) title.textContent = contact.agentName || contact.portalUrl;
+      if (token === renderToken) setText(title, contact.agentName || contact.portalUrl);
     })
-    .catch((e: unknown) => handleError(e, error));
+    .catch((e: unknown) => {
+      if (token !== renderToken) return;
+      if (e instanceof PortalApiError && e.status === 404) {
+        onLiveEvent = () => undefined;
+        shell(
+          { name: 'conversation', contactId },
+          h('a', { href: '#/contacts', class: 'back' }, `← ${t('back')}`),
+          h('h2', { id: 'not-found' }, t('contactNotFound')),
+          h('p', { class: 'error' }, t('noSuchContact', { id: contactId })),
+        );
+        return;
+      }
+      handleError(e, error);
+    });
   shell(
     { name: 'conversation', contactId },
     h('a', { href: '#/contacts', class: 'back' }, `← ${t('back')}`),
@@ -679,7 +707,7 @@ function renderFiles(contactId?: number): void {
       .then(([files, contacts]) => {
         if (token !== renderToken) return;
         for (const contact of contacts) names.set(contact.id, contact.agentName || contact.portalUrl);
-        if (contactId !== undefined) title.textContent = `${t('files')} · ${names.get(contactId) ?? `#${contactId}`}`;
+        if (contactId !== undefined) setText(title, `${t('files')} · ${names.get(contactId) ?? `#${contactId}`}`);
         clear(list);
         if (!files.length) append(list, h('li', { class: 'empty' }, t('noFiles')));
         for (const file of files) append(list, row(file));
@@ -707,7 +735,7 @@ function renderFiles(contactId?: number): void {
           picker!.button.disabled = true;
           error.hidden = true;
           status.hidden = false;
-          uploadFile(client, file, { contactId, onProgress: (progress) => (status.textContent = progressText(file.name, progress)) })
+          uploadFile(client, file, { contactId, onProgress: (progress) => setText(status, progressText(file.name, progress)) })
             .then(refresh)
             .catch((e: unknown) => handleError(e, error))
             .finally(() => {

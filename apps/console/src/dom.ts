@@ -1,3 +1,4 @@
+import { formatBytes } from '../../../libs/sdk/src/format';
 /**
  * The only way the console and the homepage put content on the page. Text always goes through
  * textContent: whatever a peer or a visitor wrote is shown as typed and never parsed as HTML.
@@ -12,7 +13,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
     if (typeof value === 'function') element.addEventListener(name.replace(/^on/, ''), value);
     else if (value === true) element.setAttribute(name, '');
     else if (name === 'value' && 'value' in element) (element as HTMLInputElement).value = String(value);
-    else element.setAttribute(name, String(value));
+    else element.setAttribute(name, neutralize(String(value)));
   }
   append(element, ...children);
   return element;
@@ -21,8 +22,31 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 export function append(parent: Node, ...children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+    parent.appendChild(typeof child === 'object' ? child : document.createTextNode(neutralize(String(child))));
   }
+}
+
+// Bidi controls (embeddings, overrides, isolates, marks) and other invisible format characters.
+const BIDI_AND_FORMAT = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * Text as typed, with the characters that would reorder it shown instead of applied: a peer name
+ * "\u202eexe.txt" reads as "⟨U+202E⟩exe.txt", not "txt.exe". Right-to-left scripts themselves are
+ * untouched; only the invisible controls are made visible (the CLI escapes the same set).
+ */
+export function neutralize(text: string): string {
+  return text.replace(BIDI_AND_FORMAT, (char) => `⟨U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+}
+
+/** Replaces an element's text (neutralized like every other text the console shows). */
+export function setText(element: Element, text: string): void {
+  element.textContent = neutralize(text);
+}
+
+/** Brings the end of the page into view, so the newest message sits just above the sticky composer. */
+export function scrollToEnd(): void {
+  const page = document.scrollingElement ?? document.documentElement;
+  page.scrollTop = page.scrollHeight;
 }
 
 export function clear(element: Element): void {
@@ -34,14 +58,5 @@ export function formatTime(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
-/** Bytes as B, KB, MB or GB (powers of 1024, one decimal from KB up). */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
+/** Bytes as "512 B", "3.40 MiB": the SDK's formatter, so the console and the CLI say the same. */
+export const formatSize = formatBytes;

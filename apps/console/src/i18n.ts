@@ -95,6 +95,10 @@ const en = {
   tooManyFiles: 'At most 10 files per message.',
   sendFile: 'Send a file',
   fileLocal: 'owner chat',
+  contactNotFound: 'Contact not found',
+  noSuchContact: 'There is no contact #{id} on this Portal. It may have been removed.',
+  tryAgainIn: 'Too many requests. Try again in {wait}.',
+  loading: 'Loading…',
 };
 export type Key = keyof typeof en;
 
@@ -192,6 +196,10 @@ const zh: Record<Key, string> = {
   tooManyFiles: '每条消息最多 10 个文件。',
   sendFile: '发送文件',
   fileLocal: '与智能体的对话',
+  contactNotFound: '找不到联系人',
+  noSuchContact: '这个 Portal 上没有联系人 #{id}，可能已被删除。',
+  tryAgainIn: '请求过于频繁，请在 {wait} 后重试。',
+  loading: '加载中…',
 };
 
 const STORAGE_KEY = 'ap2p.lang';
@@ -214,8 +222,9 @@ export function lang(): Lang {
   return current;
 }
 
-export function t(key: Key): string {
-  return (current === 'zh' ? zh : en)[key];
+/** A translated text; `{name}` placeholders are filled from `values`. */
+export function t(key: Key, values: Record<string, string | number> = {}): string {
+  return (current === 'zh' ? zh : en)[key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
 }
 
 /** A translated status word, or the status itself for one this console does not know. */

@@ -32,6 +32,7 @@ function printFirstStart(result: FirstStartResult, config: PortalConfig): void {
     result.consolePassword ? `Console password: ${result.consolePassword}` : 'Console password: taken from PORTAL_CONSOLE_PASSWORD',
   );
   if (result.ownerKey || result.consolePassword) lines.push('These are shown only now: store them somewhere safe.');
+  lines.push(`Console:          ${config.publicUrl}/console/  (log in with the console password)`);
   lines.push(`API docs:         ${config.publicUrl}/docs`, '', '');
   process.stdout.write(lines.join('\n'));
 }

@@ -43,3 +43,4 @@ export type {
 } from './client';
 export { PortalApiError, type PortalErrorBody } from './errors';
 export type { components, operations, paths } from './generated/schema';
+export { formatBytes, formatDuration } from './format';

@@ -5,7 +5,7 @@
  *
  * A pure function: no I/O, never throws, whatever the payload looks like.
  */
-import { bytes } from '../cli/output';
+import { formatBytes } from '@agent-p2p/sdk';
 
 /** The shape of an event as the Bridge needs it (a PortalEvent, or a type this Bridge does not know yet). */
 export interface WakeEvent {
@@ -219,7 +219,7 @@ export function untrusted(value: string, max: number): { text: string; cut: bool
 
 /** Bytes as "3.40 MiB (3565158 bytes)": the exact count too, for checking a download. */
 function formatSize(count: number): string {
-  return `${bytes(count)} (${count} bytes)`;
+  return `${formatBytes(count)} (${count} bytes)`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -4,6 +4,8 @@
  * so a peer cannot move the cursor, recolour the screen or reorder text with bidi overrides.
  */
 
+import { formatBytes } from '@agent-p2p/sdk';
+
 // C0 controls, DEL, C1 controls, and the Unicode bidi/format characters that reorder text.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const UNSAFE_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
@@ -64,8 +66,50 @@ export function fields(pairs: Array<[string, string]>): string {
   return pairs.map(([key, value]) => `${(key + ':').padEnd(keyWidth + 1)} ${value}`).join('\n');
 }
 
-function width(text: string): number {
-  return Array.from(text).length;
+/**
+ * The columns a terminal gives a text: East Asian wide and fullwidth characters (CJK, Hangul, kana,
+ * fullwidth forms, most emoji) take two, combining marks and zero-width characters none.
+ */
+export function width(text: string): number {
+  let columns = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    if (isZeroWidth(code)) continue;
+    columns += isWide(code) ? 2 : 1;
+  }
+  return columns;
+}
+
+function isZeroWidth(code: number): boolean {
+  return (
+    (code >= 0x0300 && code <= 0x036f) ||
+    (code >= 0x1ab0 && code <= 0x1aff) ||
+    (code >= 0x20d0 && code <= 0x20ff) ||
+    (code >= 0xfe00 && code <= 0xfe0f) ||
+    (code >= 0xfe20 && code <= 0xfe2f) ||
+    code === 0x200b ||
+    code === 0x200c ||
+    code === 0x200d
+  );
+}
+
+function isWide(code: number): boolean {
+  return (
+    (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0x303e) ||
+    (code >= 0x3041 && code <= 0x33ff) ||
+    (code >= 0x3400 && code <= 0x4dbf) ||
+    (code >= 0x4e00 && code <= 0x9fff) ||
+    (code >= 0xa000 && code <= 0xa4cf) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1f64f) ||
+    (code >= 0x1f900 && code <= 0x1f9ff) ||
+    (code >= 0x20000 && code <= 0x3fffd)
+  );
 }
 
 /** A timestamp as "2026-11-25 09:48:10Z" (UTC, seconds), or "-" when absent. */
@@ -76,15 +120,5 @@ export function time(value: string | null | undefined): string {
   return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Bytes as "512 B", "3.4 MiB", "1.00 GiB". */
-export function bytes(count: number): string {
-  if (count < 1024) return `${count} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = count / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]}`;
-}
+/** Bytes as "512 B", "3.40 MiB", "1.00 GiB" (the SDK's one formatter, shared with the console). */
+export const bytes = formatBytes;

@@ -89,11 +89,14 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
 }
 
 /** Routes Nest's own logging into the pino logger. */
+/** Nest's start-up lines (one per module and per route) are debug: an owner's terminal shows what matters. */
+const STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'WebSocketsController']);
+
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.write('info', message, context);
+    this.write(context && STARTUP_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
   }
   /** Nest calls error(message, stack?, context?); the Portal's own code also passes ({ err, … }, 'text'). */
   error(message: unknown, trace?: string, context?: string): void {

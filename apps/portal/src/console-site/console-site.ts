@@ -48,8 +48,14 @@ export async function registerConsoleSite(app: NestFastifyApplication, config: P
     },
   });
   const homepage = built ? readFileSync(join(root, 'home.html')) : null;
+  const favicon = built && existsSync(join(root, 'favicon.svg')) ? readFileSync(join(root, 'favicon.svg')) : null;
   const fastify = app.getHttpAdapter().getInstance();
   fastify.get(CONSOLE_PREFIX.slice(0, -1), async (_request, reply) => reply.redirect(CONSOLE_PREFIX, 301));
+  // Browsers ask for /favicon.ico whatever the pages link to: answer with the console's icon.
+  fastify.get('/favicon.ico', async (_request, reply) => {
+    if (!favicon) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'The console is not built' });
+    return reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml').send(favicon);
+  });
   fastify.get(HOMEPAGE_PATH, async (_request, reply) => {
       if (!homepage) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'The homepage is not built' });
       return reply
