@@ -500,7 +500,7 @@ export class ContactsService implements OnModuleInit {
           { status: 'invalid', keySealed: null, updatedAt: new Date() },
         );
       },
-    });
+    }, { lane: 'strangers' });
 
     this.outbox.registerHandler(CONTACT_OUTBOX.accept, {
       buildRequest: async (item) => {
@@ -542,7 +542,7 @@ export class ContactsService implements OnModuleInit {
       onFailed: async (manager, item) => {
         await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
       },
-    });
+    }, { lane: 'strangers' });
 
     this.outbox.registerHandler(CONTACT_OUTBOX.remove, {
       buildRequest: async (item) => {
