@@ -46,7 +46,13 @@ describe('loadConfig', () => {
         guestbookMaxMessageChars: 2000,
       },
       peers: { allowInsecure: false, allowPrivate: false, connectTimeoutMs: 5000, totalTimeoutMs: 15000, maxResponseBytes: 1048576 },
-      outbox: { retryBaseMs: 2000, retryMaxSeconds: 3600, giveUpDays: 7, concurrency: 16 },
+      outbox: {
+        retryBaseMs: 2000,
+        retryMaxSeconds: 3600,
+        giveUpDays: 7,
+        concurrency: 16,
+        strangers: { concurrency: 4, timeoutMs: 5000, maxAttempts: 6, giveUpMinutes: 60 },
+      },
       ws: { heartbeatSeconds: 30, maxFrameBytes: 65536, maxSocketsPerCredential: 8, maxBufferedBytes: 1048576 },
       files: {
         maxFileBytes: 2147483648,
@@ -74,12 +80,22 @@ describe('loadConfig', () => {
       PORTAL_OUTBOX_RETRY_MAX_SECONDS: '60',
       PORTAL_OUTBOX_GIVE_UP_DAYS: '2',
       PORTAL_OUTBOX_CONCURRENCY: '4',
+      PORTAL_OUTBOX_STRANGER_CONCURRENCY: '2',
+      PORTAL_OUTBOX_STRANGER_TIMEOUT_MS: '700',
+      PORTAL_OUTBOX_STRANGER_MAX_ATTEMPTS: '3',
+      PORTAL_OUTBOX_STRANGER_GIVE_UP_MINUTES: '10',
     });
     expect(config).toMatchObject({
       secretKey: 'A'.repeat(43),
       limits: { maxMessageBytes: 100, contactRequestsPerMinute: 7, publicRequestsPerMinute: 8, pendingRequestsPerPortal: 9 },
       peers: { allowInsecure: true, allowPrivate: true, connectTimeoutMs: 1000, totalTimeoutMs: 2000 },
-      outbox: { retryBaseMs: 50, retryMaxSeconds: 60, giveUpDays: 2, concurrency: 4 },
+      outbox: {
+        retryBaseMs: 50,
+        retryMaxSeconds: 60,
+        giveUpDays: 2,
+        concurrency: 4,
+        strangers: { concurrency: 2, timeoutMs: 700, maxAttempts: 3, giveUpMinutes: 10 },
+      },
     });
     expect(() => loadConfig({ PORTAL_SECRET_KEY: 'too-short' })).toThrow(/PORTAL_SECRET_KEY must be 32 bytes/);
   });

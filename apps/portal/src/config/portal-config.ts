@@ -50,6 +50,17 @@ export interface OutboxSettings {
   giveUpDays: number;
   /** Peers delivered to at the same time (one slow peer occupies one slot only). */
   concurrency: number;
+  /** The lane of calls that requests from unapproved Portals cause (contact verification). */
+  strangers: {
+    /** Such peers called at the same time (at most one per origin), apart from `concurrency`. */
+    concurrency: number;
+    /** Total timeout of one such call. */
+    timeoutMs: number;
+    /** Attempts after which such an item fails. */
+    maxAttempts: number;
+    /** Age after which such an item fails. */
+    giveUpMinutes: number;
+  };
 }
 
 export interface PortalWebSocketSettings {
@@ -178,6 +189,20 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   PORTAL_OUTBOX_RETRY_MAX_SECONDS: { default: '3600', description: 'Longest delay between two delivery attempts.' },
   PORTAL_OUTBOX_GIVE_UP_DAYS: { default: '7', description: 'Days after which an undeliverable item is marked failed.' },
   PORTAL_OUTBOX_CONCURRENCY: { default: '16', description: 'Peers delivered to in parallel.' },
+  PORTAL_OUTBOX_STRANGER_CONCURRENCY: {
+    default: '4',
+    description:
+      'Calls made because of an unapproved Portal (verifying its contact request) in parallel, one per origin; they never take the slots of PORTAL_OUTBOX_CONCURRENCY.',
+  },
+  PORTAL_OUTBOX_STRANGER_TIMEOUT_MS: { default: '5000', description: 'Total timeout of one call to an unapproved Portal.' },
+  PORTAL_OUTBOX_STRANGER_MAX_ATTEMPTS: {
+    default: '6',
+    description: 'Attempts after which a call to an unapproved Portal fails (an unverifiable contact request becomes invalid).',
+  },
+  PORTAL_OUTBOX_STRANGER_GIVE_UP_MINUTES: {
+    default: '60',
+    description: 'Minutes after which a call to an unapproved Portal that still fails is given up.',
+  },
   PORTAL_MIN_FREE_DISK_MB: {
     default: '100',
     description:
@@ -355,6 +380,12 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       retryMaxSeconds: r.integer('PORTAL_OUTBOX_RETRY_MAX_SECONDS', 3600, 1, 86_400),
       giveUpDays: r.integer('PORTAL_OUTBOX_GIVE_UP_DAYS', 7, 1, 365),
       concurrency: r.integer('PORTAL_OUTBOX_CONCURRENCY', 16, 1, 256),
+      strangers: {
+        concurrency: r.integer('PORTAL_OUTBOX_STRANGER_CONCURRENCY', 4, 1, 64),
+        timeoutMs: r.integer('PORTAL_OUTBOX_STRANGER_TIMEOUT_MS', 5000, 100, 120_000),
+        maxAttempts: r.integer('PORTAL_OUTBOX_STRANGER_MAX_ATTEMPTS', 6, 1, 1000),
+        giveUpMinutes: r.integer('PORTAL_OUTBOX_STRANGER_GIVE_UP_MINUTES', 60, 1, 10_080),
+      },
     },
     ws: {
       heartbeatSeconds: r.integer('PORTAL_WS_HEARTBEAT_SECONDS', 30, 1, 3600),

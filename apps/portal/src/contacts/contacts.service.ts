@@ -21,6 +21,7 @@ import { EventsService } from '../events/events.service';
 import type { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { OutboxService } from '../federation/outbox.service';
 import type { PeerResponse } from '../federation/peer-client';
+import { refusedPeerHost } from '../federation/peer-address';
 import { normalizePortalUrl } from '../federation/peer-url';
 import { ProfileService } from '../profile/profile.service';
 import type { ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
@@ -172,6 +173,10 @@ export class ContactsService implements OnModuleInit {
       );
     }
     if (portalUrl === this.config.publicUrl) throw new BadRequestException('portalUrl is this Portal itself');
+    if (!this.config.peers.allowPrivate) {
+      const refused = await refusedPeerHost(portalUrl);
+      if (refused) throw new BadRequestException(`portalUrl cannot be a peer: ${refused}`);
+    }
     const existing = await this.contacts.findOne({ where: { portalUrl, status: In(['pending', 'active']) } });
     if (existing) {
       throw new ConflictException({
@@ -495,7 +500,7 @@ export class ContactsService implements OnModuleInit {
           { status: 'invalid', keySealed: null, updatedAt: new Date() },
         );
       },
-    });
+    }, { lane: 'strangers' });
 
     this.outbox.registerHandler(CONTACT_OUTBOX.accept, {
       buildRequest: async (item) => {
@@ -537,7 +542,7 @@ export class ContactsService implements OnModuleInit {
       onFailed: async (manager, item) => {
         await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
       },
-    });
+    }, { lane: 'strangers' });
 
     this.outbox.registerHandler(CONTACT_OUTBOX.remove, {
       buildRequest: async (item) => {

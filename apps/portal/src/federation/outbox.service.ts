@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager, In, IsNull, LessThan, MoreThan, Not, Or, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type FindOptionsWhere, In, IsNull, LessThan, MoreThan, Not, Or, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { OutboxItem } from './entities/outbox-item.entity';
 import { EventsService } from '../events/events.service';
@@ -17,6 +17,25 @@ export interface OutboxHandler {
   onFailed(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
   /** A retryable attempt failed (for progress shown to users). Optional. */
   onAttemptFailed?(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
+}
+
+/**
+ * Which worker lane delivers a kind. `contacts`: calls to Portals this one chose to talk to (our
+ * contacts, and the requests our owner sends). `strangers`: calls that a request from a Portal no one
+ * approved makes us do (verifying a contact request, telling it no). The lanes have their own slots,
+ * so no number of strangers can delay a delivery to a contact.
+ */
+export type OutboxLane = 'contacts' | 'strangers';
+
+/** How the outbox treats one kind; the `strangers` lane's defaults come from PORTAL_OUTBOX_STRANGER_*. */
+export interface OutboxKindOptions {
+  lane?: OutboxLane;
+  /** Total timeout of one attempt (the request's own timeoutMs wins). */
+  timeoutMs?: number;
+  /** Attempts after which the item fails. */
+  maxAttempts?: number;
+  /** Age after which a still-failing item fails. */
+  giveUpMs?: number;
 }
 
 export interface OutboxEntry {
@@ -37,17 +56,23 @@ export interface DeliveryState {
 const MAX_IDLE_MS = 30_000;
 /** Items read at once when draining a peer. */
 const DRAIN_BATCH = 32;
+/** Stranger-lane loops allowed at once per origin (scheme, host and port) of the peer URL. */
+const STRANGER_LOOPS_PER_ORIGIN = 1;
 
 /**
  * The durable outbox and its worker. Items go to each peer oldest first (so per-contact order holds);
- * each peer is drained by its own loop, at most `concurrency` peers at once, so one dead or slow
- * peer never delays the others. Failed attempts back off exponentially with jitter.
+ * each peer is drained by its own loop per lane, at most `concurrency` peers at once in the contacts
+ * lane and `strangers.concurrency` (one per origin) in the strangers lane, so one dead or slow peer
+ * never delays the others and strangers never delay contacts. Failed attempts back off
+ * exponentially with jitter.
  */
 @Injectable()
 export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxService.name);
   private readonly handlers = new Map<string, OutboxHandler>();
-  private readonly draining = new Map<string, Promise<void>>();
+  private readonly kindOptions = new Map<string, Required<Pick<OutboxKindOptions, 'lane'>> & OutboxKindOptions>();
+  /** Drain loops by lane and peer URL. */
+  private readonly draining = new Map<string, { lane: OutboxLane; origin: string; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private tickAgain = false;
@@ -66,8 +91,30 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     this.singleProcess = dataSource.options.type === 'better-sqlite3';
   }
 
-  registerHandler(kind: string, handler: OutboxHandler): void {
+  registerHandler(kind: string, handler: OutboxHandler, options: OutboxKindOptions = {}): void {
     this.handlers.set(kind, handler);
+    const lane = options.lane ?? 'contacts';
+    const strangers = this.config.outbox.strangers;
+    this.kindOptions.set(
+      kind,
+      lane === 'strangers'
+        ? {
+            lane,
+            timeoutMs: options.timeoutMs ?? strangers.timeoutMs,
+            maxAttempts: options.maxAttempts ?? strangers.maxAttempts,
+            giveUpMs: options.giveUpMs ?? strangers.giveUpMinutes * 60_000,
+          }
+        : { ...options, lane },
+    );
+  }
+
+  /** Unknown kinds (no handler: they fail at once) belong to the contacts lane. */
+  private laneOf(kind: string): OutboxLane {
+    return this.kindOptions.get(kind)?.lane ?? 'contacts';
+  }
+
+  private strangerKinds(): string[] {
+    return [...this.kindOptions].filter(([, options]) => options.lane === 'strangers').map(([kind]) => kind);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -90,7 +137,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.timer);
     // Calls in flight are cut off (they will be retried after the restart), not waited for.
     this.peers.abortAll();
-    await Promise.allSettled([...this.draining.values()]);
+    await Promise.allSettled([...this.draining.values()].map((loop) => loop.done));
   }
 
   /** Adds an item inside the caller's transaction. Call wake() after the commit. */
@@ -186,18 +233,22 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       const heads = await this.headItems();
       const now = Date.now();
       for (const head of heads) {
-        if (this.draining.has(head.peerUrl)) continue;
+        const lane = this.laneOf(head.kind);
+        const key = `${lane} ${head.peerUrl}`;
+        if (this.draining.has(key)) continue;
         const dueIn = Math.max(head.nextAttemptAt.getTime(), head.leaseUntil?.getTime() ?? 0) - now;
         if (dueIn > 0) {
           nextDelay = Math.min(nextDelay, dueIn);
           continue;
         }
-        if (this.draining.size >= this.config.outbox.concurrency) break;
-        const drain = this.drain(head.peerUrl).finally(() => {
-          this.draining.delete(head.peerUrl);
+        // A full lane or origin is looked at again when one of its loops ends (it schedules a tick).
+        const origin = originOf(head.peerUrl);
+        if (!this.hasRoom(lane, origin)) continue;
+        const done = this.drain(head.peerUrl, lane).finally(() => {
+          this.draining.delete(key);
           this.schedule(0);
         });
-        this.draining.set(head.peerUrl, drain);
+        this.draining.set(key, { lane, origin, done });
       }
     } catch (error) {
       if (!this.stopped) this.logger.error({ err: error }, 'Outbox scan failed');
@@ -213,24 +264,44 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** The oldest pending item of every peer. */
+  private hasRoom(lane: OutboxLane, origin: string): boolean {
+    const loops = [...this.draining.values()].filter((loop) => loop.lane === lane);
+    if (lane === 'contacts') return loops.length < this.config.outbox.concurrency;
+    if (loops.length >= this.config.outbox.strangers.concurrency) return false;
+    return loops.filter((loop) => loop.origin === origin).length < STRANGER_LOOPS_PER_ORIGIN;
+  }
+
+  /** The oldest pending item of every peer in every lane, oldest first. */
   private async headItems(): Promise<OutboxItem[]> {
     const heads = this.items
       .createQueryBuilder('h')
       .select('MIN(h.seq)')
       .where('h.status = :pending')
-      .groupBy('h.peer_url');
-    return this.items
+      .groupBy('h.peer_url')
+      .addGroupBy('h.kind');
+    const perKind = await this.items
       .createQueryBuilder('o')
       .where(`o.seq IN (${heads.getQuery()})`)
       .setParameter('pending', 'pending')
+      .orderBy('o.seq', 'ASC')
       .getMany();
+    const seen = new Set<string>();
+    return perKind.filter((item) => {
+      const key = `${this.laneOf(item.kind)} ${item.peerUrl}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
 
-  /** Delivers one peer's items in order until it is empty or must wait. */
-  private async drain(peerUrl: string): Promise<void> {
+  /** Delivers one peer's items of one lane in order until there are none left or it must wait. */
+  private async drain(peerUrl: string, lane: OutboxLane): Promise<void> {
+    const strangerKinds = this.strangerKinds();
+    const where: FindOptionsWhere<OutboxItem> = { peerUrl, status: 'pending' };
+    if (lane === 'strangers') where.kind = In(strangerKinds);
+    else if (strangerKinds.length > 0) where.kind = Not(In(strangerKinds));
     while (!this.stopped) {
-      const items = await this.items.find({ where: { peerUrl, status: 'pending' }, order: { seq: 'ASC' }, take: DRAIN_BATCH });
+      const items = await this.items.find({ where, order: { seq: 'ASC' }, take: DRAIN_BATCH });
       for (const item of items) {
         if (this.stopped || item.nextAttemptAt.getTime() > Date.now()) return;
         if (!(await this.claim(item))) return;
@@ -270,6 +341,8 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.fail(item, handler, 'no longer deliverable: the contact or request changed');
       return 'next';
     }
+    const options = this.kindOptions.get(item.kind);
+    if (request.timeoutMs === undefined && options?.timeoutMs !== undefined) request = { ...request, timeoutMs: options.timeoutMs };
     let response: PeerResponse;
     try {
       response = await this.peers.send(request);
@@ -305,8 +378,9 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async retryLater(item: OutboxItem, handler: OutboxHandler, reason: string, retryAfterSeconds?: number): Promise<'wait'> {
     const attempts = item.attempts + 1;
-    const giveUpAt = item.createdAt.getTime() + this.config.outbox.giveUpDays * 86_400_000;
-    if (Date.now() >= giveUpAt) {
+    const options = this.kindOptions.get(item.kind);
+    const giveUpAt = item.createdAt.getTime() + (options?.giveUpMs ?? this.config.outbox.giveUpDays * 86_400_000);
+    if (Date.now() >= giveUpAt || attempts >= (options?.maxAttempts ?? Infinity)) {
       await this.fail(item, handler, `gave up after ${attempts} attempts: ${reason}`, attempts);
       return 'wait';
     }
@@ -347,6 +421,14 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Fails an item no feature can handle (a kind from a newer version, say). */
   private async markFailed(item: OutboxItem, reason: string): Promise<void> {
     await this.items.update({ seq: item.seq }, { status: 'failed', lastError: reason, leaseUntil: null, updatedAt: new Date() });
+  }
+}
+
+function originOf(peerUrl: string): string {
+  try {
+    return new URL(peerUrl).origin;
+  } catch {
+    return peerUrl;
   }
 }
 

@@ -55,6 +55,11 @@ describe('PeerClient', () => {
       } else if (req.url === '/huge') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(Buffer.alloc(2 * 1048576, 'a'));
+      } else if (req.url === '/huge-chunked') {
+        // No content-length: the cap must hold while reading.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        for (let i = 0; i < 40; i += 1) res.write(Buffer.alloc(65536, 'a'));
+        res.end();
       } else if (req.url === '/hang') {
         // never answers
       } else if (req.url === '/busy') {
@@ -106,9 +111,13 @@ describe('PeerClient', () => {
     expect(response.status).toBe(302);
   });
 
-  it('caps the response size', async () => {
-    const error = await failure(client(local).send({ portalUrl: `http://127.0.0.1:${port}`, method: 'GET', path: '/huge' }));
-    expect(error.kind).toBe('too-large');
+  it('caps the response size, as a failure that retrying would not cure', async () => {
+    for (const path of ['/huge', '/huge-chunked']) {
+      const error = await failure(client(local).send({ portalUrl: `http://127.0.0.1:${port}`, method: 'GET', path }));
+      expect(error.kind).toBe('too-large');
+      expect(error.retryable).toBe(false);
+      expect(error.message).toMatch(/answered more than 1048576 bytes/);
+    }
   });
 
   it('times out a peer that never answers', async () => {

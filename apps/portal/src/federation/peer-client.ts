@@ -33,7 +33,10 @@ export interface PeerResponse {
 
 export type PeerErrorKind = 'invalid-url' | 'address-refused' | 'network' | 'timeout' | 'too-large';
 
-/** The peer could not be reached or answered unusably. Retryable unless the URL/address itself is refused. */
+/**
+ * The peer could not be reached or answered unusably. Only network errors and timeouts are retried:
+ * a refused URL or address stays refused, and a peer whose answer is over the cap would send it again.
+ */
 export class PeerError extends Error {
   constructor(
     readonly kind: PeerErrorKind,
@@ -44,7 +47,7 @@ export class PeerError extends Error {
   }
 
   get retryable(): boolean {
-    return this.kind === 'network' || this.kind === 'timeout' || this.kind === 'too-large';
+    return this.kind === 'network' || this.kind === 'timeout';
   }
 }
 
@@ -109,10 +112,14 @@ export class PeerClient implements OnModuleDestroy {
       req.on('response', (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const tooLarge = (): void =>
+          void req.destroy(new PeerError('too-large', `${url.host} answered more than ${limits.maxResponseBytes} bytes, the limit for a peer's answer`));
+        // A declared length over the cap is refused before any of the body is read.
+        if (Number(res.headers['content-length'] ?? 0) > limits.maxResponseBytes) return tooLarge();
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > limits.maxResponseBytes) {
-            req.destroy(new PeerError('too-large', `${url.host} answered more than ${limits.maxResponseBytes} bytes`));
+            tooLarge();
             return;
           }
           chunks.push(chunk);
