@@ -21,6 +21,7 @@ import { DataSource, type EntityManager, In, LessThan, Not, type Repository } fr
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
 import type { Contact } from '../contacts/entities/contact.entity';
+import { dialectOf } from '../database/data-source-options';
 import type { OwnerChatAttachmentDto } from '../owner-chat/dto/owner-chat.dto';
 import type { FileDeliveredPayloadDto, FileFailedPayloadDto, FileReceivedPayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
@@ -75,6 +76,8 @@ const RELAYING: FileTransfer['status'][] = ['uploading', 'sending'];
 const CHUNK_EXTRA_TIMEOUT_MS = 20_000;
 const DEFAULT_LIST = 100;
 const MAX_RUNNING_HASHES = 1000;
+/** First argument of the PostgreSQL advisory lock that serialises quota checks per contact ("ap2q"). */
+const QUOTA_LOCK_CLASS = 0x61703271;
 
 export interface ChunkUpload {
   index: string;
@@ -102,6 +105,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
    * Anything else (out of order, a restart, another instance) falls back to reading the chunks.
    */
   private readonly runningHashes = new Map<string, { next: number; hash: Hash }>();
+  private readonly dialect: 'sqlite' | 'postgres';
+  /** PostgreSQL: this Portal's schema (instances on other schemas of the database do not share its locks). */
+  private readonly schema: string;
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -113,6 +119,8 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     private readonly events: EventsService,
   ) {
     this.store = new FileStore(join(config.dataDir, 'files'));
+    this.dialect = dialectOf(config);
+    this.schema = (dataSource.options as { schema?: string }).schema ?? 'public';
   }
 
   onModuleInit(): void {
@@ -154,7 +162,6 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     }
     const contactId = dto.contactId === undefined ? null : (await this.contacts.getActive(dto.contactId)).id;
     this.checkSize(dto.size);
-    await this.checkRoom(contactId, dto.size);
     const chunkSize = this.config.files.chunkBytes;
     const now = new Date();
     const file = this.files.create({
@@ -176,8 +183,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       completedAt: null,
     });
     try {
-      await this.files.insert(file);
+      await this.insertWithinQuota(file);
     } catch (error) {
+      if (error instanceof HttpException) throw error;
       const raced = dto.id ? await this.files.findOne({ where: { id: dto.id.toLowerCase() } }) : null;
       if (raced) return this.replayCreate(raced, { ...dto, name, mime, sha256 });
       throw error;
@@ -304,7 +312,6 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       return this.peerState(existing);
     }
     this.checkSize(dto.size);
-    await this.checkRoom(contact.id, dto.size);
     const now = new Date();
     const file = this.files.create({
       id: randomUUID(),
@@ -325,8 +332,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       completedAt: null,
     });
     try {
-      await this.files.insert(file);
+      await this.insertWithinQuota(file);
     } catch (error) {
+      if (error instanceof HttpException) throw error;
       const raced = await this.files.findOne({ where: { contactId: contact.id, remoteId } });
       if (raced) return this.peerState(raced);
       throw error;
@@ -573,17 +581,44 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       throw new InsufficientStorageException(`Not enough free disk space for chunk ${index} (${length} bytes) above the configured floor`);
     }
     const running = this.runningHashes.get(file.id) ?? (index === 0 ? { next: 0, hash: createHash('sha256') } : undefined);
-    const carried = await this.store.writeChunk(file.id, { index, length, sha256 }, upload.body, running?.next === index ? running.hash : undefined);
-    if (carried) {
-      if (this.runningHashes.size >= MAX_RUNNING_HASHES) this.runningHashes.clear();
-      this.runningHashes.set(file.id, { next: index + 1, hash: carried });
+    const { part, whole } = await this.store.writePart(file.id, { index, length, sha256 }, upload.body, running?.next === index ? running.hash : undefined);
+    // The claim: one writer per chunk. The file's row is updated first, so concurrent commits of
+    // this file's chunks (on any instance) take turns; the first to insert the chunk's row renames
+    // its bytes into place before it commits, and any other writer of that chunk finds the row
+    // and never touches the bytes. So the bytes on disk are always the ones the row describes.
+    let outcome: 'stored' | 'same' | 'different' | 'closed';
+    let resumed = false;
+    try {
+      ({ outcome, resumed } = await this.dataSource.transaction(async (manager) => {
+        const touched = await manager.update(FileTransfer, { id: file.id, status: openStatus, contentStored: true }, { updatedAt: new Date() });
+        if (!touched.affected) return { outcome: 'closed' as const, resumed: false };
+        const claimed = await manager.findOne(FileChunk, { where: { fileId: file.id, chunkIndex: index } });
+        if (claimed) return { outcome: claimed.sha256 === sha256 ? ('same' as const) : ('different' as const), resumed: false };
+        await manager.insert(FileChunk, { fileId: file.id, chunkIndex: index, sha256, size: length });
+        await this.store.commitPart(file.id, index, part);
+        // An upload feeds the relay as it goes: this chunk may be the one a waiting relay needs.
+        const relay = openStatus === 'uploading' && (await this.resumeRelay(manager, file, { kind: FILE_OUTBOX.chunk, payload: { index } }));
+        return { outcome: 'stored' as const, resumed: relay };
+      }));
+    } catch (error) {
+      await this.store.discardPart(file.id, part);
+      throw error;
     }
-    const resumed = await this.dataSource.transaction(async (manager) => {
-      await manager.createQueryBuilder().insert().into(FileChunk).values({ fileId: file.id, chunkIndex: index, sha256, size: length }).orIgnore().execute();
-      const touched = await manager.update(FileTransfer, { id: file.id, status: openStatus }, { updatedAt: new Date() });
-      // An upload feeds the relay as it goes: this chunk may be the one a waiting relay needs.
-      return openStatus === 'uploading' && Boolean(touched.affected) && (await this.resumeRelay(manager, file, { kind: FILE_OUTBOX.chunk, payload: { index } }));
-    });
+    if (outcome !== 'stored') {
+      await this.store.discardPart(file.id, part);
+      if (outcome === 'same') return { index, stored: false };
+      if (outcome === 'different') throw new ConflictException(`chunk ${index} is already stored with a different SHA-256`);
+      const current = await this.files.findOne({ where: { id: file.id } });
+      throw new ConflictException(
+        current ? `File ${file.id} is ${current.status}${current.error ? ` (${current.error})` : ''}: it takes no more chunks` : `File ${file.id} was deleted: it takes no more chunks`,
+      );
+    }
+    // The running hash only ever covers committed chunks, in order.
+    const base = this.runningHashes.get(file.id);
+    if (whole && (base ? base.next === index : index === 0)) {
+      if (this.runningHashes.size >= MAX_RUNNING_HASHES) this.runningHashes.clear();
+      this.runningHashes.set(file.id, { next: index + 1, hash: whole });
+    }
     if (resumed) this.outbox.wake();
     return { index, stored: true };
   }
@@ -679,27 +714,40 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
   }
 
   /**
-   * Refuses (507) a file that would take the contact (or, for contactId null, the local files of
-   * the owner chat) over the quota, or the disk under its floor.
+   * Inserts a new file only if it fits: refuses (507) a file that would take the contact (or, for
+   * contactId null, the local files of the owner chat) over the quota, or the disk under its floor.
+   * The sum and the insert are one transaction under a lock per contact (PostgreSQL: an advisory
+   * lock, so instances sharing the database take turns too; SQLite: transactions run one at a
+   * time), so parallel offers or uploads cannot all pass the check before any of them is counted.
+   * The file's declared size is its reservation from then on, while it is still incomplete.
    */
-  private async checkRoom(contactId: number | null, bytes: number): Promise<void> {
-    const query = this.files.createQueryBuilder('f').select('COALESCE(SUM(f.size), 0)', 'used').where('f.content_stored = :stored', { stored: true });
-    if (contactId === null) query.andWhere('f.contact_id IS NULL');
-    else query.andWhere('f.contact_id = :contactId', { contactId });
-    const row = await query.getRawOne<{ used: string | number }>();
-    const used = Number(row?.used ?? 0);
-    const quota = this.config.files.contactQuotaBytes;
-    if (used + bytes > quota) {
-      throw new InsufficientStorageException(
-        contactId === null
-          ? `The owner chat's local files would take ${used + bytes} bytes; the quota is ${quota}`
-          : `Contact ${contactId}'s files would take ${used + bytes} bytes; the quota per contact is ${quota}`,
-      );
-    }
+  private async insertWithinQuota(file: FileTransfer): Promise<void> {
     const free = await this.store.freeBytes();
-    if (free - bytes < this.config.limits.minFreeDiskBytes) {
-      throw new InsufficientStorageException(`Not enough free disk space for ${bytes} bytes above the configured floor`);
+    if (free - file.size < this.config.limits.minFreeDiskBytes) {
+      throw new InsufficientStorageException(`Not enough free disk space for ${file.size} bytes above the configured floor`);
     }
+    await this.dataSource.transaction(async (manager) => {
+      if (this.dialect === 'postgres') {
+        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [QUOTA_LOCK_CLASS, `${this.schema}:${file.contactId ?? 'local'}`]);
+      }
+      const query = manager
+        .createQueryBuilder(FileTransfer, 'f')
+        .select('COALESCE(SUM(f.size), 0)', 'used')
+        .where('f.content_stored = :stored', { stored: true });
+      if (file.contactId === null) query.andWhere('f.contact_id IS NULL');
+      else query.andWhere('f.contact_id = :contactId', { contactId: file.contactId });
+      const row = await query.getRawOne<{ used: string | number }>();
+      const used = Number(row?.used ?? 0);
+      const quota = this.config.files.contactQuotaBytes;
+      if (used + file.size > quota) {
+        throw new InsufficientStorageException(
+          file.contactId === null
+            ? `The owner chat's local files would take ${used + file.size} bytes; the quota is ${quota}`
+            : `Contact ${file.contactId}'s files would take ${used + file.size} bytes; the quota per contact is ${quota}`,
+        );
+      }
+      await manager.insert(FileTransfer, file);
+    });
   }
 
   private async activeCaller(caller: ContactCaller): Promise<Contact> {
