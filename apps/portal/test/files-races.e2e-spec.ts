@@ -7,7 +7,9 @@ import { Contact } from '../src/contacts/entities/contact.entity';
 import { api, insertContact } from './support/http';
 import { bytes, filesUnder, putRaw, sha256 } from './support/files';
 import { startPeer, statusOf, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
+import { createLogger } from '../src/common/logger';
+import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
+import { freePort, TEST_DATABASE_URL, type TestPortal } from './support/test-portal';
 
 const CHUNK = 64 * 1024;
 const MAX_FILE = 1024 * 1024;
@@ -148,6 +150,58 @@ describe('two writers of one chunk', () => {
     const receipts = await Promise.all(Array.from({ length: 6 }, () => portal.client().uploadFileChunk(upload.id, 0, data, sha256(data))));
     expect(receipts.filter((receipt) => receipt.stored)).toHaveLength(1);
     expect(filesUnder(join(portal.dataDir, 'files', upload.id))).toEqual(['0.chunk']);
+  });
+});
+
+(TEST_DATABASE_URL ? describe : describe.skip)('two writers of one chunk on two instances sharing one PostgreSQL database and data directory', () => {
+  let portal: TestPortal;
+  let second: PortalApp | null = null;
+  let secondUrl = '';
+
+  beforeAll(async () => {
+    portal = await startPeer({ env: { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK), PORTAL_MAX_FILE_BYTES: String(MAX_FILE) } });
+    const port = await freePort();
+    second = await createPortalApp({ config: { ...portal.config, port }, logger: createLogger('silent'), database: { postgresSchema: portal.schema! } });
+    await initPortalApp(second);
+    await second.app.listen({ port, host: '127.0.0.1' });
+    secondUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await second?.app.close();
+    await portal?.destroy();
+  });
+
+  it('a slower writer on the other instance is refused (409); the stored bytes are the verified ones', async () => {
+    const good = bytes(CHUNK, 51);
+    const other = bytes(CHUNK, 52);
+    const upload = await portal.client().createFileUpload({ name: 'two.bin', size: CHUNK, sha256: sha256(good) });
+    const slow = slowPut(`${secondUrl}/api/files/${upload.id}/chunks/0`, other, portal.ownerKey);
+    await waitFor('the slow writer to start its part file', async () => partsOf(portal, upload.id).length === 1);
+    expect(await portal.client().uploadFileChunk(upload.id, 0, good, sha256(good))).toMatchObject({ stored: true, status: 'stored' });
+    slow.release();
+    expect((await slow.response).status).toBe(409);
+    expect(await contentSha(portal, upload.id)).toBe(sha256(good));
+  });
+
+  it(`${ROUNDS} rounds of parallel writers with different bytes, one per instance: never a verified file with other bytes`, async () => {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const good = bytes(CHUNK, 500 + round);
+      const other = bytes(CHUNK, 600 + round);
+      const upload = await portal.client().createFileUpload({ name: `two-${round}.bin`, size: CHUNK, sha256: sha256(good) });
+      const [a, b] = await Promise.all([
+        putRaw(`${portal.url}/api/files/${upload.id}/chunks/0`, good, octet(sha256(good)), portal.ownerKey),
+        putRaw(`${secondUrl}/api/files/${upload.id}/chunks/0`, other, octet(sha256(other)), portal.ownerKey),
+      ]);
+      const file = await portal.client().getFile(upload.id);
+      const statuses = `${a.status}/${b.status}`;
+      if (file.status === 'stored') {
+        expect(statuses).toBe('200/409');
+        expect(await contentSha(portal, upload.id)).toBe(sha256(good));
+      } else {
+        expect({ statuses, status: file.status }).toEqual({ statuses: '409/422', status: 'failed' });
+      }
+    }
   });
 });
 
