@@ -41,5 +41,6 @@ export type {
   Version,
   WellKnown,
 } from './client';
+export { bytesInChunks, chunkCount, chunkIndexes, type ChunkRanges } from './chunk-ranges';
 export { PortalApiError, type PortalErrorBody } from './errors';
 export type { components, operations, paths } from './generated/schema';

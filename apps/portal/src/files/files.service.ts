@@ -42,6 +42,7 @@ import { FileChunk } from './entities/file-chunk.entity';
 import { FileTransfer } from './entities/file-transfer.entity';
 import { contentDisposition, sanitizeFileName, sanitizeMime } from './file-names';
 import { FileStore, InsufficientStorageException } from './file-store';
+import { type ChunkRanges, firstMissing, parseChunkRanges, toChunkRanges } from './chunk-ranges';
 
 /**
  * Outbox kinds of a transfer. A file is relayed as a chain of small steps (offer, one chunk, …,
@@ -163,6 +164,12 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     const contactId = dto.contactId === undefined ? null : (await this.contacts.getActive(dto.contactId)).id;
     this.checkSize(dto.size);
     const chunkSize = this.config.files.chunkBytes;
+    const { maxChunksPerFile } = this.config.files;
+    if (chunkCountOf(dto.size, chunkSize) > maxChunksPerFile) {
+      throw new PayloadTooLargeException(
+        `The file is ${dto.size} bytes: in chunks of ${chunkSize} bytes that is more than the ${maxChunksPerFile} chunks a file may have here`,
+      );
+    }
     const now = new Date();
     const file = this.files.create({
       id: dto.id?.toLowerCase() ?? randomUUID(),
@@ -217,7 +224,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     const { index, stored } = await this.acceptChunk(file, upload, 'uploading');
     let status = file.status;
     if (stored || status === 'uploading') status = await this.finishUploadIfComplete(file);
-    return { index, stored, receivedChunks: await this.chunkIndexes(file.id), status };
+    return { index, stored, receivedRanges: await this.chunkRanges(file.id), status };
   }
 
   async content(id: string, range: string | undefined): Promise<FileContent> {
@@ -312,6 +319,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       return this.peerState(existing);
     }
     this.checkSize(dto.size);
+    this.checkOfferedChunks(dto.size, dto.chunkSize);
     const now = new Date();
     const file = this.files.create({
       id: randomUUID(),
@@ -359,8 +367,8 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     const file = await this.findIncoming(contact.id, remoteId);
     if (file.status === 'failed') throw new UnprocessableEntityException(`This transfer failed: ${file.error ?? 'unknown reason'}`);
     if (file.status === 'received') return this.peerState(file);
-    const have = await this.chunkIndexes(file.id);
-    if (have.length < file.chunkCount) return { id: remoteId, status: 'receiving', receivedChunks: have };
+    const have = toChunkRanges(await this.chunkIndexes(file.id));
+    if (countOf(have) < file.chunkCount) return { id: remoteId, status: 'receiving', receivedRanges: have };
     const actual = await this.wholeSha256(file);
     if (actual !== file.sha256) {
       const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
@@ -383,7 +391,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       return true;
     });
     if (received) this.events.wake();
-    return { id: remoteId, status: 'received', receivedChunks: have };
+    return { id: remoteId, status: 'received', receivedRanges: have };
   }
 
   /**
@@ -475,11 +483,14 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       });
       return;
     }
-    const theirs = new Set(Array.isArray(state?.receivedChunks) ? state.receivedChunks : []);
+    const theirs = parseChunkRanges(state?.receivedRanges);
     const ours = await manager.find(FileChunk, { select: { chunkIndex: true }, where: { fileId: file.id }, order: { chunkIndex: 'ASC' } });
-    const next = ours.find((chunk) => !theirs.has(chunk.chunkIndex));
-    if (next) {
-      await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.chunk, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id, payload: { index: next.chunkIndex } });
+    const next = firstMissing(
+      ours.map((chunk) => chunk.chunkIndex),
+      theirs,
+    );
+    if (next !== undefined) {
+      await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.chunk, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id, payload: { index: next } });
     } else if (file.status === 'sending') {
       // Every chunk is here and verified, and the receiver holds all of them.
       await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.complete, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id });
@@ -714,6 +725,22 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
   }
 
   /**
+   * The chunking a contact chose: chunks of at least minChunkBytes (a file of one chunk may use any
+   * size), and at most maxChunksPerFile of them, so that a file cannot become millions of tiny
+   * chunk files and rows.
+   */
+  private checkOfferedChunks(size: number, chunkSize: number): void {
+    const { minChunkBytes, maxChunksPerFile } = this.config.files;
+    const count = chunkCountOf(size, chunkSize);
+    if (count > 1 && chunkSize < minChunkBytes) {
+      throw new BadRequestException(`chunkSize must be at least ${minChunkBytes} bytes (got ${chunkSize}); only a file of one chunk may use a smaller one`);
+    }
+    if (count > maxChunksPerFile) {
+      throw new BadRequestException(`A file may have at most ${maxChunksPerFile} chunks; ${size} bytes in chunks of ${chunkSize} bytes are ${count}`);
+    }
+  }
+
+  /**
    * Inserts a new file only if it fits: refuses (507) a file that would take the contact (or, for
    * contactId null, the local files of the owner chat) over the quota, or the disk under its floor.
    * The sum and the insert are one transaction under a lock per contact (PostgreSQL: an advisory
@@ -773,11 +800,15 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     return rows.map((row) => row.chunkIndex);
   }
 
+  private async chunkRanges(fileId: string): Promise<ChunkRanges> {
+    return toChunkRanges(await this.chunkIndexes(fileId));
+  }
+
   private async peerState(file: FileTransfer): Promise<FederationFileStateDto> {
     return {
       id: file.remoteId ?? file.id,
       status: file.status === 'received' || file.status === 'failed' ? file.status : 'receiving',
-      receivedChunks: await this.chunkIndexes(file.id),
+      receivedRanges: await this.chunkRanges(file.id),
     };
   }
 
@@ -807,7 +838,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       mime: file.mime,
       chunkSize: file.chunkSize,
       chunks: file.chunkCount,
-      receivedChunks: await this.chunkIndexes(file.id),
+      receivedRanges: await this.chunkRanges(file.id),
       status: file.status,
       error: file.error,
       contentAvailable: contentComplete(file),
@@ -824,6 +855,10 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
 /** The whole content is here and verified (and not removed since). */
 export function contentComplete(file: Pick<FileTransfer, 'status' | 'contentStored'>): boolean {
   return file.contentStored && (file.status === 'sending' || file.status === 'delivered' || file.status === 'received' || file.status === 'stored');
+}
+
+function countOf(ranges: ChunkRanges): number {
+  return ranges.reduce((sum, [first, last]) => sum + last - first + 1, 0);
 }
 
 function chunkCountOf(size: number, chunkSize: number): number {
