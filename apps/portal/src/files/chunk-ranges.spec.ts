@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { firstMissing, parseChunkRanges, toChunkRanges } from './chunk-ranges';
+import { firstMissing, heldByPeer, parseChunkRanges, toChunkRanges } from './chunk-ranges';
 
 describe('chunk ranges', () => {
   it('compacts indexes into inclusive ranges', () => {
@@ -22,6 +22,19 @@ describe('chunk ranges', () => {
       [0, 2],
       [5, 9],
     ]);
+  });
+
+  it("reads a receiver's ranges, or the index list of a Portal of an earlier version", () => {
+    expect(heldByPeer({ receivedRanges: [[0, 3]] })).toEqual([[0, 3]]);
+    expect(heldByPeer({ receivedRanges: [[0, 3]], receivedChunks: [7] })).toEqual([[0, 3]]);
+    expect(heldByPeer({ receivedChunks: [2, 0, 1, 'x', -1] })).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(firstMissing([0, 1, 2, 3], heldByPeer({ receivedChunks: [0, 1, 3] }))).toBe(2);
+    expect(heldByPeer(null)).toEqual([]);
+    expect(heldByPeer({})).toEqual([]);
   });
 
   it('finds the first chunk we hold that the ranges lack', () => {

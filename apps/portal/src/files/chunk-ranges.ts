@@ -30,6 +30,17 @@ export function parseChunkRanges(value: unknown): ChunkRanges {
   return ranges.sort((x, y) => x[0] - y[0]);
 }
 
+/**
+ * What a receiver's answer says it holds: `receivedRanges`, or, from a Portal of an earlier version
+ * that answers every index, `receivedChunks` (without it such a receiver would be sent chunk 0 over
+ * and over).
+ */
+export function heldByPeer(state: { receivedRanges?: unknown; receivedChunks?: unknown } | null | undefined): ChunkRanges {
+  if (state?.receivedRanges !== undefined || !Array.isArray(state?.receivedChunks)) return parseChunkRanges(state?.receivedRanges);
+  const indexes = (state.receivedChunks as unknown[]).filter((index): index is number => Number.isSafeInteger(index) && (index as number) >= 0);
+  return parseChunkRanges(indexes.map((index) => [index, index]));
+}
+
 /** The first of our ascending indexes that the (sorted) ranges do not hold. */
 export function firstMissing(ours: readonly number[], theirs: ChunkRanges): number | undefined {
   let r = 0;

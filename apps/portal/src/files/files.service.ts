@@ -42,7 +42,7 @@ import { FileChunk } from './entities/file-chunk.entity';
 import { FileTransfer } from './entities/file-transfer.entity';
 import { contentDisposition, sanitizeFileName, sanitizeMime } from './file-names';
 import { FileStore, InsufficientStorageException } from './file-store';
-import { type ChunkRanges, firstMissing, parseChunkRanges, toChunkRanges } from './chunk-ranges';
+import { type ChunkRanges, firstMissing, heldByPeer, toChunkRanges } from './chunk-ranges';
 
 /**
  * Outbox kinds of a transfer. A file is relayed as a chain of small steps (offer, one chunk, …,
@@ -483,7 +483,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       });
       return;
     }
-    const theirs = parseChunkRanges(state?.receivedRanges);
+    const theirs = heldByPeer(state as { receivedRanges?: unknown; receivedChunks?: unknown } | null);
     const ours = await manager.find(FileChunk, { select: { chunkIndex: true }, where: { fileId: file.id }, order: { chunkIndex: 'ASC' } });
     const next = firstMissing(
       ours.map((chunk) => chunk.chunkIndex),
