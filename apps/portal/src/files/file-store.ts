@@ -8,6 +8,8 @@ import { pipeline } from 'node:stream/promises';
 
 /** Bytes buffered on the way from the request to a chunk file. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
+/** A part file untouched this long belongs to no live upload (chunk requests time out well before). */
+const STALE_PART_MS = 60 * 60 * 1000;
 
 /** 507: the disk (or a contact's share of it) has no room. */
 export class InsufficientStorageException extends HttpException {
@@ -162,8 +164,11 @@ export class FileStore {
     await rm(this.dirOf(fileId), { recursive: true, force: true });
   }
 
-  /** Removes chunk files a crash left half-written (only at start: no upload is in flight then). */
-  async removeStaleParts(): Promise<void> {
+  /**
+   * Removes chunk files a crash left half-written (at start). Another instance sharing the data
+   * directory may be writing parts right now: only parts untouched for `olderThanMs` are removed.
+   */
+  async removeStaleParts(olderThanMs = STALE_PART_MS, now = Date.now()): Promise<void> {
     let dirs: string[];
     try {
       dirs = await readdir(this.root);
@@ -177,7 +182,12 @@ export class FileStore {
       } catch {
         continue;
       }
-      for (const name of names) if (name.includes('.part-')) await rm(join(this.root, dir, name), { force: true });
+      for (const name of names) {
+        if (!name.includes('.part-')) continue;
+        const path = join(this.root, dir, name);
+        const modified = await stat(path).then((info) => info.mtimeMs, () => undefined);
+        if (modified !== undefined && now - modified >= olderThanMs) await rm(path, { force: true });
+      }
     }
   }
 
