@@ -1,5 +1,6 @@
 import type { FileTransfer, PortalClient } from '../../../libs/sdk/src/client';
 import { PortalApiError } from '../../../libs/sdk/src/errors';
+import { chunkIndexes } from '../../../libs/sdk/src/chunk-ranges';
 import { Sha256, sha256Hex } from './sha256';
 
 /** Slices read while hashing the whole file: the file is never held in memory whole. */
@@ -45,7 +46,7 @@ export async function uploadFile(
     sha256: whole.hex(),
     ...(file.type && file.type.length <= 255 ? { mime: file.type } : {}),
   });
-  const have = new Set(upload.receivedChunks);
+  const have = new Set(chunkIndexes(upload.receivedRanges));
   let done = 0;
   for (let index = 0; index < upload.chunks; index++) {
     const start = index * upload.chunkSize;

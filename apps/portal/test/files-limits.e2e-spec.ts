@@ -16,7 +16,7 @@ describe('file limits, bad input, names and ranges', () => {
   let a: TestPortal;
   let b: TestPortal;
   let aContactId: number;
-  const env = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_MAX_FILE_BYTES: String(MAX_FILE), PORTAL_CONTACT_FILE_QUOTA_BYTES: String(QUOTA) };
+  const env = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK), PORTAL_MAX_FILE_BYTES: String(MAX_FILE), PORTAL_CONTACT_FILE_QUOTA_BYTES: String(QUOTA) };
 
   beforeAll(async () => {
     a = await startPeer({ env });
@@ -75,7 +75,7 @@ describe('file limits, bad input, names and ranges', () => {
         const response = await attempt();
         expect({ title, status: response.status }).toEqual({ title, status });
         await expectError(response, status);
-        expect((await a.client().getFile(upload.id)).receivedChunks).toEqual([]);
+        expect((await a.client().getFile(upload.id)).receivedRanges).toEqual([]);
         expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
       }
       // A chunk streamed without Content-Length that runs past its size is cut off with 413.
@@ -114,7 +114,7 @@ describe('file limits, bad input, names and ranges', () => {
       const known = new Set((await b.app.get(DataSource).getRepository(FileTransfer).find()).map((f) => f.id));
       expect([...new Set(filesUnder(filesDir(b)).map((p) => p.split('/')[0]))].filter((dir) => !known.has(dir))).toEqual([]);
       const state = await (await api(b, 'POST', '/api/federation/files', { key, body: offer })).json();
-      expect(state).toEqual({ id: remoteId, status: 'receiving', receivedChunks: [] });
+      expect(state).toEqual({ id: remoteId, status: 'receiving', receivedRanges: [] });
     });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPortalClient, type FileChunkReceipt, type FileTransfer, PortalApiError } from '@agent-p2p/sdk';
+import { chunkCount, createPortalClient, type FileChunkReceipt, type FileTransfer, PortalApiError } from '@agent-p2p/sdk';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FilesService } from '../src/files/files.service';
@@ -12,7 +12,7 @@ import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure
 import { freePort, TEST_DATABASE_URL, type TestPortal } from './support/test-portal';
 
 const CHUNK = 4096;
-const FILE_ENV = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK) };
+const FILE_ENV = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK) };
 
 describe('files between two Portals', () => {
   let a: TestPortal;
@@ -52,7 +52,7 @@ describe('files between two Portals', () => {
     expect(delivered.payload).toEqual({ fileId: id, contactId: aContactId, deliveredAt: expect.any(String) });
 
     const sent = await a.client().getFile(id);
-    expect(sent).toMatchObject({ status: 'delivered', direction: 'out', chunks: 4, receivedChunks: [0, 1, 2, 3], contentAvailable: true });
+    expect(sent).toMatchObject({ status: 'delivered', direction: 'out', chunks: 4, receivedRanges: [[0, 3]], contentAvailable: true });
     expect(sent.delivery).toMatchObject({ status: 'delivered', step: 'complete' });
 
     const fileId = received.payload.fileId as string;
@@ -93,12 +93,12 @@ describe('files between two Portals', () => {
       'x-chunk-sha256': sha256(chunk0),
     }, a.ownerKey);
     await expectError(refused, 422);
-    expect((await a.client().getFile(upload.id)).receivedChunks).toEqual([]);
+    expect((await a.client().getFile(upload.id)).receivedRanges).toEqual([]);
     expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
     const stored = await a.client().uploadFileChunk(upload.id, 0, chunk0, sha256(chunk0));
-    expect(stored).toMatchObject({ index: 0, stored: true, receivedChunks: [0], status: 'uploading' });
+    expect(stored).toMatchObject({ index: 0, stored: true, receivedRanges: [[0, 0]], status: 'uploading' });
     const again = await a.client().uploadFileChunk(upload.id, 0, chunk0, sha256(chunk0));
-    expect(again).toMatchObject({ index: 0, stored: false, receivedChunks: [0] });
+    expect(again).toMatchObject({ index: 0, stored: false, receivedRanges: [[0, 0]] });
     const chunk1 = data.subarray(CHUNK);
     const last = await a.client().uploadFileChunk(upload.id, 1, new Blob([new Uint8Array(chunk1)]), sha256(chunk1));
     expect(last.status).toBe('sending');
@@ -118,22 +118,22 @@ describe('files between two Portals', () => {
     await upload(file.id, data, 1);
     const partial = await waitFor('B to hold chunks 0 and 1', async () => {
       const copy = await copyOnB('early.bin');
-      return copy && copy.receivedChunks.length === 2 ? copy : undefined;
+      return copy && chunkCount(copy.receivedRanges) === 2 ? copy : undefined;
     });
-    expect(partial).toMatchObject({ status: 'receiving', receivedChunks: [0, 1], contentAvailable: false, sha256: sha256(data) });
+    expect(partial).toMatchObject({ status: 'receiving', receivedRanges: [[0, 1]], contentAvailable: false, sha256: sha256(data) });
     // A learns B's answer and its relay then waits for the upload: no step pending.
     const waiting = await waitFor('A to take B\'s answer', async () => {
       const sent = await a.client().getFile(file.id);
       return sent.delivery?.status === 'delivered' ? sent : undefined;
     });
-    expect(waiting).toMatchObject({ status: 'uploading', receivedChunks: [0, 1], delivery: { status: 'delivered', step: 'chunk' } });
+    expect(waiting).toMatchObject({ status: 'uploading', receivedRanges: [[0, 1]], delivery: { status: 'delivered', step: 'chunk' } });
     // Nothing is offered to B's agent before the whole file is there and verified.
     expect((await eventsOf(b, 'file.received')).map((e) => e.payload.name)).not.toContain('early.bin');
     await upload(file.id, data, 2);
     expect((await upload(file.id, data, 3)).status).toBe('sending');
     await waitFor('the file to be delivered', async () => (await a.client().getFile(file.id)).status === 'delivered');
     const copy = await copyOnB('early.bin');
-    expect(copy).toMatchObject({ status: 'received', receivedChunks: [0, 1, 2, 3], sha256: sha256(data) });
+    expect(copy).toMatchObject({ status: 'received', receivedRanges: [[0, 3]], sha256: sha256(data) });
     expect(Buffer.from(await (await b.client().downloadFile(copy!.id)).arrayBuffer()).equals(data)).toBe(true);
   });
 
@@ -141,7 +141,7 @@ describe('files between two Portals', () => {
     const data = bytes(CHUNK * 3, 47);
     const file = await a.client().createFileUpload({ contactId: aContactId, name: 'waiting.bin', size: data.length, sha256: sha256(data) });
     await upload(file.id, data, 0);
-    await waitFor('B to hold chunk 0', async () => (await copyOnB('waiting.bin'))?.receivedChunks.length === 1);
+    await waitFor('B to hold chunk 0', async () => chunkCount((await copyOnB('waiting.bin'))?.receivedRanges ?? []) === 1);
     await waitFor('the relay to wait for the upload', async () => (await a.client().getFile(file.id)).delivery?.status === 'delivered');
     await a.stop();
     await a.start();
@@ -169,7 +169,7 @@ describe('files between two Portals', () => {
     const file = await a.client().createFileUpload({ contactId: aContactId, name: 'w.bin', size: data.length, sha256: wrong });
     await upload(file.id, data, 0);
     await upload(file.id, data, 1);
-    await waitFor('B to hold chunks 0 and 1', async () => (await copyOnB('w.bin'))?.receivedChunks.length === 2);
+    await waitFor('B to hold chunks 0 and 1', async () => chunkCount((await copyOnB('w.bin'))?.receivedRanges ?? []) === 2);
     const error = await upload(file.id, data, 2).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PortalApiError);
     expect((error as PortalApiError).status).toBe(422);
@@ -187,7 +187,7 @@ describe('files between two Portals', () => {
       const found = await copyOnB('w.bin');
       return found?.status === 'failed' ? found : undefined;
     });
-    expect(copy).toMatchObject({ contentAvailable: false, receivedChunks: [], error: expect.stringMatching(/cancelled/) });
+    expect(copy).toMatchObject({ contentAvailable: false, receivedRanges: [], error: expect.stringMatching(/cancelled/) });
     expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
     expect((await eventsOf(b, 'file.received')).map((e) => e.payload.name)).not.toContain('w.bin');
     expect((await eventsOf(b, 'file.failed')).map((e) => e.payload)).toContainEqual(expect.objectContaining({ fileId: copy.id, direction: 'in' }));
@@ -200,13 +200,13 @@ describe('files between two Portals', () => {
     const data = bytes(CHUNK * 3, 53);
     const file = await a.client().createFileUpload({ contactId: aContactId, name: 'deleted.bin', size: data.length, sha256: sha256(data) });
     await upload(file.id, data, 0);
-    await waitFor('B to hold chunk 0', async () => (await copyOnB('deleted.bin'))?.receivedChunks.length === 1);
+    await waitFor('B to hold chunk 0', async () => chunkCount((await copyOnB('deleted.bin'))?.receivedRanges ?? []) === 1);
     await a.client().deleteFile(file.id);
     const copy = await waitFor('B to drop its copy', async () => {
       const found = await copyOnB('deleted.bin');
       return found?.status === 'failed' ? found : undefined;
     });
-    expect(copy).toMatchObject({ contentAvailable: false, receivedChunks: [] });
+    expect(copy).toMatchObject({ contentAvailable: false, receivedRanges: [] });
     expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
     expect(filesUnder(join(filesDir(a), file.id))).toEqual([]);
   });
@@ -220,7 +220,7 @@ describe('files between two Portals', () => {
       body: { id: remoteId, name: 'evil.bin', size: data.length, sha256: sha256(Buffer.from('not it')), mime: 'application/octet-stream', chunkSize: CHUNK },
     });
     expect(offer.status).toBe(200);
-    expect(await offer.json()).toEqual({ id: remoteId, status: 'receiving', receivedChunks: [] });
+    expect(await offer.json()).toEqual({ id: remoteId, status: 'receiving', receivedRanges: [] });
     for (const [index, chunk] of [data.subarray(0, CHUNK), data.subarray(CHUNK)].entries()) {
       const put = await putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/${index}`, chunk, {
         'content-type': 'application/octet-stream',
@@ -260,7 +260,7 @@ describe('files between two Portals', () => {
       expect(failedOnB?.payload).toMatchObject({ contactId: bContactId, direction: 'in', error: expect.stringMatching(/SHA-256/) });
       expect((await eventsOf(b, 'file.received')).length).toBe(receivedBefore);
       const copy = await b.client().getFile(failedOnB!.payload.fileId as string);
-      expect(copy).toMatchObject({ status: 'failed', contentAvailable: false, receivedChunks: [] });
+      expect(copy).toMatchObject({ status: 'failed', contentAvailable: false, receivedRanges: [] });
       expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
     } finally {
       peers.send = send;
@@ -280,9 +280,9 @@ describe('files between two Portals', () => {
     const headers = { 'content-type': 'application/octet-stream', 'x-chunk-sha256': sha256(data) };
     await expectError(await putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/0`, bad, headers, key), 422);
     const good = await putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/0`, data, headers, key);
-    expect(await good.json()).toEqual({ id: remoteId, status: 'receiving', receivedChunks: [0] });
+    expect(await good.json()).toEqual({ id: remoteId, status: 'receiving', receivedRanges: [[0, 0]] });
     const complete = await api(b, 'POST', `/api/federation/files/${remoteId}/complete`, { key });
-    expect(await complete.json()).toEqual({ id: remoteId, status: 'received', receivedChunks: [0] });
+    expect(await complete.json()).toEqual({ id: remoteId, status: 'received', receivedRanges: [[0, 0]] });
   });
 
   it('messages to the contact are not held back behind a transfer', async () => {
@@ -379,7 +379,7 @@ describe('a contact removed while a file is relayed', () => {
     const chunk = (index: number): Buffer => data.subarray(index * CHUNK, (index + 1) * CHUNK);
     const file = await a.client().createFileUpload({ contactId: aContactId, name: 'gone.bin', size: data.length, sha256: sha256(data) });
     await a.client().uploadFileChunk(file.id, 0, chunk(0), sha256(chunk(0)));
-    await waitFor('C to hold chunk 0', async () => (await c.client().listFiles({ direction: 'in' })).find((f) => f.name === 'gone.bin')?.receivedChunks.length === 1);
+    await waitFor('C to hold chunk 0', async () => chunkCount((await c.client().listFiles({ direction: 'in' })).find((f) => f.name === 'gone.bin')?.receivedRanges ?? []) === 1);
     await a.client().removeContact(aContactId);
     // The next chunk is stored, but its relay step cannot go anywhere: the transfer fails.
     await a.client().uploadFileChunk(file.id, 1, chunk(1), sha256(chunk(1)));

@@ -26,7 +26,7 @@ function recording(answer: () => Response): { client: ReturnType<typeof createPo
 
 describe('file methods', () => {
   it('uploadFileChunk sends the raw bytes as application/octet-stream with the chunk hash (never JSON)', async () => {
-    const receipt = { index: 2, stored: true, receivedChunks: [0, 1, 2], status: 'uploading' };
+    const receipt = { index: 2, stored: true, receivedRanges: [[0, 2]], status: 'uploading' };
     const { client, seen } = recording(() => Response.json(receipt));
     const data = new Uint8Array([1, 2, 3, 250]);
     expect(await client.uploadFileChunk('f-1', 2, data, 'ab'.repeat(32))).toEqual(receipt);

@@ -41,6 +41,7 @@ export type {
   Version,
   WellKnown,
 } from './client';
+export { bytesInChunks, chunkCount, chunkIndexes, type ChunkRanges } from './chunk-ranges';
 export { PortalApiError, type PortalErrorBody } from './errors';
 export type { components, operations, paths } from './generated/schema';
 export { formatBytes, formatDuration } from './format';

@@ -1,4 +1,4 @@
-import { createPortalClient, type FileTransfer, type FileListQuery, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
+import { bytesInChunks, chunkCount, chunkIndexes, createPortalClient, type FileTransfer, type FileListQuery, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
@@ -222,10 +222,10 @@ export function hashChunksAside(path: string, size: number, chunkSize: number): 
 
 /** Uploads the chunks the Portal lacks; `known` holds chunk hashes computed beforehand (else each chunk is hashed as it is read). */
 async function uploadChunks(client: PortalClient, path: string, upload: FileTransfer, progress: Progress, known: string[] | null): Promise<void> {
-  const have = new Set(upload.receivedChunks);
+  const have = new Set(chunkIndexes(upload.receivedRanges));
   const missing: number[] = [];
   for (let index = 0; index < upload.chunks; index++) if (!have.has(index)) missing.push(index);
-  let done = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
+  let done = bytesInChunks(upload.receivedRanges, upload.chunkSize, upload.size);
   const handle = await open(path, 'r');
   // Two chunk buffers, used in turn: one being uploaded while the next chunk is read into the other.
   // Fresh 8 MiB buffers per chunk would cost more CPU than the hashing.
@@ -311,16 +311,16 @@ export async function uploadFile(context: CommandContext, request: UploadRequest
     });
     if (upload.status === 'uploading') {
       const known = aside && upload.chunkSize === USUAL_CHUNK_BYTES ? await aside.hashes : null;
-      const startAt = upload.receivedChunks.reduce((sum, index) => sum + Math.min(upload.chunkSize, upload.size - index * upload.chunkSize), 0);
+      const startAt = bytesInChunks(upload.receivedRanges, upload.chunkSize, upload.size);
       await uploadChunks(client, request.path, upload, new Progress('sending ', upload.size, tty, startAt), known);
     }
   } finally {
     aside?.stop();
   }
-  const already = upload.receivedChunks.length;
+  const already = chunkCount(upload.receivedRanges);
   const final = await client.getFile(upload.id);
-  if (final.status === 'uploading' || final.receivedChunks.length < final.chunks) {
-    throw new CliError(`the Portal has ${final.receivedChunks.length} of ${final.chunks} chunks of file ${final.id}; run the same command again to resume`, EXIT.refused);
+  if (final.status === 'uploading' || chunkCount(final.receivedRanges) < final.chunks) {
+    throw new CliError(`the Portal has ${chunkCount(final.receivedRanges)} of ${final.chunks} chunks of file ${final.id}; run the same command again to resume`, EXIT.refused);
   }
   if (final.status === 'failed') throw new CliError(`file ${final.id} failed: ${safe(final.error ?? 'unknown error')}`, EXIT.refused);
   const seconds = Math.max(0.001, (Date.now() - started) / 1000);
@@ -390,7 +390,7 @@ export const sendFileAlias: CommandSpec = {
 // ---- files list / show / get / delete -----------------------------------------------------------
 
 function fileRow(file: FileTransfer): string[] {
-  const progress = file.status === 'uploading' || file.status === 'receiving' ? ` ${file.receivedChunks.length}/${file.chunks}` : '';
+  const progress = file.status === 'uploading' || file.status === 'receiving' ? ` ${chunkCount(file.receivedRanges)}/${file.chunks}` : '';
   return [file.id, file.direction, `${file.status}${progress}`, bytes(file.size), file.contactId === null ? '-' : String(file.contactId), safe(cut(file.name, 60)), time(file.createdAt)];
 }
 
@@ -443,7 +443,7 @@ export const filesShow: CommandSpec = {
       ['Status', `${file.status}${file.error ? `: ${safe(cut(file.error, 300))}` : ''}`],
       ['Size', `${bytes(file.size)} (${file.size} bytes), ${safe(file.mime)}`],
       ['SHA-256', safe(file.sha256)],
-      ['Chunks', `${file.receivedChunks.length} of ${file.chunks} here (${bytes(file.chunkSize)} each)`],
+      ['Chunks', `${chunkCount(file.receivedRanges)} of ${file.chunks} here (${bytes(file.chunkSize)} each)`],
     ];
     if (file.delivery) {
       const d = file.delivery;

@@ -57,6 +57,8 @@ describe('loadConfig', () => {
       files: {
         maxFileBytes: 2147483648,
         chunkBytes: 8388608,
+        minChunkBytes: 262144,
+        maxChunksPerFile: 16384,
         contactQuotaBytes: 10737418240,
         incompleteExpireHours: 24,
         sentRetentionHours: 72,
@@ -104,6 +106,8 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORTAL_MAX_FILE_BYTES: '1000000',
       PORTAL_FILE_CHUNK_BYTES: '65536',
+      PORTAL_FILE_MIN_CHUNK_BYTES: '32768',
+      PORTAL_FILE_MAX_CHUNKS: '100',
       PORTAL_CONTACT_FILE_QUOTA_BYTES: '5000000',
       PORTAL_FILE_INCOMPLETE_EXPIRE_HOURS: '2',
       PORTAL_FILE_SENT_RETENTION_HOURS: '0',
@@ -112,6 +116,8 @@ describe('loadConfig', () => {
     expect(config.files).toEqual({
       maxFileBytes: 1000000,
       chunkBytes: 65536,
+      minChunkBytes: 32768,
+      maxChunksPerFile: 100,
       contactQuotaBytes: 5000000,
       incompleteExpireHours: 2,
       sentRetentionHours: 0,
@@ -119,6 +125,9 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: '100' })).toThrow(/PORTAL_FILE_CHUNK_BYTES must be an integer from 1024/);
     expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: String(128 * 1048576) })).toThrow(/PORTAL_FILE_CHUNK_BYTES/);
+    expect(() => loadConfig({ PORTAL_FILE_MIN_CHUNK_BYTES: '512' })).toThrow(/PORTAL_FILE_MIN_CHUNK_BYTES must be an integer from 1024/);
+    expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: '65536' })).toThrow(/PORTAL_FILE_CHUNK_BYTES \(65536\) must be at least PORTAL_FILE_MIN_CHUNK_BYTES \(262144\)/);
+    expect(() => loadConfig({ PORTAL_FILE_MAX_CHUNKS: '0' })).toThrow(/PORTAL_FILE_MAX_CHUNKS/);
   });
 
   it('reads every variable', () => {

@@ -79,6 +79,10 @@ export interface FileSettings {
   maxFileBytes: number;
   /** Chunk size this Portal asks uploaders to use (the last chunk may be shorter). */
   chunkBytes: number;
+  /** Smallest chunk size a contact may offer a file in (a file of one chunk may be smaller). */
+  minChunkBytes: number;
+  /** Most chunks one file may have, on uploads and offers. */
+  maxChunksPerFile: number;
   /** Bytes of files (both directions) one contact may occupy on this Portal's disk (507 beyond). */
   contactQuotaBytes: number;
   /** An upload (ours or a peer's) with no progress for this long is removed. */
@@ -212,6 +216,15 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   PORTAL_FILE_CHUNK_BYTES: {
     default: '8388608',
     description: 'Chunk size uploads to this Portal use, in bytes (a bigger chunk is refused with 413).',
+  },
+  PORTAL_FILE_MIN_CHUNK_BYTES: {
+    default: '262144',
+    description:
+      'Smallest chunk size a contact may offer a file in, in bytes (400 below; a file of one chunk may be smaller). At most PORTAL_FILE_CHUNK_BYTES.',
+  },
+  PORTAL_FILE_MAX_CHUNKS: {
+    default: '16384',
+    description: 'Most chunks one file may have (an offer with more is refused with 400, an upload with 413).',
   },
   PORTAL_CONTACT_FILE_QUOTA_BYTES: {
     default: '10737418240',
@@ -396,12 +409,19 @@ export function loadConfig(env: Env = process.env): PortalConfig {
     files: {
       maxFileBytes: r.integer('PORTAL_MAX_FILE_BYTES', 2 * 1024 ** 3, 1, 1024 ** 4),
       chunkBytes: r.integer('PORTAL_FILE_CHUNK_BYTES', 8 * 1048576, 1024, 64 * 1048576),
+      minChunkBytes: r.integer('PORTAL_FILE_MIN_CHUNK_BYTES', 256 * 1024, 1024, 64 * 1048576),
+      maxChunksPerFile: r.integer('PORTAL_FILE_MAX_CHUNKS', 16384, 1, 1_000_000),
       contactQuotaBytes: r.integer('PORTAL_CONTACT_FILE_QUOTA_BYTES', 10 * 1024 ** 3, 0, 1024 ** 5),
       incompleteExpireHours: r.integer('PORTAL_FILE_INCOMPLETE_EXPIRE_HOURS', 24, 1, 8760),
       sentRetentionHours: r.integer('PORTAL_FILE_SENT_RETENTION_HOURS', 72, 0, 87600),
       sweepIntervalSeconds: r.integer('PORTAL_FILE_SWEEP_INTERVAL_SECONDS', 600, 1, 86400),
     },
   };
+  if (config.files.chunkBytes < config.files.minChunkBytes) {
+    r.problems.push(
+      `PORTAL_FILE_CHUNK_BYTES (${config.files.chunkBytes}) must be at least PORTAL_FILE_MIN_CHUNK_BYTES (${config.files.minChunkBytes}): a Portal accepts the chunks it asks for`,
+    );
+  }
   if (config.secretKey !== undefined && Buffer.from(config.secretKey, 'base64url').length !== 32) {
     r.problems.push('PORTAL_SECRET_KEY must be 32 bytes encoded as base64url (43 characters)');
   }

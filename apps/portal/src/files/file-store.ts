@@ -8,6 +8,8 @@ import { pipeline } from 'node:stream/promises';
 
 /** Bytes buffered on the way from the request to a chunk file. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
+/** A part file untouched this long belongs to no live upload (chunk requests time out well before). */
+const STALE_PART_MS = 60 * 60 * 1000;
 
 /** 507: the disk (or a contact's share of it) has no room. */
 export class InsufficientStorageException extends HttpException {
@@ -27,7 +29,8 @@ export interface ChunkSpec {
 /**
  * The bytes of files on disk: `<root>/<file id>/<index>.chunk`, one file per verified chunk. A chunk
  * is streamed to a private `.part` file while its length and SHA-256 are checked, and renamed into
- * place only when both match, so a refused or interrupted chunk leaves nothing behind. Downloads
+ * place only when both match and its writer holds the chunk's claim in the database, so a refused,
+ * interrupted or losing chunk leaves nothing behind and a stored chunk is never replaced. Downloads
  * read the chunk files in order (no second copy of the file is ever assembled).
  */
 export class FileStore {
@@ -49,11 +52,13 @@ export class FileStore {
   }
 
   /**
-   * Streams one chunk to disk. Too many bytes: 413 as soon as they arrive; too few: 400; wrong hash:
-   * 422. In every failure the partial file is removed (and the file's directory, if it holds nothing else).
-   * Given the whole file's hash over the chunks before this one, returns it carried on over this chunk.
+   * Streams one chunk to a private part file. Too many bytes: 413 as soon as they arrive; too few:
+   * 400; wrong hash: 422. In every failure the part file is removed (and the file's directory, if it
+   * holds nothing else). The part becomes the chunk only through commitPart(), which the caller runs
+   * once it holds the chunk's claim, so two writers of one chunk never replace each other's bytes.
+   * Given the whole file's hash over the chunks before this one, also returns it carried on over this chunk.
    */
-  async writeChunk(fileId: string, spec: ChunkSpec, body: Readable, wholeSoFar?: Hash): Promise<Hash | undefined> {
+  async writePart(fileId: string, spec: ChunkSpec, body: Readable, wholeSoFar?: Hash): Promise<{ part: string; whole: Hash | undefined }> {
     const dir = this.dirOf(fileId);
     await mkdir(dir, { recursive: true });
     const part = join(dir, `${spec.index}.part-${randomUUID()}`);
@@ -85,15 +90,24 @@ export class FileStore {
       if (actual !== spec.sha256) {
         throw new UnprocessableEntityException(`chunk ${spec.index} does not match its SHA-256 (got ${actual}); nothing was kept`);
       }
-      await rename(part, this.chunkPath(fileId, spec.index));
-      return whole;
+      return { part, whole };
     } catch (error) {
-      await rm(part, { force: true });
-      await this.removeDirIfEmpty(fileId);
+      await this.discardPart(fileId, part);
       // The client went away mid-chunk: nothing can be answered, but nothing is kept either.
       if (!(error instanceof HttpException)) body.resume();
       throw error;
     }
+  }
+
+  /** The verified part file becomes chunk `index` (only by the writer that claimed the chunk). */
+  async commitPart(fileId: string, index: number, part: string): Promise<void> {
+    await rename(part, this.chunkPath(fileId, index));
+  }
+
+  /** Removes a part file that did not become a chunk (and the file's directory, if it holds nothing else). */
+  async discardPart(fileId: string, part: string): Promise<void> {
+    await rm(part, { force: true });
+    await this.removeDirIfEmpty(fileId);
   }
 
   async hasChunk(fileId: string, index: number): Promise<boolean> {
@@ -150,8 +164,11 @@ export class FileStore {
     await rm(this.dirOf(fileId), { recursive: true, force: true });
   }
 
-  /** Removes chunk files a crash left half-written (only at start: no upload is in flight then). */
-  async removeStaleParts(): Promise<void> {
+  /**
+   * Removes chunk files a crash left half-written (at start). Another instance sharing the data
+   * directory may be writing parts right now: only parts untouched for `olderThanMs` are removed.
+   */
+  async removeStaleParts(olderThanMs = STALE_PART_MS, now = Date.now()): Promise<void> {
     let dirs: string[];
     try {
       dirs = await readdir(this.root);
@@ -165,7 +182,12 @@ export class FileStore {
       } catch {
         continue;
       }
-      for (const name of names) if (name.includes('.part-')) await rm(join(this.root, dir, name), { force: true });
+      for (const name of names) {
+        if (!name.includes('.part-')) continue;
+        const path = join(this.root, dir, name);
+        const modified = await stat(path).then((info) => info.mtimeMs, () => undefined);
+        if (modified !== undefined && now - modified >= olderThanMs) await rm(path, { force: true });
+      }
     }
   }
 

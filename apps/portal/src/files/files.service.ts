@@ -21,6 +21,7 @@ import { DataSource, type EntityManager, In, LessThan, Not, type Repository } fr
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
 import type { Contact } from '../contacts/entities/contact.entity';
+import { dialectOf } from '../database/data-source-options';
 import type { OwnerChatAttachmentDto } from '../owner-chat/dto/owner-chat.dto';
 import type { FileDeliveredPayloadDto, FileFailedPayloadDto, FileReceivedPayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
@@ -41,6 +42,7 @@ import { FileChunk } from './entities/file-chunk.entity';
 import { FileTransfer } from './entities/file-transfer.entity';
 import { contentDisposition, sanitizeFileName, sanitizeMime } from './file-names';
 import { FileStore, InsufficientStorageException } from './file-store';
+import { type ChunkRanges, firstMissing, heldByPeer, toChunkRanges } from './chunk-ranges';
 
 /**
  * Outbox kinds of a transfer. A file is relayed as a chain of small steps (offer, one chunk, …,
@@ -75,6 +77,8 @@ const RELAYING: FileTransfer['status'][] = ['uploading', 'sending'];
 const CHUNK_EXTRA_TIMEOUT_MS = 20_000;
 const DEFAULT_LIST = 100;
 const MAX_RUNNING_HASHES = 1000;
+/** First argument of the PostgreSQL advisory lock that serialises quota checks per contact ("ap2q"). */
+const QUOTA_LOCK_CLASS = 0x61703271;
 
 export interface ChunkUpload {
   index: string;
@@ -102,6 +106,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
    * Anything else (out of order, a restart, another instance) falls back to reading the chunks.
    */
   private readonly runningHashes = new Map<string, { next: number; hash: Hash }>();
+  private readonly dialect: 'sqlite' | 'postgres';
+  /** PostgreSQL: this Portal's schema (instances on other schemas of the database do not share its locks). */
+  private readonly schema: string;
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -113,6 +120,8 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     private readonly events: EventsService,
   ) {
     this.store = new FileStore(join(config.dataDir, 'files'));
+    this.dialect = dialectOf(config);
+    this.schema = (dataSource.options as { schema?: string }).schema ?? 'public';
   }
 
   onModuleInit(): void {
@@ -154,8 +163,13 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     }
     const contactId = dto.contactId === undefined ? null : (await this.contacts.getActive(dto.contactId)).id;
     this.checkSize(dto.size);
-    await this.checkRoom(contactId, dto.size);
     const chunkSize = this.config.files.chunkBytes;
+    const { maxChunksPerFile } = this.config.files;
+    if (chunkCountOf(dto.size, chunkSize) > maxChunksPerFile) {
+      throw new PayloadTooLargeException(
+        `The file is ${dto.size} bytes: in chunks of ${chunkSize} bytes that is more than the ${maxChunksPerFile} chunks a file may have here`,
+      );
+    }
     const now = new Date();
     const file = this.files.create({
       id: dto.id?.toLowerCase() ?? randomUUID(),
@@ -176,8 +190,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       completedAt: null,
     });
     try {
-      await this.files.insert(file);
+      await this.insertWithinQuota(file);
     } catch (error) {
+      if (error instanceof HttpException) throw error;
       const raced = dto.id ? await this.files.findOne({ where: { id: dto.id.toLowerCase() } }) : null;
       if (raced) return this.replayCreate(raced, { ...dto, name, mime, sha256 });
       throw error;
@@ -209,7 +224,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     const { index, stored } = await this.acceptChunk(file, upload, 'uploading');
     let status = file.status;
     if (stored || status === 'uploading') status = await this.finishUploadIfComplete(file);
-    return { index, stored, receivedChunks: await this.chunkIndexes(file.id), status };
+    return { index, stored, receivedRanges: await this.chunkRanges(file.id), status };
   }
 
   async content(id: string, range: string | undefined): Promise<FileContent> {
@@ -304,7 +319,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       return this.peerState(existing);
     }
     this.checkSize(dto.size);
-    await this.checkRoom(contact.id, dto.size);
+    this.checkOfferedChunks(dto.size, dto.chunkSize);
     const now = new Date();
     const file = this.files.create({
       id: randomUUID(),
@@ -325,8 +340,9 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       completedAt: null,
     });
     try {
-      await this.files.insert(file);
+      await this.insertWithinQuota(file);
     } catch (error) {
+      if (error instanceof HttpException) throw error;
       const raced = await this.files.findOne({ where: { contactId: contact.id, remoteId } });
       if (raced) return this.peerState(raced);
       throw error;
@@ -351,8 +367,8 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     const file = await this.findIncoming(contact.id, remoteId);
     if (file.status === 'failed') throw new UnprocessableEntityException(`This transfer failed: ${file.error ?? 'unknown reason'}`);
     if (file.status === 'received') return this.peerState(file);
-    const have = await this.chunkIndexes(file.id);
-    if (have.length < file.chunkCount) return { id: remoteId, status: 'receiving', receivedChunks: have };
+    const have = toChunkRanges(await this.chunkIndexes(file.id));
+    if (countOf(have) < file.chunkCount) return { id: remoteId, status: 'receiving', receivedRanges: have };
     const actual = await this.wholeSha256(file);
     if (actual !== file.sha256) {
       const error = `the whole file does not match its SHA-256 (expected ${file.sha256}, got ${actual})`;
@@ -375,7 +391,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       return true;
     });
     if (received) this.events.wake();
-    return { id: remoteId, status: 'received', receivedChunks: have };
+    return { id: remoteId, status: 'received', receivedRanges: have };
   }
 
   /**
@@ -467,11 +483,14 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       });
       return;
     }
-    const theirs = new Set(Array.isArray(state?.receivedChunks) ? state.receivedChunks : []);
+    const theirs = heldByPeer(state as { receivedRanges?: unknown; receivedChunks?: unknown } | null);
     const ours = await manager.find(FileChunk, { select: { chunkIndex: true }, where: { fileId: file.id }, order: { chunkIndex: 'ASC' } });
-    const next = ours.find((chunk) => !theirs.has(chunk.chunkIndex));
-    if (next) {
-      await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.chunk, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id, payload: { index: next.chunkIndex } });
+    const next = firstMissing(
+      ours.map((chunk) => chunk.chunkIndex),
+      theirs,
+    );
+    if (next !== undefined) {
+      await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.chunk, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id, payload: { index: next } });
     } else if (file.status === 'sending') {
       // Every chunk is here and verified, and the receiver holds all of them.
       await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.complete, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id });
@@ -573,17 +592,44 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       throw new InsufficientStorageException(`Not enough free disk space for chunk ${index} (${length} bytes) above the configured floor`);
     }
     const running = this.runningHashes.get(file.id) ?? (index === 0 ? { next: 0, hash: createHash('sha256') } : undefined);
-    const carried = await this.store.writeChunk(file.id, { index, length, sha256 }, upload.body, running?.next === index ? running.hash : undefined);
-    if (carried) {
-      if (this.runningHashes.size >= MAX_RUNNING_HASHES) this.runningHashes.clear();
-      this.runningHashes.set(file.id, { next: index + 1, hash: carried });
+    const { part, whole } = await this.store.writePart(file.id, { index, length, sha256 }, upload.body, running?.next === index ? running.hash : undefined);
+    // The claim: one writer per chunk. The file's row is updated first, so concurrent commits of
+    // this file's chunks (on any instance) take turns; the first to insert the chunk's row renames
+    // its bytes into place before it commits, and any other writer of that chunk finds the row
+    // and never touches the bytes. So the bytes on disk are always the ones the row describes.
+    let outcome: 'stored' | 'same' | 'different' | 'closed';
+    let resumed = false;
+    try {
+      ({ outcome, resumed } = await this.dataSource.transaction(async (manager) => {
+        const touched = await manager.update(FileTransfer, { id: file.id, status: openStatus, contentStored: true }, { updatedAt: new Date() });
+        if (!touched.affected) return { outcome: 'closed' as const, resumed: false };
+        const claimed = await manager.findOne(FileChunk, { where: { fileId: file.id, chunkIndex: index } });
+        if (claimed) return { outcome: claimed.sha256 === sha256 ? ('same' as const) : ('different' as const), resumed: false };
+        await manager.insert(FileChunk, { fileId: file.id, chunkIndex: index, sha256, size: length });
+        await this.store.commitPart(file.id, index, part);
+        // An upload feeds the relay as it goes: this chunk may be the one a waiting relay needs.
+        const relay = openStatus === 'uploading' && (await this.resumeRelay(manager, file, { kind: FILE_OUTBOX.chunk, payload: { index } }));
+        return { outcome: 'stored' as const, resumed: relay };
+      }));
+    } catch (error) {
+      await this.store.discardPart(file.id, part);
+      throw error;
     }
-    const resumed = await this.dataSource.transaction(async (manager) => {
-      await manager.createQueryBuilder().insert().into(FileChunk).values({ fileId: file.id, chunkIndex: index, sha256, size: length }).orIgnore().execute();
-      const touched = await manager.update(FileTransfer, { id: file.id, status: openStatus }, { updatedAt: new Date() });
-      // An upload feeds the relay as it goes: this chunk may be the one a waiting relay needs.
-      return openStatus === 'uploading' && Boolean(touched.affected) && (await this.resumeRelay(manager, file, { kind: FILE_OUTBOX.chunk, payload: { index } }));
-    });
+    if (outcome !== 'stored') {
+      await this.store.discardPart(file.id, part);
+      if (outcome === 'same') return { index, stored: false };
+      if (outcome === 'different') throw new ConflictException(`chunk ${index} is already stored with a different SHA-256`);
+      const current = await this.files.findOne({ where: { id: file.id } });
+      throw new ConflictException(
+        current ? `File ${file.id} is ${current.status}${current.error ? ` (${current.error})` : ''}: it takes no more chunks` : `File ${file.id} was deleted: it takes no more chunks`,
+      );
+    }
+    // The running hash only ever covers committed chunks, in order.
+    const base = this.runningHashes.get(file.id);
+    if (whole && (base ? base.next === index : index === 0)) {
+      if (this.runningHashes.size >= MAX_RUNNING_HASHES) this.runningHashes.clear();
+      this.runningHashes.set(file.id, { next: index + 1, hash: whole });
+    }
     if (resumed) this.outbox.wake();
     return { index, stored: true };
   }
@@ -679,27 +725,56 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
   }
 
   /**
-   * Refuses (507) a file that would take the contact (or, for contactId null, the local files of
-   * the owner chat) over the quota, or the disk under its floor.
+   * The chunking a contact chose: chunks of at least minChunkBytes (a file of one chunk may use any
+   * size), and at most maxChunksPerFile of them, so that a file cannot become millions of tiny
+   * chunk files and rows.
    */
-  private async checkRoom(contactId: number | null, bytes: number): Promise<void> {
-    const query = this.files.createQueryBuilder('f').select('COALESCE(SUM(f.size), 0)', 'used').where('f.content_stored = :stored', { stored: true });
-    if (contactId === null) query.andWhere('f.contact_id IS NULL');
-    else query.andWhere('f.contact_id = :contactId', { contactId });
-    const row = await query.getRawOne<{ used: string | number }>();
-    const used = Number(row?.used ?? 0);
-    const quota = this.config.files.contactQuotaBytes;
-    if (used + bytes > quota) {
-      throw new InsufficientStorageException(
-        contactId === null
-          ? `The owner chat's local files would take ${used + bytes} bytes; the quota is ${quota}`
-          : `Contact ${contactId}'s files would take ${used + bytes} bytes; the quota per contact is ${quota}`,
-      );
+  private checkOfferedChunks(size: number, chunkSize: number): void {
+    const { minChunkBytes, maxChunksPerFile } = this.config.files;
+    const count = chunkCountOf(size, chunkSize);
+    if (count > 1 && chunkSize < minChunkBytes) {
+      throw new BadRequestException(`chunkSize must be at least ${minChunkBytes} bytes (got ${chunkSize}); only a file of one chunk may use a smaller one`);
     }
+    if (count > maxChunksPerFile) {
+      throw new BadRequestException(`A file may have at most ${maxChunksPerFile} chunks; ${size} bytes in chunks of ${chunkSize} bytes are ${count}`);
+    }
+  }
+
+  /**
+   * Inserts a new file only if it fits: refuses (507) a file that would take the contact (or, for
+   * contactId null, the local files of the owner chat) over the quota, or the disk under its floor.
+   * The sum and the insert are one transaction under a lock per contact (PostgreSQL: an advisory
+   * lock, so instances sharing the database take turns too; SQLite: transactions run one at a
+   * time), so parallel offers or uploads cannot all pass the check before any of them is counted.
+   * The file's declared size is its reservation from then on, while it is still incomplete.
+   */
+  private async insertWithinQuota(file: FileTransfer): Promise<void> {
     const free = await this.store.freeBytes();
-    if (free - bytes < this.config.limits.minFreeDiskBytes) {
-      throw new InsufficientStorageException(`Not enough free disk space for ${bytes} bytes above the configured floor`);
+    if (free - file.size < this.config.limits.minFreeDiskBytes) {
+      throw new InsufficientStorageException(`Not enough free disk space for ${file.size} bytes above the configured floor`);
     }
+    await this.dataSource.transaction(async (manager) => {
+      if (this.dialect === 'postgres') {
+        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [QUOTA_LOCK_CLASS, `${this.schema}:${file.contactId ?? 'local'}`]);
+      }
+      const query = manager
+        .createQueryBuilder(FileTransfer, 'f')
+        .select('COALESCE(SUM(f.size), 0)', 'used')
+        .where('f.content_stored = :stored', { stored: true });
+      if (file.contactId === null) query.andWhere('f.contact_id IS NULL');
+      else query.andWhere('f.contact_id = :contactId', { contactId: file.contactId });
+      const row = await query.getRawOne<{ used: string | number }>();
+      const used = Number(row?.used ?? 0);
+      const quota = this.config.files.contactQuotaBytes;
+      if (used + file.size > quota) {
+        throw new InsufficientStorageException(
+          file.contactId === null
+            ? `The owner chat's local files would take ${used + file.size} bytes; the quota is ${quota}`
+            : `Contact ${file.contactId}'s files would take ${used + file.size} bytes; the quota per contact is ${quota}`,
+        );
+      }
+      await manager.insert(FileTransfer, file);
+    });
   }
 
   private async activeCaller(caller: ContactCaller): Promise<Contact> {
@@ -725,11 +800,15 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
     return rows.map((row) => row.chunkIndex);
   }
 
+  private async chunkRanges(fileId: string): Promise<ChunkRanges> {
+    return toChunkRanges(await this.chunkIndexes(fileId));
+  }
+
   private async peerState(file: FileTransfer): Promise<FederationFileStateDto> {
     return {
       id: file.remoteId ?? file.id,
       status: file.status === 'received' || file.status === 'failed' ? file.status : 'receiving',
-      receivedChunks: await this.chunkIndexes(file.id),
+      receivedRanges: await this.chunkRanges(file.id),
     };
   }
 
@@ -759,7 +838,7 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
       mime: file.mime,
       chunkSize: file.chunkSize,
       chunks: file.chunkCount,
-      receivedChunks: await this.chunkIndexes(file.id),
+      receivedRanges: await this.chunkRanges(file.id),
       status: file.status,
       error: file.error,
       contentAvailable: contentComplete(file),
@@ -776,6 +855,10 @@ export class FilesService implements OnModuleInit, OnApplicationBootstrap, OnMod
 /** The whole content is here and verified (and not removed since). */
 export function contentComplete(file: Pick<FileTransfer, 'status' | 'contentStored'>): boolean {
   return file.contentStored && (file.status === 'sending' || file.status === 'delivered' || file.status === 'received' || file.status === 'stored');
+}
+
+function countOf(ranges: ChunkRanges): number {
+  return ranges.reduce((sum, [first, last]) => sum + last - first + 1, 0);
 }
 
 function chunkCountOf(size: number, chunkSize: number): number {

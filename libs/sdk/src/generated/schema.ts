@@ -871,6 +871,7 @@ export interface components {
             status: "received";
         };
         FederationFileOfferDto: {
+            /** @description Bytes per chunk. At least the receiver's PORTAL_FILE_MIN_CHUNK_BYTES (default 256 KiB) unless the file is one chunk, and at most PORTAL_FILE_MAX_CHUNKS chunks per file. */
             chunkSize: number;
             /**
              * Format: uuid
@@ -888,7 +889,20 @@ export interface components {
              * @description The sender's file id.
              */
             id: string;
-            receivedChunks: number[];
+            /**
+             * @description The chunks the receiver holds, as inclusive index ranges [first, last] in ascending order.
+             * @example [
+             *       [
+             *         0,
+             *         41
+             *       ],
+             *       [
+             *         43,
+             *         99
+             *       ]
+             *     ]
+             */
+            receivedRanges: number[][];
             /** @enum {string} */
             status: "receiving" | "received" | "failed";
         };
@@ -922,7 +936,20 @@ export interface components {
         };
         FileChunkReceiptDto: {
             index: number;
-            receivedChunks: number[];
+            /**
+             * @description The chunks stored here now, as inclusive index ranges [first, last] in ascending order.
+             * @example [
+             *       [
+             *         0,
+             *         41
+             *       ],
+             *       [
+             *         43,
+             *         99
+             *       ]
+             *     ]
+             */
+            receivedRanges: number[][];
             /** @enum {string} */
             status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "stored" | "failed";
             /** @description False when this chunk had already been stored (nothing changed). */
@@ -1039,8 +1066,20 @@ export interface components {
             mime: string;
             /** @description Sanitised file name. */
             name: string;
-            /** @description Indexes of the chunks stored and verified here. */
-            receivedChunks: number[];
+            /**
+             * @description The chunks stored and verified here, as inclusive index ranges [first, last] in ascending order (e.g. [[0, 41], [43, 99]]).
+             * @example [
+             *       [
+             *         0,
+             *         41
+             *       ],
+             *       [
+             *         43,
+             *         99
+             *       ]
+             *     ]
+             */
+            receivedRanges: number[][];
             sha256: string;
             size: number;
             /**

@@ -6,6 +6,15 @@ import { IsOmittable } from '../../common/validation';
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const FILE_STATUSES = ['uploading', 'sending', 'delivered', 'receiving', 'received', 'stored', 'failed'] as const;
 type FileStatusValue = (typeof FILE_STATUSES)[number];
+/** The chunks held, as inclusive index ranges in ascending order. */
+const RECEIVED_RANGES = {
+  type: 'array',
+  items: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
+  example: [
+    [0, 41],
+    [43, 99],
+  ],
+} as const;
 
 export class FileCreateDto {
   @ApiPropertyOptional({
@@ -92,7 +101,8 @@ export class FileResponseDto {
   @ApiProperty() mime: string;
   @ApiProperty({ type: 'integer', description: 'Bytes per chunk (the last one may be shorter).' }) chunkSize: number;
   @ApiProperty({ type: 'integer', description: 'Number of chunks.' }) chunks: number;
-  @ApiProperty({ type: [Number], description: 'Indexes of the chunks stored and verified here.' }) receivedChunks: number[];
+  @ApiProperty({ ...RECEIVED_RANGES, description: 'The chunks stored and verified here, as inclusive index ranges [first, last] in ascending order (e.g. [[0, 41], [43, 99]]).' })
+  receivedRanges: Array<[number, number]>;
   @ApiProperty({
     enum: [...FILE_STATUSES],
     description:
@@ -116,7 +126,8 @@ export class FileListResponseDto {
 export class FileChunkReceiptDto {
   @ApiProperty({ type: 'integer' }) index: number;
   @ApiProperty({ description: 'False when this chunk had already been stored (nothing changed).' }) stored: boolean;
-  @ApiProperty({ type: [Number] }) receivedChunks: number[];
+  @ApiProperty({ ...RECEIVED_RANGES, description: 'The chunks stored here now, as inclusive index ranges [first, last] in ascending order.' })
+  receivedRanges: Array<[number, number]>;
   @ApiProperty({ enum: [...FILE_STATUSES] })
   status: FileStatusValue;
 }
@@ -147,7 +158,12 @@ export class FederationFileOfferDto {
   @MaxLength(255)
   mime: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1024, maximum: 67108864 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1024,
+    maximum: 67108864,
+    description: 'Bytes per chunk. At least the receiver\'s PORTAL_FILE_MIN_CHUNK_BYTES (default 256 KiB) unless the file is one chunk, and at most PORTAL_FILE_MAX_CHUNKS chunks per file.',
+  })
   @IsInt()
   @Min(1024)
   @Max(64 * 1048576)
@@ -158,5 +174,6 @@ export class FederationFileOfferDto {
 export class FederationFileStateDto {
   @ApiProperty({ format: 'uuid', description: "The sender's file id." }) id: string;
   @ApiProperty({ enum: ['receiving', 'received', 'failed'] }) status: 'receiving' | 'received' | 'failed';
-  @ApiProperty({ type: [Number] }) receivedChunks: number[];
+  @ApiProperty({ ...RECEIVED_RANGES, description: 'The chunks the receiver holds, as inclusive index ranges [first, last] in ascending order.' })
+  receivedRanges: Array<[number, number]>;
 }
