@@ -50,6 +50,14 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
     loggerInstance: logger,
     bodyLimit: config.limits.maxBodyBytes,
     trustProxy: config.trustProxy,
+    // Slow clients (slowloris: headers or a body trickled byte by byte) are cut off with 408.
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      // Node checks both timeouts on this interval (30 s by default): check often enough to honour short ones.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.server.headersTimeoutMs / 4))),
+    },
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -62,6 +70,8 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
   );
   const routes: RouteInfo[] = [];
   const fastify = app.getHttpAdapter().getInstance();
+  // Beyond the cap node closes new connections at once (WebSockets count too).
+  fastify.server.maxConnections = config.server.maxConnections;
   fastify.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url });
