@@ -41,6 +41,17 @@ export interface PortalApp {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/**
+ * What Swagger UI needs on /docs: its own scripts, its inline styles and data: images, and calls
+ * ("Try it out") to this Portal only. No inline script, no eval, no other origin.
+ */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** The pages that serve Swagger UI's HTML (the rest of /docs/* is its assets). */
+const DOCS_PAGES = new Set(['/docs', '/docs/', '/docs/index.html']);
+
 /** Builds the Portal application (not yet listening). Shared by main, the tests and the spec writer. */
 export async function createPortalApp(options: CreatePortalOptions): Promise<PortalApp> {
   const { config } = options;
@@ -99,6 +110,16 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
     }),
   );
   app.enableShutdownHooks();
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const path = request.url.split('?')[0];
+    if (path !== '/docs' && !path.startsWith('/docs/')) return payload;
+    reply.header('content-security-policy', DOCS_CSP);
+    if (!DOCS_PAGES.has(path) || typeof payload !== 'string') return payload;
+    // The asset links are relative, and Nest picks their base from the URL with its query, so
+    // /docs/index.html or /docs/?a=/ linked to /docs/docs/… (404). Pick it from the path instead.
+    const base = path === '/docs' ? './docs/' : './';
+    return payload.replace(/\b(href|src)="\.\/(?:docs\/)?/g, `$1="${base}`);
+  });
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',
