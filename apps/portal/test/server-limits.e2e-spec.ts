@@ -57,6 +57,12 @@ describe('slow clients are cut off', () => {
     expect(outcome.closedAfterMs).toBeLessThan(4000);
   });
 
+  it('a connection that never sends a byte is closed after PORTAL_HEADERS_TIMEOUT_SECONDS', async () => {
+    const outcome = await rawConnection(portal, () => undefined, 8000);
+    expect(outcome.closedAfterMs).toBeGreaterThanOrEqual(900);
+    expect(outcome.closedAfterMs).toBeLessThan(4000);
+  });
+
   it('a body trickled byte by byte: 408 and closed after PORTAL_REQUEST_TIMEOUT_SECONDS', async () => {
     const outcome = await rawConnection(
       portal,
