@@ -122,14 +122,13 @@ export class SessionService {
     return ok;
   }
 
-  private async hashInGate(password: string): Promise<string> {
-    const release = this.passwordChecks.tryEnter();
-    if (!release) throw passwordChecksBusy();
-    try {
-      return await hashPassword(password);
-    } finally {
-      release();
-    }
+  private hashInGate(password: string): Promise<string> {
+    return this.passwordChecks.run(
+      () => hashPassword(password),
+      () => {
+        throw passwordChecksBusy();
+      },
+    );
   }
 
   private async open(userAgent: string): Promise<Omit<NewSession, 'deviceToken'>> {
