@@ -156,3 +156,55 @@ describe('concurrent password checks', () => {
     expect((await login(portal, portal.password)).status).toBe(200);
   });
 });
+
+describe('login budget and X-Forwarded-For', () => {
+  const ATTEMPTS = 3;
+  const loginFrom = (portal: TestPortal, address: string, password: string): Promise<Response> =>
+    fetch(`${portal.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify({ password }),
+    });
+  const env = { PORTAL_LOGIN_MAX_ATTEMPTS: String(ATTEMPTS), PORTAL_LOGIN_WINDOW_SECONDS: '600' };
+
+  it('without PORTAL_TRUST_PROXY the header is ignored: a client cannot pick a fresh budget', async () => {
+    const portal = await TestPortal.start({ env });
+    try {
+      for (let i = 0; i < ATTEMPTS; i++) await expectError(await loginFrom(portal, `203.0.113.${i}`, 'wrong'), 401);
+      await expectError(await loginFrom(portal, '198.51.100.7', portal.password), 429);
+    } finally {
+      await portal.destroy();
+    }
+  });
+
+  it('with PORTAL_TRUST_PROXY=true the budget is per real client address', async () => {
+    const portal = await TestPortal.start({ env: { ...env, PORTAL_TRUST_PROXY: 'true' } });
+    try {
+      for (let i = 0; i < ATTEMPTS; i++) await expectError(await loginFrom(portal, '203.0.113.9', 'wrong'), 401);
+      await expectError(await loginFrom(portal, '203.0.113.9', portal.password), 429);
+      expect((await loginFrom(portal, '198.51.100.7', portal.password)).status).toBe(200);
+    } finally {
+      await portal.destroy();
+    }
+  });
+
+  it('a password change retires every device cookie', async () => {
+    const portal = await TestPortal.start({ env });
+    try {
+      const first = cookiesOf(await login(portal, portal.password));
+      const device = `ap2p_device=${first.ap2p_device}`;
+      const newPassword = 'the-new-password-42';
+      const changed = await api(portal, 'PUT', '/api/session/password', {
+        key: null,
+        headers: { cookie: `ap2p_session=${first.ap2p_session}`, 'x-requested-with': 'agent-p2p' },
+        body: { currentPassword: portal.password, newPassword },
+      });
+      expect(changed.status).toBe(204);
+      for (let i = 0; i < ATTEMPTS; i++) await expectError(await login(portal, 'wrong'), 401);
+      // The device cookie from before the change counts as none: the locked-out address's budget applies.
+      await expectError(await login(portal, newPassword, device), 429);
+    } finally {
+      await portal.destroy();
+    }
+  });
+});
