@@ -41,6 +41,17 @@ export interface PortalApp {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/**
+ * What Swagger UI needs on /docs: its own scripts, its inline styles and data: images, and calls
+ * ("Try it out") to this Portal only. No inline script, no eval, no other origin.
+ */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** The pages that serve Swagger UI's HTML (the rest of /docs/* is its assets). */
+const DOCS_PAGES = new Set(['/docs', '/docs/', '/docs/index.html']);
+
 /** Builds the Portal application (not yet listening). Shared by main, the tests and the spec writer. */
 export async function createPortalApp(options: CreatePortalOptions): Promise<PortalApp> {
   const { config } = options;
@@ -50,6 +61,14 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
     loggerInstance: logger,
     bodyLimit: config.limits.maxBodyBytes,
     trustProxy: config.trustProxy,
+    // Slow clients (slowloris: headers or a body trickled byte by byte) are cut off with 408.
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      // Node checks both timeouts on this interval (30 s by default): check often enough to honour short ones.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.server.headersTimeoutMs / 4))),
+    },
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -62,6 +81,8 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
   );
   const routes: RouteInfo[] = [];
   const fastify = app.getHttpAdapter().getInstance();
+  // Beyond the cap node closes new connections at once (WebSockets count too).
+  fastify.server.maxConnections = config.server.maxConnections;
   fastify.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url });
@@ -89,6 +110,16 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
     }),
   );
   app.enableShutdownHooks();
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const path = request.url.split('?')[0];
+    if (path !== '/docs' && !path.startsWith('/docs/')) return payload;
+    reply.header('content-security-policy', DOCS_CSP);
+    if (!DOCS_PAGES.has(path) || typeof payload !== 'string') return payload;
+    // The asset links are relative, and Nest picks their base from the URL with its query, so
+    // /docs/index.html or /docs/?a=/ linked to /docs/docs/… (404). Pick it from the path instead.
+    const base = path === '/docs' ? './docs/' : './';
+    return payload.replace(/\b(href|src)="\.\/(?:docs\/)?/g, `$1="${base}`);
+  });
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',

@@ -222,6 +222,17 @@ describe('event stream: WS /ws and GET /api/events', () => {
     expect(await TestSocket.status(portal, { Cookie: cookie, Origin: portal.url })).toBe(101);
   });
 
+  it('a console session from another origin is refused: scheme, host and port must all be this Portal\'s', async () => {
+    const cookie = await portal.login();
+    const port = portal.config.port;
+    for (const origin of [`https://127.0.0.1:${port}`, `ws://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`, 'http://127.0.0.1', 'null', 'not a url']) {
+      expect({ origin, status: await TestSocket.status(portal, { Cookie: cookie, Origin: origin }) }).toEqual({ origin, status: 403 });
+    }
+    expect(await TestSocket.status(portal, { Cookie: cookie, Origin: `http://127.0.0.1:${port}` })).toBe(101);
+    // The owner key is not a browser credential: no origin check.
+    expect(await TestSocket.status(portal, { Authorization: `Bearer ${portal.ownerKey}`, Origin: `https://127.0.0.1:${port}` })).toBe(101);
+  });
+
   it('limits sockets per credential', async () => {
     const key = await newKey();
     const open = await Promise.all([1, 2, 3, 4].map(() => TestSocket.open(portal, bearer(key))));

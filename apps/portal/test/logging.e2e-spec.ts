@@ -41,6 +41,13 @@ describe('logs at debug level carry no secrets', () => {
     await api(portal, 'POST', '/api/session', { key: null, body: { password: portal.password, extra: portal.ownerKey } });
     await api(portal, 'POST', '/api/keys', { body: { name: created.key } });
     await api(portal, 'POST', '/api/keys', { body: `{"name": "${created.key}"` });
+    // Bodies that fail to parse: JSON.parse quotes a piece of the text in its message.
+    await api(portal, 'POST', '/api/session', { key: null, body: '{"password": "unparsed-password-1"' });
+    await api(portal, 'POST', '/api/session', { key: null, body: '"unparsed-password-2" trailing' });
+    secrets.push('unparsed-password-1', 'unparsed-password-2');
+    // Secrets in the query string and in headers that are not credentials here.
+    await api(portal, 'GET', `/api/me?password=query-password-3&token=${cookie.split('=')[1]}x&session=query-session-4`);
+    secrets.push('query-password-3', 'query-session-4');
     await api(portal, 'PUT', '/api/session/password', {
       key: null,
       headers: { cookie, 'x-requested-with': 'agent-p2p' },

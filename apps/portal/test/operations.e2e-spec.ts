@@ -4,6 +4,7 @@ import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PORTAL_VERSION, PROTOCOL_VERSION } from '../src/common/version';
+import { DOCS_CSP } from '../src/configure-app';
 import { TestPortal } from './support/test-portal';
 
 describe('health, version, docs and the contract', () => {
@@ -42,25 +43,32 @@ describe('health, version, docs and the contract', () => {
     expect(response.headers.get('x-request-id')).toMatch(/\S/);
   });
 
-  it('/docs is Swagger UI from same-origin assets only, and each asset answers 200', async () => {
-    const page = await fetch(`${portal.url}/docs`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    const html = await page.text();
-    expect(html).toMatch(/swagger/i);
-    const references = [...html.matchAll(/\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)].map((m) => m[1]);
-    expect(references.length).toBeGreaterThan(2);
-    const origin = new URL(portal.url).origin;
-    const foreign = references.filter((ref) => !ref.startsWith('#') && new URL(ref, page.url).origin !== origin);
-    expect(foreign).toEqual([]);
-    expect(html).not.toMatch(/cdn|unpkg|jsdelivr|googleapis/i);
-    for (const ref of references.filter((r) => !r.startsWith('#'))) {
-      const asset = await fetch(new URL(ref, page.url));
-      expect({ ref, status: asset.status }).toEqual({ ref, status: 200 });
-      const body = await asset.text();
-      expect(body.length).toBeGreaterThan(0);
-    }
-  });
+  it.each(['/docs', '/docs/', '/docs/index.html', '/docs/?a=/', '/docs?a=/'])(
+    '%s is Swagger UI under a Content-Security-Policy, from same-origin assets only, each answering 200',
+    async (path) => {
+      const page = await fetch(`${portal.url}${path}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(page.headers.get('content-security-policy')).toBe(DOCS_CSP);
+      expect(DOCS_CSP).toMatch(/script-src 'self';/);
+      expect(DOCS_CSP).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
+      const html = await page.text();
+      expect(html).toMatch(/swagger/i);
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
+      const references = [...html.matchAll(/\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)].map((m) => m[1]);
+      expect(references.length).toBeGreaterThan(2);
+      const origin = new URL(portal.url).origin;
+      const foreign = references.filter((ref) => !ref.startsWith('#') && new URL(ref, page.url).origin !== origin);
+      expect(foreign).toEqual([]);
+      expect(html).not.toMatch(/cdn|unpkg|jsdelivr|googleapis/i);
+      for (const ref of references.filter((r) => !r.startsWith('#'))) {
+        const asset = await fetch(new URL(ref, page.url));
+        expect({ ref, status: asset.status }).toEqual({ ref, status: 200 });
+        const body = await asset.text();
+        expect(body.length).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('/openapi.yaml serves exactly the committed openapi.yaml', async () => {
     const response = await fetch(`${portal.url}/openapi.yaml`);

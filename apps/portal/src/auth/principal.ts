@@ -28,6 +28,8 @@ export const SECURITY_SCHEMES = {
 } as const;
 
 export const SESSION_COOKIE = 'ap2p_session';
+/** Remembers a browser that logged in before, so its failed-login budget is its own (not its address's). */
+export const DEVICE_COOKIE = 'ap2p_device';
 /** Cookie-authenticated requests that change state must carry this header (CSRF defence). */
 export const CSRF_HEADER = 'x-requested-with';
 export const CSRF_HEADER_VALUE = 'agent-p2p';

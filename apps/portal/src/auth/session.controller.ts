@@ -6,7 +6,8 @@ import { ErrorResponseDto } from '../common/error-response.dto';
 import { Auth, CurrentPrincipal } from './auth.decorator';
 import { SessionCreateDto, SessionPasswordUpdateDto, SessionResponseDto } from './dto/session.dto';
 import type { ConsoleSession } from './entities/console-session.entity';
-import { CSRF_HEADER_VALUE, type Principal, SESSION_COOKIE } from './principal';
+import { readCookie } from './credentials.service';
+import { CSRF_HEADER_VALUE, DEVICE_COOKIE, type Principal, SESSION_COOKIE } from './principal';
 import { SessionService } from './session.service';
 
 @ApiTags('session')
@@ -20,16 +21,29 @@ export class SessionController {
   @Post()
   @HttpCode(200)
   @Auth('public')
-  @ApiOperation({ summary: 'Log in to the console', description: 'Sets an HttpOnly, SameSite=Strict session cookie.' })
+  @ApiOperation({
+    summary: 'Log in to the console',
+    description:
+      'Sets an HttpOnly, SameSite=Strict session cookie, and a login-device cookie: a browser that sends it back ' +
+      'has its own budget of failed attempts instead of its address\'s.',
+  })
   @ApiOkResponse({ type: SessionResponseDto })
-  @ApiTooManyRequestsResponse({ description: 'Too many failed attempts from this address.', type: ErrorResponseDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many failed attempts from this address (or login device), or too many password checks at once.',
+    type: ErrorResponseDto,
+  })
   async createSession(
     @Body() body: SessionCreateDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionResponseDto> {
-    const { session, token } = await this.sessions.login(body.password, request.ip, String(request.headers['user-agent'] ?? ''));
-    reply.header('set-cookie', this.cookie(token, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)));
+    const device = readCookie(request.headers.cookie, DEVICE_COOKIE);
+    const userAgent = String(request.headers['user-agent'] ?? '');
+    const { session, token, deviceToken } = await this.sessions.login(body.password, request.ip, device, userAgent);
+    reply.header('set-cookie', [
+      this.cookie(token, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)),
+      `${DEVICE_COOKIE}=${deviceToken}; Path=/api/session; HttpOnly; SameSite=Strict; Max-Age=${DEVICE_COOKIE_MAX_AGE}${this.secure()}`,
+    ]);
     return toResponse(session);
   }
 
@@ -56,18 +70,28 @@ export class SessionController {
   @Put('password')
   @HttpCode(204)
   @Auth('owner')
-  @ApiOperation({ summary: 'Change the console password', description: 'Ends every other console session.' })
+  @ApiOperation({
+    summary: 'Change the console password',
+    description: 'Ends every other console session. Wrong current passwords are limited per session like failed logins.',
+  })
   @ApiNoContentResponse()
+  @ApiTooManyRequestsResponse({ description: 'Too many wrong current passwords, or too many password checks at once.', type: ErrorResponseDto })
   async updateSessionPassword(@CurrentPrincipal() principal: Principal, @Body() body: SessionPasswordUpdateDto): Promise<void> {
     if (principal.kind !== 'owner') return;
     await this.sessions.changePassword(principal.sessionId, body.currentPassword, body.newPassword);
   }
 
   private cookie(token: string, maxAgeSeconds: number): string {
-    const secure = this.config.publicUrl.startsWith('https:') ? '; Secure' : '';
-    return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${secure}`;
+    return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${this.secure()}`;
+  }
+
+  private secure(): string {
+    return this.config.publicUrl.startsWith('https:') ? '; Secure' : '';
   }
 }
+
+/** A login device is remembered for a year (it is re-issued on every login). */
+const DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600;
 
 function toResponse(session: ConsoleSession): SessionResponseDto {
   return {

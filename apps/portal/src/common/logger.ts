@@ -2,17 +2,54 @@ import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/portal-config';
 
-const SECRET_FIELD = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|^key$|^keys$|contactkey|ownerkey/i;
+const SECRET_FIELD = /pass(word)?|secret|token|authori[sz]ation|cookie|credential|api[-_]?key|^keys?$|(contact|owner)[-_]?key/i;
 const SECRET_VALUE = /ap2p_([oc])_[A-Za-z0-9_-]{8,}/g;
 const REDACTED = '[redacted]';
+const SECRET_PARAM = /pass|secret|token|session|key|auth|cookie/i;
+const ALREADY_REDACTED = /\[redacted\]$/;
 
 /**
- * Removes secrets from anything about to be logged: secret-named fields, and key-shaped strings anywhere.
+ * Secret-looking pieces of free text (a URL, a message, a stack). Each pattern is linear in the
+ * length of the text (names are bounded), so a huge string cannot stall the logger.
+ */
+const SECRET_TEXT: Array<[RegExp, (match: string, ...groups: string[]) => string]> = [
+  // Owner and contact keys, wherever they are, keeping their kind.
+  [SECRET_VALUE, (_match, kind) => `ap2p_${kind}_${REDACTED}`],
+  // The console's cookies (session token, login device), e.g. a Cookie header quoted in a message.
+  [/\b(ap2p_session|ap2p_device)=[^;,\s&"']*/g, (_match, name) => `${name}=${REDACTED}`],
+  // Credential headers written out as text (a raw request, a header dump).
+  [
+    /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key)([ \t]*:[ \t]*)[^\r\n]*/gi,
+    (_match, name, separator) => `${name}${separator}${REDACTED}`,
+  ],
+  // Secret-named query parameters: ?password=…, &token=…, ?session=…, ?key=…
+  [
+    /([?&;])([^=&\s#?;]{1,64})=([^&\s#"';]*)/g,
+    (match, separator, name, value) =>
+      SECRET_PARAM.test(name) && !ALREADY_REDACTED.test(value) ? `${separator}${name}=${REDACTED}` : match,
+  ],
+  // Secret-named fields of JSON quoted as text, e.g. a body in a parser's message.
+  [
+    /"([^"\\\r\n]{1,64})"([ \t]*:[ \t]*)"((?:[^"\\]|\\.)*)("?)/g,
+    (match, name, separator, value, close) =>
+      SECRET_FIELD.test(name) && !ALREADY_REDACTED.test(value) ? `"${name}"${separator}"${REDACTED}${close}` : match,
+  ],
+];
+
+function scrubText(text: string): string {
+  let out = text;
+  for (const [pattern, replace] of SECRET_TEXT) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+  return out;
+}
+
+/**
+ * Removes secrets from anything about to be logged: secret-named fields, and in every string keys,
+ * session and device cookies, credential headers, secret-named query parameters and JSON fields.
  * Only plain objects, arrays and errors are walked; any other object (a request, a socket, a buffer)
  * is logged as its class name, so nothing unexamined gets through.
  */
 export function scrubSecrets(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(SECRET_VALUE, 'ap2p_$1_[redacted]');
+  if (typeof value === 'string') return scrubText(value);
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
   // Past this depth (or around a cycle) nothing is inspected, so nothing is passed on either.
   if (depth > 8) return '[too deep]';

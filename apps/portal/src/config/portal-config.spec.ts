@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         maxBodyBytes: 1048576,
         loginMaxAttempts: 10,
         loginWindowSeconds: 900,
+        loginMaxConcurrent: 2,
         sessionTtlHours: 168,
         minFreeDiskBytes: 100 * 1048576,
         maxMessageBytes: 65536,
@@ -64,7 +65,26 @@ describe('loadConfig', () => {
         sentRetentionHours: 72,
         sweepIntervalSeconds: 600,
       },
+      server: { requestTimeoutMs: 300_000, headersTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 1024 },
     });
+  });
+
+  it('reads the server timeouts and connection cap, and refuses a headers timeout above the request timeout', () => {
+    const config = loadConfig({
+      PORTAL_REQUEST_TIMEOUT_SECONDS: '600',
+      PORTAL_HEADERS_TIMEOUT_SECONDS: '5',
+      PORTAL_KEEP_ALIVE_TIMEOUT_SECONDS: '10',
+      PORTAL_MAX_CONNECTIONS: '50',
+      PORTAL_LOGIN_MAX_CONCURRENT: '4',
+    });
+    expect(config.server).toEqual({ requestTimeoutMs: 600_000, headersTimeoutMs: 5000, keepAliveTimeoutMs: 10_000, maxConnections: 50 });
+    expect(config.limits.loginMaxConcurrent).toBe(4);
+    expect(() => loadConfig({ PORTAL_REQUEST_TIMEOUT_SECONDS: '10', PORTAL_HEADERS_TIMEOUT_SECONDS: '20' })).toThrow(
+      /PORTAL_HEADERS_TIMEOUT_SECONDS must not be greater than PORTAL_REQUEST_TIMEOUT_SECONDS/,
+    );
+    expect(() => loadConfig({ PORTAL_MAX_CONNECTIONS: '0', PORTAL_LOGIN_MAX_CONCURRENT: 'many' })).toThrow(
+      /PORTAL_LOGIN_MAX_CONCURRENT must be an integer[\s\S]*PORTAL_MAX_CONNECTIONS must be an integer/,
+    );
   });
 
   it('reads the federation, outbox and stream settings', () => {

@@ -13,6 +13,8 @@ export interface PortalLimits {
   /** Failed console logins allowed per client address within loginWindowSeconds (429 beyond). */
   loginMaxAttempts: number;
   loginWindowSeconds: number;
+  /** Password checks (logins, password changes) running at once; more get 429 at once. */
+  loginMaxConcurrent: number;
   /** Lifetime of a console session, in hours. */
   sessionTtlHours: number;
   /** /health reports "degraded" (503) when the data directory's disk has less free space. */
@@ -74,6 +76,17 @@ export interface PortalWebSocketSettings {
   maxBufferedBytes: number;
 }
 
+export interface ServerSettings {
+  /** A request whose headers and body have not fully arrived after this long is answered 408 and its connection closed. */
+  requestTimeoutMs: number;
+  /** A request whose headers have not fully arrived after this long is answered 408 and its connection closed. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Open connections (HTTP and WebSocket) at once; beyond, new connections are closed at once. */
+  maxConnections: number;
+}
+
 export interface FileSettings {
   /** Largest file accepted, in bytes (413 beyond). */
   maxFileBytes: number;
@@ -120,6 +133,7 @@ export interface PortalConfig {
   outbox: OutboxSettings;
   ws: PortalWebSocketSettings;
   files: FileSettings;
+  server: ServerSettings;
 }
 
 /** Every PORTAL_* variable the Portal reads, with its default and meaning (drives README and example.env checks). */
@@ -156,6 +170,11 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
     description: 'Failed console logins allowed per client address in each window (429 beyond).',
   },
   PORTAL_LOGIN_WINDOW_SECONDS: { default: '900', description: 'Length of the login rate-limit window, in seconds.' },
+  PORTAL_LOGIN_MAX_CONCURRENT: {
+    default: '2',
+    description:
+      'Password checks (logins, password changes) run at the same time; more are refused with 429 at once, so a login flood cannot fill the worker threads.',
+  },
   PORTAL_SESSION_TTL_HOURS: { default: '168', description: 'Lifetime of a console session, in hours.' },
   PORTAL_CONSOLE_DIR: {
     default: '',
@@ -251,6 +270,23 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS: {
     default: '2000',
     description: 'Longest guestbook message, in characters (413 beyond).',
+  },
+  PORTAL_REQUEST_TIMEOUT_SECONDS: {
+    default: '300',
+    description:
+      'A request (headers and body) not fully received after this many seconds is answered 408 and closed. The default lets an 8 MiB file chunk arrive at 28 KiB/s; raise it for slower links.',
+  },
+  PORTAL_HEADERS_TIMEOUT_SECONDS: {
+    default: '30',
+    description: 'A request whose headers are not complete after this many seconds is answered 408 and closed (slowloris).',
+  },
+  PORTAL_KEEP_ALIVE_TIMEOUT_SECONDS: {
+    default: '72',
+    description: 'An idle keep-alive connection is closed after this many seconds (keep it above a reverse proxy\'s own idle timeout).',
+  },
+  PORTAL_MAX_CONNECTIONS: {
+    default: '1024',
+    description: 'Open connections (HTTP and WebSocket) at once; beyond, new connections are closed at once.',
   },
   PORTAL_WS_HEARTBEAT_SECONDS: {
     default: '30',
@@ -371,6 +407,7 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       maxBodyBytes: r.integer('PORTAL_MAX_BODY_BYTES', 1048576, 1024, 64 * 1048576),
       loginMaxAttempts: r.integer('PORTAL_LOGIN_MAX_ATTEMPTS', 10, 1, 10000),
       loginWindowSeconds: r.integer('PORTAL_LOGIN_WINDOW_SECONDS', 900, 1, 86400),
+      loginMaxConcurrent: r.integer('PORTAL_LOGIN_MAX_CONCURRENT', 2, 1, 64),
       sessionTtlHours: r.integer('PORTAL_SESSION_TTL_HOURS', 168, 1, 8760),
       minFreeDiskBytes: r.integer('PORTAL_MIN_FREE_DISK_MB', 100, 0, 1048576) * 1048576,
       maxMessageBytes: r.integer('PORTAL_MAX_MESSAGE_BYTES', 65536, 1, 16 * 1048576),
@@ -416,6 +453,12 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       sentRetentionHours: r.integer('PORTAL_FILE_SENT_RETENTION_HOURS', 72, 0, 87600),
       sweepIntervalSeconds: r.integer('PORTAL_FILE_SWEEP_INTERVAL_SECONDS', 600, 1, 86400),
     },
+    server: {
+      requestTimeoutMs: r.integer('PORTAL_REQUEST_TIMEOUT_SECONDS', 300, 1, 86400) * 1000,
+      headersTimeoutMs: r.integer('PORTAL_HEADERS_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+      keepAliveTimeoutMs: r.integer('PORTAL_KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600) * 1000,
+      maxConnections: r.integer('PORTAL_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    },
   };
   if (config.files.chunkBytes < config.files.minChunkBytes) {
     r.problems.push(
@@ -424,6 +467,9 @@ export function loadConfig(env: Env = process.env): PortalConfig {
   }
   if (config.secretKey !== undefined && Buffer.from(config.secretKey, 'base64url').length !== 32) {
     r.problems.push('PORTAL_SECRET_KEY must be 32 bytes encoded as base64url (43 characters)');
+  }
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    r.problems.push('PORTAL_HEADERS_TIMEOUT_SECONDS must not be greater than PORTAL_REQUEST_TIMEOUT_SECONDS');
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

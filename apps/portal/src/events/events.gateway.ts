@@ -123,16 +123,35 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
     for (const group of this.sockets.values()) yield* group;
   }
 
-  /** Browsers always send Origin; it must be this Portal (its public URL or the Host it was reached at). */
+  /**
+   * Browsers always send Origin; it must be this Portal: scheme, host and port of its public URL, or
+   * of the address it was reached at (the Host header, with this connection's scheme).
+   */
   private sameOrigin(request: IncomingMessage): boolean {
     const origin = request.headers.origin;
     if (!origin) return true;
-    try {
-      const host = new URL(origin).host;
-      return host === request.headers.host || host === new URL(this.config.publicUrl).host;
-    } catch {
-      return false;
-    }
+    const actual = originOf(origin);
+    if (actual === null) return false;
+    if (actual === originOf(this.config.publicUrl)) return true;
+    const host = request.headers.host;
+    return host !== undefined && actual === originOf(`${this.schemeOf(request)}://${host}`);
+  }
+
+  private schemeOf(request: IncomingMessage): 'http' | 'https' {
+    const forwarded = this.config.trustProxy ? request.headers['x-forwarded-proto'] : undefined;
+    const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0].trim().toLowerCase();
+    if (proto === 'http' || proto === 'https') return proto;
+    return (request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  }
+}
+
+/** scheme://host[:port] of an http(s) URL (default ports dropped), or null for anything else. */
+function originOf(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : null;
+  } catch {
+    return null;
   }
 }
 

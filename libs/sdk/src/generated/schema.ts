@@ -623,7 +623,7 @@ export interface paths {
         put?: never;
         /**
          * Log in to the console
-         * @description Sets an HttpOnly, SameSite=Strict session cookie.
+         * @description Sets an HttpOnly, SameSite=Strict session cookie, and a login-device cookie: a browser that sends it back has its own budget of failed attempts instead of its address's.
          */
         post: operations["createSession"];
         /** Log out of the console */
@@ -643,7 +643,7 @@ export interface paths {
         get?: never;
         /**
          * Change the console password
-         * @description Ends every other console session.
+         * @description Ends every other console session. Wrong current passwords are limited per session like failed logins.
          */
         put: operations["updateSessionPassword"];
         post?: never;
@@ -3426,7 +3426,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"];
                 };
             };
-            /** @description Too many failed attempts from this address. */
+            /** @description Too many failed attempts from this address (or login device), or too many password checks at once. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3502,6 +3502,15 @@ export interface operations {
             };
             /** @description A valid credential of a kind this route does not accept. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many wrong current passwords, or too many password checks at once. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
