@@ -6,17 +6,21 @@ import {
   HttpStatus,
   Inject,
   Injectable,
+  Logger,
   NotFoundException,
+  type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager, In, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, In, LessThan, MoreThan, type Repository } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { cleanPeerMessage, cleanPeerName } from '../common/peer-text';
 import { RateLimiter } from '../common/rate-limiter';
 import { SECRET_BOX, type SecretBox } from '../common/secret-box';
 import { generateContactKey, sha256Hex } from '../common/secrets';
+import { isUniqueViolation } from '../common/unique-violation';
 import { EventsService } from '../events/events.service';
 import type { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { OutboxService } from '../federation/outbox.service';
@@ -24,7 +28,12 @@ import type { PeerResponse } from '../federation/peer-client';
 import { normalizePortalUrl } from '../federation/peer-url';
 import { ProfileService } from '../profile/profile.service';
 import type { ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
-import type { FederationContactAcceptDto, FederationContactRequestDto, FederationVerifyResponseDto } from './dto/federation-contact.dto';
+import type {
+  FederationContactAcceptDto,
+  FederationContactRequestDto,
+  FederationVerifyRequestDto,
+  FederationVerifyResponseDto,
+} from './dto/federation-contact.dto';
 import { ContactRequest, type ContactRequestStatus } from './entities/contact-request.entity';
 import { Contact, type ContactStatus } from './entities/contact.entity';
 
@@ -44,6 +53,8 @@ export function contactCaller(principal: Principal): ContactCaller {
 }
 
 const KEY_CACHE_MS = 2000;
+/** Contact requests listed per page unless the caller asks for another limit (at most 200). */
+export const CONTACT_REQUEST_PAGE = 50;
 const KEY_CACHE_MAX = 10_000;
 
 /** A contact as the guard saw it on a federation call. */
@@ -54,7 +65,9 @@ export interface ContactCaller {
 }
 
 @Injectable()
-export class ContactsService implements OnModuleInit {
+export class ContactsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ContactsService.name);
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly publicLimiter: RateLimiter;
   private readonly contactLimiter: RateLimiter;
   private readonly keyCache = new Map<string, { contact: Contact | null; until: number }>();
@@ -76,6 +89,10 @@ export class ContactsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.registerOutboxHandlers();
+    // Often enough that a request never outlives its verification time by much, at most once a minute.
+    const everyMs = Math.min(60_000, Math.max(250, (this.config.limits.requestVerifyTimeoutSeconds * 1000) / 4));
+    this.sweepTimer = setInterval(() => void this.sweepRequests().catch((error) => this.logger.error({ err: error }, 'Contact request sweep failed')), everyMs);
+    this.sweepTimer.unref();
     // Any write to contacts (here, in outbox handlers, anywhere) forgets the remembered key look-ups.
     const forget = (): void => this.forgetKeys();
     let dirty = false;
@@ -89,6 +106,29 @@ export class ContactsService implements OnModuleInit {
         dirty = false;
       },
     });
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /**
+   * A request whose sender has not confirmed it within PORTAL_CONTACT_VERIFY_TIMEOUT_SECONDS ends
+   * invalid (its pending verify call is then dropped by the outbox); invalid requests are deleted
+   * after PORTAL_INVALID_REQUEST_RETENTION_HOURS. Forged requests so neither linger nor hold the
+   * per-Portal waiting slots.
+   */
+  async sweepRequests(now = new Date()): Promise<{ expired: number; purged: number }> {
+    const { requestVerifyTimeoutSeconds, invalidRequestRetentionHours } = this.config.limits;
+    const expired = await this.requests.update(
+      { status: 'verifying', createdAt: LessThan(new Date(now.getTime() - requestVerifyTimeoutSeconds * 1000)) },
+      { status: 'invalid', keySealed: null, updatedAt: now },
+    );
+    const purged = await this.requests.delete({
+      status: 'invalid',
+      updatedAt: LessThan(new Date(now.getTime() - invalidRequestRetentionHours * 3_600_000)),
+    });
+    return { expired: expired.affected ?? 0, purged: purged.affected ?? 0 };
   }
 
   // ---- used by other features -------------------------------------------------------------
@@ -248,10 +288,12 @@ export class ContactsService implements OnModuleInit {
     return toContactResponse(contact);
   }
 
-  async listRequests(status?: ContactRequestStatus): Promise<ContactRequestResponseDto[]> {
+  /** Oldest first, one page: ids after `after`, at most `limit` (default 50). */
+  async listRequests(query: { status?: ContactRequestStatus; after?: number; limit?: number } = {}): Promise<ContactRequestResponseDto[]> {
     const rows = await this.requests.find({
-      where: { status: status ? status : In(['verifying', 'pending']) },
+      where: { status: query.status ? query.status : In(['verifying', 'pending']), id: MoreThan(query.after ?? 0) },
       order: { id: 'ASC' },
+      take: query.limit ?? CONTACT_REQUEST_PAGE,
     });
     return rows.map(toRequestResponse);
   }
@@ -264,37 +306,51 @@ export class ContactsService implements OnModuleInit {
     if (request.status !== 'pending') throw new ConflictException(`Request ${id} is ${request.status}`);
     const key = this.secrets.open(request.keySealed ?? '');
     const now = new Date();
-    const contact = await this.dataSource.transaction(async (manager) => {
-      // An older contact with the same Portal is replaced by the new one.
-      await manager.update(
-        Contact,
-        { portalUrl: request.fromPortal, status: In(['pending', 'active']) },
-        { status: 'removed', keyHash: null, updatedAt: now },
-      );
-      const saved = await manager.save(
-        manager.create(Contact, {
-          portalUrl: request.fromPortal,
-          status: 'active',
-          direction: 'incoming',
-          requestId: request.requestId,
-          agentName: request.agentName,
-          ownerName: request.ownerName,
-          message: '',
-          keyHash: sha256Hex(key),
-          keySealed: this.secrets.seal(key),
-          createdAt: now,
-          updatedAt: now,
-        }),
-      );
-      await manager.update(ContactRequest, { id }, { status: 'approved', contactId: saved.id, keySealed: null, updatedAt: now });
-      await this.outbox.enqueue(manager, {
-        kind: CONTACT_OUTBOX.accept,
-        peerUrl: request.fromPortal,
-        contactId: saved.id,
-        refId: request.requestId,
+    let contact: Contact;
+    try {
+      contact = await this.dataSource.transaction(async (manager) => {
+        // Never replace a contact behind the owner's back: the peer would not know, and a Portal
+        // could otherwise take over another one's place here.
+        const samePortal = await manager.findOne(Contact, { where: { portalUrl: request.fromPortal, status: In(['pending', 'active']) } });
+        if (samePortal) {
+          throw new ConflictException({
+            message:
+              `${request.fromPortal} is already contact ${samePortal.id} (${samePortal.status}); ` +
+              `remove contact ${samePortal.id} first to approve request ${id}`,
+            details: { contactId: samePortal.id, status: samePortal.status },
+          });
+        }
+        const sameKey = await manager.findOne(Contact, { where: { keyHash: request.keyHash } });
+        if (sameKey) throw keyInUse(id, sameKey.id);
+        const saved = await manager.save(
+          manager.create(Contact, {
+            portalUrl: request.fromPortal,
+            status: 'active',
+            direction: 'incoming',
+            requestId: request.requestId,
+            agentName: request.agentName,
+            ownerName: request.ownerName,
+            message: '',
+            keyHash: sha256Hex(key),
+            keySealed: this.secrets.seal(key),
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
+        await manager.update(ContactRequest, { id }, { status: 'approved', contactId: saved.id, keySealed: null, updatedAt: now });
+        await this.outbox.enqueue(manager, {
+          kind: CONTACT_OUTBOX.accept,
+          peerUrl: request.fromPortal,
+          contactId: saved.id,
+          refId: request.requestId,
+        });
+        return saved;
       });
-      return saved;
-    });
+    } catch (error) {
+      // Another write took the key between the check and the insert.
+      if (isUniqueViolation(error)) throw keyInUse(id);
+      throw error;
+    }
     this.outbox.wake();
     return toContactResponse(contact);
   }
@@ -370,9 +426,17 @@ export class ContactsService implements OnModuleInit {
   }
 
   /** The target asks us whether we really sent this request; the key proves it is the one we sent. */
-  async confirmRequest(caller: ContactCaller, requestId: string): Promise<FederationVerifyResponseDto> {
+  /**
+   * The target asks us whether we really sent this request. The key proves the caller holds the
+   * request; only the Portal we sent it to may have it confirmed, and only while it waits for an
+   * answer. Anyone else holding the key (the first target replaying it elsewhere) is refused.
+   */
+  async confirmRequest(caller: ContactCaller, requestId: string, dto: FederationVerifyRequestDto): Promise<FederationVerifyResponseDto> {
     const contact = await this.handshakeContact(caller, requestId);
-    if (contact.status !== 'pending' && contact.status !== 'active') throw new ConflictException(`This contact is ${contact.status}`);
+    if (contact.status !== 'pending') throw new ConflictException(`This contact request is ${contact.status}, no longer waiting for an answer`);
+    if (normalizePortalUrl(dto.portalUrl, true) !== contact.portalUrl) {
+      throw new ForbiddenException('This contact request was not sent to the asking Portal');
+    }
     return { ok: true, portalUrl: this.config.publicUrl };
   }
 
@@ -465,20 +529,22 @@ export class ContactsService implements OnModuleInit {
           method: 'POST',
           path: `/api/federation/contact-requests/${request.requestId}/verify`,
           key: this.secrets.open(request.keySealed),
+          body: { portalUrl: this.config.publicUrl },
         };
       },
       onDelivered: async (manager, item, response) => {
         const request = await manager.findOne(ContactRequest, { where: { id: Number(item.refId) } });
         if (!request || request.status !== 'verifying') return;
         const confirmed = isConfirmation(response, request.fromPortal);
-        await manager.update(
+        // Conditional: the sweep may have ended the request (too late) meanwhile.
+        const changed = await manager.update(
           ContactRequest,
-          { id: request.id },
+          { id: request.id, status: 'verifying' },
           confirmed
             ? { status: 'pending', verified: true, updatedAt: new Date() }
             : { status: 'invalid', keySealed: null, updatedAt: new Date() },
         );
-        if (!confirmed) return;
+        if (!confirmed || !changed.affected) return;
         await this.events.append(manager, 'contact.request_received', {
           requestId: request.id,
           portalUrl: request.fromPortal,
@@ -569,6 +635,16 @@ function isConfirmation(response: PeerResponse, expectedUrl: string): boolean {
   return body?.ok === true && typeof body.portalUrl === 'string' && body.portalUrl.replace(/\/+$/, '') === expectedUrl;
 }
 
+function keyInUse(requestId: number, contactId?: number): ConflictException {
+  return new ConflictException({
+    message:
+      contactId === undefined
+        ? `Request ${requestId} uses the key of an existing contact; it cannot be approved`
+        : `Request ${requestId} uses the key of contact ${contactId}; it cannot be approved`,
+    details: contactId === undefined ? undefined : { contactId },
+  });
+}
+
 function tooMany(message: string, retryAfterSeconds: number): HttpException {
   return new HttpException(
     { statusCode: 429, error: 'Too Many Requests', message, details: { retryAfterSeconds } },
@@ -582,8 +658,9 @@ export function toContactResponse(contact: Contact): ContactResponseDto {
     portalUrl: contact.portalUrl,
     status: contact.status,
     direction: contact.direction,
-    agentName: contact.agentName,
-    ownerName: contact.ownerName,
+    // Cleaned again on the way out: rows stored before the edge cleaned peer text.
+    agentName: cleanPeerName(contact.agentName),
+    ownerName: cleanPeerName(contact.ownerName),
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
   };
@@ -593,9 +670,9 @@ function toRequestResponse(request: ContactRequest): ContactRequestResponseDto {
   return {
     id: request.id,
     portalUrl: request.fromPortal,
-    agentName: request.agentName,
-    ownerName: request.ownerName,
-    message: request.message,
+    agentName: cleanPeerName(request.agentName),
+    ownerName: cleanPeerName(request.ownerName),
+    message: cleanPeerMessage(request.message),
     status: request.status,
     verified: request.verified,
     contactId: request.contactId,
