@@ -134,6 +134,18 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
     expect(await requestsOf(x).findOneByOrFail({ id: requestId })).toMatchObject({ status: 'pending', contactId: null });
     expect((await x.client().getContact(existing.id)).status).toBe('active');
   });
+
+  it('two approvals of one request at the same moment create one contact and give both the same answer', async () => {
+    const requestId = await insertVerifiedRequest(x, 'https://twice.example.test');
+    const contactsBefore = await contactsOf(x).count();
+    const answers = await Promise.all([1, 2, 3].map(() => api(x, 'POST', `/api/contact-requests/${requestId}/approve`)));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    const ids = await Promise.all(answers.map(async (answer) => ((await answer.json()) as { id: number }).id));
+    expect(new Set(ids).size).toBe(1);
+    expect(await contactsOf(x).count()).toBe(contactsBefore + 1);
+    const accepts = await x.app.get(DataSource).getRepository(OutboxItem).countBy({ kind: 'contact.accept', contactId: ids[0] });
+    expect(accepts).toBe(1);
+  });
 });
 
 describe('contact handshake: text from peers, paging, unconfirmed requests', () => {

@@ -306,9 +306,13 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
     if (request.status !== 'pending') throw new ConflictException(`Request ${id} is ${request.status}`);
     const key = this.secrets.open(request.keySealed ?? '');
     const now = new Date();
-    let contact: Contact;
+    let contact: Contact | null;
     try {
       contact = await this.dataSource.transaction(async (manager) => {
+        // A concurrent approval of the same request may have won: then this one answers like a replay.
+        const current = await manager.findOne(ContactRequest, { where: { id } });
+        if (current?.status === 'approved') return null;
+        if (current?.status !== 'pending') throw new ConflictException(`Request ${id} is ${current?.status ?? 'gone'}`);
         // Never replace a contact behind the owner's back: the peer would not know, and a Portal
         // could otherwise take over another one's place here.
         const samePortal = await manager.findOne(Contact, { where: { portalUrl: request.fromPortal, status: In(['pending', 'active']) } });
@@ -347,9 +351,15 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
         return saved;
       });
     } catch (error) {
-      // Another write took the key between the check and the insert.
-      if (isUniqueViolation(error)) throw keyInUse(id);
-      throw error;
+      // Another write took the key between the check and the insert: the same request approved at
+      // the same moment (answered like a replay), or another contact with this key.
+      if (!isUniqueViolation(error)) throw error;
+      contact = null;
+    }
+    if (!contact) {
+      const settled = await this.requests.findOne({ where: { id } });
+      if (settled?.status === 'approved' && settled.contactId) return this.get(settled.contactId);
+      throw keyInUse(id);
     }
     this.outbox.wake();
     return toContactResponse(contact);
