@@ -16,7 +16,6 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, In, LessThan, MoreThan, type Repository } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import { cleanPeerMessage, cleanPeerName } from '../common/peer-text';
 import { RateLimiter } from '../common/rate-limiter';
 import { SECRET_BOX, type SecretBox } from '../common/secret-box';
 import { generateContactKey, sha256Hex } from '../common/secrets';
@@ -668,9 +667,8 @@ export function toContactResponse(contact: Contact): ContactResponseDto {
     portalUrl: contact.portalUrl,
     status: contact.status,
     direction: contact.direction,
-    // Cleaned again on the way out: rows stored before the edge cleaned peer text.
-    agentName: cleanPeerName(contact.agentName),
-    ownerName: cleanPeerName(contact.ownerName),
+    agentName: contact.agentName,
+    ownerName: contact.ownerName,
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
   };
@@ -680,9 +678,9 @@ function toRequestResponse(request: ContactRequest): ContactRequestResponseDto {
   return {
     id: request.id,
     portalUrl: request.fromPortal,
-    agentName: cleanPeerName(request.agentName),
-    ownerName: cleanPeerName(request.ownerName),
-    message: cleanPeerMessage(request.message),
+    agentName: request.agentName,
+    ownerName: request.ownerName,
+    message: request.message,
     status: request.status,
     verified: request.verified,
     contactId: request.contactId,
