@@ -146,6 +146,29 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
     const accepts = await x.app.get(DataSource).getRepository(OutboxItem).countBy({ kind: 'contact.accept', contactId: ids[0] });
     expect(accepts).toBe(1);
   });
+
+  it('an approval and a rejection at the same moment: exactly one wins, the other answers 409', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const requestId = await insertVerifiedRequest(x, `https://race-${round}.example.test`);
+      const [approved, rejected] = await Promise.all([
+        api(x, 'POST', `/api/contact-requests/${requestId}/approve`),
+        api(x, 'POST', `/api/contact-requests/${requestId}/reject`),
+      ]);
+      expect([approved.status, rejected.status].sort()).toEqual([200, 409]);
+      const row = await requestsOf(x).findOneByOrFail({ id: requestId });
+      const contacts = await contactsOf(x).countBy({ portalUrl: `https://race-${round}.example.test` });
+      const outbox = x.app.get(DataSource).getRepository(OutboxItem);
+      if (approved.status === 200) {
+        expect({ status: row.status, contacts, rejects: await outbox.countBy({ kind: 'contact.reject', refId: String(requestId) }) }).toEqual({
+          status: 'approved',
+          contacts: 1,
+          rejects: 0,
+        });
+      } else {
+        expect({ status: row.status, contacts, contactId: row.contactId }).toEqual({ status: 'rejected', contacts: 0, contactId: null });
+      }
+    }
+  });
 });
 
 describe('contact handshake: text from peers, paging, unconfirmed requests', () => {

@@ -308,10 +308,10 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
     let contact: Contact | null;
     try {
       contact = await this.dataSource.transaction(async (manager) => {
-        // A concurrent approval of the same request may have won: then this one answers like a replay.
-        const current = await manager.findOne(ContactRequest, { where: { id } });
-        if (current?.status === 'approved') return null;
-        if (current?.status !== 'pending') throw new ConflictException(`Request ${id} is ${current?.status ?? 'gone'}`);
+        // Claims the request first: a concurrent approval waits for this row (PostgreSQL) or this
+        // transaction (SQLite), then finds it no longer pending and answers like a replay.
+        const claimed = await manager.update(ContactRequest, { id, status: 'pending' }, { status: 'approved', updatedAt: now });
+        if (!claimed.affected) return null;
         // Never replace a contact behind the owner's back: the peer would not know, and a Portal
         // could otherwise take over another one's place here.
         const samePortal = await manager.findOne(Contact, { where: { portalUrl: request.fromPortal, status: In(['pending', 'active']) } });
@@ -358,6 +358,7 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
     if (!contact) {
       const settled = await this.requests.findOne({ where: { id } });
       if (settled?.status === 'approved' && settled.contactId) return this.get(settled.contactId);
+      if (settled && settled.status !== 'pending') throw new ConflictException(`Request ${id} is ${settled.status}`);
       throw keyInUse(id);
     }
     this.outbox.wake();
@@ -372,8 +373,10 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
       throw new ConflictException(`Request ${id} is ${request.status}`);
     }
     const wasVerified = request.status === 'pending';
-    await this.dataSource.transaction(async (manager) => {
-      await manager.update(ContactRequest, { id }, { status: 'rejected', updatedAt: new Date() });
+    const changed = await this.dataSource.transaction(async (manager) => {
+      // Conditional: an approval (or the verification) may have settled the request meanwhile.
+      const claimed = await manager.update(ContactRequest, { id, status: request.status }, { status: 'rejected', updatedAt: new Date() });
+      if (!claimed.affected) return false;
       if (wasVerified) {
         // Only a Portal that proved it asked is told; the key is needed once more for that.
         await this.outbox.enqueue(manager, {
@@ -384,7 +387,13 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
       } else {
         await manager.update(ContactRequest, { id }, { keySealed: null });
       }
+      return true;
     });
+    if (!changed) {
+      const settled = await this.requests.findOne({ where: { id } });
+      if (settled?.status === 'rejected') return toRequestResponse(settled);
+      throw new ConflictException(`Request ${id} is ${settled?.status ?? 'gone'}`);
+    }
     this.outbox.wake();
     request.status = 'rejected';
     return toRequestResponse(request);
