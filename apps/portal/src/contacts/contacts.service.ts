@@ -52,9 +52,9 @@ export function contactCaller(principal: Principal): ContactCaller {
 }
 
 const KEY_CACHE_MS = 2000;
+const KEY_CACHE_MAX = 10_000;
 /** Contact requests listed per page unless the caller asks for another limit (at most 200). */
 export const CONTACT_REQUEST_PAGE = 50;
-const KEY_CACHE_MAX = 10_000;
 
 /** A contact as the guard saw it on a federation call. */
 export interface ContactCaller {
@@ -443,7 +443,6 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
     this.outbox.wake();
   }
 
-  /** The target asks us whether we really sent this request; the key proves it is the one we sent. */
   /**
    * The target asks us whether we really sent this request. The key proves the caller holds the
    * request; only the Portal we sent it to may have it confirmed, and only while it waits for an
