@@ -106,6 +106,8 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
 
   it('an approval that would replace an existing contact is refused; the old contact stays and works', async () => {
     const { aContactId: vToX, bContactId: xToV } = await connect(v, x);
+    // A verified request from V while V is already a contact: the relay above can no longer make
+    // one, so it is planted (as a second request V sent, or one verified by an older Portal, would be).
     const requestId = await insertVerifiedRequest(x, v.url);
     const contactsBefore = await contactsOf(x).find({ order: { id: 'ASC' } });
     const outboxBefore = await x.app.get(DataSource).getRepository(OutboxItem).count();
