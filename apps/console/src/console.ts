@@ -395,6 +395,18 @@ function renderChat(): void {
 
 // ---------------------------------------------------------------- contacts and requests
 
+/** The requests being verified or waiting for the owner, every page (at most 2,000; the Portal's limits keep it far shorter). */
+async function openRequests(): Promise<ContactRequest[]> {
+  const all: ContactRequest[] = [];
+  for (let page = 0; page < 10; page += 1) {
+    const last = all[all.length - 1];
+    const batch = await client.listContactRequests(undefined, { ...(last ? { after: last.id } : {}), limit: 200 });
+    all.push(...batch);
+    if (batch.length < 200) break;
+  }
+  return all;
+}
+
 function renderContacts(): void {
   const token = renderToken;
   const contactsList = h('ul', { class: 'list', id: 'contacts' });
@@ -402,7 +414,7 @@ function renderContacts(): void {
   const error = errorLine();
 
   const refresh = (): void => {
-    Promise.all([client.listContacts(), client.listContactRequests()])
+    Promise.all([client.listContacts(), openRequests()])
       .then(([contacts, requests]) => {
         if (token !== renderToken) return;
         fillContacts(contacts.filter((c) => c.status !== 'removed'));

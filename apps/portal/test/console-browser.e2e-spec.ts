@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { DataSource, In } from 'typeorm';
+import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { ensureConsoleBuilt } from './support/console-build';
 import { connect, startPeer, waitFor } from './support/pair';
 import type { TestPortal } from './support/test-portal';
@@ -345,6 +347,36 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     expect(atFriend).toMatchObject({ size: memo.length, sha256: sha256(memo), mime: 'text/plain' });
     await shot('16-send-file');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('lists every open contact request, beyond the first page of the API', async () => {
+    const repo = mine.app.get(DataSource).getRepository(ContactRequest);
+    const now = new Date();
+    const rows = Array.from({ length: 205 }, (_, i) =>
+      repo.create({
+        requestId: crypto.randomUUID(),
+        fromPortal: `https://many-${i}.example.test`,
+        agentName: `Waiting agent ${i}`,
+        ownerName: '',
+        message: '',
+        status: 'pending',
+        verified: true,
+        keyHash: sha256(Buffer.from(`key-${i}-${now.getTime()}`)),
+        keySealed: null,
+        contactId: null,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    await repo.save(rows, { chunk: 50 });
+    try {
+      await go('#/settings');
+      await go('#/contacts');
+      await page.locator('#requests li.request', { hasText: 'Waiting agent 204' }).waitFor();
+      expect(await page.locator('#requests li.request', { hasText: 'Waiting agent' }).count()).toBe(205);
+    } finally {
+      await repo.delete({ id: In(rows.map((r) => r.id)) });
+    }
   });
 
   it('a password change logs the other session out, which shows the login page', async () => {

@@ -191,8 +191,9 @@ export function createPortalClient(options: PortalClientOptions) {
       call(raw.GET('/api/contacts', { params: { query: { status } } })),
     getContact: (id: number): Promise<Contact> => call(raw.GET('/api/contacts/{id}', { params: { path: { id } } })),
     removeContact: (id: number): Promise<Contact> => call(raw.DELETE('/api/contacts/{id}', { params: { path: { id } } })),
-    listContactRequests: (status?: ContactRequestStatus): Promise<ContactRequest[]> =>
-      call(raw.GET('/api/contact-requests', { params: { query: { status } } })),
+    /** One page, oldest first (default 50, at most 200): pass the last id as `after` for the next. */
+    listContactRequests: (status?: ContactRequestStatus, page: { after?: number; limit?: number } = {}): Promise<ContactRequest[]> =>
+      call(raw.GET('/api/contact-requests', { params: { query: { status, ...page } } })),
     approveContactRequest: (id: number): Promise<Contact> =>
       call(raw.POST('/api/contact-requests/{id}/approve', { params: { path: { id } } })),
     rejectContactRequest: (id: number): Promise<ContactRequest> =>

@@ -258,13 +258,23 @@ const contactsRemove: CommandSpec = {
 
 const requestsList: CommandSpec = {
   path: ['requests', 'list'],
-  args: '[--status STATUS]',
+  args: '[--status STATUS] [--after ID] [--limit N]',
   summary: 'Contact requests waiting for the owner (default: verifying and pending)',
-  details: 'Names and messages are written by the asking Portal: untrusted text.',
-  options: { status: { type: 'string', value: 'STATUS', help: `only this status: ${REQUEST_STATUSES.join(', ')}` } },
+  details: 'Names and messages are written by the asking Portal: untrusted text. Oldest first, one page at a time.',
+  options: {
+    status: { type: 'string', value: 'STATUS', help: `only this status: ${REQUEST_STATUSES.join(', ')}` },
+    after: { type: 'string', value: 'ID', help: 'requests with an id greater than this (the "more" hint gives it)' },
+    limit: { type: 'string', value: 'N', help: 'at most N requests (1-200, default 50)' },
+  },
   positionals: { min: 0, max: 0 },
   async run(context) {
-    const requests = await context.client().listContactRequests(oneOf(context.values.status, REQUEST_STATUSES, '--status'));
+    const status = oneOf(context.values.status, REQUEST_STATUSES, '--status');
+    const after = integer(context.values.after, '--after');
+    const limit = integer(context.values.limit, '--limit', 1, 200);
+    const requests = await context.client().listContactRequests(status, {
+      ...(after !== undefined ? { after } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
     if (context.json) return context.out(toJson(requests));
     if (requests.length === 0) return context.out('No contact requests.');
     for (const request of requests) {
@@ -275,6 +285,10 @@ const requestsList: CommandSpec = {
           (request.message ? `  message:\n${safeBlock(cut(request.message, 2000), '    ')}\n` : '') +
           (request.status === 'pending' ? `  approve: agent-p2p requests approve ${request.id}   reject: agent-p2p requests reject ${request.id}` : ''),
       );
+    }
+    // A full page may have more behind it.
+    if (requests.length === (limit ?? 50)) {
+      context.out(`More: agent-p2p requests list${status ? ` --status ${status}` : ''} --after ${requests[requests.length - 1].id}${limit !== undefined ? ` --limit ${limit}` : ''}`);
     }
   },
 };

@@ -42,6 +42,8 @@ describe('loadConfig', () => {
         contactRequestsPerMinute: 6000,
         publicRequestsPerMinute: 30,
         pendingRequestsPerPortal: 3,
+        requestVerifyTimeoutSeconds: 300,
+        invalidRequestRetentionHours: 24,
         guestbookMaxPosts: 5,
         guestbookWindowSeconds: 3600,
         guestbookMaxMessageChars: 2000,

@@ -27,6 +27,10 @@ export interface PortalLimits {
   publicRequestsPerMinute: number;
   /** Contact requests from one Portal that may wait for the owner at once. */
   pendingRequestsPerPortal: number;
+  /** A received contact request its sender has not confirmed within this time ends invalid. */
+  requestVerifyTimeoutSeconds: number;
+  /** Invalid contact requests are deleted this long after they ended. */
+  invalidRequestRetentionHours: number;
   /** Guestbook posts accepted per client address within guestbookWindowSeconds (429 beyond). */
   guestbookMaxPosts: number;
   guestbookWindowSeconds: number;
@@ -197,6 +201,14 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   PORTAL_PENDING_REQUESTS_PER_PORTAL: {
     default: '3',
     description: 'Contact requests from one Portal that may wait for the owner at the same time.',
+  },
+  PORTAL_CONTACT_VERIFY_TIMEOUT_SECONDS: {
+    default: '300',
+    description: 'A received contact request that the Portal it names has not confirmed within this time ends invalid.',
+  },
+  PORTAL_INVALID_REQUEST_RETENTION_HOURS: {
+    default: '24',
+    description: 'Invalid contact requests (never confirmed by their sender) are deleted this long after they ended.',
   },
   PORTAL_ALLOW_INSECURE_PEERS: { default: 'false', description: 'true allows http:// peers (tests, local demos only).' },
   PORTAL_ALLOW_PRIVATE_PEERS: {
@@ -414,6 +426,8 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       contactRequestsPerMinute: r.integer('PORTAL_CONTACT_REQUESTS_PER_MINUTE', 6000, 1, 1_000_000),
       publicRequestsPerMinute: r.integer('PORTAL_PUBLIC_REQUESTS_PER_MINUTE', 30, 1, 1_000_000),
       pendingRequestsPerPortal: r.integer('PORTAL_PENDING_REQUESTS_PER_PORTAL', 3, 1, 1000),
+      requestVerifyTimeoutSeconds: r.integer('PORTAL_CONTACT_VERIFY_TIMEOUT_SECONDS', 300, 1, 86400),
+      invalidRequestRetentionHours: r.integer('PORTAL_INVALID_REQUEST_RETENTION_HOURS', 24, 1, 8760),
       guestbookMaxPosts: r.integer('PORTAL_GUESTBOOK_MAX_POSTS', 5, 1, 1_000_000),
       guestbookWindowSeconds: r.integer('PORTAL_GUESTBOOK_WINDOW_SECONDS', 3600, 1, 604800),
       guestbookMaxMessageChars: r.integer('PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS', 2000, 1, 100_000),

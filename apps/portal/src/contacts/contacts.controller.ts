@@ -53,10 +53,14 @@ export class ContactsController {
   }
 
   @Get('contact-requests')
-  @ApiOperation({ summary: 'Contact requests other Portals sent', description: 'Default: those being verified or waiting for a decision.' })
+  @ApiOperation({
+    summary: 'Contact requests other Portals sent',
+    description:
+      'Default: those being verified or waiting for a decision. Oldest first, paged: pass the last id as `after` for the next page (a page shorter than `limit` is the last).',
+  })
   @ApiOkResponse({ type: [ContactRequestResponseDto] })
   listContactRequests(@Query() query: ContactRequestListQueryDto): Promise<ContactRequestResponseDto[]> {
-    return this.contacts.listRequests(query.status);
+    return this.contacts.listRequests(query);
   }
 
   @Post('contact-requests/:id/approve')

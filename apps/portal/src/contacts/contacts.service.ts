@@ -6,17 +6,20 @@ import {
   HttpStatus,
   Inject,
   Injectable,
+  Logger,
   NotFoundException,
+  type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager, In, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, In, LessThan, MoreThan, type Repository } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { RateLimiter } from '../common/rate-limiter';
 import { SECRET_BOX, type SecretBox } from '../common/secret-box';
 import { generateContactKey, sha256Hex } from '../common/secrets';
+import { isUniqueViolation } from '../common/unique-violation';
 import { EventsService } from '../events/events.service';
 import type { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { OutboxService } from '../federation/outbox.service';
@@ -25,7 +28,12 @@ import { refusedPeerHost } from '../federation/peer-address';
 import { normalizePortalUrl } from '../federation/peer-url';
 import { ProfileService } from '../profile/profile.service';
 import type { ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
-import type { FederationContactAcceptDto, FederationContactRequestDto, FederationVerifyResponseDto } from './dto/federation-contact.dto';
+import type {
+  FederationContactAcceptDto,
+  FederationContactRequestDto,
+  FederationVerifyRequestDto,
+  FederationVerifyResponseDto,
+} from './dto/federation-contact.dto';
 import { ContactRequest, type ContactRequestStatus } from './entities/contact-request.entity';
 import { Contact, type ContactStatus } from './entities/contact.entity';
 
@@ -46,6 +54,8 @@ export function contactCaller(principal: Principal): ContactCaller {
 
 const KEY_CACHE_MS = 2000;
 const KEY_CACHE_MAX = 10_000;
+/** Contact requests listed per page unless the caller asks for another limit (at most 200). */
+export const CONTACT_REQUEST_PAGE = 50;
 
 /** A contact as the guard saw it on a federation call. */
 export interface ContactCaller {
@@ -55,7 +65,9 @@ export interface ContactCaller {
 }
 
 @Injectable()
-export class ContactsService implements OnModuleInit {
+export class ContactsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ContactsService.name);
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly publicLimiter: RateLimiter;
   private readonly contactLimiter: RateLimiter;
   private readonly keyCache = new Map<string, { contact: Contact | null; until: number }>();
@@ -77,6 +89,10 @@ export class ContactsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.registerOutboxHandlers();
+    // Often enough that a request never outlives its verification time by much, at most once a minute.
+    const everyMs = Math.min(60_000, Math.max(250, (this.config.limits.requestVerifyTimeoutSeconds * 1000) / 4));
+    this.sweepTimer = setInterval(() => void this.sweepRequests().catch((error) => this.logger.error({ err: error }, 'Contact request sweep failed')), everyMs);
+    this.sweepTimer.unref();
     // Any write to contacts (here, in outbox handlers, anywhere) forgets the remembered key look-ups.
     const forget = (): void => this.forgetKeys();
     let dirty = false;
@@ -90,6 +106,29 @@ export class ContactsService implements OnModuleInit {
         dirty = false;
       },
     });
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /**
+   * A request whose sender has not confirmed it within PORTAL_CONTACT_VERIFY_TIMEOUT_SECONDS ends
+   * invalid (its pending verify call is then dropped by the outbox); invalid requests are deleted
+   * after PORTAL_INVALID_REQUEST_RETENTION_HOURS. Forged requests so neither linger nor hold the
+   * per-Portal waiting slots.
+   */
+  async sweepRequests(now = new Date()): Promise<{ expired: number; purged: number }> {
+    const { requestVerifyTimeoutSeconds, invalidRequestRetentionHours } = this.config.limits;
+    const expired = await this.requests.update(
+      { status: 'verifying', createdAt: LessThan(new Date(now.getTime() - requestVerifyTimeoutSeconds * 1000)) },
+      { status: 'invalid', keySealed: null, updatedAt: now },
+    );
+    const purged = await this.requests.delete({
+      status: 'invalid',
+      updatedAt: LessThan(new Date(now.getTime() - invalidRequestRetentionHours * 3_600_000)),
+    });
+    return { expired: expired.affected ?? 0, purged: purged.affected ?? 0 };
   }
 
   // ---- used by other features -------------------------------------------------------------
@@ -253,10 +292,12 @@ export class ContactsService implements OnModuleInit {
     return toContactResponse(contact);
   }
 
-  async listRequests(status?: ContactRequestStatus): Promise<ContactRequestResponseDto[]> {
+  /** Oldest first, one page: ids after `after`, at most `limit` (default 50). */
+  async listRequests(query: { status?: ContactRequestStatus; after?: number; limit?: number } = {}): Promise<ContactRequestResponseDto[]> {
     const rows = await this.requests.find({
-      where: { status: status ? status : In(['verifying', 'pending']) },
+      where: { status: query.status ? query.status : In(['verifying', 'pending']), id: MoreThan(query.after ?? 0) },
       order: { id: 'ASC' },
+      take: query.limit ?? CONTACT_REQUEST_PAGE,
     });
     return rows.map(toRequestResponse);
   }
@@ -269,37 +310,62 @@ export class ContactsService implements OnModuleInit {
     if (request.status !== 'pending') throw new ConflictException(`Request ${id} is ${request.status}`);
     const key = this.secrets.open(request.keySealed ?? '');
     const now = new Date();
-    const contact = await this.dataSource.transaction(async (manager) => {
-      // An older contact with the same Portal is replaced by the new one.
-      await manager.update(
-        Contact,
-        { portalUrl: request.fromPortal, status: In(['pending', 'active']) },
-        { status: 'removed', keyHash: null, updatedAt: now },
-      );
-      const saved = await manager.save(
-        manager.create(Contact, {
-          portalUrl: request.fromPortal,
-          status: 'active',
-          direction: 'incoming',
-          requestId: request.requestId,
-          agentName: request.agentName,
-          ownerName: request.ownerName,
-          message: '',
-          keyHash: sha256Hex(key),
-          keySealed: this.secrets.seal(key),
-          createdAt: now,
-          updatedAt: now,
-        }),
-      );
-      await manager.update(ContactRequest, { id }, { status: 'approved', contactId: saved.id, keySealed: null, updatedAt: now });
-      await this.outbox.enqueue(manager, {
-        kind: CONTACT_OUTBOX.accept,
-        peerUrl: request.fromPortal,
-        contactId: saved.id,
-        refId: request.requestId,
+    let contact: Contact | null;
+    try {
+      contact = await this.dataSource.transaction(async (manager) => {
+        // Claims the request first: a concurrent approval waits for this row (PostgreSQL) or this
+        // transaction (SQLite), then finds it no longer pending and answers like a replay.
+        const claimed = await manager.update(ContactRequest, { id, status: 'pending' }, { status: 'approved', updatedAt: now });
+        if (!claimed.affected) return null;
+        // Never replace a contact behind the owner's back: the peer would not know, and a Portal
+        // could otherwise take over another one's place here.
+        const samePortal = await manager.findOne(Contact, { where: { portalUrl: request.fromPortal, status: In(['pending', 'active']) } });
+        if (samePortal) {
+          throw new ConflictException({
+            message:
+              `${request.fromPortal} is already contact ${samePortal.id} (${samePortal.status}); ` +
+              `remove contact ${samePortal.id} first to approve request ${id}`,
+            details: { contactId: samePortal.id, status: samePortal.status },
+          });
+        }
+        const sameKey = await manager.findOne(Contact, { where: { keyHash: request.keyHash } });
+        if (sameKey) throw keyInUse(id, sameKey.id);
+        const saved = await manager.save(
+          manager.create(Contact, {
+            portalUrl: request.fromPortal,
+            status: 'active',
+            direction: 'incoming',
+            requestId: request.requestId,
+            agentName: request.agentName,
+            ownerName: request.ownerName,
+            message: '',
+            keyHash: sha256Hex(key),
+            keySealed: this.secrets.seal(key),
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
+        await manager.update(ContactRequest, { id }, { status: 'approved', contactId: saved.id, keySealed: null, updatedAt: now });
+        await this.outbox.enqueue(manager, {
+          kind: CONTACT_OUTBOX.accept,
+          peerUrl: request.fromPortal,
+          contactId: saved.id,
+          refId: request.requestId,
+        });
+        return saved;
       });
-      return saved;
-    });
+    } catch (error) {
+      // Another write took the key between the check and the insert: the same request approved at
+      // the same moment (answered like a replay), or another contact with this key.
+      if (!isUniqueViolation(error)) throw error;
+      contact = null;
+    }
+    if (!contact) {
+      const settled = await this.requests.findOne({ where: { id } });
+      if (settled?.status === 'approved' && settled.contactId) return this.get(settled.contactId);
+      if (settled && settled.status !== 'pending') throw new ConflictException(`Request ${id} is ${settled.status}`);
+      throw keyInUse(id);
+    }
     this.outbox.wake();
     return toContactResponse(contact);
   }
@@ -312,8 +378,10 @@ export class ContactsService implements OnModuleInit {
       throw new ConflictException(`Request ${id} is ${request.status}`);
     }
     const wasVerified = request.status === 'pending';
-    await this.dataSource.transaction(async (manager) => {
-      await manager.update(ContactRequest, { id }, { status: 'rejected', updatedAt: new Date() });
+    const changed = await this.dataSource.transaction(async (manager) => {
+      // Conditional: an approval (or the verification) may have settled the request meanwhile.
+      const claimed = await manager.update(ContactRequest, { id, status: request.status }, { status: 'rejected', updatedAt: new Date() });
+      if (!claimed.affected) return false;
       if (wasVerified) {
         // Only a Portal that proved it asked is told; the key is needed once more for that.
         await this.outbox.enqueue(manager, {
@@ -324,7 +392,13 @@ export class ContactsService implements OnModuleInit {
       } else {
         await manager.update(ContactRequest, { id }, { keySealed: null });
       }
+      return true;
     });
+    if (!changed) {
+      const settled = await this.requests.findOne({ where: { id } });
+      if (settled?.status === 'rejected') return toRequestResponse(settled);
+      throw new ConflictException(`Request ${id} is ${settled?.status ?? 'gone'}`);
+    }
     this.outbox.wake();
     request.status = 'rejected';
     return toRequestResponse(request);
@@ -374,10 +448,17 @@ export class ContactsService implements OnModuleInit {
     this.outbox.wake();
   }
 
-  /** The target asks us whether we really sent this request; the key proves it is the one we sent. */
-  async confirmRequest(caller: ContactCaller, requestId: string): Promise<FederationVerifyResponseDto> {
+  /**
+   * The target asks us whether we really sent this request. The key proves the caller holds the
+   * request; only the Portal we sent it to may have it confirmed, and only while it waits for an
+   * answer. Anyone else holding the key (the first target replaying it elsewhere) is refused.
+   */
+  async confirmRequest(caller: ContactCaller, requestId: string, dto: FederationVerifyRequestDto): Promise<FederationVerifyResponseDto> {
     const contact = await this.handshakeContact(caller, requestId);
-    if (contact.status !== 'pending' && contact.status !== 'active') throw new ConflictException(`This contact is ${contact.status}`);
+    if (contact.status !== 'pending') throw new ConflictException(`This contact request is ${contact.status}, no longer waiting for an answer`);
+    if (normalizePortalUrl(dto.portalUrl, true) !== contact.portalUrl) {
+      throw new ForbiddenException('This contact request was not sent to the asking Portal');
+    }
     return { ok: true, portalUrl: this.config.publicUrl };
   }
 
@@ -470,20 +551,22 @@ export class ContactsService implements OnModuleInit {
           method: 'POST',
           path: `/api/federation/contact-requests/${request.requestId}/verify`,
           key: this.secrets.open(request.keySealed),
+          body: { portalUrl: this.config.publicUrl },
         };
       },
       onDelivered: async (manager, item, response) => {
         const request = await manager.findOne(ContactRequest, { where: { id: Number(item.refId) } });
         if (!request || request.status !== 'verifying') return;
         const confirmed = isConfirmation(response, request.fromPortal);
-        await manager.update(
+        // Conditional: the sweep may have ended the request (too late) meanwhile.
+        const changed = await manager.update(
           ContactRequest,
-          { id: request.id },
+          { id: request.id, status: 'verifying' },
           confirmed
             ? { status: 'pending', verified: true, updatedAt: new Date() }
             : { status: 'invalid', keySealed: null, updatedAt: new Date() },
         );
-        if (!confirmed) return;
+        if (!confirmed || !changed.affected) return;
         await this.events.append(manager, 'contact.request_received', {
           requestId: request.id,
           portalUrl: request.fromPortal,
@@ -572,6 +655,16 @@ export class ContactsService implements OnModuleInit {
 function isConfirmation(response: PeerResponse, expectedUrl: string): boolean {
   const body = response.body as { ok?: unknown; portalUrl?: unknown } | null;
   return body?.ok === true && typeof body.portalUrl === 'string' && body.portalUrl.replace(/\/+$/, '') === expectedUrl;
+}
+
+function keyInUse(requestId: number, contactId?: number): ConflictException {
+  return new ConflictException({
+    message:
+      contactId === undefined
+        ? `Request ${requestId} uses the key of an existing contact; it cannot be approved`
+        : `Request ${requestId} uses the key of contact ${contactId}; it cannot be approved`,
+    details: contactId === undefined ? undefined : { contactId },
+  });
 }
 
 function tooMany(message: string, retryAfterSeconds: number): HttpException {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
 import type { Principal } from '../auth/principal';
@@ -11,6 +11,7 @@ import {
   FederationContactAcceptDto,
   FederationContactRequestDto,
   FederationContactRequestReceiptDto,
+  FederationVerifyRequestDto,
   FederationVerifyResponseDto,
 } from './dto/federation-contact.dto';
 
@@ -40,13 +41,20 @@ export class FederationContactsController {
   @Post('contact-requests/:requestId/verify')
   @HttpCode(200)
   @Auth('contact')
-  @ApiOperation({ summary: 'Confirm that this Portal sent a contact request (the key proves it)' })
+  @ApiOperation({
+    summary: 'Confirm that this Portal sent a contact request to the asking Portal',
+    description:
+      'The key proves the caller holds the request; it is confirmed only while still waiting and only to the Portal it was sent to (portalUrl).',
+  })
   @ApiOkResponse({ type: FederationVerifyResponseDto })
+  @ApiForbiddenResponse({ description: 'The request was sent to another Portal.', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The request no longer waits for an answer.', type: ErrorResponseDto })
   verifyContactRequest(
     @CurrentPrincipal() principal: Principal,
     @Param('requestId', UuidParamPipe) requestId: string,
+    @Body() body: FederationVerifyRequestDto,
   ): Promise<FederationVerifyResponseDto> {
-    return this.contacts.confirmRequest(caller(principal), requestId);
+    return this.contacts.confirmRequest(caller(principal), requestId, body);
   }
 
   @Post('contact-requests/:requestId/accept')

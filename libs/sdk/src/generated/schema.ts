@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Contact requests other Portals sent
-         * @description Default: those being verified or waiting for a decision.
+         * @description Default: those being verified or waiting for a decision. Oldest first, paged: pass the last id as `after` for the next page (a page shorter than `limit` is the last).
          */
         get: operations["listContactRequests"];
         put?: never;
@@ -252,7 +252,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm that this Portal sent a contact request (the key proves it) */
+        /**
+         * Confirm that this Portal sent a contact request to the asking Portal
+         * @description The key proves the caller holds the request; it is confirmed only while still waiting and only to the Portal it was sent to (portalUrl).
+         */
         post: operations["verifyContactRequest"];
         delete?: never;
         options?: never;
@@ -847,10 +850,13 @@ export interface components {
             ok: boolean;
         };
         FederationContactAcceptDto: {
+            /** @description Control and bidi characters are removed, line breaks become spaces. */
             agentName: string;
+            /** @description Control and bidi characters are removed, line breaks become spaces. */
             ownerName: string;
         };
         FederationContactRequestDto: {
+            /** @description Control and bidi characters are removed, line breaks become spaces. */
             agentName: string;
             /**
              * Format: uri
@@ -859,7 +865,9 @@ export interface components {
             fromPortal: string;
             /** @description The contact key the two Portals will share (ap2p_c_ + 43 or more characters). */
             key: string;
+            /** @description Line breaks are kept as LF; other control and bidi characters are removed. */
             message: string;
+            /** @description Control and bidi characters are removed, line breaks become spaces. */
             ownerName: string;
             /** Format: uuid */
             requestId: string;
@@ -925,6 +933,13 @@ export interface components {
             id: string;
             /** Format: date-time */
             receivedAt: string;
+        };
+        FederationVerifyRequestDto: {
+            /**
+             * Format: uri
+             * @description The asking Portal's own public URL: the request is confirmed only if it was sent to this URL.
+             */
+            portalUrl: string;
         };
         FederationVerifyResponseDto: {
             ok: boolean;
@@ -1443,6 +1458,10 @@ export interface operations {
             query?: {
                 /** @description Default: verifying and pending. */
                 status?: "verifying" | "pending" | "approved" | "rejected" | "invalid";
+                /** @description Requests with an id greater than this (the previous page's last id). */
+                after?: number;
+                /** @description Requests per page; a shorter page is the last. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -2024,7 +2043,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FederationVerifyRequestDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -2043,8 +2066,21 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description A valid credential of a kind this route does not accept. */
+            /**
+             * @description The request was sent to another Portal.
+             *
+             *     A valid credential of a kind this route does not accept.
+             */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request no longer waits for an answer. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { QueryInteger } from '../../common/query-integer';
 
 const NO_CONTROL = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
 
@@ -41,6 +42,22 @@ export class ContactRequestListQueryDto {
   @IsOptional()
   @IsIn(['verifying', 'pending', 'approved', 'rejected', 'invalid'])
   status?: 'verifying' | 'pending' | 'approved' | 'rejected' | 'invalid';
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: "Requests with an id greater than this (the previous page's last id)." })
+  @IsOptional()
+  @QueryInteger()
+  @IsInt()
+  @Min(0)
+  @Max(2_147_483_647)
+  after?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Requests per page; a shorter page is the last.' })
+  @IsOptional()
+  @QueryInteger()
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
 }
 
 export class ContactRequestResponseDto {

@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
-
-const NO_CONTROL = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+import { CleanPeerText } from '../../common/peer-text';
 
 /** Sent by the requesting Portal's outbox to the target Portal. */
 export class FederationContactRequestDto {
@@ -14,22 +13,22 @@ export class FederationContactRequestDto {
   @Length(1, 2048)
   fromPortal: string;
 
-  @ApiProperty({ maxLength: 100 })
+  @ApiProperty({ maxLength: 100, description: 'Control and bidi characters are removed, line breaks become spaces.' })
+  @CleanPeerText('name')
   @IsString()
   @MaxLength(100)
-  @Matches(NO_CONTROL, { message: 'agentName must not contain control characters' })
   agentName: string;
 
-  @ApiProperty({ maxLength: 100 })
+  @ApiProperty({ maxLength: 100, description: 'Control and bidi characters are removed, line breaks become spaces.' })
+  @CleanPeerText('name')
   @IsString()
   @MaxLength(100)
-  @Matches(NO_CONTROL, { message: 'ownerName must not contain control characters' })
   ownerName: string;
 
-  @ApiProperty({ maxLength: 1000 })
+  @ApiProperty({ maxLength: 1000, description: 'Line breaks are kept as LF; other control and bidi characters are removed.' })
+  @CleanPeerText('message')
   @IsString()
   @MaxLength(1000)
-  @Matches(NO_CONTROL, { message: 'message must not contain control characters' })
   message: string;
 
   @ApiProperty({ description: 'The contact key the two Portals will share (ap2p_c_ + 43 or more characters).' })
@@ -45,21 +44,32 @@ export class FederationContactRequestReceiptDto {
 
 /** Sent by the target Portal when its owner approves. */
 export class FederationContactAcceptDto {
-  @ApiProperty({ maxLength: 100 })
+  @ApiProperty({ maxLength: 100, description: 'Control and bidi characters are removed, line breaks become spaces.' })
+  @CleanPeerText('name')
   @IsString()
   @MaxLength(100)
-  @Matches(NO_CONTROL, { message: 'agentName must not contain control characters' })
   agentName: string;
 
-  @ApiProperty({ maxLength: 100 })
+  @ApiProperty({ maxLength: 100, description: 'Control and bidi characters are removed, line breaks become spaces.' })
+  @CleanPeerText('name')
   @IsString()
   @MaxLength(100)
-  @Matches(NO_CONTROL, { message: 'ownerName must not contain control characters' })
   ownerName: string;
 }
 
 export class FederationAckDto {
   @ApiProperty() ok: boolean;
+}
+
+/** Sent by the target Portal when it checks a contact request with the Portal that claims to have sent it. */
+export class FederationVerifyRequestDto {
+  @ApiProperty({
+    format: 'uri',
+    description: "The asking Portal's own public URL: the request is confirmed only if it was sent to this URL.",
+  })
+  @IsString()
+  @Length(1, 2048)
+  portalUrl: string;
 }
 
 export class FederationVerifyResponseDto {
