@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -330,5 +331,77 @@ describe('importing a v0.9.x database', () => {
     expect(report.counts.messages.imported).toBe(6);
     expect(report.counts.files.imported).toBe(1);
     expect(await client.listFiles({})).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('npm run import:v09 (the built command)', () => {
+  const script = join(process.cwd(), 'apps/portal/dist/bin/import-v09.js');
+  const run = (args: string[], dataDir: string): { code: number | null; stdout: string; stderr: string } => {
+    const result = spawnSync(process.execPath, [script, ...args], {
+      cwd: process.cwd(),
+      env: { PATH: process.env.PATH ?? '', PORTAL_DATA_DIR: dataDir, PORTAL_DATABASE_URL: '' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  beforeAll(() => {
+    if (!existsSync(script)) {
+      const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/portal'], { stdio: 'pipe', timeout: 120_000 });
+      if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    }
+  }, 130_000);
+
+  it('prints the report with the warnings, exits 0, and 0 again with everything already present', async () => {
+    const source = standardFixture();
+    source.close();
+    const dataDir = mkdtempSync(join(tmpdir(), 'ap2p-v09-cli-'));
+    dirs.push(dataDir);
+    const dry = run(['--dry-run', source.path], dataDir);
+    expect([dry.code, dry.stderr]).toEqual([0, '']);
+    expect(dry.stdout).toMatch(/DRY RUN, nothing was written/);
+    expect(dry.stdout).toMatch(/^messages\s+6\s+6\s+0\s+0$/m);
+    expect(readdirSync(dataDir)).toEqual([]);
+    const first = run([source.path], dataDir);
+    expect([first.code, first.stderr]).toEqual([0, '']);
+    expect(first.stdout).toMatch(/^\s+found\s+imported\s+already present\s+skipped$/m);
+    expect(first.stdout).toMatch(/^contacts\s+2\s+2\s+0\s+0$/m);
+    expect(first.stdout).toContain('v0.9 shared keys are not trusted');
+    expect(first.stdout).toContain('the 1 v0.9 owner key(s) were not imported');
+    const second = run(['--json', source.path], dataDir);
+    expect(second.code).toBe(0);
+    const report = JSON.parse(second.stdout) as V09ImportReport;
+    expect(report.counts.messages).toEqual({ found: 6, imported: 0, alreadyPresent: 6, skipped: 0 });
+
+    // The Portal started on that data directory shows what was imported.
+    const target = await TestPortal.start({ env: { PORTAL_DATA_DIR: dataDir, PORTAL_DATABASE_URL: '' } });
+    portals.push(target);
+    expect((await target.client().listContacts()).map((c) => c.status)).toEqual(['imported', 'imported']);
+    expect((await target.client().listMessages({})).messages).toHaveLength(6);
+  }, 60_000);
+
+  it('refuses a bad file with one line and exit 1; usage mistakes exit 2; --help exits 0', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ap2p-v09-cli-'));
+    dirs.push(dataDir);
+    const bad = join(dataDir, 'portal.db');
+    writeFileSync(bad, Buffer.alloc(4096, 0xff));
+    const refused = run([bad], dataDir);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(`import:v09: refused: ${bad} is not a SQLite database\n`);
+    const badConfig = spawnSync(process.execPath, [script, bad], { env: { PATH: process.env.PATH ?? '', PORTAL_PORT: 'x' }, encoding: 'utf8' });
+    expect(badConfig.status).toBe(1);
+    expect(badConfig.stderr).toMatch(/^import:v09: refused: .*PORTAL_PORT/);
+    expect(badConfig.stderr.trim().split('\n')).toHaveLength(1);
+    for (const args of [[], ['a.db', 'b.db'], ['--force', 'a.db']]) {
+      const usage = run(args, dataDir);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain('Usage: npm run import:v09');
+    }
+    const help = run(['--help'], dataDir);
+    expect([help.code, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toContain('--dry-run');
+    expect(readdirSync(dataDir)).toEqual(['portal.db']);
   }, 60_000);
 });

@@ -3,6 +3,7 @@
  * database into this Portal's database (the PORTAL_* variables say which, as for the Portal).
  * Exit codes: 0 imported (or dry run done), 1 refused (one line saying why), 2 usage.
  */
+import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/portal-config';
 import { importV09, V09RefusedError } from '../importer/v09-importer';
 import { formatV09Report } from '../importer/v09-report';
@@ -42,11 +43,13 @@ async function main(argv: string[]): Promise<number> {
     config = loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    process.stderr.write(`import:v09: refused: ${error.message.replace(/\s+/g, ' ')}\n`);
     return 1;
   }
   try {
-    const report = await importV09({ sourcePath: paths[0], config, dryRun });
+    // `npm run` starts scripts in the project's folder: a relative path means the caller's folder.
+    const sourcePath = resolve(process.env.INIT_CWD ?? process.cwd(), paths[0]);
+    const report = await importV09({ sourcePath, config, dryRun });
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatV09Report(report));
     return 0;
   } catch (error) {

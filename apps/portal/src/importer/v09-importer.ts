@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource, type EntityManager, Not } from 'typeorm';
 import { sha256Hex } from '../common/secrets';
 import type { PortalConfig } from '../config/portal-config';
 import { Contact } from '../contacts/entities/contact.entity';
-import { buildDataSourceOptions, type DataSourceExtras } from '../database/data-source-options';
+import { buildDataSourceOptions, type DataSourceExtras, dialectOf } from '../database/data-source-options';
 import { FileChunk } from '../files/entities/file-chunk.entity';
 import { FileTransfer } from '../files/entities/file-transfer.entity';
 import { sanitizeFileName, sanitizeMime } from '../files/file-names';
@@ -77,15 +78,23 @@ export async function importV09(options: V09ImportOptions): Promise<V09ImportRep
   }
   let dataSource: DataSource | null = null;
   try {
+    if (options.dryRun && dialectOf(options.config) === 'sqlite' && !existsSync(join(options.config.dataDir, 'portal.sqlite'))) {
+      // No Portal database yet: everything would be imported, and a dry run does not create one.
+      const run = new ImportRun(snapshot, source, options, true);
+      await run.apply(null);
+      return run.report();
+    }
     dataSource = await new DataSource(buildDataSourceOptions(options.config, options.database)).initialize();
+    let fresh = false;
     if (options.dryRun) {
-      if ((await dataSource.showMigrations()) && (await hasTable(dataSource, 'migrations'))) {
+      // Asking TypeORM for pending migrations would create its table: look first.
+      fresh = !(await hasTable(dataSource, 'migrations'));
+      if (!fresh && (await dataSource.showMigrations())) {
         throw new V09RefusedError("the Portal's database is older than this Portal: start the Portal once (or import without --dry-run), then try again");
       }
     } else {
       await dataSource.runMigrations({ transaction: 'each' });
     }
-    const fresh = Boolean(options.dryRun) && !(await hasTable(dataSource, 'import_records'));
     const run = new ImportRun(snapshot, source, options, fresh);
     if (options.dryRun) await run.apply(dataSource.manager);
     else await run.applyInTransaction(dataSource);
@@ -94,6 +103,12 @@ export async function importV09(options: V09ImportOptions): Promise<V09ImportRep
     source.close();
     if (dataSource?.isInitialized) await dataSource.destroy();
   }
+}
+
+/** The manager of a run that writes (a dry run with no database has none, and never writes). */
+function writable(manager: EntityManager | null): EntityManager {
+  if (!manager) throw new Error('no database to write to');
+  return manager;
 }
 
 async function hasTable(dataSource: DataSource, table: string): Promise<boolean> {
@@ -146,8 +161,9 @@ class ImportRun {
     }
   }
 
-  async apply(manager: EntityManager): Promise<void> {
-    if (!this.fresh) {
+  /** Without a manager (a dry run with no Portal database yet), nothing is looked up or written. */
+  async apply(manager: EntityManager | null): Promise<void> {
+    if (manager && !this.fresh) {
       const records = await manager.find(ImportRecord);
       this.ledger = new Map(records.map((record) => [record.sourceKey, record.targetId]));
     }
@@ -156,8 +172,8 @@ class ImportRun {
     await this.importOwnerChat(manager);
     await this.importGuestbook(manager);
     await this.importFiles(manager);
-    if (!this.dryRun) {
-      for (let i = 0; i < this.newRecords.length; i += BATCH) await manager.insert(ImportRecord, this.newRecords.slice(i, i + BATCH));
+    if (manager && !this.dryRun) {
+      for (let i = 0; i < this.newRecords.length; i += BATCH) await writable(manager).insert(ImportRecord, this.newRecords.slice(i, i + BATCH));
     }
   }
 
@@ -195,12 +211,12 @@ class ImportRun {
   }
 
   /** A contact this Portal already has for that URL (any but removed), the oldest first. */
-  private async existingContact(manager: EntityManager, portalUrl: string): Promise<Contact | null> {
-    if (this.fresh) return null;
+  private async existingContact(manager: EntityManager | null, portalUrl: string): Promise<Contact | null> {
+    if (this.fresh || !manager) return null;
     return manager.findOne(Contact, { where: { portalUrl, status: Not('removed') }, order: { id: 'ASC' } });
   }
 
-  private async importContacts(manager: EntityManager): Promise<void> {
+  private async importContacts(manager: EntityManager | null): Promise<void> {
     for (const contact of this.snapshot.contacts) {
       const known = this.seen('contacts', contact.portalUrl);
       if (known !== undefined) {
@@ -218,8 +234,8 @@ class ImportRun {
       }
       let id = 0;
       if (!this.dryRun) {
-        const saved = await manager.save(
-          manager.create(Contact, {
+        const saved = await writable(manager).save(
+          Object.assign(new Contact(), {
             portalUrl: contact.portalUrl,
             status: 'imported',
             direction: 'outgoing',
@@ -241,7 +257,7 @@ class ImportRun {
   }
 
   /** The contact a message or file belongs to: one imported now or before, or one this Portal has. */
-  private async contactFor(manager: EntityManager, portalUrl: string): Promise<number | null> {
+  private async contactFor(manager: EntityManager | null, portalUrl: string): Promise<number | null> {
     const mapped = this.contactIds.get(portalUrl);
     if (mapped !== undefined) return mapped;
     const existing = await this.existingContact(manager, portalUrl);
@@ -249,7 +265,7 @@ class ImportRun {
     return existing ? existing.id : null;
   }
 
-  private async importMessages(manager: EntityManager): Promise<void> {
+  private async importMessages(manager: EntityManager | null): Promise<void> {
     const rows: Message[] = [];
     for (const message of this.snapshot.messages) {
       if (this.seen('messages', message.sourceId) !== undefined) {
@@ -264,7 +280,7 @@ class ImportRun {
       const id = randomUUID();
       const delivered = message.direction === 'out' && message.delivered;
       rows.push(
-        manager.create(Message, {
+        Object.assign(new Message(), {
           id,
           contactId,
           direction: message.direction,
@@ -280,10 +296,10 @@ class ImportRun {
       this.record('messages', message.sourceId, id);
     }
     // Inserted oldest first, so the history's cursor order is the v0.9 order.
-    if (!this.dryRun) for (let i = 0; i < rows.length; i += BATCH) await manager.insert(Message, rows.slice(i, i + BATCH));
+    if (!this.dryRun) for (let i = 0; i < rows.length; i += BATCH) await writable(manager).insert(Message, rows.slice(i, i + BATCH));
   }
 
-  private async importOwnerChat(manager: EntityManager): Promise<void> {
+  private async importOwnerChat(manager: EntityManager | null): Promise<void> {
     const rows: OwnerChatMessage[] = [];
     for (const chat of this.snapshot.ownerChat) {
       if (this.seen('ownerChat', chat.sourceId) !== undefined) {
@@ -291,13 +307,13 @@ class ImportRun {
         continue;
       }
       const id = randomUUID();
-      rows.push(manager.create(OwnerChatMessage, { id, role: chat.role, content: chat.content, attachments: null, createdAt: chat.createdAt }));
+      rows.push(Object.assign(new OwnerChatMessage(), { id, role: chat.role, content: chat.content, attachments: null, createdAt: chat.createdAt }));
       this.record('ownerChat', chat.sourceId, id);
     }
-    if (!this.dryRun) for (let i = 0; i < rows.length; i += BATCH) await manager.insert(OwnerChatMessage, rows.slice(i, i + BATCH));
+    if (!this.dryRun) for (let i = 0; i < rows.length; i += BATCH) await writable(manager).insert(OwnerChatMessage, rows.slice(i, i + BATCH));
   }
 
-  private async importGuestbook(manager: EntityManager): Promise<void> {
+  private async importGuestbook(manager: EntityManager | null): Promise<void> {
     for (const entry of this.snapshot.guestbook) {
       if (this.seen('guestbook', entry.sourceId) !== undefined) {
         this.counts.guestbook.alreadyPresent += 1;
@@ -305,8 +321,8 @@ class ImportRun {
       }
       let id = 0;
       if (!this.dryRun) {
-        const saved = await manager.save(
-          manager.create(GuestbookEntry, { name: entry.name, message: entry.message, createdAt: entry.createdAt, readAt: entry.read ? entry.createdAt : null }),
+        const saved = await writable(manager).save(
+          Object.assign(new GuestbookEntry(), { name: entry.name, message: entry.message, createdAt: entry.createdAt, readAt: entry.read ? entry.createdAt : null }),
         );
         id = saved.id;
       }
@@ -314,7 +330,7 @@ class ImportRun {
     }
   }
 
-  private async importFiles(manager: EntityManager): Promise<void> {
+  private async importFiles(manager: EntityManager | null): Promise<void> {
     for (const file of this.snapshot.files) {
       if (this.seen('files', file.sourceId) !== undefined) {
         this.counts.files.alreadyPresent += 1;
@@ -329,7 +345,7 @@ class ImportRun {
       }
       if (!this.dryRun) {
         const incoming = contactId !== null && contactId > 0;
-        await manager.insert(FileTransfer, {
+        await writable(manager).insert(FileTransfer, {
           id,
           contactId: incoming ? contactId : null,
           direction: incoming ? 'in' : 'local',
@@ -348,7 +364,7 @@ class ImportRun {
           completedAt: file.createdAt,
         });
         for (let i = 0; i < stored.chunks.length; i += BATCH) {
-          await manager.insert(
+          await writable(manager).insert(
             FileChunk,
             stored.chunks.slice(i, i + BATCH).map((chunk, offset) => ({ fileId: id, chunkIndex: i + offset, sha256: chunk.sha256, size: chunk.size })),
           );
