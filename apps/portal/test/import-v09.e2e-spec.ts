@@ -167,6 +167,8 @@ describe('importing a v0.9.x database', () => {
         { from_portal: BOB, to_portal: 'https://me.example.com', content: null, is_delivered: 1, created_at: '2025-01-12 00:00:00' },
         { from_portal: BOB, to_portal: 'https://me.example.com', content: { sql: "CAST(X'C328' AS TEXT)" }, is_delivered: 1, created_at: '2025-01-12 00:00:01' },
         { from_portal: 'https://stranger.example.com', to_portal: 'https://me.example.com', content: 'who?', is_delivered: 1, created_at: '2025-01-12 00:00:02' },
+        // PostgreSQL text cannot hold NUL: it is dropped, the message kept.
+        { from_portal: BOB, to_portal: 'https://me.example.com', content: 'nul\u0000inside', is_delivered: 1, created_at: '2025-01-11 00:00:01' },
       ])
       .addFile({ id: 'f-1', name: 'report.pdf', status: 'completed', fromPortal: BOB, toPortal: 'https://me.example.com', createdAt: '2025-01-10 10:00:00', bytes: pdf, split: [1500, 1500, 700] })
       .addFile({ id: 'f-2', name: '../../note.txt', status: 'completed', fromPortal: 'https://me.example.com', toPortal: BOB, createdAt: '2025-01-10 10:01:00', bytes: note, split: [note.length] })
@@ -177,7 +179,7 @@ describe('importing a v0.9.x database', () => {
 
     const report = await importInto(target, source.path);
     expect(report.counts.contacts).toEqual({ found: 2, imported: 1, alreadyPresent: 0, skipped: 1 });
-    expect(report.counts.messages).toEqual({ found: 7, imported: 3, alreadyPresent: 0, skipped: 4 });
+    expect(report.counts.messages).toEqual({ found: 8, imported: 4, alreadyPresent: 0, skipped: 4 });
     expect(report.counts.files).toEqual({ found: 4, imported: 2, alreadyPresent: 0, skipped: 2 });
     expect(report.absentTables).toEqual(['owner_chats', 'guest_messages']);
     expect(report.skipped.map((s) => `${s.kind} ${s.sourceId}: ${s.reason}`).sort()).toEqual(
@@ -200,6 +202,7 @@ describe('importing a v0.9.x database', () => {
       ['out', 'epoch seconds', '2025-01-10T09:06:40.000Z'],
       ['in', 'with an offset', '2025-01-10T09:08:00.123Z'],
       ['in', 'a date alone', '2025-01-11T00:00:00.000Z'],
+      ['in', 'nulinside', '2025-01-11T00:00:01.000Z'],
     ]);
 
     // The completed file from Bob is reassembled into this Portal's chunks, with its SHA-256.

@@ -224,7 +224,8 @@ export class V09Source {
    */
   private rows(shape: TableShape, columns: Record<string, string | null>, textColumns: string[]): Row[] {
     const select = Object.entries(columns).map(([alias, column]) => {
-      if (!column) return `NULL AS ${quote(alias)}`;
+      // Without an id column, SQLite's rowid identifies the row (for the report and for idempotency).
+      if (!column) return alias === 'id' ? 'rowid AS "id"' : `NULL AS ${quote(alias)}`;
       return textColumns.includes(alias) ? `CAST(${quote(column)} AS BLOB) AS ${quote(alias)}` : `${quote(column)} AS ${quote(alias)}`;
     });
     select.push(`typeof(${columns.created_at ? quote(columns.created_at) : 'NULL'}) AS "created_at_type"`);
@@ -285,13 +286,11 @@ export class V09Source {
         skip('created_at is missing or not a time');
         continue;
       }
-      const names = [row.agent_name, row.display_name, row.user_name].map((value) => text(value));
-      const bad = names.find((name) => !name.ok && name.problem !== 'is NULL');
-      if (bad && !bad.ok) {
-        skip(`a name ${bad.problem}`);
-        continue;
-      }
-      const [agent, display, user] = names.map((name) => (name.ok ? cleanName(name.value) : ''));
+      // A name that does not read (NULL, not UTF-8) is left empty rather than losing the contact and its history.
+      const [agent, display, user] = [row.agent_name, row.display_name, row.user_name].map((value) => {
+        const name = text(value);
+        return name.ok ? cleanName(name.value) : '';
+      });
       seen.add(portalUrl);
       contacts.push({ sourceId, portalUrl, agentName: agent || display, ownerName: user, createdAt });
     }
@@ -405,7 +404,6 @@ export class V09Source {
       if (!content.ok) skip(`content ${content.problem}`);
       else if (!content.value.trim()) skip('content is empty');
       else if (status.ok && status.value.trim().toLowerCase() === 'deleted') skip('deleted in v0.9');
-      else if (!name.ok && name.problem !== 'is NULL') skip(`name ${name.problem}`);
       else {
         const createdAt = timeOf(row);
         if (!createdAt) skip('created_at is missing or not a time');
@@ -477,14 +475,14 @@ export class V09Source {
 
 type TextResult = { ok: true; value: string } | { ok: false; problem: string };
 
-/** A text cell, decoded strictly as UTF-8. */
+/** A text cell, decoded strictly as UTF-8, without NUL characters (which PostgreSQL text cannot hold). */
 function text(value: unknown): TextResult {
   if (value === null || value === undefined) return { ok: false, problem: 'is NULL' };
-  if (typeof value === 'string') return { ok: true, value };
+  if (typeof value === 'string') return { ok: true, value: value.replace(/\u0000/g, '') };
   if (typeof value === 'number' || typeof value === 'bigint') return { ok: true, value: String(value) };
   if (Buffer.isBuffer(value)) {
     try {
-      return { ok: true, value: utf8.decode(value) };
+      return { ok: true, value: utf8.decode(value).replace(/\u0000/g, '') };
     } catch {
       return { ok: false, problem: 'is not UTF-8 text' };
     }
