@@ -442,13 +442,21 @@ function renderContacts(): void {
             { class: 'grow' },
             h('a', { href: `#/contacts/${contact.id}`, class: 'name' }, contact.agentName || contact.portalUrl),
             h('span', { class: 'sub' }, contact.ownerName ? `${contact.ownerName} · ` : '', contact.portalUrl),
+            contact.status === 'imported' ? h('span', { class: 'sub imported-note' }, t('importedNote')) : null,
           ),
           h('span', { class: `status ${contact.status}` }, statusText(contact.status)),
-          contact.status === 'active' ? h('a', { href: `#/contacts/${contact.id}`, class: 'button' }, t('open')) : null,
+          contact.status === 'active' || contact.status === 'imported' ? h('a', { href: `#/contacts/${contact.id}`, class: 'button' }, t('open')) : null,
+          contact.status === 'imported' ? reconnectButton(contact) : null,
           remove,
         ),
       );
     }
+  };
+  /** A new handshake with the Portal of a contact imported from v0.9 (the same contact keeps its history). */
+  const reconnectButton = (contact: Contact): HTMLElement => {
+    const button = h('button', { type: 'button', class: 'reconnect' }, t('reconnect'));
+    button.addEventListener('click', () => act(client.createContact(contact.portalUrl)));
+    return button;
   };
   const fillRequests = (requests: ContactRequest[]): void => {
     clear(requestsList);
@@ -525,6 +533,7 @@ function renderConversation(contactId: number): void {
   const older = h('button', { type: 'button', class: 'link', hidden: true }, t('loadOlder'));
   const error = errorLine();
   const title = h('h2', {}, t('loading'));
+  const importedNote = h('p', { class: 'note imported-note', hidden: true }, t('importedNote'));
   const shown = new Map<string, HTMLElement>();
   let oldest: number | null = null;
   let query = '';
@@ -620,7 +629,9 @@ function renderConversation(contactId: number): void {
   client
     .getContact(contactId)
     .then((contact) => {
-      if (token === renderToken) setText(title, contact.agentName || contact.portalUrl);
+      if (token !== renderToken) return;
+      setText(title, contact.agentName || contact.portalUrl);
+      importedNote.hidden = contact.status !== 'imported';
     })
     .catch((e: unknown) => {
       if (token !== renderToken) return;
@@ -640,6 +651,7 @@ function renderConversation(contactId: number): void {
     { name: 'conversation', contactId },
     h('a', { href: '#/contacts', class: 'back' }, `← ${t('back')}`),
     title,
+    importedNote,
     h('a', { href: `#/files/${contactId}`, class: 'files-link', id: 'contact-files' }, t('filesWithContact')),
     searchForm,
     older,

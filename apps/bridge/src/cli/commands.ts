@@ -18,7 +18,7 @@ import { filesDelete, filesGet, filesList, filesShow, mimeOption, sendFileAlias,
 import { bytes, cut, fields, safe, safeBlock, table, time, toJson, toJsonLine } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CONTACT_STATUSES = ['pending', 'active', 'rejected', 'removed'] as const;
+const CONTACT_STATUSES = ['pending', 'active', 'rejected', 'removed', 'imported'] as const;
 const REQUEST_STATUSES = ['verifying', 'pending', 'approved', 'rejected', 'invalid'] as const;
 
 export const GROUPS: CommandGroup[] = [
@@ -224,6 +224,9 @@ const contactsList: CommandSpec = {
         contacts.map((c) => [String(c.id), c.status, safe(cut(c.agentName, 40)), safe(cut(c.ownerName, 30)), safe(c.portalUrl)]),
       ),
     );
+    if (contacts.some((c) => c.status === 'imported')) {
+      context.out('imported: from v0.9, history only (its key is not trusted); `agent-p2p contacts add <PORTAL>` starts a new handshake.');
+    }
   },
 };
 

@@ -173,6 +173,11 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
   async getActive(id: number): Promise<Contact> {
     const contact = await this.contacts.findOne({ where: { id } });
     if (!contact) throw new NotFoundException(`No contact with id ${id}`);
+    if (contact.status === 'imported') {
+      throw new ConflictException(
+        `Contact ${id} was imported from v0.9 and is not active: add ${contact.portalUrl} again (POST /api/contacts) for a new handshake`,
+      );
+    }
     if (contact.status !== 'active') throw new ConflictException(`Contact ${id} is ${contact.status}, not active`);
     return contact;
   }
@@ -226,20 +231,21 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
     const key = generateContactKey();
     const now = new Date();
     const contact = await this.dataSource.transaction(async (manager) => {
+      const handshake = {
+        status: 'pending' as const,
+        direction: 'outgoing' as const,
+        requestId: randomUUID(),
+        message,
+        keyHash: sha256Hex(key),
+        keySealed: this.secrets.seal(key),
+        updatedAt: now,
+      };
+      // A contact imported from v0.9 becomes this handshake's contact, so its history stays with it.
+      const imported = await this.importedContact(manager, portalUrl);
       const saved = await manager.save(
-        manager.create(Contact, {
-          portalUrl,
-          status: 'pending',
-          direction: 'outgoing',
-          requestId: randomUUID(),
-          agentName: '',
-          ownerName: '',
-          message,
-          keyHash: sha256Hex(key),
-          keySealed: this.secrets.seal(key),
-          createdAt: now,
-          updatedAt: now,
-        }),
+        imported
+          ? Object.assign(imported, handshake)
+          : manager.create(Contact, { ...handshake, portalUrl, agentName: '', ownerName: '', createdAt: now }),
       );
       await this.outbox.enqueue(manager, {
         kind: CONTACT_OUTBOX.request,
@@ -255,7 +261,7 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
 
   async list(status?: ContactStatus): Promise<ContactResponseDto[]> {
     const rows = await this.contacts.find({
-      where: status ? { status } : { status: In(['pending', 'active', 'rejected']) },
+      where: status ? { status } : { status: In(['pending', 'active', 'rejected', 'imported']) },
       order: { id: 'ASC' },
     });
     return rows.map(toContactResponse);
@@ -330,20 +336,21 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
         }
         const sameKey = await manager.findOne(Contact, { where: { keyHash: request.keyHash } });
         if (sameKey) throw keyInUse(id, sameKey.id);
+        const handshake = {
+          status: 'active' as const,
+          direction: 'incoming' as const,
+          requestId: request.requestId,
+          agentName: request.agentName,
+          ownerName: request.ownerName,
+          message: '',
+          keyHash: sha256Hex(key),
+          keySealed: this.secrets.seal(key),
+          updatedAt: now,
+        };
+        // A contact imported from v0.9 becomes this handshake's contact, so its history stays with it.
+        const imported = await this.importedContact(manager, request.fromPortal);
         const saved = await manager.save(
-          manager.create(Contact, {
-            portalUrl: request.fromPortal,
-            status: 'active',
-            direction: 'incoming',
-            requestId: request.requestId,
-            agentName: request.agentName,
-            ownerName: request.ownerName,
-            message: '',
-            keyHash: sha256Hex(key),
-            keySealed: this.secrets.seal(key),
-            createdAt: now,
-            updatedAt: now,
-          }),
+          imported ? Object.assign(imported, handshake) : manager.create(Contact, { ...handshake, portalUrl: request.fromPortal, createdAt: now }),
         );
         await manager.update(ContactRequest, { id }, { status: 'approved', contactId: saved.id, keySealed: null, updatedAt: now });
         await this.outbox.enqueue(manager, {
@@ -640,6 +647,11 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
         await manager.update(Contact, { id: item.contactId ?? -1 }, { keySealed: null });
       },
     });
+  }
+
+  /** The oldest contact imported from v0.9 for this Portal URL, if any. */
+  private async importedContact(manager: EntityManager, portalUrl: string): Promise<Contact | null> {
+    return manager.findOne(Contact, { where: { portalUrl, status: 'imported' }, order: { id: 'ASC' } });
   }
 
   private async contactOf(item: OutboxItem): Promise<Contact | null> {

@@ -9,6 +9,7 @@ import { Message } from '../messages/entities/message.entity';
 import { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { PortalEvent } from '../events/entities/portal-event.entity';
 import { GuestbookEntry } from '../guestbook/entities/guestbook-entry.entity';
+import { ImportRecord } from '../importer/entities/import-record.entity';
 import { OwnerChatMessage } from '../owner-chat/entities/owner-chat-message.entity';
 import { Profile } from '../profile/entities/profile.entity';
 
@@ -27,4 +28,5 @@ export const ENTITIES = [
   OwnerChatMessage,
   FileTransfer,
   FileChunk,
+  ImportRecord,
 ];

@@ -785,8 +785,11 @@ export interface components {
             ownerName: string;
             /** Format: uri */
             portalUrl: string;
-            /** @enum {string} */
-            status: "pending" | "active" | "rejected" | "removed";
+            /**
+             * @description imported: brought in from a v0.9.x database, history only; a new handshake (POST /api/contacts with its portalUrl) makes it pending, then active.
+             * @enum {string}
+             */
+            status: "pending" | "active" | "rejected" | "removed" | "imported";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1603,7 +1606,8 @@ export interface operations {
     listContacts: {
         parameters: {
             query?: {
-                status?: "pending" | "active" | "rejected" | "removed";
+                /** @description Default: all but removed. */
+                status?: "pending" | "active" | "rejected" | "removed" | "imported";
             };
             header?: never;
             path?: never;

@@ -19,16 +19,20 @@ export class ContactCreateDto {
 }
 
 export class ContactListQueryDto {
-  @ApiPropertyOptional({ enum: ['pending', 'active', 'rejected', 'removed'] })
+  @ApiPropertyOptional({ enum: ['pending', 'active', 'rejected', 'removed', 'imported'], description: 'Default: all but removed.' })
   @IsOptional()
-  @IsIn(['pending', 'active', 'rejected', 'removed'])
-  status?: 'pending' | 'active' | 'rejected' | 'removed';
+  @IsIn(['pending', 'active', 'rejected', 'removed', 'imported'])
+  status?: 'pending' | 'active' | 'rejected' | 'removed' | 'imported';
 }
 
 export class ContactResponseDto {
   @ApiProperty({ description: 'Local contact id (small integer).', example: 3 }) id: number;
   @ApiProperty({ format: 'uri' }) portalUrl: string;
-  @ApiProperty({ enum: ['pending', 'active', 'rejected', 'removed'] }) status: 'pending' | 'active' | 'rejected' | 'removed';
+  @ApiProperty({
+    enum: ['pending', 'active', 'rejected', 'removed', 'imported'],
+    description: 'imported: brought in from a v0.9.x database, history only; a new handshake (POST /api/contacts with its portalUrl) makes it pending, then active.',
+  })
+  status: 'pending' | 'active' | 'rejected' | 'removed' | 'imported';
   @ApiProperty({ enum: ['outgoing', 'incoming'], description: 'outgoing: we asked; incoming: they asked.' })
   direction: 'outgoing' | 'incoming';
   @ApiProperty({ description: "The peer's agent name (known once the peer answered)." }) agentName: string;

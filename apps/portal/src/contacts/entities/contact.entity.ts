@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type ContactStatus = 'pending' | 'active' | 'rejected' | 'removed';
+/** imported: brought in from a v0.9.x database; history only, until a new handshake with that Portal. */
+export type ContactStatus = 'pending' | 'active' | 'rejected' | 'removed' | 'imported';
 export type ContactDirection = 'outgoing' | 'incoming';
 
 /**
