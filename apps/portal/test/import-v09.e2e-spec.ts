@@ -166,7 +166,7 @@ describe('importing a v0.9.x database', () => {
   }, 60_000);
 
   it('reads the renamed DISPLAY_NAME, old columns, odd timestamps and file tables; bad rows are skipped with their reason', async () => {
-    const target = await portal({ PORTAL_FILE_CHUNK_BYTES: '1024' });
+    const target = await portal({ PORTAL_FILE_CHUNK_BYTES: '1024', PORTAL_FILE_MIN_CHUNK_BYTES: '1024' });
     const source = fixture({ renamedDisplayName: true, oldColumns: true, fileTables: true, ownerTables: false });
     const pdf = Buffer.from(Array.from({ length: 3700 }, (_, i) => (i * 7) % 256));
     const note = Buffer.from('a local note\n');
@@ -317,7 +317,7 @@ describe('importing a v0.9.x database', () => {
   }, 60_000);
 
   it('a failure part-way leaves nothing: no rows, no files; the next run imports everything', async () => {
-    const target = await portal({ PORTAL_FILE_CHUNK_BYTES: '1024' });
+    const target = await portal({ PORTAL_FILE_CHUNK_BYTES: '1024', PORTAL_FILE_MIN_CHUNK_BYTES: '1024' });
     const source = standardFixture();
     source.db.exec(`
       CREATE TABLE file_transfers (file_id TEXT PRIMARY KEY, filename TEXT, status TEXT, from_portal TEXT, created_at TEXT);
