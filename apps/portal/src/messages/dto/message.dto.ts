@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsRfc3339DateTime } from '../../common/validation';
 
 export class MessageCreateDto {
   @ApiProperty({ description: 'The contact to send to (local id).', example: 3 })
@@ -96,8 +97,8 @@ export class FederationMessageDto {
   @IsIn(['text'])
   type: 'text';
 
-  @ApiProperty({ format: 'date-time' })
-  @IsISO8601({ strict: true })
+  @ApiProperty({ format: 'date-time', description: 'RFC 3339, e.g. 2026-01-31T12:00:00Z.' })
+  @IsRfc3339DateTime()
   sentAt: string;
 }
 
