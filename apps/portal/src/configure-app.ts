@@ -62,7 +62,7 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
     trustProxy: config.trustProxy,
     // The router refuses a malformed URL (400) or an over-long path parameter (414) before any hook
     // or filter runs: answer those in the standard error shape too.
-    frameworkErrors: (error, request, reply) => {
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       setCommonHeaders(request, reply);
       sendError(reply, toErrorBody(error));
     },
