@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { parse } from 'yaml';
 import { CSRF_HEADER_VALUE, SECURITY_SCHEMES } from '../src/auth/principal';
 import { SECRET_BOX, type SecretBox } from '../src/common/secret-box';
 import { Contact } from '../src/contacts/entities/contact.entity';
+import { sendFile } from './support/files';
 import { insertContact } from './support/http';
 import { connect, startPeer } from './support/pair';
 import type { TestPortal } from './support/test-portal';
@@ -147,9 +149,21 @@ function resolve(spec: Spec, schema: Schema | undefined): Schema {
   return schema;
 }
 
+/**
+ * Resources that exist on the fuzzed Portal, so that a bad input reaches the code behind the
+ * lookups: path parameters by operationId (never for DELETE, and never for the approve/reject of a
+ * contact request, whose success would change the fixture), and body fields by name.
+ */
+interface Fixture {
+  pathValues: Record<string, Record<string, string>>;
+  fields: Record<string, unknown>;
+}
+const fixture: Fixture = { pathValues: {}, fields: {} };
+
 /** A plausible value for a schema: the fuzzer mutates one part of an otherwise well-formed input. */
-function sample(spec: Spec, raw: Schema | undefined): unknown {
+function sample(spec: Spec, raw: Schema | undefined, name?: string): unknown {
   const schema = resolve(spec, raw);
+  if (name !== undefined && name in fixture.fields) return fixture.fields[name];
   if (schema.example !== undefined) return schema.example;
   if (schema.enum?.length) return schema.enum[0];
   switch (schema.type) {
@@ -162,7 +176,7 @@ function sample(spec: Spec, raw: Schema | undefined): unknown {
       return [sample(spec, schema.items)];
     case 'object': {
       const value: Record<string, unknown> = {};
-      for (const [name, property] of Object.entries(schema.properties ?? {})) value[name] = sample(spec, property);
+      for (const [name, property] of Object.entries(schema.properties ?? {})) value[name] = sample(spec, property, name);
       return value;
     }
     default:
@@ -211,9 +225,12 @@ function badFieldValues(schema: Schema): string[] {
   return values;
 }
 
-function concretePath(template: string, override?: { name: string; value: string }): string {
+function concretePath(op: FuzzOperation, override?: { name: string; value: string }): string {
+  const template = op.path;
+  const real = op.method === 'DELETE' ? {} : (fixture.pathValues[op.operation.operationId] ?? {});
   return template.replace(/\{([^}]+)\}/g, (_all, name: string) => {
     if (override && override.name === name) return override.value;
+    if (real[name] !== undefined) return real[name];
     if (name === 'index') return '0';
     return name === 'requestId' || template.includes('/files/') || template.includes('/keys/') || template.includes('/messages/') ? UUID_NOT_THERE : '999999';
   });
@@ -248,7 +265,7 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
 
   for (const parameter of parameters.filter((p) => p.in === 'path')) {
     for (const value of BAD_IDS) {
-      cases.push({ kind: 'path', label: `path ${parameter.name}=${value.slice(0, 40)}`, path: concretePath(op.path, { name: parameter.name, value }), headers: baseHeaders, body: baseBody });
+      cases.push({ kind: 'path', label: `path ${parameter.name}=${value.slice(0, 40)}`, path: concretePath(op, { name: parameter.name, value }), headers: baseHeaders, body: baseBody });
     }
   }
 
@@ -452,11 +469,38 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
       PORTAL_PEER_TIMEOUT_MS: '500',
     };
     [a, b] = await Promise.all([startPeer({ env }), startPeer({ env })]);
-    await connect(a, b);
+    const { aContactId } = await connect(a, b);
     // The key the two Portals share, as A holds it: B's real credential on A's federation routes.
     const row = await a.app.get(DataSource).getRepository(Contact).findOneByOrFail({ portalUrl: b.url });
     contactKey = a.app.get<SecretBox>(SECRET_BOX).open(row.keySealed!);
     cookie = await a.login();
+
+    const client = a.client();
+    const pending = await client.createFileUpload({ name: 'pending.bin', size: 3000, sha256: 'b'.repeat(64) });
+    const complete = await sendFile(client, undefined, Buffer.from('hello fuzz'));
+    const message = await client.sendMessage(aContactId, 'hello');
+    const entry = await client.createGuestbookEntry({ name: 'Visitor', message: 'hi' });
+    // A file B's key offers to A: a real incoming file behind the federation chunk routes.
+    const offered = randomUUID();
+    const offer = await send(
+      a.config.port,
+      'POST',
+      '/api/federation/files',
+      { 'content-type': 'application/json', authorization: `Bearer ${contactKey}` },
+      Buffer.from(JSON.stringify({ id: offered, name: 'in.bin', size: 3000, sha256: 'c'.repeat(64), mime: 'application/octet-stream', chunkSize: 1024 })),
+    );
+    expect(offer.status).toBeLessThan(300);
+    fixture.pathValues = {
+      getContact: { id: String(aContactId) },
+      getFile: { id: complete },
+      downloadFile: { id: complete },
+      uploadFileChunk: { id: pending.id },
+      getMessage: { id: message.id },
+      updateGuestbookEntry: { id: String(entry.id) },
+      receiveFederationFileChunk: { id: offered },
+      completeFederationFile: { id: offered },
+    };
+    fixture.fields = { contactId: aContactId };
   }, 60_000);
   afterAll(async () => {
     agent.destroy();
@@ -498,7 +542,7 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
         expect(cases.length).toBe(Math.min(CASES_PER_OPERATION, casesFor(spec, op).length));
         for (const principal of principalsOf(op.operation)) {
           for (const fuzz of cases) {
-            const path = `${fuzz.path ?? concretePath(op.path)}${fuzz.query !== undefined ? `?${fuzz.query}` : ''}`;
+            const path = `${fuzz.path ?? concretePath(op)}${fuzz.query !== undefined ? `?${fuzz.query}` : ''}`;
             const headers = { ...fuzz.headers, ...headersFor(principal) };
             let problem: string | null;
             let answer: Answer | undefined;

@@ -78,6 +78,44 @@ describe('input hardening at the request layer', () => {
     });
   });
 
+  describe('text with a NUL character (PostgreSQL cannot store one)', () => {
+    it('is a 400 naming the field in a body, and nothing changes', async () => {
+      const before = await portal.client().getMe();
+      const error = await expectError(await api(portal, 'PATCH', '/api/me', { body: { bio: 'a\u0000b' } }), 400);
+      expect(error).toMatchObject({ message: 'Invalid request: bio must not contain NUL characters', details: { fields: { bio: ['bio must not contain NUL characters'] } } });
+      expect(await portal.client().getMe()).toEqual(before);
+    });
+
+    it('is a 400 on a federation message, and no message is stored', async () => {
+      const before = await portal.app.get(DataSource).getRepository(Message).count();
+      const body = { id: randomUUID(), content: 'nul \u0000 here', type: 'text', sentAt: '2026-01-31T12:00:00Z' };
+      const error = await expectError(await api(portal, 'POST', '/api/federation/messages', { key: contactKey, body }), 400);
+      expect(error.message).toBe('Invalid request: content must not contain NUL characters');
+      expect(await portal.app.get(DataSource).getRepository(Message).count()).toBe(before);
+    });
+
+    it('is a 400 in a query', async () => {
+      const error = await expectError(await api(portal, 'GET', '/api/messages?q=%00'), 400);
+      expect(error.message).toBe('Invalid request: q must not contain NUL characters');
+    });
+  });
+
+  describe('ids and cursors in queries beyond an INTEGER column', () => {
+    it.each(['/api/messages?contactId=99999999999999999999', '/api/messages?after=2147483648', '/api/messages?before=99999999999999999999', '/api/files?contactId=2147483648'])(
+      '%s is a 400 naming the parameter',
+      async (path) => {
+        const error = await expectError(await api(portal, 'GET', path), 400);
+        expect(error.message).toMatch(/^Invalid request: (contactId|after|before) must not be greater than 2147483647$/);
+      },
+    );
+
+    it('the largest id is a valid query: no such contact (404), no such cursor (an empty page)', async () => {
+      await expectError(await api(portal, 'GET', '/api/messages?contactId=2147483647'), 404);
+      expect(await portal.client().listMessages({ after: 2_147_483_647 })).toEqual({ messages: [], hasMore: false });
+      await expectError(await api(portal, 'GET', '/api/files?contactId=2147483647'), 404);
+    });
+  });
+
   describe('URLs the router cannot take', () => {
     it.each(['/api/contacts/%FF', '/api/files/%C0%AF', '/api/messages/%E2%82'])('%s (bad percent-encoding) is a 400 in the standard shape', async (path) => {
       const response = await api(portal, 'GET', path);

@@ -17,9 +17,22 @@ function collect(errors: ValidationError[], prefix: string, into: Record<string,
   }
 }
 
+/** Where strings hold a NUL character, as field paths ("name", "items.0.text"). */
+function pathsWithNul(value: unknown, prefix: string, into: string[], depth = 0): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) into.push(prefix || 'value');
+    return;
+  }
+  // The JSON parser caps nesting; the cap here only keeps a hand-built value from recursing forever.
+  if (value === null || typeof value !== 'object' || depth > 64) return;
+  for (const [key, child] of Object.entries(value)) pathsWithNul(child, prefix ? `${prefix}.${key}` : key, into, depth + 1);
+}
+
 /**
  * A JSON body must be an object: arrays, strings, numbers and null are refused with a message that
  * says so (class-validator alone would report every field of the DTO as missing instead).
+ * No text field of a body or query may hold a NUL character: PostgreSQL cannot store one in text,
+ * and no field of the API has a use for it.
  */
 class PortalValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -31,7 +44,22 @@ class PortalValidationPipe extends ValidationPipe {
         message: `The request body must be a JSON object (got ${got})`,
       });
     }
-    return super.transform(value, metadata);
+    const validated = await super.transform(value, metadata);
+    // After validation, so a field's own rule (e.g. "must not contain control characters") speaks first.
+    if ((metadata.type === 'body' || metadata.type === 'query') && isDtoClass(metadata.metatype)) {
+      const paths: string[] = [];
+      pathsWithNul(validated, '', paths);
+      if (paths.length > 0) {
+        const fields = Object.fromEntries(paths.map((path) => [path, [`${path} must not contain NUL characters`]]));
+        throw new BadRequestException({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `Invalid request: ${paths.map((path) => `${path} must not contain NUL characters`).join('; ')}`,
+          details: { fields },
+        });
+      }
+    }
+    return validated;
   }
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { MAX_ROW_ID, QueryInteger } from '../../common/query-integer';
 import { IsOmittable } from '../../common/validation';
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
@@ -50,11 +51,12 @@ export class FileCreateDto {
 }
 
 export class FileListQueryDto {
-  @ApiPropertyOptional({ description: 'Only this contact.' })
+  @ApiPropertyOptional({ description: 'Only this contact.', type: 'integer', minimum: 1, maximum: MAX_ROW_ID })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
+  @Max(MAX_ROW_ID)
   contactId?: number;
 
   @ApiPropertyOptional({ enum: ['out', 'in', 'local'], description: 'out: files we send; in: files we received; local: files kept here for the owner chat.' })
