@@ -17,6 +17,19 @@ function collect(errors: ValidationError[], prefix: string, into: Record<string,
   }
 }
 
+const NUL_STRIPPED = Symbol('nulStripped');
+
+/**
+ * A text field whose service removes control characters itself (a file name is sanitised, not
+ * refused): the generic refusal of NUL characters leaves it alone.
+ */
+export function NulStripped(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    const names = (Reflect.getMetadata(NUL_STRIPPED, target) as Set<string | symbol> | undefined) ?? new Set<string | symbol>();
+    Reflect.defineMetadata(NUL_STRIPPED, new Set([...names, propertyName]), target);
+  };
+}
+
 /** Where strings hold a NUL character, as field paths ("name", "items.0.text"). */
 function pathsWithNul(value: unknown, prefix: string, into: string[], depth = 0): void {
   if (typeof value === 'string') {
@@ -25,7 +38,10 @@ function pathsWithNul(value: unknown, prefix: string, into: string[], depth = 0)
   }
   // The JSON parser caps nesting; the cap here only keeps a hand-built value from recursing forever.
   if (value === null || typeof value !== 'object' || depth > 64) return;
-  for (const [key, child] of Object.entries(value)) pathsWithNul(child, prefix ? `${prefix}.${key}` : key, into, depth + 1);
+  const stripped = Reflect.getMetadata(NUL_STRIPPED, value) as Set<string | symbol> | undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (!stripped?.has(key)) pathsWithNul(child, prefix ? `${prefix}.${key}` : key, into, depth + 1);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { MAX_ROW_ID, QueryInteger } from '../../common/query-integer';
-import { IsOmittable } from '../../common/validation';
+import { IsOmittable, NulStripped } from '../../common/validation';
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const FILE_STATUSES = ['uploading', 'sending', 'delivered', 'receiving', 'received', 'stored', 'failed'] as const;
@@ -27,6 +27,7 @@ export class FileCreateDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
+  @NulStripped()
   name: string;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Bytes. At most PORTAL_MAX_FILE_BYTES (default 2 GiB).' })
@@ -133,6 +134,7 @@ export class FederationFileOfferDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
+  @NulStripped()
   name: string;
 
   @ApiProperty({ type: 'integer', minimum: 0 })
