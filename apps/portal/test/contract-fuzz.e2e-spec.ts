@@ -138,6 +138,10 @@ const BAD_IDS = [
   '%C0%AF',
   '%EF%BC%91',
   '%2e%2e',
+  '%2F',
+  '1%2F2',
+  '1/',
+  '%u0031',
   'x'.repeat(3000),
   '00000000-0000-4000-8000-00000000000g',
   `${UUID_NOT_THERE}%00`,
@@ -280,6 +284,8 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
   }
   cases.push({ kind: 'query', label: 'an unknown query parameter', query: 'zzz=1&__proto__[x]=1', headers: baseHeaders, body: baseBody });
   cases.push({ kind: 'query', label: 'a broken query string', query: '%&=&&%zz=%', headers: baseHeaders, body: baseBody });
+  cases.push({ kind: 'query', label: `a query key nested ${DEPTH} deep`, query: `a${'[a]'.repeat(DEPTH)}=1`, headers: baseHeaders, body: baseBody });
+  cases.push({ kind: 'query', label: 'a thousand query parameters', query: Array.from({ length: 1000 }, (_v, i) => `p${i}=${i}`).join('&'), headers: baseHeaders, body: baseBody });
 
   const headerValues: Record<string, string[]> = {
     'x-chunk-sha256': ['', 'abc', 'g'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), 'A'.repeat(64), 'a'.repeat(5000)],
@@ -294,6 +300,13 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
   cases.push({ kind: 'header', label: 'a huge X-Request-Id', headers: { ...baseHeaders, 'x-request-id': 'r'.repeat(6000) } });
   cases.push({ kind: 'header', label: 'an odd Accept', headers: { ...baseHeaders, accept: 'application/xml;q=0.1, */*;q=abc' }, body: baseBody });
   cases.push({ kind: 'header', label: 'Content-Length 0 with a content type', headers: { ...baseHeaders, 'content-type': 'application/json' } });
+  // Credentials that are not well-formed, next to the principal's own (which wins where it sets the same header).
+  cases.push({ kind: 'header', label: 'a malformed session cookie', headers: { ...baseHeaders, cookie: 'ap2p_session=%E0%A4%A; =; ap2p_session' }, body: baseBody });
+  cases.push({ kind: 'header', label: 'a huge session cookie', headers: { ...baseHeaders, cookie: `ap2p_session=${'s'.repeat(6000)}` }, body: baseBody });
+  cases.push({ kind: 'header', label: 'a huge X-Api-Key', headers: { ...baseHeaders, 'x-api-key': `ap2p_o_${'k'.repeat(6000)}` }, body: baseBody });
+  cases.push({ kind: 'header', label: 'a non-ASCII X-Api-Key', headers: { ...baseHeaders, 'x-api-key': 'ap2p_o_\u00e9\u00e9' }, body: baseBody });
+  cases.push({ kind: 'header', label: 'X-Requested-With twice', headers: { ...baseHeaders, 'x-requested-with': 'agent-p2p, agent-p2p' }, body: baseBody });
+  cases.push({ kind: 'header', label: 'Content-Encoding gzip on a plain body', headers: { ...baseHeaders, 'content-encoding': 'gzip' }, body: baseBody ?? Buffer.from('{}') });
 
   if (bodyKind === 'json') {
     const sampleBody = sample(spec, bodySchema) as Record<string, unknown>;
