@@ -238,7 +238,9 @@ function concretePath(op: FuzzOperation, override?: { name: string; value: strin
     if (override && override.name === name) return override.value;
     if (real[name] !== undefined) return real[name];
     if (name === 'index') return '0';
-    return name === 'requestId' || template.includes('/files/') || template.includes('/keys/') || template.includes('/messages/') ? UUID_NOT_THERE : '999999';
+    // A well-formed id that names nothing: an integer or a UUID, as the contract types the parameter.
+    const schema = op.operation.parameters?.find((p) => p.in === 'path' && p.name === name)?.schema;
+    return schema?.type === 'integer' || schema?.type === 'number' ? '999999' : UUID_NOT_THERE;
   });
 }
 
