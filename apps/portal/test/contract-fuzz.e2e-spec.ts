@@ -270,66 +270,65 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
   for (const parameter of parameters) {
     if (parameter.in === 'header' && parameter.name.toLowerCase() === 'x-chunk-sha256') baseHeaders['x-chunk-sha256'] = 'a'.repeat(64);
   }
+  /** One case: the well-formed request with one part changed (headers are merged into the base ones). */
+  const add = (kind: FuzzCase['kind'], label: string, change: Omit<FuzzCase, 'kind' | 'label'> = {}): void => {
+    cases.push({ kind, label, path: change.path, query: change.query, headers: { ...baseHeaders, ...change.headers }, body: 'body' in change ? change.body : baseBody });
+  };
 
   for (const parameter of parameters.filter((p) => p.in === 'path')) {
-    for (const value of BAD_IDS) {
-      cases.push({ kind: 'path', label: `path ${parameter.name}=${value.slice(0, 40)}`, path: concretePath(op, { name: parameter.name, value }), headers: baseHeaders, body: baseBody });
-    }
+    for (const value of BAD_IDS) add('path', `path ${parameter.name}=${value.slice(0, 40)}`, { path: concretePath(op, { name: parameter.name, value }) });
   }
 
-  const queryNames = parameters.filter((p) => p.in === 'query').map((p) => p.name);
-  for (const name of queryNames) {
-    for (const value of BAD_QUERY_VALUES) cases.push({ kind: 'query', label: `query ${name}=${value.slice(0, 40)}`, query: `${name}=${value}`, headers: baseHeaders, body: baseBody });
-    cases.push({ kind: 'query', label: `query ${name} twice`, query: `${name}=1&${name}=2`, headers: baseHeaders, body: baseBody });
-    cases.push({ kind: 'query', label: `query ${name}[]`, query: `${name}[]=1&${name}[a]=2`, headers: baseHeaders, body: baseBody });
-    cases.push({ kind: 'query', label: `query ${name} without =`, query: name, headers: baseHeaders, body: baseBody });
+  for (const name of parameters.filter((p) => p.in === 'query').map((p) => p.name)) {
+    for (const value of BAD_QUERY_VALUES) add('query', `query ${name}=${value.slice(0, 40)}`, { query: `${name}=${value}` });
+    add('query', `query ${name} twice`, { query: `${name}=1&${name}=2` });
+    add('query', `query ${name}[]`, { query: `${name}[]=1&${name}[a]=2` });
+    add('query', `query ${name} without =`, { query: name });
   }
-  cases.push({ kind: 'query', label: 'an unknown query parameter', query: 'zzz=1&__proto__[x]=1', headers: baseHeaders, body: baseBody });
-  cases.push({ kind: 'query', label: 'a broken query string', query: '%&=&&%zz=%', headers: baseHeaders, body: baseBody });
-  cases.push({ kind: 'query', label: `a query key nested ${DEPTH} deep`, query: `a${'[a]'.repeat(DEPTH)}=1`, headers: baseHeaders, body: baseBody });
-  cases.push({ kind: 'query', label: 'a thousand query parameters', query: Array.from({ length: 1000 }, (_v, i) => `p${i}=${i}`).join('&'), headers: baseHeaders, body: baseBody });
+  add('query', 'an unknown query parameter', { query: 'zzz=1&__proto__[x]=1' });
+  add('query', 'a broken query string', { query: '%&=&&%zz=%' });
+  add('query', `a query key nested ${DEPTH} deep`, { query: `a${'[a]'.repeat(DEPTH)}=1` });
+  add('query', 'a thousand query parameters', { query: Array.from({ length: 1000 }, (_v, i) => `p${i}=${i}`).join('&') });
 
   const headerValues: Record<string, string[]> = {
     'x-chunk-sha256': ['', 'abc', 'g'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), 'A'.repeat(64), 'a'.repeat(5000)],
     range: ['bytes=', 'bytes=abc', 'bytes=5-1', 'bytes=-0', 'bytes=0-1,2-3', 'items=0-1', 'bytes=99999999999999999999-', 'bytes=-99999999999999999999', 'bytes=1.5-2'],
   };
   for (const parameter of parameters.filter((p) => p.in === 'header')) {
-    for (const value of headerValues[parameter.name.toLowerCase()] ?? ['', 'x'.repeat(5000)]) {
-      cases.push({ kind: 'header', label: `header ${parameter.name}: ${value.slice(0, 40)}`, headers: { ...baseHeaders, [parameter.name.toLowerCase()]: value }, body: baseBody });
-    }
+    const name = parameter.name.toLowerCase();
+    for (const value of headerValues[name] ?? ['', 'x'.repeat(5000)]) add('header', `header ${parameter.name}: ${value.slice(0, 40)}`, { headers: { [name]: value } });
   }
   // Headers every route reads.
-  cases.push({ kind: 'header', label: 'a huge X-Request-Id', headers: { ...baseHeaders, 'x-request-id': 'r'.repeat(6000) } });
-  cases.push({ kind: 'header', label: 'an odd Accept', headers: { ...baseHeaders, accept: 'application/xml;q=0.1, */*;q=abc' }, body: baseBody });
-  cases.push({ kind: 'header', label: 'Content-Length 0 with a content type', headers: { ...baseHeaders, 'content-type': 'application/json' } });
+  add('header', 'a huge X-Request-Id', { headers: { 'x-request-id': 'r'.repeat(6000) } });
+  add('header', 'an odd Accept', { headers: { accept: 'application/xml;q=0.1, */*;q=abc' } });
+  add('header', 'Content-Length 0 with a content type', { headers: { 'content-type': 'application/json' }, body: undefined });
   // Credentials that are not well-formed, next to the principal's own (which wins where it sets the same header).
-  cases.push({ kind: 'header', label: 'a malformed session cookie', headers: { ...baseHeaders, cookie: 'ap2p_session=%E0%A4%A; =; ap2p_session' }, body: baseBody });
-  cases.push({ kind: 'header', label: 'a huge session cookie', headers: { ...baseHeaders, cookie: `ap2p_session=${'s'.repeat(6000)}` }, body: baseBody });
-  cases.push({ kind: 'header', label: 'a huge X-Api-Key', headers: { ...baseHeaders, 'x-api-key': `ap2p_o_${'k'.repeat(6000)}` }, body: baseBody });
-  cases.push({ kind: 'header', label: 'a non-ASCII X-Api-Key', headers: { ...baseHeaders, 'x-api-key': 'ap2p_o_\u00e9\u00e9' }, body: baseBody });
-  cases.push({ kind: 'header', label: 'X-Requested-With twice', headers: { ...baseHeaders, 'x-requested-with': 'agent-p2p, agent-p2p' }, body: baseBody });
-  cases.push({ kind: 'header', label: 'Content-Encoding gzip on a plain body', headers: { ...baseHeaders, 'content-encoding': 'gzip' }, body: baseBody ?? Buffer.from('{}') });
+  add('header', 'a malformed session cookie', { headers: { cookie: 'ap2p_session=%E0%A4%A; =; ap2p_session' } });
+  add('header', 'a huge session cookie', { headers: { cookie: `ap2p_session=${'s'.repeat(6000)}` } });
+  add('header', 'a huge X-Api-Key', { headers: { 'x-api-key': `ap2p_o_${'k'.repeat(6000)}` } });
+  add('header', 'a non-ASCII X-Api-Key', { headers: { 'x-api-key': 'ap2p_o_\u00e9\u00e9' } });
+  add('header', 'X-Requested-With twice', { headers: { 'x-requested-with': 'agent-p2p, agent-p2p' } });
+  add('header', 'Content-Encoding gzip on a plain body', { headers: { 'content-encoding': 'gzip' }, body: baseBody ?? Buffer.from('{}') });
 
   if (bodyKind === 'json') {
     const sampleBody = sample(spec, bodySchema) as Record<string, unknown>;
+    /** The sample body as JSON text, with one field's value replaced by raw JSON text (or left out). */
+    const withField = (name: string, rawValue: string | null): Buffer => {
+      const members = Object.entries(sampleBody)
+        .filter(([key]) => key !== name)
+        .map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v)}`);
+      if (rawValue !== null) members.push(`${JSON.stringify(name)}:${rawValue}`);
+      return Buffer.from(`{${members.join(',')}}`);
+    };
     for (const [name, property] of Object.entries(bodySchema.properties ?? {})) {
-      for (const value of badFieldValues(resolve(spec, property))) {
-        const others = Object.entries(sampleBody)
-          .filter(([key]) => key !== name)
-          .map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v)}`);
-        const text = `{${[...others, `${JSON.stringify(name)}:${value}`].join(',')}}`;
-        cases.push({ kind: 'field', label: `field ${name}=${value.slice(0, 40)}`, headers: baseHeaders, body: Buffer.from(text) });
-      }
-      if (bodySchema.required?.includes(name)) {
-        const { [name]: _missing, ...rest } = sampleBody;
-        cases.push({ kind: 'field', label: `field ${name} missing`, headers: baseHeaders, body: Buffer.from(JSON.stringify(rest)) });
-      }
-      const prefix = Buffer.from(`{${JSON.stringify(name)}:"`);
-      cases.push({ kind: 'field', label: `field ${name} with invalid UTF-8`, headers: baseHeaders, body: Buffer.concat([prefix, BAD_UTF8, Buffer.from('"}')]) });
+      for (const value of badFieldValues(resolve(spec, property))) add('field', `field ${name}=${value.slice(0, 40)}`, { body: withField(name, value) });
+      if (bodySchema.required?.includes(name)) add('field', `field ${name} missing`, { body: withField(name, null) });
+      add('field', `field ${name} with invalid UTF-8`, { body: Buffer.concat([Buffer.from(`{${JSON.stringify(name)}:"`), BAD_UTF8, Buffer.from('"}')]) });
     }
-    cases.push({ kind: 'field', label: 'an extra field', headers: baseHeaders, body: Buffer.from(JSON.stringify({ ...sampleBody, zzzExtra: 1 })) });
-    cases.push({ kind: 'field', label: 'a __proto__ field', headers: baseHeaders, body: Buffer.from(`{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}}}`) });
-    cases.push({ kind: 'field', label: 'duplicate keys', headers: baseHeaders, body: Buffer.from(`${JSON.stringify(sampleBody).slice(0, -1)}${Object.keys(sampleBody).length ? ',' : ''}${Object.keys(sampleBody).map((k) => `${JSON.stringify(k)}:null`).join(',')}}`) });
+    add('field', 'an extra field', { body: Buffer.from(JSON.stringify({ ...sampleBody, zzzExtra: 1 })) });
+    add('field', 'a __proto__ field', { body: Buffer.from('{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}}}') });
+    const duplicates = Object.keys(sampleBody).map((key) => `${JSON.stringify(key)}:null`);
+    add('field', 'duplicate keys', { body: Buffer.from(`{${[JSON.stringify(sampleBody).slice(1, -1), ...duplicates].filter(Boolean).join(',')}}`) });
   }
 
   const wholeBodies: Array<[string, string | Buffer]> = [
@@ -354,9 +353,7 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
     ['a huge number', '{"a":1e99999}'],
     ['an over-limit body', `{"a":"${'x'.repeat(MAX_BODY_BYTES)}"}`],
   ];
-  for (const [label, body] of wholeBodies) {
-    cases.push({ kind: 'body', label: `body: ${label}`, headers: { ...baseHeaders, 'content-type': 'application/json' }, body: Buffer.from(body) });
-  }
+  for (const [label, body] of wholeBodies) add('body', `body: ${label}`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
 
   const contentTypes = [
     'text/plain',
@@ -372,10 +369,9 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
     ';;;',
     'application/json; a="unterminated',
   ];
-  for (const contentType of contentTypes) {
-    cases.push({ kind: 'content-type', label: `Content-Type: ${contentType}`, headers: { ...baseHeaders, 'content-type': contentType }, body: baseBody ?? Buffer.from('{}') });
-  }
-  cases.push({ kind: 'content-type', label: 'a body without Content-Type', headers: Object.fromEntries(Object.entries(baseHeaders).filter(([k]) => k !== 'content-type')), body: baseBody ?? Buffer.from('{}') });
+  for (const contentType of contentTypes) add('content-type', `Content-Type: ${contentType}`, { headers: { 'content-type': contentType }, body: baseBody ?? Buffer.from('{}') });
+  const withoutContentType = Object.fromEntries(Object.entries(baseHeaders).filter(([key]) => key !== 'content-type'));
+  cases.push({ kind: 'content-type', label: 'a body without Content-Type', headers: withoutContentType, body: baseBody ?? Buffer.from('{}') });
   return cases;
 }
 
