@@ -226,6 +226,9 @@ function badFieldValues(schema: Schema): string[] {
     NESTED_OBJECT,
     '9007199254740993',
     '1e308',
+    '2147483648',
+    '-2147483649',
+    '0',
   ];
   if (schema.type === 'string') values.push('"%s%n"', '"../../etc/passwd"');
   return values;
