@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { AppModule } from './app.module';
 import { FirstStartService, type FirstStartResult } from './auth/first-start.service';
 import { SECURITY_SCHEMES, SESSION_COOKIE } from './auth/principal';
 import { registerConsoleSite } from './console-site/console-site';
+import { sendError, toErrorBody } from './common/http-exception.filter';
+import { registerJsonBodyParser } from './common/json-body';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { sortDeep } from './common/sort-deep';
 import { EventsGateway } from './events/events.gateway';
@@ -52,6 +55,13 @@ export const DOCS_CSP =
 /** The pages that serve Swagger UI's HTML (the rest of /docs/* is its assets). */
 const DOCS_PAGES = new Set(['/docs', '/docs/', '/docs/index.html']);
 
+function setCommonHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('x-frame-options', 'DENY');
+}
+
 /** Builds the Portal application (not yet listening). Shared by main, the tests and the spec writer. */
 export async function createPortalApp(options: CreatePortalOptions): Promise<PortalApp> {
   const { config } = options;
@@ -68,6 +78,12 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
       headersTimeout: config.server.headersTimeoutMs,
       // Node checks both timeouts on this interval (30 s by default): check often enough to honour short ones.
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.server.headersTimeoutMs / 4))),
+    },
+    // The router refuses a malformed URL (400) or an over-long path parameter (414) before any hook
+    // or filter runs: answer those in the standard error shape too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      setCommonHeaders(request, reply);
+      sendError(reply, toErrorBody(error));
     },
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const incoming = req.headers['x-request-id'];
@@ -87,14 +103,11 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
-  fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-  });
-  // The API speaks JSON only: other bodies get 415 (fastify's own JSON parser, with bodyLimit, stays).
+  fastify.addHook('onRequest', async (request, reply) => setCommonHeaders(request, reply));
+  // The API speaks JSON only: other bodies get 415. JSON keeps fastify's parser and bodyLimit, behind
+  // a nesting-depth cap.
   fastify.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(fastify);
   // File chunks are streamed to disk: their routes get the request stream itself, never a buffered
   // body (so fastify's bodyLimit does not apply; the handler enforces the chunk's exact length).
   fastify.addContentTypeParser('application/octet-stream', (request, payload, done) => {

@@ -37,6 +37,8 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'Body cannot be empty when Content-Type is application/json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'Body is not valid JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_BAD_URL: 'The URL is not valid: bad percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is too long',
 };
 
 export function toErrorBody(exception: unknown): ErrorResponseDto {

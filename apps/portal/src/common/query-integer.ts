@@ -1,5 +1,8 @@
 import { Transform } from 'class-transformer';
 
+/** The largest row id or cursor a client may name: an INTEGER column's maximum on PostgreSQL. */
+export const MAX_ROW_ID = 2_147_483_647;
+
 /**
  * Query strings arrive as text: accept only plain decimal integers ("12", "-3") and turn anything
  * else ("", "1.5", "abc", "1e3") into NaN, so @IsInt() refuses it with a clear 400.

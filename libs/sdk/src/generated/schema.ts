@@ -924,7 +924,10 @@ export interface components {
              * @description The sender's message id (deduplication).
              */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description RFC 3339, e.g. 2026-01-31T12:00:00Z.
+             */
             sentAt: string;
             /** @enum {string} */
             type: "text";

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsOmittable } from '../../common/validation';
+import { MAX_ROW_ID, QueryInteger } from '../../common/query-integer';
+import { IsOmittable, NulStripped } from '../../common/validation';
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const FILE_STATUSES = ['uploading', 'sending', 'delivered', 'receiving', 'received', 'stored', 'failed'] as const;
@@ -35,6 +36,7 @@ export class FileCreateDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
+  @NulStripped()
   name: string;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Bytes. At most PORTAL_MAX_FILE_BYTES (default 2 GiB).' })
@@ -59,11 +61,12 @@ export class FileCreateDto {
 }
 
 export class FileListQueryDto {
-  @ApiPropertyOptional({ description: 'Only this contact.' })
+  @ApiPropertyOptional({ description: 'Only this contact.', type: 'integer', minimum: 1, maximum: MAX_ROW_ID })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
+  @Max(MAX_ROW_ID)
   contactId?: number;
 
   @ApiPropertyOptional({ enum: ['out', 'in', 'local'], description: 'out: files we send; in: files we received; local: files kept here for the owner chat.' })
@@ -142,6 +145,7 @@ export class FederationFileOfferDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
+  @NulStripped()
   name: string;
 
   @ApiProperty({ type: 'integer', minimum: 0 })

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { MAX_ROW_ID, QueryInteger } from '../../common/query-integer';
+import { IsRfc3339DateTime } from '../../common/validation';
 
 export class MessageCreateDto {
   @ApiProperty({ description: 'The contact to send to (local id).', example: 3 })
@@ -23,25 +25,28 @@ export class MessageCreateDto {
 }
 
 export class MessageListQueryDto {
-  @ApiPropertyOptional({ description: 'Only this contact.' })
+  @ApiPropertyOptional({ description: 'Only this contact.', type: 'integer', minimum: 1, maximum: MAX_ROW_ID })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
+  @Max(MAX_ROW_ID)
   contactId?: number;
 
-  @ApiPropertyOptional({ description: 'Messages after this cursor (oldest first).' })
+  @ApiPropertyOptional({ description: 'Messages after this cursor (oldest first).', type: 'integer', minimum: 0, maximum: MAX_ROW_ID })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(0)
+  @Max(MAX_ROW_ID)
   after?: number;
 
-  @ApiPropertyOptional({ description: 'Messages before this cursor (the newest ones before it).' })
+  @ApiPropertyOptional({ description: 'Messages before this cursor (the newest ones before it).', type: 'integer', minimum: 1, maximum: MAX_ROW_ID })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
+  @Max(MAX_ROW_ID)
   before?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
@@ -96,8 +101,8 @@ export class FederationMessageDto {
   @IsIn(['text'])
   type: 'text';
 
-  @ApiProperty({ format: 'date-time' })
-  @IsISO8601({ strict: true })
+  @ApiProperty({ format: 'date-time', description: 'RFC 3339, e.g. 2026-01-31T12:00:00Z.' })
+  @IsRfc3339DateTime()
   sentAt: string;
 }
 
