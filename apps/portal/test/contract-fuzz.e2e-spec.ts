@@ -39,6 +39,7 @@ const NOT_FUZZED: Array<{ route: RegExp; why: string }> = [
   { route: /^GET \/openapi\.(json|yaml)$/, why: 'the contract itself, no input' },
   { route: /^GET \/console(\/.*)?$/, why: 'static console files (console-site.e2e-spec.ts)' },
   { route: /^GET \/$/, why: 'the static homepage (console-site.e2e-spec.ts)' },
+  { route: /^GET \/favicon\.ico$/, why: 'the static icon, no input (console-view-browser.e2e-spec.ts)' },
 ];
 
 interface Schema {
@@ -484,6 +485,8 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
       PORTAL_LOGIN_MAX_ATTEMPTS: '10000',
       PORTAL_PEER_CONNECT_TIMEOUT_MS: '300',
       PORTAL_PEER_TIMEOUT_MS: '500',
+      // The offered file below comes in 1 KiB chunks.
+      PORTAL_FILE_MIN_CHUNK_BYTES: '1024',
     };
     [a, b] = await Promise.all([startPeer({ env }), startPeer({ env })]);
     const { aContactId } = await connect(a, b);
