@@ -1,6 +1,6 @@
 import type { PortalClient, PortalEvent } from '@agent-p2p/sdk';
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PortalChannel } from './channel';
@@ -14,8 +14,12 @@ function event(type: string, payload: Record<string, unknown>, seq = 12): Portal
 }
 
 /** A channel whose Portal knows contacts by status (404 for the others), never connected. */
-function channelWith(statuses: Record<number, string>, logs: string[] = []): { channel: PortalChannel; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ap2p-channel-'));
+function channelWith(
+  statuses: Record<number, string>,
+  logs: string[] = [],
+  notify: () => Promise<void> = async () => undefined,
+  dir = mkdtempSync(join(tmpdir(), 'ap2p-channel-')),
+): { channel: PortalChannel; dir: string } {
   const client = {
     getContact: async (id: number) => {
       if (!(id in statuses)) throw Object.assign(new Error('not found'), { status: 404 });
@@ -27,7 +31,7 @@ function channelWith(statuses: Record<number, string>, logs: string[] = []): { c
     apiKey: 'ap2p_o_test',
     client,
     stateDir: dir,
-    notify: async () => undefined,
+    notify,
     log: (message) => logs.push(message),
   });
   return { channel, dir };
@@ -90,3 +94,75 @@ describe('PortalChannel notices', () => {
     }
   });
 });
+
+/** Drives the channel's event handler as its stream would, recording acks. */
+function attachStream(channel: PortalChannel): { acks: number[]; handle(event: PortalEvent): Promise<void> } {
+  const acks: number[] = [];
+  const internals = channel as unknown as { stream: unknown; handle(event: PortalEvent): Promise<void> };
+  internals.stream = { ack: (seq: number) => acks.push(seq), close: async () => undefined };
+  return { acks, handle: (e) => internals.handle(e) };
+}
+
+const message = (seq: number) => event('message.received', { messageId: MESSAGE_ID, contactId: 3, contactName: 'Bob', content: `#${seq}`, sentAt: '', receivedAt: '' }, seq);
+
+describe('PortalChannel acks', () => {
+  it('acks an event only once its notification was written, and a restarted channel does not push it again', async () => {
+    let written!: () => void;
+    let notified = 0;
+    const notify = () => {
+      notified += 1;
+      // The first write completes when the test says so; later ones at once.
+      return notified === 1 ? new Promise<void>((resolve) => (written = resolve)) : Promise.resolve();
+    };
+    const { channel, dir } = channelWith({ 3: 'active' }, [], notify);
+    try {
+      const stream = attachStream(channel);
+      const handled = stream.handle(message(5));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect({ notified, acks: stream.acks }).toEqual({ notified: 1, acks: [] });
+      written();
+      await handled;
+      expect(stream.acks).toEqual([5]);
+      expect(readFileSync(join(dir, readdirOne(dir)), 'utf8')).toContain('"pushedUpTo":5');
+
+      // A new run (the ack may not have reached the Portal, which sends seq 5 again): acked, not pushed.
+      const again = channelWith({ 3: 'active' }, [], notify, dir);
+      const restarted = attachStream(again.channel);
+      await restarted.handle(message(5));
+      expect({ notified, acks: restarted.acks }).toEqual({ notified: 1, acks: [5] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a notification that cannot be written is not acked, and nothing after it is', async () => {
+    const logs: string[] = [];
+    const { channel, dir } = channelWith({ 3: 'active' }, logs, () => Promise.reject(new Error('stdout is closed')));
+    try {
+      const stream = attachStream(channel);
+      await stream.handle(message(6));
+      await stream.handle(message(7));
+      expect(stream.acks).toEqual([]);
+      expect(logs.join('\n')).toContain('cannot write the notification for event 6: stdout is closed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('events that need no notification are acked at once', async () => {
+    const { channel, dir } = channelWith({});
+    try {
+      const stream = attachStream(channel);
+      await stream.handle(event('message.delivered', { messageId: MESSAGE_ID, contactId: 1 }, 8));
+      expect(stream.acks).toEqual([8]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function readdirOne(dir: string): string {
+  const names = readdirSync(dir).filter((name) => name.startsWith('mcp-channel-'));
+  expect(names).toHaveLength(1);
+  return names[0];
+}
