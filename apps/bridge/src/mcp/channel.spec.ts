@@ -166,3 +166,56 @@ function readdirOne(dir: string): string {
   expect(names).toHaveLength(1);
   return names[0];
 }
+
+describe('PortalChannel gate lookups', () => {
+  function flakyChannel(failures: number, logs: string[]): { channel: PortalChannel; dir: string; calls: () => number } {
+    const dir = mkdtempSync(join(tmpdir(), 'ap2p-channel-'));
+    let calls = 0;
+    const client = {
+      getContact: async (id: number) => {
+        calls += 1;
+        if (calls <= failures) throw Object.assign(new Error('Cannot reach the Portal'), { status: 0 });
+        return { id, status: 'active' };
+      },
+    } as unknown as PortalClient;
+    const channel = new PortalChannel({
+      hubUrl: 'http://127.0.0.1:1',
+      apiKey: 'ap2p_o_test',
+      client,
+      stateDir: dir,
+      notify: async () => undefined,
+      log: (message) => logs.push(message),
+      retryMinMs: 5,
+      retryMaxMs: 10,
+    });
+    return { channel, dir, calls: () => calls };
+  }
+
+  it('retries a failed contact lookup until the Portal answers, then pushes', async () => {
+    const logs: string[] = [];
+    const { channel, dir, calls } = flakyChannel(2, logs);
+    try {
+      expect(await channel.noticeFor(message(9))).toMatchObject({ meta: { kind: 'message', contact_id: '3' } });
+      expect(calls()).toBe(3);
+      expect(logs.filter((line) => line.includes('cannot check contact 3'))).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stopping ends the wait at once, and the event is neither pushed nor acked', async () => {
+    const { channel, dir } = flakyChannel(Number.MAX_SAFE_INTEGER, []);
+    try {
+      const stream = attachStream(channel);
+      const handled = stream.handle(message(10));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const started = Date.now();
+      await channel.stop();
+      await handled;
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(stream.acks).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -38,6 +38,8 @@ const CONTENT_CHARS = 4_000;
 export class PortalChannel {
   private stream: PortalEventStream | null = null;
   private stopped = false;
+  /** Wakes a retry wait early when the channel stops. */
+  private readonly stopping = new AbortController();
   private pushedUpTo: number | null;
   private readonly cursorFile: string;
 
@@ -75,6 +77,7 @@ export class PortalChannel {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await this.stream?.close();
   }
 
@@ -195,7 +198,10 @@ export class PortalChannel {
         if (status === 404) return false;
         if (this.stopped) return false;
         this.options.log(`channel: cannot check contact ${contactId}: ${(error as Error).message}; retrying`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
         delay = Math.min(delay * 2, this.options.retryMaxMs ?? 15_000);
       }
     }
