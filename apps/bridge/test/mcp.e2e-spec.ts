@@ -275,6 +275,10 @@ describe('agent-p2p mcp over stdio against real Portals', () => {
     expect(posted).toMatchObject({ role: 'agent', content: 'Done: I answered Bob.' });
     const history = jsonOf<{ messages: Array<{ content: string }> }>(await call(plainA, 'owner_history', {}));
     expect(history.messages.map((m) => m.content)).toContain('Done: I answered Bob.');
+    // In the event log the owner chat is not marked untrusted; a peer's message is.
+    const events = jsonOf<{ events: Array<{ type: string; payload: { content?: string } }> }>(await call(plainA, 'list_events', { after: 0, limit: 500 }));
+    expect(events.events.find((e) => e.type === 'owner_chat.message')?.payload.content).toBe('Done: I answered Bob.');
+    expect(events.events.find((e) => e.type === 'message.received')?.payload.content).toMatch(/^<<<untrusted /);
     expectToolError(await call(plainA, 'reply_to_owner', { content: '  ' }), 'the reply text is empty');
   });
 

@@ -345,7 +345,12 @@ export function registerPortalTools(server: McpServer, context: ToolContext, opt
       inputSchema: { after: z.number().int().min(0).optional().describe('Events with a seq greater than this'), limit: limitField(500, 100) },
       readOnly: true,
     },
-    async ({ after, limit }) => framed(await client.listEvents({ ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) })),
+    async ({ after, limit }) => {
+      const list = await client.listEvents({ ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) });
+      // The owner's own words are not marked; everything else a peer or visitor may have written is.
+      const events = list.events.map((event) => (event.type === 'owner_chat.message' ? event : frameFields(event, TRUSTED_FIELDS)));
+      return { content: [{ type: 'text', text: `${UNTRUSTED_NOTE_EN}\n${JSON.stringify({ events, lastSeq: list.lastSeq }, null, 2)}` }] };
+    },
   );
 
   if (options.channel) {
