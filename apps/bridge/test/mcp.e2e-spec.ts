@@ -295,12 +295,40 @@ describe('agent-p2p mcp over stdio against real Portals', () => {
     expect(textOf(badId)).toContain('must be a UUID');
     expect((await b.client().listMessages({ contactId: bContactId })).messages.filter((m) => m.direction === 'in')).toHaveLength(1);
 
-    const down = await startMcp({ AGENTP2P_HUB_URL: `http://127.0.0.1:${await freePort()}`, AGENTP2P_API_KEY: a.ownerKey });
-    expectToolError(await call(down, 'list_contacts'), 'agent-p2p: cannot reach the Portal at http://127.0.0.1:');
-    await down.client.close();
-    const wrongKey = await startMcp(envOf(a, 'ap2p_o_wrongwrongwrongwrongwrong'));
-    expectToolError(await call(wrongKey, 'whoami'), 'agent-p2p: the Portal refused the key (401)');
-    await wrongKey.client.close();
+    // Every tool, with arguments that are fine, against a Portal that is down and with a wrong key.
+    const dir = mkdtempSync(join(tmpdir(), 'ap2p-mcp-bad-'));
+    const local = join(dir, 'note.txt');
+    writeFileSync(local, 'note');
+    const validArgs: Record<string, Record<string, unknown>> = {
+      whoami: {},
+      list_contacts: {},
+      list_contact_requests: {},
+      show_contact_request: { requestId: 1 },
+      approve_contact_request: { requestId: 1 },
+      reject_contact_request: { requestId: 1 },
+      send_message: { contactId: 1, content: 'hi' },
+      read_messages: { contactId: 1 },
+      search_messages: { search: 'hi' },
+      list_files: {},
+      show_file: { fileId: randomUUID() },
+      get_file: { fileId: randomUUID(), directory: dir },
+      send_file: { contactId: 1, path: local },
+      reply_to_owner: { content: 'hi' },
+      owner_history: {},
+      list_events: {},
+    };
+    try {
+      const down = await startMcp({ AGENTP2P_HUB_URL: `http://127.0.0.1:${await freePort()}`, AGENTP2P_API_KEY: a.ownerKey });
+      const wrongKey = await startMcp(envOf(a, 'ap2p_o_wrongwrongwrongwrongwrong'));
+      expect(Object.keys(validArgs).sort()).toEqual((await down.client.listTools()).tools.map((t) => t.name).sort());
+      for (const [name, args] of Object.entries(validArgs)) {
+        expectToolError(await call(down, name, args), 'agent-p2p: cannot reach the Portal at http://127.0.0.1:');
+        expectToolError(await call(wrongKey, name, args), 'agent-p2p: the Portal refused the key (401)');
+      }
+      await Promise.all([down.client.close(), wrongKey.client.close()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--channel: a message from B is exactly one notification with its meta, framed; the reply reaches B; the owner chat is pushed', async () => {
