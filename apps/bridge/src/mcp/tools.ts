@@ -359,7 +359,7 @@ export function registerPortalTools(server: McpServer, context: ToolContext, opt
       {
         title: 'Reply on the channel',
         description:
-          'Answers a <channel source="agent-p2p"> event: to is the contact_id of the event (the message goes to that contact) or "owner" ' +
+          'Answers a channel event of this server: to is the contact_id of the event (the message goes to that contact) or "owner" ' +
           '(for kind owner_chat: the reply goes to the owner chat). Only send a contact what the owner agreed to share.',
         inputSchema: {
           to: z.string().regex(/^(\d+|owner)$/, 'must be a contact id (digits) or "owner"').describe('The contact_id from the event, or "owner"'),
