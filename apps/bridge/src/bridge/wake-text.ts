@@ -6,6 +6,9 @@
  * A pure function: no I/O, never throws, whatever the payload looks like.
  */
 import { formatBytes } from '@agent-p2p/sdk';
+import { clean, untrusted } from '../untrusted-text';
+
+export { clean, untrusted };
 
 /** The shape of an event as the Bridge needs it (a PortalEvent, or a type this Bridge does not know yet). */
 export interface WakeEvent {
@@ -193,28 +196,6 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
       );
     }
   }
-}
-
-/**
- * Removes what must not reach the model verbatim: control characters (newlines and tabs become
- * spaces), bidirectional overrides and zero-width characters; collapses runs of spaces; cuts to
- * max characters (whole code points) with "…".
- */
-export function clean(value: string, max: number): string {
-  const flat = value
-    // C0/C1 controls, DEL, bidi embeddings/overrides/isolates, zero-width and BOM, line/paragraph separators.
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = Array.from(flat);
-  return chars.length > max ? chars.slice(0, Math.max(0, max - 1)).join('').trimEnd() + '…' : flat;
-}
-
-/** Cleaned, cut text inside an untrusted marker that the text itself cannot close or forge. */
-export function untrusted(value: string, max: number): { text: string; cut: boolean } {
-  const neutral = value.replace(/<<</g, '‹‹‹').replace(/>>>/g, '›››');
-  const full = clean(neutral, Number.MAX_SAFE_INTEGER);
-  return { text: `<<<untrusted ${clean(full, max)} >>>`, cut: Array.from(full).length > max };
 }
 
 /** Bytes as "3.40 MiB (3565158 bytes)": the exact count too, for checking a download. */

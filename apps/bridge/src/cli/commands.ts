@@ -14,6 +14,7 @@ import type { BridgeStatus } from '../bridge/types';
 import { API_KEY_VARIABLE, configDirOf, HUB_URL_VARIABLE, normalizeHubUrl, saveConfig } from '../config';
 import { CliError, clientFor, type CommandContext, type CommandGroup, type CommandSpec, describePortalError, EXIT, UsageError } from './framework';
 import { bridgeRun } from './bridge-run';
+import { mcpCommand } from './mcp-command';
 import { filesDelete, filesGet, filesList, filesShow, mimeOption, sendFileAlias, sendFileCommand, uploadFile } from './files';
 import { bytes, cut, fields, safe, safeBlock, table, time, toJson, toJsonLine } from './output';
 
@@ -740,6 +741,7 @@ export const COMMANDS: CommandSpec[] = [
   keysList,
   keysCreate,
   keysRevoke,
+  mcpCommand,
   bridgeRun,
   bridgeStatus,
 ];

@@ -290,7 +290,10 @@ export interface UploadRequest {
  * Hashes a file, uploads it to the Portal in verified chunks (resuming those already there) and
  * returns it once the Portal holds it whole. Progress goes to stderr on a terminal.
  */
-export async function uploadFile(context: CommandContext, request: UploadRequest): Promise<FileTransfer> {
+/** What an upload needs from its caller (a command, or the MCP server's send_file tool). */
+export type UploadContext = Pick<CommandContext, 'client' | 'json' | 'err'>;
+
+export async function uploadFile(context: UploadContext, request: UploadRequest): Promise<FileTransfer> {
   const info = await statFile(request.path);
   const client = context.client();
   const tty = !context.json && process.stderr.isTTY === true;
@@ -462,9 +465,8 @@ export const filesShow: CommandSpec = {
  * A client whose timeout covers only the wait for the answer's headers, not reading the body: a
  * large download streams for as long as it needs.
  */
-function downloadClient(context: CommandContext): PortalClient {
-  const config = context.config();
-  const timeoutMs = requestTimeoutMs(context.env);
+export function downloadClient(config: { hubUrl: string; apiKey: string }, env: NodeJS.ProcessEnv): PortalClient {
+  const timeoutMs = requestTimeoutMs(env);
   return createPortalClient({
     baseUrl: config.hubUrl,
     apiKey: config.apiKey,
@@ -509,60 +511,69 @@ export const filesGet: CommandSpec = {
   positionals: { min: 1, max: 1 },
   async run(context) {
     const id = fileIdOf(context.positionals[0]);
-    const dir = resolve(typeof context.values.output === 'string' ? context.values.output : '.');
-    let dirInfo: Stats;
-    try {
-      dirInfo = await stat(dir);
-    } catch {
-      throw new UsageError(`no such directory: ${safe(dir)}`);
-    }
-    if (!dirInfo.isDirectory()) throw new UsageError(`not a directory: ${safe(dir)}`);
-    const force = context.values.force === true;
-    const client = context.client();
-    const file = await client.getFile(id);
-    if (!file.contentAvailable) throw new CliError(`file ${file.id} cannot be downloaded (status ${file.status})`, EXIT.refused);
-    const name = localFileName(file.name);
-    const target = join(dir, name);
-    // Belt and braces: the cleaned name has no separators, so this always holds.
-    if (dirname(target) !== dir || basename(target) !== name) throw new CliError(`refusing the file name "${safe(file.name)}"`, EXIT.refused);
-    if (!force && (await exists(target))) throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
-    const temp = join(dir, `.agent-p2p-${file.id.slice(0, 8)}-${randomBytes(4).toString('hex')}.part`);
-    const hash = createHash('sha256');
-    let size = 0;
-    try {
-      const response = await downloadClient(context).downloadFile(file.id);
-      if (!response.body) throw new CliError('the Portal sent no content', EXIT.unreachable);
-      const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-      body.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        size += chunk.length;
-      });
-      await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
-      const sha256 = hash.digest('hex');
-      if (size !== file.size || sha256 !== file.sha256.toLowerCase()) {
-        throw new CliError(`the download of file ${file.id} does not match its SHA-256 (got ${size} bytes, ${sha256}); nothing saved`, EXIT.refused);
-      }
-      if (force) {
-        await rename(temp, target);
-      } else {
-        // link() fails when the name appeared meanwhile: never overwrites.
-        try {
-          await link(temp, target);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
-          throw error;
-        }
-        await unlink(temp);
-      }
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      if (error instanceof PortalApiError || error instanceof CliError || error instanceof UsageError) throw error;
-      throw new CliError(`cannot save file ${file.id}: ${(error as Error).message}`, EXIT.refused);
-    }
-    if (context.json) return context.out(toJson({ ...file, path: target }));
-    context.out(`Saved ${safe(target)} (${bytes(file.size)}, SHA-256 verified).`);
+    const dir = typeof context.values.output === 'string' ? context.values.output : '.';
+    const config = context.config();
+    const { file, path } = await saveFile(context.client(), downloadClient(config, context.env), id, dir, context.values.force === true);
+    if (context.json) return context.out(toJson({ ...file, path }));
+    context.out(`Saved ${safe(path)} (${bytes(file.size)}, SHA-256 verified).`);
   },
 };
+
+/**
+ * Downloads a file into a directory under its cleaned name: streamed to a temporary file, checked
+ * against its size and SHA-256, then named (never replacing a file unless `force`).
+ */
+export async function saveFile(client: PortalClient, download: PortalClient, id: string, directory: string, force: boolean): Promise<{ file: FileTransfer; path: string }> {
+  const dir = resolve(directory);
+  let dirInfo: Stats;
+  try {
+    dirInfo = await stat(dir);
+  } catch {
+    throw new UsageError(`no such directory: ${safe(dir)}`);
+  }
+  if (!dirInfo.isDirectory()) throw new UsageError(`not a directory: ${safe(dir)}`);
+  const file = await client.getFile(id);
+  if (!file.contentAvailable) throw new CliError(`file ${file.id} cannot be downloaded (status ${file.status})`, EXIT.refused);
+  const name = localFileName(file.name);
+  const target = join(dir, name);
+  // Belt and braces: the cleaned name has no separators, so this always holds.
+  if (dirname(target) !== dir || basename(target) !== name) throw new CliError(`refusing the file name "${safe(file.name)}"`, EXIT.refused);
+  if (!force && (await exists(target))) throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
+  const temp = join(dir, `.agent-p2p-${file.id.slice(0, 8)}-${randomBytes(4).toString('hex')}.part`);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    const response = await download.downloadFile(file.id);
+    if (!response.body) throw new CliError('the Portal sent no content', EXIT.unreachable);
+    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    body.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+    const sha256 = hash.digest('hex');
+    if (size !== file.size || sha256 !== file.sha256.toLowerCase()) {
+      throw new CliError(`the download of file ${file.id} does not match its SHA-256 (got ${size} bytes, ${sha256}); nothing saved`, EXIT.refused);
+    }
+    if (force) {
+      await rename(temp, target);
+    } else {
+      // link() fails when the name appeared meanwhile: never overwrites.
+      try {
+        await link(temp, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
+        throw error;
+      }
+      await unlink(temp);
+    }
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    if (error instanceof PortalApiError || error instanceof CliError || error instanceof UsageError) throw error;
+    throw new CliError(`cannot save file ${file.id}: ${(error as Error).message}`, EXIT.refused);
+  }
+  return { file, path: target };
+}
 
 export const filesDelete: CommandSpec = {
   path: ['files', 'delete'],

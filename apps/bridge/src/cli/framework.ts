@@ -1,40 +1,26 @@
-import { createPortalClient, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
+import { PortalApiError, type PortalClient } from '@agent-p2p/sdk';
 import { parseArgs } from 'node:util';
 import { type AgentP2pConfig, ConfigError, resolveConfig } from '../config';
 import { safe } from './output';
+import {
+  CliError,
+  clientFor,
+  DEFAULT_TIMEOUT_SECONDS,
+  describeFailure,
+  describePortalError,
+  EXIT,
+  requestTimeoutMs,
+  TIMEOUT_VARIABLE,
+  UsageError,
+} from '../portal';
 
-/** Exit codes: documented in every --help. */
-export const EXIT = {
-  ok: 0,
-  /** The Portal said no (4xx: unknown id, refused key, invalid input), or another failure. */
-  refused: 1,
-  /** The command line is wrong or the configuration is missing. */
-  usage: 2,
-  /** The Portal cannot be reached, timed out, or failed (5xx). */
-  unreachable: 3,
-} as const;
+export { CliError, clientFor, describeFailure, describePortalError, EXIT, requestTimeoutMs, TIMEOUT_VARIABLE, UsageError };
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the Portal said no (4xx: unknown id, refused or revoked key, invalid input) or another failure
   2  usage error: unknown command or option, bad value, missing configuration
   3  cannot reach the Portal (connection refused, timeout) or the Portal failed (5xx)`;
-
-/** A mistake on the command line: exit 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-/** A failure already phrased for the user, with its exit code. */
-export class CliError extends Error {
-  override readonly name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -84,18 +70,6 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   json: { type: 'boolean', help: 'machine output: JSON on stdout' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
-
-const DEFAULT_TIMEOUT_SECONDS = 30;
-export const TIMEOUT_VARIABLE = 'AGENTP2P_TIMEOUT';
-
-/** Seconds a Portal call may take (AGENTP2P_TIMEOUT, default 30). */
-export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const raw = env[TIMEOUT_VARIABLE]?.trim();
-  if (!raw) return DEFAULT_TIMEOUT_SECONDS * 1000;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${TIMEOUT_VARIABLE} must be a number of seconds above 0 (got "${safe(raw)}")`);
-  return Math.round(seconds * 1000);
-}
 
 export interface Io {
   stdout: (text: string) => void;
@@ -242,22 +216,6 @@ async function runCommand(spec: CommandSpec, args: string[], io: Io): Promise<nu
   }
 }
 
-export function clientFor(config: { hubUrl: string; apiKey: string }, env: NodeJS.ProcessEnv): PortalClient {
-  const timeoutMs = requestTimeoutMs(env);
-  return createPortalClient({
-    baseUrl: config.hubUrl,
-    apiKey: config.apiKey,
-    fetch: async (input, init) => {
-      try {
-        return await globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-      } catch (error) {
-        if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs / 1000} s`);
-        throw error;
-      }
-    },
-  });
-}
-
 function parseErrorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = /Unknown option '([^']+)'/.exec(message);
@@ -277,30 +235,10 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 /** Turns any failure into one line on stderr and an exit code. Never prints a stack trace. */
 export function report(error: unknown, io: Pick<Io, 'stderr' | 'env'>): number {
-  const { message, code } = describe(error);
+  const { message, code } = describeFailure(error);
   io.stderr(`agent-p2p: ${safe(message)}\n`);
   if (io.env.AGENTP2P_DEBUG && error instanceof Error && error.stack) io.stderr(error.stack + '\n');
   return code;
-}
-
-function describe(error: unknown): { message: string; code: number } {
-  if (error instanceof UsageError || error instanceof ConfigError) return { message: error.message, code: EXIT.usage };
-  if (error instanceof CliError) return { message: error.message, code: error.exitCode };
-  if (error instanceof PortalApiError) return describePortalError(error);
-  if (error instanceof Error) return { message: error.message || error.name, code: EXIT.refused };
-  return { message: String(error), code: EXIT.refused };
-}
-
-export function describePortalError(error: PortalApiError, baseUrl?: string): { message: string; code: number } {
-  if (error.status === 0) {
-    const text = error.message.replace(/^Cannot reach/, 'cannot reach');
-    return { message: text, code: EXIT.unreachable };
-  }
-  const where = baseUrl ? ` at ${baseUrl}` : '';
-  if (error.status >= 500) return { message: `the Portal${where} failed (${error.status}): ${error.message}`, code: EXIT.unreachable };
-  if (error.status === 401) return { message: `the Portal refused the key (401): ${error.message}`, code: EXIT.refused };
-  if (error.status === 403) return { message: `the Portal refused (403): ${error.message}`, code: EXIT.refused };
-  return { message: error.message, code: EXIT.refused };
 }
 
 // ---- help ----------------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+import { type PortalClient, PortalEventStream, PortalEventStreamRefusedError, type PortalEvent } from '@agent-p2p/sdk';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { clean, UNTRUSTED_NOTE_EN, untrusted } from '../untrusted-text';
+
+/** One push into the client: the text the model reads and the attributes of its <channel> tag. */
+export interface ChannelNotice {
+  content: string;
+  /** Keys are identifiers (letters, digits, underscores) and values strings, as channels want. */
+  meta: Record<string, string>;
+}
+
+export interface ChannelOptions {
+  hubUrl: string;
+  apiKey: string;
+  client: PortalClient;
+  /** Where the cursor file lives (the agent-p2p config directory). */
+  stateDir: string;
+  /** Writes the notification; resolves once it is written, rejects when it cannot be. */
+  notify(notice: ChannelNotice): Promise<void>;
+  log(message: string): void;
+  /** Retry delays for a Portal lookup the gate needs (default 500 ms doubling to 15 s). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+const NAME_CHARS = 80;
+const CONTENT_CHARS = 4_000;
+
+/**
+ * Follows the Portal's event stream with the owner key and pushes each event worth the agent's
+ * attention as one channel notification, in seq order. An event is acked only after its
+ * notification was written (or once it is known to need none); the seq of the last one pushed is
+ * kept in a cursor file first, so a restart between the write and the ack does not push it twice,
+ * and un-acked events come again from the Portal after a restart.
+ */
+export class PortalChannel {
+  private stream: PortalEventStream | null = null;
+  private stopped = false;
+  /** Wakes a retry wait early when the channel stops. */
+  private readonly stopping = new AbortController();
+  private pushedUpTo: number | null;
+  private readonly cursorFile: string;
+
+  constructor(private readonly options: ChannelOptions) {
+    const tag = createHash('sha256').update(`${options.hubUrl}\n${options.apiKey}`).digest('hex').slice(0, 16);
+    this.cursorFile = join(options.stateDir, `mcp-channel-${tag}.json`);
+    this.pushedUpTo = this.readCursor();
+  }
+
+  start(): void {
+    this.stream = new PortalEventStream({
+      baseUrl: this.options.hubUrl,
+      apiKey: this.options.apiKey,
+      // No `after`: the key's acked cursor on the Portal is the truth, so un-acked events come again.
+      onEvent: (event) => this.handle(event),
+      onResumed: (after, latestSeq) => {
+        this.options.log(`channel: connected to the Portal (after seq ${after}, latest ${latestSeq})`);
+        if (this.pushedUpTo !== null && latestSeq < this.pushedUpTo) {
+          // A restored Portal database reuses seqs: they must not be taken for events already pushed.
+          this.options.log(`channel: the Portal's log ends at ${latestSeq}, before the last pushed seq ${this.pushedUpTo}; forgetting it`);
+          this.pushedUpTo = null;
+        }
+      },
+      onError: (error) => {
+        if (this.stopped) return;
+        if (error instanceof PortalEventStreamRefusedError) {
+          this.options.log(`channel: the Portal refused the owner key (${error.status}); no events will be pushed`);
+          return;
+        }
+        this.options.log(`channel: ${error.message}`);
+      },
+    });
+    this.stream.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopping.abort();
+    await this.stream?.close();
+  }
+
+  private async handle(event: PortalEvent): Promise<void> {
+    if (this.stopped) return;
+    const stream = this.stream!;
+    if (this.pushedUpTo !== null && event.seq <= this.pushedUpTo) return stream.ack(event.seq);
+    const notice = await this.noticeFor(event);
+    if (this.stopped) return;
+    if (notice) {
+      try {
+        await this.options.notify(notice);
+      } catch (error) {
+        // The client is gone: nothing after this event may be acked.
+        this.options.log(`channel: cannot write the notification for event ${event.seq}: ${(error as Error).message}`);
+        this.stopped = true;
+        void stream.close();
+        return;
+      }
+      this.saveCursor(event.seq);
+    }
+    stream.ack(event.seq);
+  }
+
+  /** The notification for an event, or null when it needs none (receipts, the agent's own words, gated senders). */
+  async noticeFor(event: PortalEvent): Promise<ChannelNotice | null> {
+    const base = { event_id: clean(event.id, 64), seq: String(event.seq) };
+    switch (event.type) {
+      case 'message.received': {
+        const p = event.payload;
+        if (!(await this.isActiveContact(p.contactId))) {
+          this.options.log(`channel: message ${p.messageId} from contact ${p.contactId}, which is not an active contact: not pushed`);
+          return null;
+        }
+        const text = untrusted(p.content, CONTENT_CHARS);
+        return {
+          content:
+            `Message from ${untrusted(p.contactName, NAME_CHARS).text} (contact ${p.contactId}): ${text.text}${text.cut ? ' (cut; read_messages has it whole)' : ''}\n` +
+            `Reply with the reply tool (to: "${p.contactId}"), and only with what your owner agreed to share. ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'message', contact_id: String(p.contactId), message_id: clean(p.messageId, 64) },
+        };
+      }
+      case 'file.received': {
+        const p = event.payload;
+        if (!(await this.isActiveContact(p.contactId))) {
+          this.options.log(`channel: file ${p.fileId} from contact ${p.contactId}, which is not an active contact: not pushed`);
+          return null;
+        }
+        return {
+          content:
+            `File from ${untrusted(p.contactName, NAME_CHARS).text} (contact ${p.contactId}): ${untrusted(p.name, 2 * NAME_CHARS).text}, ` +
+            `${p.size} bytes, ${untrusted(p.mime, 100).text}, SHA-256 verified. Save it with get_file (fileId "${clean(p.fileId, 64)}"); ` +
+            `its content comes from the contact too. ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'file', contact_id: String(p.contactId), file_id: clean(p.fileId, 64) },
+        };
+      }
+      case 'contact.request_received': {
+        const p = event.payload;
+        return {
+          content:
+            `Contact request ${p.requestId} from ${untrusted(p.portalUrl, 200).text} (${p.verified ? 'verified' : 'not verified'}): ` +
+            `agent ${untrusted(p.agentName, NAME_CHARS).text}, owner ${untrusted(p.ownerName, NAME_CHARS).text}, note ${untrusted(p.message, 1_000).text}. ` +
+            `Tell your owner and wait for their explicit word: only then approve_contact_request or reject_contact_request (requestId ${p.requestId}). ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'contact_request', request_id: String(p.requestId) },
+        };
+      }
+      case 'owner_chat.message': {
+        const p = event.payload;
+        // The agent's own replies come back as events too and must not be pushed again.
+        if (p.role !== 'owner') return null;
+        const files = p.attachments.map((a) => `${clean(a.name, 2 * NAME_CHARS)} (${a.size} bytes, get_file fileId "${clean(a.fileId, 64)}")`);
+        return {
+          content:
+            `Your owner writes: ${clean(p.content, CONTENT_CHARS) || '(attachments only)'}${files.length ? `\nAttached: ${files.join('; ')}` : ''}\n` +
+            `Answer with the reply tool (to: "owner").`,
+          meta: { ...base, kind: 'owner_chat', message_id: clean(p.messageId, 64) },
+        };
+      }
+      case 'contact.accepted': {
+        const p = event.payload;
+        return {
+          content: `Contact request accepted: ${untrusted(p.agentName, NAME_CHARS).text} at ${untrusted(p.portalUrl, 200).text} is now contact ${p.contactId}. ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'contact_accepted', contact_id: String(p.contactId) },
+        };
+      }
+      case 'contact.rejected':
+      case 'contact.removed': {
+        const p = event.payload;
+        const what = event.type === 'contact.rejected' ? 'rejected the contact request' : 'is no longer a contact';
+        return {
+          content: `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId}) ${what}. Tell your owner. ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: event.type === 'contact.rejected' ? 'contact_rejected' : 'contact_removed', contact_id: String(p.contactId) },
+        };
+      }
+      case 'message.failed':
+      case 'file.failed': {
+        const p = event.payload;
+        const id = 'messageId' in p ? `message ${clean(p.messageId, 64)}` : `file ${clean(p.fileId, 64)}`;
+        return {
+          content: `Delivery failed: ${id} to contact ${p.contactId ?? '?'}: ${untrusted(p.error ?? '', 300).text}. Tell your owner; send again if needed. ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: event.type === 'message.failed' ? 'message_failed' : 'file_failed', contact_id: String(p.contactId ?? '') },
+        };
+      }
+      default:
+        // Delivery receipts and the guestbook (anonymous visitors) are not pushed: list_events has them.
+        return null;
+    }
+  }
+
+  /** Whether a contact is active, asking the Portal until it answers (the stream waits meanwhile). */
+  private async isActiveContact(contactId: number): Promise<boolean> {
+    let delay = this.options.retryMinMs ?? 500;
+    for (;;) {
+      try {
+        return (await this.options.client.getContact(contactId)).status === 'active';
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        if (status === 404) return false;
+        if (this.stopped) return false;
+        this.options.log(`channel: cannot check contact ${contactId}: ${(error as Error).message}; retrying`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        delay = Math.min(delay * 2, this.options.retryMaxMs ?? 15_000);
+      }
+    }
+  }
+
+  private readCursor(): number | null {
+    try {
+      const saved = JSON.parse(readFileSync(this.cursorFile, 'utf8')) as { hubUrl?: unknown; pushedUpTo?: unknown };
+      return saved.hubUrl === this.options.hubUrl && typeof saved.pushedUpTo === 'number' && Number.isSafeInteger(saved.pushedUpTo) ? saved.pushedUpTo : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private saveCursor(seq: number): void {
+    this.pushedUpTo = seq;
+    try {
+      mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 });
+      const temporary = `${this.cursorFile}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify({ hubUrl: this.options.hubUrl, pushedUpTo: seq }) + '\n', { mode: 0o600 });
+      renameSync(temporary, this.cursorFile);
+    } catch (error) {
+      this.options.log(`channel: cannot save the cursor in ${this.cursorFile}: ${(error as Error).message}`);
+    }
+  }
+}
