@@ -9,7 +9,7 @@ import { api, insertContact } from './support/http';
 import { TestPortal } from './support/test-portal';
 
 /** Routes that are not Nest handlers: Swagger UI, the contract, the console's static assets and the homepage. Always public. */
-const INFRASTRUCTURE = [/^\/docs(\/.*)?$/, /^\/openapi\.(json|yaml)$/, /^\/console(\/.*)?$/, /^\/$/];
+const INFRASTRUCTURE = [/^\/docs(\/.*)?$/, /^\/openapi\.(json|yaml)$/, /^\/console(\/.*)?$/, /^\/$/, /^\/favicon\.ico$/];
 
 type CredentialName = 'none' | 'owner key' | 'revoked owner key' | 'contact key' | 'console session' | 'garbage';
 const CREDENTIALS: CredentialName[] = ['none', 'owner key', 'revoked owner key', 'contact key', 'console session', 'garbage'];
