@@ -23,6 +23,7 @@ describe('health, version, docs and the contract', () => {
       status: 'ok',
       database: { ok: true },
       disk: { ok: true, freeBytes: expect.any(Number), minFreeBytes: 0 },
+      background: { ok: true, failing: [] },
     });
   });
 
@@ -108,6 +109,7 @@ describe('health with too little free disk', () => {
       status: 'degraded',
       database: { ok: true },
       disk: { ok: false, freeBytes: expect.any(Number), minFreeBytes: required * 1048576, message: 'low disk space in the data directory' },
+      background: { ok: true, failing: [] },
     });
   });
 

@@ -1,89 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomToken } from '../src/common/secrets';
+import { ensurePortalBuilt, killAllPortals, startPortal, stopPortal, waitHealthy, within } from './support/portal-process';
 import { freePort } from './support/test-portal';
-
-const ROOT = process.cwd();
-const MAIN = join(ROOT, 'apps/portal/dist/main.js');
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<Exit>;
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-const running = new Set<ChildProcess>();
-
-/** Starts the built Portal with only the given PORTAL_* variables (plus PATH). */
-function startPortal(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORTAL_LOG_LEVEL: 'info', PORTAL_MIN_FREE_DISK_MB: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits until the Portal answers /health (bounded), or fails with its output. */
-async function waitHealthy(run: Run, url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (run.child.exitCode !== null) throw new Error(`the Portal exited: ${run.stderr()}${run.stdout()}`);
-    try {
-      if ((await fetch(`${url}/health`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the Portal did not become healthy: ${run.stderr()}${run.stdout()}`);
-}
-
-/** SIGTERM, as Docker sends it; true when the Portal stopped by itself (exit 0, or Nest re-raising SIGTERM after its shutdown hooks). */
-async function stopPortal(run: Run): Promise<boolean> {
-  if (run.child.exitCode !== null) return false;
-  run.child.kill('SIGTERM');
-  try {
-    const exit = await within(run.exited, 10_000, 'the Portal to stop');
-    return exit.code === 0 || exit.signal === 'SIGTERM';
-  } catch {
-    run.child.kill('SIGKILL');
-    await run.exited;
-    return false;
-  }
-}
 
 describe('the Portal process', () => {
   const dirs: string[] = [];
@@ -93,19 +14,10 @@ describe('the Portal process', () => {
     return dir;
   };
 
-  beforeAll(() => {
-    if (!existsSync(MAIN)) {
-      const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/portal', 'libs/sdk'], {
-        cwd: ROOT,
-        stdio: 'pipe',
-        timeout: 120_000,
-      });
-      if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-    }
-  }, 130_000);
+  beforeAll(() => ensurePortalBuilt(), 130_000);
 
   afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    killAllPortals();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -54,6 +54,8 @@ describe('loadConfig', () => {
         retryMaxSeconds: 3600,
         giveUpDays: 7,
         concurrency: 16,
+        leaseSeconds: 10,
+        probeSeconds: 15,
         strangers: { concurrency: 4, timeoutMs: 5000, maxAttempts: 6, giveUpMinutes: 60 },
       },
       ws: { heartbeatSeconds: 30, maxFrameBytes: 65536, maxSocketsPerCredential: 8, maxBufferedBytes: 1048576 },

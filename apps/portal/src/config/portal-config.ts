@@ -56,6 +56,10 @@ export interface OutboxSettings {
   giveUpDays: number;
   /** Peers delivered to at the same time (one slow peer occupies one slot only). */
   concurrency: number;
+  /** An item's lease while it is delivered, renewed while the call runs: a crashed instance's items are free after this. */
+  leaseSeconds: number;
+  /** A peer that has been failing for longer is probed this often with a cheap request; an answer resumes its queue at once. */
+  probeSeconds: number;
   /** The lane of calls that requests from unapproved Portals cause (contact verification). */
   strangers: {
     /** Such peers called at the same time (at most one per origin), apart from `concurrency`. */
@@ -132,6 +136,8 @@ export interface PortalConfig {
   secretKey?: string;
   /** The built console and homepage (apps/console/dist); undefined: found next to the Portal. */
   consoleDir?: string;
+  /** This instance's name among several on one database (outbox leases); undefined: one made at start. */
+  instanceId?: string;
   limits: PortalLimits;
   peers: PeerSettings;
   outbox: OutboxSettings;
@@ -224,6 +230,21 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
   PORTAL_OUTBOX_RETRY_MAX_SECONDS: { default: '3600', description: 'Longest delay between two delivery attempts.' },
   PORTAL_OUTBOX_GIVE_UP_DAYS: { default: '7', description: 'Days after which an undeliverable item is marked failed.' },
   PORTAL_OUTBOX_CONCURRENCY: { default: '16', description: 'Peers delivered to in parallel.' },
+  PORTAL_OUTBOX_LEASE_SECONDS: {
+    default: '10',
+    description:
+      'Lease on an outbox item while an instance delivers it, renewed while the call runs; items of a crashed instance are taken over after this.',
+  },
+  PORTAL_OUTBOX_PROBE_SECONDS: {
+    default: '15',
+    description:
+      'A contact that has been failing for longer than this is probed this often (GET /.well-known/agent-p2p); when it answers, its queue is retried at once.',
+  },
+  PORTAL_INSTANCE_ID: {
+    default: '',
+    description:
+      'Name of this instance among several on one PostgreSQL database (letters, digits, . _ -). Set: a restarted instance frees its own outbox leases at once. Empty: a new name at every start.',
+  },
   PORTAL_OUTBOX_STRANGER_CONCURRENCY: {
     default: '4',
     description:
@@ -366,6 +387,15 @@ class Reader {
     return value as T;
   }
 
+  /** An optional short name: letters, digits, dot, underscore, dash (1 to 64). */
+  instanceId(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined || value === '') return undefined;
+    if (/^[A-Za-z0-9._-]{1,64}$/.test(value)) return value;
+    this.problems.push(`${name} must be 1 to 64 letters, digits, dots, underscores or dashes`);
+    return undefined;
+  }
+
   httpUrl(name: string, fallback: string): string {
     const value = this.raw(name) ?? fallback;
     try {
@@ -415,6 +445,7 @@ export function loadConfig(env: Env = process.env): PortalConfig {
     trustProxy: r.boolean('PORTAL_TRUST_PROXY', false),
     secretKey: r.raw('PORTAL_SECRET_KEY'),
     consoleDir: env.PORTAL_CONSOLE_DIR ? resolve(env.PORTAL_CONSOLE_DIR) : undefined,
+    instanceId: r.instanceId('PORTAL_INSTANCE_ID'),
     limits: {
       maxBodyBytes: r.integer('PORTAL_MAX_BODY_BYTES', 1048576, 1024, 64 * 1048576),
       loginMaxAttempts: r.integer('PORTAL_LOGIN_MAX_ATTEMPTS', 10, 1, 10000),
@@ -444,6 +475,8 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       retryMaxSeconds: r.integer('PORTAL_OUTBOX_RETRY_MAX_SECONDS', 3600, 1, 86_400),
       giveUpDays: r.integer('PORTAL_OUTBOX_GIVE_UP_DAYS', 7, 1, 365),
       concurrency: r.integer('PORTAL_OUTBOX_CONCURRENCY', 16, 1, 256),
+      leaseSeconds: r.integer('PORTAL_OUTBOX_LEASE_SECONDS', 10, 2, 600),
+      probeSeconds: r.integer('PORTAL_OUTBOX_PROBE_SECONDS', 15, 1, 3600),
       strangers: {
         concurrency: r.integer('PORTAL_OUTBOX_STRANGER_CONCURRENCY', 4, 1, 64),
         timeoutMs: r.integer('PORTAL_OUTBOX_STRANGER_TIMEOUT_MS', 5000, 100, 120_000),

@@ -1,3 +1,4 @@
+import { BackgroundHealth } from '../health/background-health';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import Database from 'better-sqlite3';
@@ -21,6 +22,8 @@ export interface EventRecord<T = Record<string, unknown>> {
 
 /** Live readers also look every few seconds, in case a wake-up was lost (another instance, a dropped LISTEN). */
 const SAFETY_POLL_MS = 5_000;
+/** The poll's name in /health. */
+const EVENT_POLL_JOB = 'event-poll';
 
 /**
  * The durable event log. Producers call append() inside their own transaction (so the event exists
@@ -55,6 +58,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     @InjectRepository(PortalEvent) private readonly events: Repository<PortalEvent>,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    private readonly health: BackgroundHealth,
   ) {
     this.dialect = dialectOf(config);
     this.sql = new RawSql(dataSource);
@@ -170,12 +174,15 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   private async safetyPoll(): Promise<void> {
     try {
       const latest = await this.latestSeq();
+      this.health.recovered(EVENT_POLL_JOB);
       if (latest > this.polledSeq) {
         this.polledSeq = latest;
         this.wake();
       }
     } catch (error) {
-      if (!this.stopped) this.logger.warn({ err: error }, 'Event log poll failed');
+      if (this.stopped) return;
+      this.health.failed(EVENT_POLL_JOB, error);
+      this.logger.warn({ err: error }, 'Event log poll failed');
     }
   }
 

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { DataSource, type EntityManager, type FindOptionsWhere, In, IsNull, LessThan, MoreThan, Not, Or, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { OutboxItem } from './entities/outbox-item.entity';
 import { EventsService } from '../events/events.service';
+import { BackgroundHealth, backgroundBackoffMs } from '../health/background-health';
 import { PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
 
 /** What a feature tells the outbox about one kind of item. */
@@ -54,6 +56,11 @@ export interface DeliveryState {
 }
 
 const MAX_IDLE_MS = 30_000;
+/** The worker's name in /health. */
+const OUTBOX_JOB = 'outbox';
+/** Probes of failing contacts running at once, and how long one may take. */
+const MAX_PROBES = 4;
+const PROBE_TIMEOUT_MS = 3000;
 /** Items read at once when draining a peer. */
 const DRAIN_BATCH = 32;
 /** Stranger-lane loops allowed at once per origin (scheme, host and port) of the peer URL. */
@@ -80,6 +87,18 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly singleProcess: boolean;
   /** Peers whose oldest item waits for a retry: only those need pulling forward in retryNow(). */
   private readonly backingOff = new Set<string>();
+  /** After a database failure the worker waits until then (backing off), instead of spinning or exiting. */
+  private pausedUntil = 0;
+  /** Set after a database failure: the next good scan frees the leases this instance left behind. */
+  private releaseOwnLeases = false;
+  /** This instance's name on the leases it takes. */
+  private readonly instanceId: string;
+  /** Items this instance is delivering now (their leases are renewed). */
+  private readonly inFlight = new Set<number>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  /** When each failing contact was last probed, and the probes running. */
+  private readonly probedAt = new Map<string, number>();
+  private probing = 0;
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -87,8 +106,10 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dataSource: DataSource,
     private readonly peers: PeerClient,
     private readonly events: EventsService,
+    private readonly health: BackgroundHealth,
   ) {
     this.singleProcess = dataSource.options.type === 'better-sqlite3';
+    this.instanceId = config.instanceId ?? `${hostname().slice(0, 40)}-${randomUUID().slice(0, 8)}`;
   }
 
   registerHandler(kind: string, handler: OutboxHandler, options: OutboxKindOptions = {}): void {
@@ -118,23 +139,36 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // On embedded SQLite this process is the only worker: leases left by a crash are stale.
-    if (this.dataSource.options.type === 'better-sqlite3') {
-      await this.items.update({ status: 'pending', leaseUntil: Not(IsNull()) }, { leaseUntil: null });
+    try {
+      // On embedded SQLite this process is the only worker: leases left by a crash are stale. With
+      // several instances, leases carrying this instance's name are from its previous life.
+      if (this.singleProcess) {
+        await this.items.update({ status: 'pending', leaseUntil: Not(IsNull()) }, { leaseUntil: null, leaseOwner: null });
+      } else {
+        await this.items.update({ status: 'pending', leaseOwner: this.instanceId }, { leaseUntil: null, leaseOwner: null });
+      }
+      const waiting = await this.items
+        .createQueryBuilder('o')
+        .select('DISTINCT o.peer_url', 'peerUrl')
+        .where("o.status = 'pending' AND o.attempts > 0")
+        .getRawMany<{ peerUrl: string }>();
+      for (const row of waiting) this.backingOff.add(row.peerUrl);
+    } catch (error) {
+      // A full disk or a lost connection must not stop the Portal from starting: the worker retries.
+      this.databaseFailed(error);
     }
-    const waiting = await this.items
-      .createQueryBuilder('o')
-      .select('DISTINCT o.peer_url', 'peerUrl')
-      .where("o.status = 'pending' AND o.attempts > 0")
-      .getRawMany<{ peerUrl: string }>();
-    for (const row of waiting) this.backingOff.add(row.peerUrl);
     this.stopped = false;
+    if (!this.singleProcess) {
+      this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(500, (this.config.outbox.leaseSeconds * 1000) / 3));
+      this.leaseTimer.unref();
+    }
     this.schedule(0);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.leaseTimer);
     // Calls in flight are cut off (they will be retried after the restart), not waited for.
     this.peers.abortAll();
     await Promise.allSettled([...this.draining.values()].map((loop) => loop.done));
@@ -155,6 +189,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       nextAttemptAt: now,
       lastError: null,
       leaseUntil: null,
+          leaseOwner: null,
       createdAt: now,
       updatedAt: now,
     });
@@ -227,10 +262,17 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       this.tickAgain = true;
       return;
     }
+    const pausedFor = this.pausedUntil - Date.now();
+    if (pausedFor > 0) {
+      this.schedule(pausedFor);
+      return;
+    }
     this.ticking = true;
     let nextDelay = MAX_IDLE_MS;
     try {
       const heads = await this.headItems();
+      this.health.recovered(OUTBOX_JOB);
+      if (this.releaseOwnLeases) await this.freeOwnIdleLeases();
       const now = Date.now();
       for (const head of heads) {
         const lane = this.laneOf(head.kind);
@@ -238,21 +280,24 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.draining.has(key)) continue;
         const dueIn = Math.max(head.nextAttemptAt.getTime(), head.leaseUntil?.getTime() ?? 0) - now;
         if (dueIn > 0) {
-          nextDelay = Math.min(nextDelay, dueIn);
+          nextDelay = Math.min(nextDelay, dueIn, this.maybeProbe(head, lane, dueIn));
           continue;
         }
         // A full lane or origin is looked at again when one of its loops ends (it schedules a tick).
         const origin = originOf(head.peerUrl);
         if (!this.hasRoom(lane, origin)) continue;
-        const done = this.drain(head.peerUrl, lane).finally(() => {
-          this.draining.delete(key);
-          this.schedule(0);
-        });
+        const done = this.drain(head.peerUrl, lane)
+          .catch((error: unknown) => {
+            this.databaseFailed(error);
+          })
+          .finally(() => {
+            this.draining.delete(key);
+            this.schedule(0);
+          });
         this.draining.set(key, { lane, origin, done });
       }
     } catch (error) {
-      if (!this.stopped) this.logger.error({ err: error }, 'Outbox scan failed');
-      nextDelay = 1000;
+      nextDelay = this.databaseFailed(error);
     } finally {
       this.ticking = false;
     }
@@ -262,6 +307,71 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     } else {
       this.schedule(nextDelay);
     }
+  }
+
+  /**
+   * The database failed under the worker (a lost PostgreSQL connection, SQLITE_FULL at a commit):
+   * logs it, reports /health degraded and pauses the worker with a growing back-off. Nothing is lost:
+   * an item whose outcome could not be written is still pending and is tried again (the peer
+   * de-duplicates). Returns the pause in ms.
+   */
+  private databaseFailed(error: unknown): number {
+    if (this.stopped) return 0;
+    const failures = this.health.failed(OUTBOX_JOB, error);
+    const pause = backgroundBackoffMs(failures);
+    this.pausedUntil = Date.now() + pause;
+    this.releaseOwnLeases = !this.singleProcess;
+    this.logger.error({ err: error, failures, retryInMs: pause }, 'Outbox worker: database failed; retrying');
+    return pause;
+  }
+
+  /** Frees leases this instance holds on items it is not delivering (left by a failed write). */
+  private async freeOwnIdleLeases(): Promise<void> {
+    const busy = [...this.inFlight];
+    await this.items.update(
+      { status: 'pending', leaseOwner: this.instanceId, ...(busy.length ? { seq: Not(In(busy)) } : {}) },
+      { leaseUntil: null, leaseOwner: null },
+    );
+    this.releaseOwnLeases = false;
+  }
+
+  /** Keeps the leases of the calls running now; a lease not renewed (the instance died) lapses within leaseSeconds. */
+  private async renewLeases(): Promise<void> {
+    if (this.stopped || this.inFlight.size === 0) return;
+    try {
+      await this.items.update(
+        { seq: In([...this.inFlight]), status: 'pending', leaseOwner: this.instanceId },
+        { leaseUntil: new Date(Date.now() + this.config.outbox.leaseSeconds * 1000) },
+      );
+    } catch (error) {
+      // The lease lapses and another instance may deliver the item too: the peer de-duplicates.
+      if (!this.stopped) this.logger.warn({ err: error }, 'Could not renew outbox leases');
+    }
+  }
+
+  /**
+   * A contact whose head item waits longer than probeSeconds has been failing for a while: rather
+   * than wait out the back-off, ask it something cheap every probeSeconds, and when it answers, retry
+   * its queue at once. Strangers are never probed (they must not make this Portal call them more).
+   * Returns when the scan should look again.
+   */
+  private maybeProbe(head: OutboxItem, lane: OutboxLane, dueIn: number): number {
+    const period = this.config.outbox.probeSeconds * 1000;
+    if (lane !== 'contacts' || dueIn <= period || !this.backingOff.has(head.peerUrl)) return MAX_IDLE_MS;
+    const last = this.probedAt.get(head.peerUrl) ?? head.updatedAt.getTime();
+    const dueProbe = last + period - Date.now();
+    if (dueProbe > 0) return dueProbe;
+    if (this.probing >= MAX_PROBES) return 1000;
+    this.probedAt.set(head.peerUrl, Date.now());
+    this.probing += 1;
+    void this.peers
+      .send({ portalUrl: head.peerUrl, method: 'GET', path: '/.well-known/agent-p2p', timeoutMs: PROBE_TIMEOUT_MS })
+      .then((response) => (response.status >= 200 && response.status < 300 ? this.retryNow(head.peerUrl) : undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        this.probing -= 1;
+      });
+    return period;
   }
 
   private hasRoom(lane: OutboxLane, origin: string): boolean {
@@ -305,7 +415,13 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       for (const item of items) {
         if (this.stopped || item.nextAttemptAt.getTime() > Date.now()) return;
         if (!(await this.claim(item))) return;
-        const outcome = await this.attempt(item);
+        this.inFlight.add(item.seq);
+        let outcome: 'next' | 'wait';
+        try {
+          outcome = await this.attempt(item);
+        } finally {
+          this.inFlight.delete(item.seq);
+        }
         if (outcome === 'wait') return;
       }
       if (items.length < DRAIN_BATCH) return;
@@ -316,10 +432,10 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     // Embedded SQLite has one process: the draining map already keeps each peer to one loop.
     if (this.singleProcess) return true;
     const now = new Date();
-    const leaseUntil = new Date(now.getTime() + this.config.peers.totalTimeoutMs + 30_000);
+    const leaseUntil = new Date(now.getTime() + this.config.outbox.leaseSeconds * 1000);
     const result = await this.items.update(
       { seq: item.seq, status: 'pending', leaseUntil: Or(IsNull(), LessThan(now)) },
-      { leaseUntil },
+      { leaseUntil, leaseOwner: this.instanceId },
     );
     return (result.affected ?? 0) > 0;
   }
@@ -360,12 +476,15 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
           status: 'delivered',
           attempts: item.attempts + 1,
           leaseUntil: null,
+          leaseOwner: null,
           lastError: null,
           updatedAt: new Date(),
         });
         await handler.onDelivered(manager, item, response);
       });
       this.events.wake();
+      // The peer is evidently up: whatever else waits for it (another lane, a back-off) goes now.
+      if (this.backingOff.has(item.peerUrl)) void this.retryNow(item.peerUrl).catch(() => undefined);
       return 'next';
     }
     const reason = `${response.status} ${describeBody(response.body)}`;
@@ -395,6 +514,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         lastError: reason.slice(0, 500),
         nextAttemptAt: new Date(Date.now() + delay),
         leaseUntil: null,
+          leaseOwner: null,
         updatedAt: new Date(),
       });
       await handler.onAttemptFailed?.(manager, { ...item, attempts, lastError: reason }, reason);
@@ -411,6 +531,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         attempts,
         lastError: reason.slice(0, 500),
         leaseUntil: null,
+          leaseOwner: null,
         updatedAt: new Date(),
       });
       await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason);

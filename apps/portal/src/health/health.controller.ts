@@ -7,6 +7,7 @@ import { Auth } from '../auth/auth.decorator';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { PORTAL_VERSION, PROTOCOL_VERSION } from '../common/version';
 import { dialectOf } from '../database/data-source-options';
+import { BackgroundHealth } from './background-health';
 import { HealthResponseDto, VersionResponseDto } from './health.dto';
 
 @ApiTags('health')
@@ -16,17 +17,19 @@ export class HealthController {
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
     private readonly dataSource: DataSource,
+    private readonly background: BackgroundHealth,
   ) {}
 
   @Get('health')
-  @ApiOperation({ summary: 'Database and disk health', description: '200 when healthy, 503 when degraded.' })
+  @ApiOperation({ summary: 'Database, disk and background-job health', description: '200 when healthy, 503 when degraded.' })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiServiceUnavailableResponse({ type: HealthResponseDto })
   async getHealth(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto> {
     const [database, disk] = await Promise.all([this.checkDatabase(), this.checkDisk()]);
-    const ok = database.ok && disk.ok;
+    const failing = this.background.problems();
+    const ok = database.ok && disk.ok && failing.length === 0;
     reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'degraded', database, disk };
+    return { status: ok ? 'ok' : 'degraded', database, disk, background: { ok: failing.length === 0, failing } };
   }
 
   @Get('version')

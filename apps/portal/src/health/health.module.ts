@@ -1,5 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { BackgroundHealth } from './background-health';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+/** /health and /version, and the registry where background jobs report failures (global). */
+@Global()
+@Module({ controllers: [HealthController], providers: [BackgroundHealth], exports: [BackgroundHealth] })
 export class HealthModule {}

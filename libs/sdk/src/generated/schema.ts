@@ -664,7 +664,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Database and disk health
+         * Database, disk and background-job health
          * @description 200 when healthy, 503 when degraded.
          */
         get: operations["getHealth"];
@@ -697,6 +697,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        BackgroundHealthDto: {
+            failing: components["schemas"]["FailingJobDto"][];
+            /** @description False while any background job fails; each retries with back-off. */
+            ok: boolean;
+        };
         ContactAcceptedPayloadDto: {
             agentName: string;
             contactId: number;
@@ -849,6 +854,22 @@ export interface components {
         };
         /** @enum {string} */
         EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed";
+        FailingJobDto: {
+            /** @description Failures in a row. */
+            failures: number;
+            /** @example the disk is full */
+            message: string;
+            /**
+             * @description The background job: outbox, event-poll, file-sweep, …
+             * @example outbox
+             */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When it started failing.
+             */
+            since: string;
+        };
         FederationAckDto: {
             ok: boolean;
         };
@@ -1159,6 +1180,8 @@ export interface components {
             ok: boolean;
         };
         HealthResponseDto: {
+            /** @description Background jobs (delivery, event poll, sweepers). */
+            background: components["schemas"]["BackgroundHealthDto"];
             database: components["schemas"]["HealthCheckDto"];
             disk: components["schemas"]["DiskHealthDto"];
             /** @enum {string} */

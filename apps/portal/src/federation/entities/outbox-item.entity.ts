@@ -47,9 +47,16 @@ export class OutboxItem {
   @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
   lastError: string | null;
 
-  /** While a worker delivers the item, no other worker (or instance) may. */
+  /**
+   * While a worker delivers the item, no other worker (or instance) may. The lease is short and
+   * renewed while the call runs, so a crashed instance's items are free again within seconds.
+   */
   @Column({ name: 'lease_until', type: Date, nullable: true })
   leaseUntil: Date | null;
+
+  /** The instance holding the lease (PORTAL_INSTANCE_ID, or one made at start). */
+  @Column({ name: 'lease_owner', type: 'varchar', length: 64, nullable: true })
+  leaseOwner: string | null;
 
   @Column({ name: 'created_at' })
   createdAt: Date;
