@@ -80,7 +80,7 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
     case 'message.received': {
       const contactId = int(p.contactId);
       const c = contactId ?? '?';
-      const messageId = clean(str(p.messageId), 64);
+      const messageId = idOf(p.messageId);
       const content = untrusted(str(p.content), max);
       // The exact message when its id is one; otherwise the conversation's newest page.
       const read = `${cmd} messages --with ${c}${UUID.test(messageId) ? ` --id ${messageId}` : ''}`;
@@ -133,7 +133,7 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
     case 'message.failed': {
       const contactId = int(p.contactId);
       const c = contactId ?? '?';
-      const messageId = clean(str(p.messageId), 64);
+      const messageId = idOf(p.messageId);
       const attempts = int(p.attempts);
       return wake(
         `消息发送失败: message ${messageId.slice(0, 8)}… 给 contact ${c}${attempts === null ? '' : ` (${attempts} 次尝试)`}, ` +
@@ -146,7 +146,7 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
     case 'file.received': {
       const contactId = int(p.contactId);
       const c = contactId ?? '?';
-      const fileId = clean(str(p.fileId), 64) || '?';
+      const fileId = idOf(p.fileId);
       const size = int(p.size);
       const name = untrusted(clean(str(p.name), NAME_CHARS * 2), NAME_CHARS * 2);
       return wake(
@@ -163,7 +163,7 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
     case 'file.failed': {
       const contactId = int(p.contactId);
       const c = contactId ?? '?';
-      const fileId = clean(str(p.fileId), 64) || '?';
+      const fileId = idOf(p.fileId);
       const name = untrusted(clean(str(p.name), NAME_CHARS * 2), NAME_CHARS * 2);
       // The reason may quote what the peer's Portal answered.
       const error = clean(str(p.error), ERROR_CHARS) ? untrusted(str(p.error), ERROR_CHARS).text : '未知';
@@ -225,6 +225,15 @@ function formatSize(count: number): string {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A message or file id as the wake may show it and put into a command: the Portal's ids are UUIDs,
+ * but senders may choose message and file ids, so anything but hex digits and dashes becomes "?".
+ */
+function idOf(value: unknown): string {
+  const id = str(value);
+  return /^[0-9a-f-]{1,64}$/i.test(id) ? id : '?';
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
