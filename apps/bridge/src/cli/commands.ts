@@ -365,7 +365,7 @@ const send: CommandSpec = {
   args: "--to <contact-id> '<text>' | --to <contact-id> --stdin",
   summary: 'Send a text message to a contact',
   details: [
-    'Also: agent-p2p send "<text>" --to-contact <contact-id>. Several words are joined with spaces;',
+    "Also: agent-p2p send '<text>' --to-contact <contact-id>. Several words are joined with spaces;",
     'give --stdin (or "-" as the text) to read it from stdin. Use "--" before a text that starts with "-".',
     '--id makes retries safe: sending again with the same id never makes a second message.',
     '',
