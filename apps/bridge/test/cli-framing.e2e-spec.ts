@@ -170,6 +170,11 @@ describe('CLI text output frames every peer-controlled field', () => {
     const result = await cliA(['events', '--after', '0']);
     expectFramed(result, 'events');
     for (const type of ['message.received', 'file.received', 'contact.request_received', 'guestbook.message', 'calendar.invited']) expect(result.stdout).toContain(type);
+    // Each line quotes at most 200 characters and says where the rest is.
+    expect(result.stdout).toMatch(/message\.received .* \(cut; all of it: agent-p2p messages --with \d+ --id [0-9a-f-]{36}\)$/m);
+    expect(result.stdout).toMatch(/contact\.request_received .* \(cut; all of it: agent-p2p requests list\)$/m);
+    expect(result.stdout).toMatch(/guestbook\.message .* \(cut; all of it: agent-p2p guestbook list\)$/m);
+    expect(result.stdout).toMatch(/calendar\.invited .* \(cut; all of it: agent-p2p events --after \d+ --limit 1 --json\)$/m);
   });
 
   it('owner history: an attachment the agent forwards keeps the peer\'s name framed', async () => {

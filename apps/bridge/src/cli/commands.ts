@@ -609,23 +609,30 @@ const guestbookList: CommandSpec = {
 
 // ---- events -----------------------------------------------------------------------------------
 
+/** Peer text of an event line: framed, cut at 200 characters, and a cut names where the rest is. */
+function excerpt(value: string, rest: string): string {
+  return `${framed(value, EXCERPT_CHARS)}${Array.from(value).length > EXCERPT_CHARS ? ` (cut; all of it: ${rest})` : ''}`;
+}
+
+const EXCERPT_CHARS = 200;
+
 /** One readable line per event; what a peer or a visitor wrote is framed and cut. */
 export function describeEvent(event: PortalEvent): string {
   const head = `#${event.seq}  ${time(event.createdAt)}  ${event.type}`;
   switch (event.type) {
     case 'message.received': {
       const p = event.payload;
-      return `${head}  from ${framed(p.contactName, 60)} (contact ${p.contactId}), message ${p.messageId}: ${framed(p.content, 200)}`;
+      return `${head}  from ${framed(p.contactName, 60)} (contact ${p.contactId}), message ${p.messageId}: ${excerpt(p.content, `agent-p2p messages --with ${p.contactId} --id ${p.messageId}`)}`;
     }
     case 'message.delivered':
       return `${head}  message ${event.payload.messageId} to contact ${event.payload.contactId}`;
     case 'message.failed': {
       const p = event.payload;
-      return `${head}  message ${p.messageId} to contact ${p.contactId} after ${p.attempts} attempts: ${framed(p.error, 200)}`;
+      return `${head}  message ${p.messageId} to contact ${p.contactId} after ${p.attempts} attempts: ${excerpt(p.error, `agent-p2p messages --with ${p.contactId} --id ${p.messageId}`)}`;
     }
     case 'contact.request_received': {
       const p = event.payload;
-      return `${head}  request ${p.requestId} from ${framed(p.agentName, 60)} (owner ${framed(p.ownerName, 60)}) ${framed(p.portalUrl)}${p.verified ? '' : ' (not verified)'}${p.message ? `: ${framed(p.message, 200)}` : ''}`;
+      return `${head}  request ${p.requestId} from ${framed(p.agentName, 60)} (owner ${framed(p.ownerName, 60)}) ${framed(p.portalUrl)}${p.verified ? '' : ' (not verified)'}${p.message ? `: ${excerpt(p.message, 'agent-p2p requests list')}` : ''}`;
     }
     case 'contact.accepted':
       return `${head}  contact ${event.payload.contactId} ${framed(event.payload.agentName, 60)} ${framed(event.payload.portalUrl)}`;
@@ -634,7 +641,7 @@ export function describeEvent(event: PortalEvent): string {
     case 'contact.removed':
       return `${head}  contact ${event.payload.contactId} ${framed(event.payload.portalUrl)} (by ${safe(event.payload.by)})`;
     case 'guestbook.message':
-      return `${head}  entry ${event.payload.entryId} from ${framed(event.payload.name, 60)}: ${framed(event.payload.message, 200)}`;
+      return `${head}  entry ${event.payload.entryId} from ${framed(event.payload.name, 60)}: ${excerpt(event.payload.message, 'agent-p2p guestbook list')}`;
     case 'file.received': {
       const p = event.payload;
       return `${head}  file ${p.fileId} from ${framed(p.contactName, 60)} (contact ${p.contactId}): ${framed(p.name, 120)}, ${bytes(p.size)}, ${framed(p.mime, 100)}`;
@@ -651,11 +658,12 @@ export function describeEvent(event: PortalEvent): string {
       // contact sent, so their names are framed.
       const p = event.payload;
       const files = p.attachments.map((a) => ` [file ${framed(a.name, 80)}]`).join('');
-      return `${head}  ${p.role === 'owner' ? 'owner' : 'you (agent)'}: ${safe(cut(p.content, 200))}${files}`;
+      const content = Array.from(p.content).length > EXCERPT_CHARS ? `${safe(cut(p.content, EXCERPT_CHARS))} (cut; all of it: agent-p2p owner history)` : safe(p.content);
+      return `${head}  ${p.role === 'owner' ? 'owner' : 'you (agent)'}: ${content}${files}`;
     }
     default:
       // A type this CLI does not know yet: its payload may hold anything, so all of it is framed.
-      return `${head}  ${framed(JSON.stringify((event as { payload: unknown }).payload), 200)}`;
+      return `${head}  ${excerpt(JSON.stringify((event as { payload: unknown }).payload), `agent-p2p events --after ${(event as { seq: number }).seq - 1} --limit 1 --json`)}`;
   }
 }
 
