@@ -85,7 +85,7 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
       // The exact message when its id is one; otherwise the conversation's newest page.
       const read = `${cmd} messages --with ${c}${UUID.test(messageId) ? ` --id ${messageId}` : ''}`;
       return wake(
-        `新消息来自 ${peer(p.contactName, NAME_CHARS)} (contact ${c}, message ${messageId.slice(0, 8)}…): ` +
+        `新消息来自 ${peer(p.contactName, NAME_CHARS)} (contact ${c}, message ${shortId(messageId)}): ` +
           `${content.text}${content.cut ? ` (已截断, 后面的部分没有显示; 全文: ${read})` : ''} — ` +
           `回复: ${cmd} send --to ${c} '<your reply>' ${QUOTING_RULE} · 全文: ${read} ${UNTRUSTED_NOTE}`,
         contactId,
@@ -136,7 +136,7 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
       const messageId = idOf(p.messageId);
       const attempts = int(p.attempts);
       return wake(
-        `消息发送失败: message ${messageId.slice(0, 8)}… 给 contact ${c}${attempts === null ? '' : ` (${attempts} 次尝试)`}, ` +
+        `消息发送失败: message ${shortId(messageId)} 给 contact ${c}${attempts === null ? '' : ` (${attempts} 次尝试)`}, ` +
           // The reason may quote what the peer's Portal answered.
           `原因: ${clean(str(p.error), ERROR_CHARS) ? untrusted(str(p.error), ERROR_CHARS).text : '未知'} — 查看: ${cmd} messages --with ${c} · ` +
           `需要时重发: ${cmd} send --to ${c} '<text>' ${QUOTING_RULE} · 告诉主人 ${UNTRUSTED_NOTE}`,
@@ -230,6 +230,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * A message or file id as the wake may show it and put into a command: the Portal's ids are UUIDs,
  * but senders may choose message and file ids, so anything but hex digits and dashes becomes "?".
  */
+/** The first 8 characters of an id and "…", enough to tell messages apart in a wake. */
+function shortId(id: string): string {
+  return id.length > 8 ? `${id.slice(0, 8)}…` : id;
+}
+
 function idOf(value: unknown): string {
   const id = str(value);
   return /^[0-9a-f-]{1,64}$/i.test(id) ? id : '?';
