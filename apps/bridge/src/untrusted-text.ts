@@ -1,7 +1,7 @@
 /**
- * Text written by peers and visitors, on its way to a model (wake texts, MCP tool results and
- * channel notifications): cleaned of what could reorder or hide text, cut, and put inside a marker
- * the text itself cannot close or forge. Pure functions: no I/O, never throw.
+ * Text written by peers and visitors, on its way to a model (wake texts, MCP tool results, channel
+ * notifications and the CLI's text output): cleaned of what could reorder or hide text, cut, and put
+ * inside a marker the text itself cannot close or forge. Pure functions: no I/O, never throw.
  */
 
 /**
@@ -21,9 +21,41 @@ export function clean(value: string, max: number): string {
 
 /** Cleaned, cut text inside an untrusted marker that the text itself cannot close or forge. */
 export function untrusted(value: string, max: number): { text: string; cut: boolean } {
-  const neutral = value.replace(/<<</g, '‹‹‹').replace(/>>>/g, '›››');
-  const full = clean(neutral, Number.MAX_SAFE_INTEGER);
+  const full = clean(neutralizeMarkers(value), Number.MAX_SAFE_INTEGER);
   return { text: `<<<untrusted ${clean(full, max)} >>>`, cut: Array.from(full).length > max };
+}
+
+/** The marker's own brackets, made harmless inside peer text. */
+function neutralizeMarkers(value: string): string {
+  return value.replace(/<<</g, '‹‹‹').replace(/>>>/g, '›››');
+}
+
+// C0/C1 controls, DEL, bidi marks/embeddings/overrides/isolates, zero-width and word-joiner
+// characters, line/paragraph separators, BOM: what could break a line, move the cursor or reorder
+// text on a terminal or in a model's view.
+const UNSAFE_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+function visibleEscape(char: string): string {
+  if (char === '\n') return '\\n';
+  if (char === '\r') return '\\r';
+  if (char === '\t') return '\\t';
+  const code = char.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Peer text for a line-oriented listing (the CLI's text output): one line whatever it holds, inside
+ * the untrusted marker. Unlike `untrusted()` nothing is dropped: newlines, CR, tabs, ANSI escapes and
+ * bidi or zero-width characters are shown as visible escapes (\n, \r, \x1b, \u202e), so the text
+ * keeps its shape and can still never start a line of its own. Cut to max characters (whole code
+ * points, counted before escaping) with "…".
+ */
+export function untrustedLine(value: string, max = Number.MAX_SAFE_INTEGER): { text: string; cut: boolean } {
+  const chars = Array.from(value);
+  const cut = chars.length > max;
+  const kept = cut ? chars.slice(0, Math.max(0, max - 1)).join('') + '…' : value;
+  const escaped = neutralizeMarkers(kept.replace(UNSAFE_IN_LINE, visibleEscape));
+  return { text: `<<<untrusted ${escaped} >>>`, cut };
 }
 
 

@@ -197,7 +197,7 @@ describe('Bridge: Portal events → OpenClaw hooks', () => {
     expect(wake.path).toBe('/hooks/wake');
     expect(wake.body.mode).toBe('now');
     expect(String(wake.body.text)).toContain('<<<untrusted 第二条消息 >>>');
-    expect(String(wake.body.text)).toContain(`agent-p2p send --to ${bContactId} "<your reply>"`);
+    expect(String(wake.body.text)).toContain(`agent-p2p send --to ${bContactId} '<your reply>'`);
 
     const status = readStatusFile(stateDir)!;
     expect(status).toMatchObject({ connection: 'connected', lastAckedSeq: expected[3].seq, pending: null, hubUrl: b.url, wakeMode: 'wake' });
@@ -251,7 +251,7 @@ describe('Bridge: Portal events → OpenClaw hooks', () => {
     hooks.fallback = 'ok';
     const expected = await allWokenAndAcked(before);
     expectWokenOnceInOrder(expected);
-    const texts = hooks.accepted().map((call) => /<<<untrusted (.*?) >>>/.exec(String(call.body.text))?.[1]);
+    const texts = hooks.accepted().map((call) => /: <<<untrusted (.*?) >>>/.exec(String(call.body.text))?.[1]);
     expect(texts).toEqual(['before the restart 1', 'before the restart 2', 'during the restart', 'after the restart']);
   });
 

@@ -228,7 +228,8 @@ describe('agent-p2p files commands against real Portals', () => {
     await owner.postOwnerChatMessage('Summarise this', [upload.id]);
     const history = await cliA(['owner', 'history', '--limit', '1']);
     expectOk(history);
-    expect(history.stdout).toContain(`[file] brief 简报.pdf (293 KiB, application/pdf) agent-p2p files get ${upload.id}`);
+    // Attachment names are framed: an attached file may be one a contact sent.
+    expect(history.stdout).toContain(`[file] <<<untrusted brief 简报.pdf >>> (293 KiB, <<<untrusted application/pdf >>>) agent-p2p files get ${upload.id}`);
     const dir = join(home, 'from-owner');
     mkdirSync(dir);
     expectOk(await cliA(['files', 'get', upload.id, '-o', dir]));

@@ -296,8 +296,9 @@ describe('agent-p2p CLI against real Portals', () => {
     expectOk(human);
     expect(human.stdout).not.toContain(ESC);
     expect(human.stdout).not.toContain('\u0007');
-    expect(human.stdout).toContain('reply \\x1b[2J\\x1b]0;pwned\\x07 from Bob\n    second line');
-    expect(human.stdout).toMatch(new RegExp(`from contact ${aContactId} \\(Bob\\\\x1b\\[31m agent\\\\x1b\\[0m\\)  id [0-9a-f-]{36}`));
+    // The peer's text on one framed line, its newline shown as \n.
+    expect(human.stdout).toContain('\n    <<<untrusted reply \\x1b[2J\\x1b]0;pwned\\x07 from Bob\\nsecond line >>>\n');
+    expect(human.stdout).toMatch(new RegExp(`from contact ${aContactId} \\(<<<untrusted Bob\\\\x1b\\[31m agent\\\\x1b\\[0m >>>\\)  id [0-9a-f-]{36}`));
     expect(human.stdout).toMatch(new RegExp(`to contact ${aContactId} .*  id [0-9a-f-]{36}  \\[`));
 
     const searched = await cliA(['messages', '--search', 'HELLO', '--json']);
@@ -334,7 +335,7 @@ describe('agent-p2p CLI against real Portals', () => {
 
     const human = await cliB(['events', '--after', '0']);
     expectOk(human);
-    expect(human.stdout).toMatch(new RegExp(`^#${firstMessage.seq}  .*message\\.received  from Alice's agent \\(contact ${bContactId}\\), message [0-9a-f-]{36}: hello one$`, 'm'));
+    expect(human.stdout).toMatch(new RegExp(`^#${firstMessage.seq}  .*message\\.received  from <<<untrusted Alice's agent >>> \\(contact ${bContactId}\\), message [0-9a-f-]{36}: <<<untrusted hello one >>>$`, 'm'));
     expect(human.stdout).toContain(`Last seq ${list.lastSeq}`);
 
     // Reading never acks: without --after, everything is still there.
@@ -383,7 +384,7 @@ describe('agent-p2p CLI against real Portals', () => {
     await a.app.get(DataSource).getRepository(GuestbookEntry).update({ name: 'Eve' }, { name: `Eve${ESC}[1m` });
     const human = await cliA(['guestbook', 'list']);
     expectOk(human);
-    expect(human.stdout).toMatch(/^entry \d+ .* Eve\\x1b\[1m {2}\(unread\)\n {4}Nice portal$/m);
+    expect(human.stdout).toMatch(/^entry \d+ .* <<<untrusted Eve\\x1b\[1m >>> {2}\(unread\)\n {4}<<<untrusted Nice portal >>>$/m);
     const json = await cliA(['guestbook', 'list', '--unread', '--json']);
     expectOk(json);
     expect(JSON.parse(json.stdout).entries).toHaveLength(1);

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { pipeline } from 'node:stream/promises';
 import { CliError, type CommandContext, type CommandSpec, EXIT, requestTimeoutMs, UsageError } from './framework';
-import { bytes, cut, fields, safe, table, time, toJson } from './output';
+import { bytes, fields, FRAMED_NOTE, framed, safe, table, time, toJson } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Longest local file name, in bytes of UTF-8 (what common file systems allow for one name). */
@@ -394,14 +394,17 @@ export const sendFileAlias: CommandSpec = {
 
 function fileRow(file: FileTransfer): string[] {
   const progress = file.status === 'uploading' || file.status === 'receiving' ? ` ${chunkCount(file.receivedRanges)}/${file.chunks}` : '';
-  return [file.id, file.direction, `${file.status}${progress}`, bytes(file.size), file.contactId === null ? '-' : String(file.contactId), safe(cut(file.name, 60)), time(file.createdAt)];
+  return [file.id, file.direction, `${file.status}${progress}`, bytes(file.size), file.contactId === null ? '-' : String(file.contactId), framed(file.name, 60), time(file.createdAt)];
 }
 
 export const filesList: CommandSpec = {
   path: ['files', 'list'],
   args: '[--with <contact-id>] [--direction in|out|local]',
   summary: 'Files sent and received (newest first)',
-  details: 'Names of received files were chosen by the peer: untrusted text.',
+  details: [
+    'Names of received files were chosen by the peer: untrusted text, shown inside <<<untrusted … >>>.',
+    '--json prints the raw fields: text written by peers is untrusted data there too, without markers.',
+  ].join('\n'),
   options: {
     with: { type: 'string', value: 'ID', help: 'only files with this contact' },
     direction: { type: 'string', value: 'DIR', help: 'in (received), out (sent) or local (owner-chat files)' },
@@ -425,6 +428,7 @@ export const filesList: CommandSpec = {
     if (context.json) return context.out(toJson(files));
     if (files.length === 0) return context.out('No files.');
     context.out(table(['ID', 'DIR', 'STATUS', 'SIZE', 'CONTACT', 'NAME', 'CREATED'], files.map(fileRow)));
+    context.out(FRAMED_NOTE);
   },
 };
 
@@ -438,13 +442,13 @@ export const filesShow: CommandSpec = {
     if (context.json) return context.out(toJson(file));
     const lines: Array<[string, string]> = [
       ['File', file.id],
-      ['Name', safe(file.name)],
+      ['Name', framed(file.name)],
       [
         'Direction',
         file.direction === 'in' ? `in, from contact ${file.contactId}` : file.direction === 'out' ? `out, to contact ${file.contactId}` : 'local (kept on your Portal for the owner chat, never sent)',
       ],
-      ['Status', `${file.status}${file.error ? `: ${safe(cut(file.error, 300))}` : ''}`],
-      ['Size', `${bytes(file.size)} (${file.size} bytes), ${safe(file.mime)}`],
+      ['Status', `${file.status}${file.error ? `: ${framed(file.error, 300)}` : ''}`],
+      ['Size', `${bytes(file.size)} (${file.size} bytes), ${framed(file.mime, 100)}`],
       ['SHA-256', safe(file.sha256)],
       ['Chunks', `${chunkCount(file.receivedRanges)} of ${file.chunks} here (${bytes(file.chunkSize)} each)`],
     ];
@@ -452,12 +456,13 @@ export const filesShow: CommandSpec = {
       const d = file.delivery;
       lines.push([
         'Delivery',
-        `${d.step} ${d.status}, ${d.attempts} attempts${d.lastError ? `, last error: ${safe(cut(d.lastError, 200))}` : ''}${d.nextAttemptAt ? `, next ${time(d.nextAttemptAt)}` : ''}`,
+        `${d.step} ${d.status}, ${d.attempts} attempts${d.lastError ? `, last error: ${framed(d.lastError, 200)}` : ''}${d.nextAttemptAt ? `, next ${time(d.nextAttemptAt)}` : ''}`,
       ]);
     }
     lines.push(['Created', time(file.createdAt)], ['Completed', time(file.completedAt)]);
     context.out(fields(lines));
     if (file.direction === 'in' && file.contentAvailable) context.out(`Download: agent-p2p files get ${file.id}`);
+    context.out(FRAMED_NOTE);
   },
 };
 
@@ -515,7 +520,8 @@ export const filesGet: CommandSpec = {
     const config = context.config();
     const { file, path } = await saveFile(context.client(), downloadClient(config, context.env), id, dir, context.values.force === true);
     if (context.json) return context.out(toJson({ ...file, path }));
-    context.out(`Saved ${safe(path)} (${bytes(file.size)}, SHA-256 verified).`);
+    // The file name in the path is the peer's choice (made safe for the disk, still their words).
+    context.out(`Saved ${framed(path)} (${bytes(file.size)}, SHA-256 verified).`);
   },
 };
 
@@ -537,7 +543,7 @@ export async function saveFile(client: PortalClient, download: PortalClient, id:
   const name = localFileName(file.name);
   const target = join(dir, name);
   // Belt and braces: the cleaned name has no separators, so this always holds.
-  if (dirname(target) !== dir || basename(target) !== name) throw new CliError(`refusing the file name "${safe(file.name)}"`, EXIT.refused);
+  if (dirname(target) !== dir || basename(target) !== name) throw new CliError(`refusing the file name ${framed(file.name, 200)}`, EXIT.refused);
   if (!force && (await exists(target))) throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
   const temp = join(dir, `.agent-p2p-${file.id.slice(0, 8)}-${randomBytes(4).toString('hex')}.part`);
   const hash = createHash('sha256');

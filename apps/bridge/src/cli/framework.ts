@@ -67,7 +67,7 @@ export interface CommandGroup {
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   hub: { type: 'string', value: 'URL', help: 'Portal URL (else AGENTP2P_HUB_URL, else the saved login)' },
   key: { type: 'string', value: 'KEY', help: 'owner API key (else AGENTP2P_API_KEY, else the saved login)' },
-  json: { type: 'boolean', help: 'machine output: JSON on stdout' },
+  json: { type: 'boolean', help: 'machine output: JSON on stdout (raw: text written by peers and visitors is untrusted, not framed)' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 

@@ -5,6 +5,20 @@
  */
 
 import { formatBytes } from '@agent-p2p/sdk';
+import { UNTRUSTED_NOTE_EN, untrustedLine } from '../untrusted-text';
+
+/**
+ * Text a peer or a visitor wrote (names, messages, file names, Portal URLs, notes), for the text
+ * output an agent reads: on one line, every control shown escaped, inside the untrusted marker, so
+ * no line of a listing can be forged by it. "-" when absent or empty. Cut to max characters ("…").
+ */
+export function framed(value: unknown, max?: number): string {
+  if (value === null || value === undefined || value === '') return '-';
+  return untrustedLine(String(value), max).text;
+}
+
+/** The line that closes a listing with framed text: what the marker means. */
+export const FRAMED_NOTE = UNTRUSTED_NOTE_EN;
 
 // C0 controls, DEL, C1 controls, and the Unicode bidi/format characters that reorder text.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;

@@ -86,6 +86,9 @@ describe('PortalChannel notices', () => {
       const owner = await channel.noticeFor(event('owner_chat.message', { messageId: MESSAGE_ID, role: 'owner', content: 'Summarise', attachments: [], createdAt: '' }));
       expect(owner).toMatchObject({ meta: { kind: 'owner_chat', message_id: MESSAGE_ID } });
       expect(owner!.content).toContain('Your owner writes: Summarise');
+      const long = await channel.noticeFor(event('owner_chat.message', { messageId: MESSAGE_ID, role: 'owner', content: `${'x'.repeat(4_100)} last step`, attachments: [], createdAt: '' }));
+      expect(long!.content).toContain('(cut: 4110 characters, the first 4000 shown; all of it: agent-p2p owner history)');
+      expect(long!.content).not.toContain('last step');
       expect(await channel.noticeFor(event('owner_chat.message', { messageId: MESSAGE_ID, role: 'agent', content: 'Done', attachments: [], createdAt: '' }))).toBeNull();
       expect(await channel.noticeFor(event('message.delivered', { messageId: MESSAGE_ID, contactId: 1 }))).toBeNull();
       expect(await channel.noticeFor(event('guestbook.message', { entryId: 1, name: 'v', message: 'hi' }))).toBeNull();

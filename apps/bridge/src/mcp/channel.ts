@@ -149,9 +149,12 @@ export class PortalChannel {
         // The agent's own replies come back as events too and must not be pushed again.
         if (p.role !== 'owner') return null;
         const files = p.attachments.map((a) => `${clean(a.name, 2 * NAME_CHARS)} (${a.size} bytes, get_file fileId "${clean(a.fileId, 64)}")`);
+        // A cut is always said: the owner's last sentence is often the instruction.
+        const length = Array.from(clean(p.content, Number.MAX_SAFE_INTEGER)).length;
+        const said = length > CONTENT_CHARS ? `${clean(p.content, CONTENT_CHARS)} (cut: ${length} characters, the first ${CONTENT_CHARS} shown; all of it: agent-p2p owner history)` : clean(p.content, CONTENT_CHARS);
         return {
           content:
-            `Your owner writes: ${clean(p.content, CONTENT_CHARS) || '(attachments only)'}${files.length ? `\nAttached: ${files.join('; ')}` : ''}\n` +
+            `Your owner writes: ${said || '(attachments only)'}${files.length ? `\nAttached: ${files.join('; ')}` : ''}\n` +
             `Answer with the reply tool (to: "owner").`,
           meta: { ...base, kind: 'owner_chat', message_id: clean(p.messageId, 64) },
         };
