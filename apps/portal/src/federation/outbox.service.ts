@@ -100,7 +100,11 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly handlers = new Map<string, OutboxHandler>();
   private readonly kindOptions = new Map<string, Required<Pick<OutboxKindOptions, 'lane'>> & OutboxKindOptions>();
   /** Drain loops by lane and peer URL. */
-  private readonly draining = new Map<string, { lane: OutboxLane; origin: string; done: Promise<void> }>();
+  private readonly draining = new Map<string, { lane: OutboxLane; origin: string; done: Promise<void>; more: boolean }>();
+  /** Lane-and-peer keys of items enqueued since the last wake(). */
+  private readonly enqueuedFor = new Set<string>();
+  /** A scan is already queued for the next turn of the event loop. */
+  private scanQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private tickAgain = false;
@@ -218,11 +222,20 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     const inserted = await manager.insert(OutboxItem, item);
     item.seq = Number(inserted.identifiers[0].seq);
+    this.enqueuedFor.add(`${this.laneOf(entry.kind)} ${entry.peerUrl}`);
     return item;
   }
 
   /** Looks for due items now. */
   wake(): void {
+    // Items for peers whose loop runs now are picked up by that loop (it reads again before it
+    // ends, and its end schedules a scan): no scan of every peer per enqueued item.
+    const fresh = [...this.enqueuedFor];
+    this.enqueuedFor.clear();
+    if (fresh.length > 0 && fresh.every((key) => this.draining.has(key))) {
+      for (const key of fresh) this.draining.get(key)!.more = true;
+      return;
+    }
     this.schedule(0);
   }
 
@@ -271,7 +284,12 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.timer);
     if (delayMs <= 0) {
       this.timer = undefined;
-      setImmediate(() => void this.tick());
+      if (this.scanQueued) return;
+      this.scanQueued = true;
+      setImmediate(() => {
+        this.scanQueued = false;
+        void this.tick();
+      });
       return;
     }
     this.timer = setTimeout(() => void this.tick(), Math.min(delayMs, MAX_IDLE_MS));
@@ -317,7 +335,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
             this.draining.delete(key);
             this.schedule(0);
           });
-        this.draining.set(key, { lane, origin, done });
+        this.draining.set(key, { lane, origin, done, more: false });
       }
     } catch (error) {
       nextDelay = this.databaseFailed(error);
@@ -452,7 +470,10 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         index += 1;
         if (outcome === 'wait') return;
       }
-      if (items.length < DRAIN_BATCH) return;
+      // A short page means the queue is empty, unless items were enqueued meanwhile (wake() said so).
+      const loop = this.draining.get(`${lane} ${peerUrl}`);
+      if (items.length < DRAIN_BATCH && !loop?.more) return;
+      if (loop) loop.more = false;
     }
   }
 
