@@ -4,6 +4,7 @@
 //  (2) Portal B accepting federation messages from 32 concurrent senders (32 contacts) while a
 //      WebSocket client consumes and acks the events: messages/s, p50/p99 latency, RSS;
 //  (3) end to end: A POST /api/messages → B's WebSocket event, at 200 messages/s: p50/p99;
+//  (5) the highest rate one contact sustains A → B (rising steps) with p99 ≤ 50 ms;
 //  (4) files: a raw loopback upload of BENCH_FILE_MB (default 1024) MB to a bare Node server that
 //      writes it to disk (the ceiling), then `agent-p2p send-file` of the same file to A (the built
 //      CLI as a child process) and A's relay to B until B has verified it: MB/s of each, the ratio, peak RSS of both Portals.
@@ -263,9 +264,10 @@ async function portalUnderLoad() {
   return result;
 }
 
-// ---------- (3) end to end A → B at 200 messages/s ----------
+// ---------- (3) end to end A → B at 200 messages/s, and (5) the highest rate one contact sustains ----------
 
-async function endToEnd() {
+/** Two Portals, A a contact of B's, and a WS client on B recording when each message's event arrives. */
+async function e2ePair() {
   const [a, b] = await Promise.all([startPortal('a', {}), startPortal('b', {})]);
   const contact = await api(a, 'POST', '/api/contacts', { portalUrl: b.url, message: 'bench' });
   let request;
@@ -279,7 +281,6 @@ async function endToEnd() {
     if ((await api(a, 'GET', `/api/contacts/${contact.id}`)).status === 'active') break;
     await sleep(25);
   }
-
   const sentAt = new Map();
   const latencies = [];
   const consumer = await consume(b, (event) => {
@@ -291,8 +292,21 @@ async function endToEnd() {
     }
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const total = E2E_RATE * E2E_SECONDS;
-  const interval = 1000 / E2E_RATE;
+  const close = async () => {
+    agent.destroy();
+    consumer.ws.close();
+    await Promise.all([stopPortal(a), stopPortal(b)]);
+    for (const p of [a, b]) rmSync(p.dataDir, { recursive: true, force: true });
+  };
+  return { a, b, contact, sentAt, latencies, agent, close };
+}
+
+/** POSTs `rate` messages/s to A for `seconds`; waits (bounded) for their events on B; latencies of this run only. */
+async function runAtRate(pair, rate, seconds, label) {
+  const { a, contact, sentAt, latencies, agent } = pair;
+  const first = latencies.length;
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
   const begin = performance.now();
   const sends = [];
   let errors = 0;
@@ -300,7 +314,7 @@ async function endToEnd() {
     const due = begin + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    const content = `e2e ${i} ${CONTENT}`;
+    const content = `${label} ${i} ${CONTENT}`;
     sentAt.set(content, performance.now());
     const payload = Buffer.from(JSON.stringify({ contactId: contact.id, content }));
     sends.push(
@@ -312,13 +326,40 @@ async function endToEnd() {
   await Promise.all(sends);
   const achievedRate = total / ((performance.now() - begin) / 1000);
   const deadline = Date.now() + 30_000;
-  while (latencies.length < total - errors && Date.now() < deadline) await sleep(20);
-  agent.destroy();
-  consumer.ws.close();
-  const result = { sent: total, received: latencies.length, errors, achievedRate, ...summary(latencies), rssA: rssOf(a.child.pid), rssB: rssOf(b.child.pid) };
-  await Promise.all([stopPortal(a), stopPortal(b)]);
-  for (const p of [a, b]) rmSync(p.dataDir, { recursive: true, force: true });
+  while (latencies.length - first < total - errors && Date.now() < deadline) await sleep(20);
+  const mine = latencies.slice(first);
+  return { sent: total, received: mine.length, errors, achievedRate, ...summary(mine) };
+}
+
+async function endToEnd() {
+  const pair = await e2ePair();
+  const result = await runAtRate(pair, E2E_RATE, E2E_SECONDS, 'e2e');
+  Object.assign(result, { rssA: rssOf(pair.a.child.pid), rssB: rssOf(pair.b.child.pid) });
+  await pair.close();
   return result;
+}
+
+const RATE_STEPS = (process.env.BENCH_RATES || '500,1000,1500,2000,2500,3000,4000').split(',').map(Number);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS || 4);
+
+/** (5) Rising rates, one contact A → B, until p99 passes 50 ms or messages go missing: the highest rate that held. */
+async function sustainedRate() {
+  const pair = await e2ePair();
+  const steps = [];
+  try {
+    await runAtRate(pair, 200, 1, 'warm');
+    for (const rate of RATE_STEPS) {
+      const step = await runAtRate(pair, rate, RATE_SECONDS, `rate${rate}`);
+      steps.push({ rate, ...step });
+      const held = step.p99 <= 50 && step.received === step.sent && step.errors === 0 && step.achievedRate >= rate * 0.95;
+      console.log(`    ${String(rate).padStart(5)} msg/s asked, ${step.achievedRate.toFixed(0)} sent: p50 ${ms(step.p50)}  p99 ${ms(step.p99)}  received ${step.received}/${step.sent}${held ? '' : '  ← beyond'}`);
+      if (!held) break;
+    }
+  } finally {
+    await pair.close();
+  }
+  const held = steps.filter((step) => step.p99 <= 50 && step.received === step.sent && step.errors === 0 && step.achievedRate >= step.rate * 0.95);
+  return { steps, best: held.length ? held[held.length - 1].rate : 0 };
 }
 
 // ---------- (4) files ----------
@@ -469,7 +510,7 @@ function reportFiles(files) {
 const started = Date.now();
 console.log(`Agent P2P benchmark — ${SENDERS} concurrent senders, ${SECONDS} s per load phase, node ${process.version}\n`);
 
-const only = process.env.BENCH_ONLY; // "2", "3" or "4" while profiling
+const only = process.env.BENCH_ONLY; // "2", "4" or "5" while profiling (5: phases 2, 3 and 5, no files)
 if (only === '4') {
   const verdict = reportFiles(await filesPhase());
   for (const [what, ok] of verdict) console.log(`${ok ? 'PASS' : 'MISS'}  ${what}`);
@@ -492,8 +533,12 @@ console.log(`(3) end to end: A POST /api/messages → B's WebSocket event, ${E2E
 console.log(`    achieved ${e2e.achievedRate.toFixed(0)} msg/s  received ${e2e.received}/${e2e.sent}  errors ${e2e.errors}`);
 console.log(`    p50 ${ms(e2e.p50)}  p99 ${ms(e2e.p99)}  max ${ms(e2e.max)} (target p99 ≤ 50 ms)  RSS A ${mb(e2e.rssA)} B ${mb(e2e.rssB)}\n`);
 
-const files = await filesPhase();
-const fileVerdict = reportFiles(files);
+console.log(`(5) the highest rate one contact sustains A → B with p99 ≤ 50 ms (${RATE_SECONDS} s per step)`);
+const sustained = await sustainedRate();
+console.log(`    sustained ${sustained.best} msg/s (target ≥ 2000)\n`);
+
+const files = only === '5' ? [] : await filesPhase();
+const fileVerdict = only === '5' ? [] : reportFiles(files);
 
 const verdict = [
   ['(2) throughput ≥ 15% of the ceiling', ratio >= 0.15],
@@ -501,6 +546,7 @@ const verdict = [
   ['(2) every event consumed', portal.eventsConsumed >= portal.count - portal.errors],
   ['(3) p99 ≤ 50 ms', e2e.p99 <= 50],
   ['(3) every message arrived', e2e.received === e2e.sent - e2e.errors && e2e.errors === 0],
+  ['(5) one contact sustains ≥ 2000 msg/s with p99 ≤ 50 ms', sustained.best >= 2000],
   ...fileVerdict,
 ];
 for (const [what, ok] of verdict) console.log(`${ok ? 'PASS' : 'MISS'}  ${what}`);

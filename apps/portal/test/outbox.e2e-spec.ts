@@ -86,7 +86,8 @@ describe('the outbox', () => {
 
   it('a peer that answers 429 is retried no sooner than its Retry-After, and order is kept', async () => {
     const strict = await startPeer({ env: { PORTAL_CONTACT_REQUESTS_PER_MINUTE: '3' } });
-    const sender = await startPeer({ env: { PORTAL_OUTBOX_RETRY_MAX_SECONDS: '3600' } });
+    // One message per call, so the peer's per-contact rate limit is met by the fourth.
+    const sender = await startPeer({ env: { PORTAL_OUTBOX_RETRY_MAX_SECONDS: '3600', PORTAL_OUTBOX_BATCH_ITEMS: '1' } });
     try {
       const { aContactId, bContactId } = await connect(sender, strict);
       const sent: Array<{ id: string }> = [];

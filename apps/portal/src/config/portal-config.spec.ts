@@ -56,6 +56,8 @@ describe('loadConfig', () => {
         concurrency: 16,
         leaseSeconds: 10,
         probeSeconds: 15,
+        batchItems: 100,
+        batchBytes: 262144,
         strangers: { concurrency: 4, timeoutMs: 5000, maxAttempts: 6, giveUpMinutes: 60 },
       },
       ws: { heartbeatSeconds: 30, maxFrameBytes: 65536, maxSocketsPerCredential: 8, maxBufferedBytes: 1048576 },

@@ -60,6 +60,9 @@ export interface OutboxSettings {
   leaseSeconds: number;
   /** A peer that has been failing for longer is probed this often with a cheap request; an answer resumes its queue at once. */
   probeSeconds: number;
+  /** Most messages to one contact sent in one call, and most bytes of their contents. */
+  batchItems: number;
+  batchBytes: number;
   /** The lane of calls that requests from unapproved Portals cause (contact verification). */
   strangers: {
     /** Such peers called at the same time (at most one per origin), apart from `concurrency`. */
@@ -239,6 +242,14 @@ export const CONFIG_VARIABLES: Record<string, { default: string; description: st
     default: '15',
     description:
       'A contact that has been failing for longer than this is probed this often (GET /.well-known/agent-p2p); when it answers, its queue is retried at once.',
+  },
+  PORTAL_OUTBOX_BATCH_ITEMS: {
+    default: '100',
+    description: 'Most messages to one contact sent in one call (1 sends each alone; at most 100, what a Portal accepts).',
+  },
+  PORTAL_OUTBOX_BATCH_BYTES: {
+    default: '262144',
+    description: 'Most bytes of message content in one such call (a single larger message still goes alone).',
   },
   PORTAL_INSTANCE_ID: {
     default: '',
@@ -477,6 +488,8 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       concurrency: r.integer('PORTAL_OUTBOX_CONCURRENCY', 16, 1, 256),
       leaseSeconds: r.integer('PORTAL_OUTBOX_LEASE_SECONDS', 10, 2, 600),
       probeSeconds: r.integer('PORTAL_OUTBOX_PROBE_SECONDS', 15, 1, 3600),
+      batchItems: r.integer('PORTAL_OUTBOX_BATCH_ITEMS', 100, 1, 100),
+      batchBytes: r.integer('PORTAL_OUTBOX_BATCH_BYTES', 262144, 1024, 16 * 1048576),
       strangers: {
         concurrency: r.integer('PORTAL_OUTBOX_STRANGER_CONCURRENCY', 4, 1, 64),
         timeoutMs: r.integer('PORTAL_OUTBOX_STRANGER_TIMEOUT_MS', 5000, 100, 120_000),

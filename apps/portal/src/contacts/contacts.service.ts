@@ -71,6 +71,7 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
   private readonly publicLimiter: RateLimiter;
   private readonly contactLimiter: RateLimiter;
   private readonly keyCache = new Map<string, { contact: Contact | null; until: number }>();
+  private readonly activeCache = new Map<number, { contact: Contact; until: number }>();
   private readonly outboundCache = new Map<number, { target: { portalUrl: string; key: string } | null; until: number }>();
 
   constructor(
@@ -152,6 +153,7 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
   private forgetKeys(): void {
     this.keyCache.clear();
     this.outboundCache.clear();
+    this.activeCache.clear();
   }
 
   /**
@@ -171,6 +173,9 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
 
   /** An active contact, or a clear 404/409. */
   async getActive(id: number): Promise<Contact> {
+    // Agents send in bursts: an active contact is remembered briefly (any change here forgets it).
+    const cached = this.activeCache.get(id);
+    if (cached && cached.until > Date.now()) return cached.contact;
     const contact = await this.contacts.findOne({ where: { id } });
     if (!contact) throw new NotFoundException(`No contact with id ${id}`);
     if (contact.status === 'imported') {
@@ -179,6 +184,8 @@ export class ContactsService implements OnModuleInit, OnModuleDestroy {
       );
     }
     if (contact.status !== 'active') throw new ConflictException(`Contact ${id} is ${contact.status}, not active`);
+    if (this.activeCache.size >= KEY_CACHE_MAX) this.activeCache.clear();
+    this.activeCache.set(id, { contact, until: Date.now() + KEY_CACHE_MS });
     return contact;
   }
 

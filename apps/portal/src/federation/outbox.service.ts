@@ -38,6 +38,25 @@ export interface OutboxKindOptions {
   maxAttempts?: number;
   /** Age after which a still-failing item fails. */
   giveUpMs?: number;
+  /** Consecutive items of this kind to one contact go to the peer together (see OutboxBatcher). */
+  batch?: OutboxBatcher;
+}
+
+/**
+ * How a kind is sent many items per call, as Matrix federation sends transactions: the oldest items
+ * of one contact, in order, in one request, retried as a unit; the peer de-duplicates and answers
+ * each item on its own. Items of other kinds (file steps) end a batch, so order per peer holds.
+ */
+export interface OutboxBatcher {
+  /** Most items in one call. */
+  maxItems: number;
+  /**
+   * The call for a leading run of `items` (all of this kind and contact, oldest first): `count` says
+   * how many it carries (at least one). Null: send these one by one.
+   */
+  build(items: OutboxItem[]): Promise<{ request: PeerRequest; count: number } | null>;
+  /** The peer's answer for each carried item, in order (as if each had been sent alone). */
+  split(response: PeerResponse, items: OutboxItem[]): PeerResponse[] | null;
 }
 
 export interface OutboxEntry {
@@ -62,7 +81,9 @@ const OUTBOX_JOB = 'outbox';
 const MAX_PROBES = 4;
 const PROBE_TIMEOUT_MS = 3000;
 /** Items read at once when draining a peer. */
-const DRAIN_BATCH = 32;
+const DRAIN_BATCH = 128;
+/** A peer that does not know the batch route (an older version) is sent items singly for this long. */
+const NO_BATCH_MS = 10 * 60_000;
 /** Stranger-lane loops allowed at once per origin (scheme, host and port) of the peer URL. */
 const STRANGER_LOOPS_PER_ORIGIN = 1;
 
@@ -79,7 +100,11 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly handlers = new Map<string, OutboxHandler>();
   private readonly kindOptions = new Map<string, Required<Pick<OutboxKindOptions, 'lane'>> & OutboxKindOptions>();
   /** Drain loops by lane and peer URL. */
-  private readonly draining = new Map<string, { lane: OutboxLane; origin: string; done: Promise<void> }>();
+  private readonly draining = new Map<string, { lane: OutboxLane; origin: string; done: Promise<void>; more: boolean }>();
+  /** Lane-and-peer keys of items enqueued since the last wake(). */
+  private readonly enqueuedFor = new Set<string>();
+  /** A scan is already queued for the next turn of the event loop. */
+  private scanQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private tickAgain = false;
@@ -99,6 +124,8 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   /** When each failing contact was last probed, and the probes running. */
   private readonly probedAt = new Map<string, number>();
   private probing = 0;
+  /** Peers that answered a batch with 404/405 (no batch route), until when. */
+  private readonly noBatchUntil = new Map<string, number>();
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -189,17 +216,26 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       nextAttemptAt: now,
       lastError: null,
       leaseUntil: null,
-          leaseOwner: null,
+      leaseOwner: null,
       createdAt: now,
       updatedAt: now,
     });
     const inserted = await manager.insert(OutboxItem, item);
     item.seq = Number(inserted.identifiers[0].seq);
+    this.enqueuedFor.add(`${this.laneOf(entry.kind)} ${entry.peerUrl}`);
     return item;
   }
 
   /** Looks for due items now. */
   wake(): void {
+    // Items for peers whose loop runs now are picked up by that loop (it reads again before it
+    // ends, and its end schedules a scan): no scan of every peer per enqueued item.
+    const fresh = [...this.enqueuedFor];
+    this.enqueuedFor.clear();
+    if (fresh.length > 0 && fresh.every((key) => this.draining.has(key))) {
+      for (const key of fresh) this.draining.get(key)!.more = true;
+      return;
+    }
     this.schedule(0);
   }
 
@@ -248,7 +284,12 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.timer);
     if (delayMs <= 0) {
       this.timer = undefined;
-      setImmediate(() => void this.tick());
+      if (this.scanQueued) return;
+      this.scanQueued = true;
+      setImmediate(() => {
+        this.scanQueued = false;
+        void this.tick();
+      });
       return;
     }
     this.timer = setTimeout(() => void this.tick(), Math.min(delayMs, MAX_IDLE_MS));
@@ -294,7 +335,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
             this.draining.delete(key);
             this.schedule(0);
           });
-        this.draining.set(key, { lane, origin, done });
+        this.draining.set(key, { lane, origin, done, more: false });
       }
     } catch (error) {
       nextDelay = this.databaseFailed(error);
@@ -412,20 +453,140 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     else if (strangerKinds.length > 0) where.kind = Not(In(strangerKinds));
     while (!this.stopped) {
       const items = await this.items.find({ where, order: { seq: 'ASC' }, take: DRAIN_BATCH });
-      for (const item of items) {
+      for (let index = 0; index < items.length; ) {
+        const item = items[index];
         if (this.stopped || item.nextAttemptAt.getTime() > Date.now()) return;
-        if (!(await this.claim(item))) return;
-        this.inFlight.add(item.seq);
-        let outcome: 'next' | 'wait';
-        try {
-          outcome = await this.attempt(item);
-        } finally {
-          this.inFlight.delete(item.seq);
+        const group = this.batchableRun(items, index);
+        if (group.length > 1) {
+          const taken = await this.claimRun(group);
+          if (taken.length === 0) return;
+          const { outcome, sent } = await this.inFlightDuring(taken, () => this.attemptBatch(taken));
+          index += sent;
+          if (outcome === 'wait') return;
+          continue;
         }
+        if (!(await this.claim(item))) return;
+        const outcome = await this.inFlightDuring([item], () => this.attempt(item));
+        index += 1;
         if (outcome === 'wait') return;
       }
-      if (items.length < DRAIN_BATCH) return;
+      // A short page means the queue is empty, unless items were enqueued meanwhile (wake() said so).
+      const loop = this.draining.get(`${lane} ${peerUrl}`);
+      if (items.length < DRAIN_BATCH && !loop?.more) return;
+      if (loop) loop.more = false;
     }
+  }
+
+  /** Runs `work` with these items marked in flight (their leases are renewed meanwhile). */
+  private async inFlightDuring<T>(items: OutboxItem[], work: () => Promise<T>): Promise<T> {
+    for (const item of items) this.inFlight.add(item.seq);
+    try {
+      return await work();
+    } finally {
+      for (const item of items) this.inFlight.delete(item.seq);
+    }
+  }
+
+  /** The due items from `start` on that can go in one batch: same kind (with a batcher) and contact. */
+  private batchableRun(items: OutboxItem[], start: number): OutboxItem[] {
+    const head = items[start];
+    const batcher = this.kindOptions.get(head.kind)?.batch;
+    if (!batcher || (this.noBatchUntil.get(head.peerUrl) ?? 0) > Date.now()) return [head];
+    const run = [head];
+    const now = Date.now();
+    for (let next = start + 1; next < items.length && run.length < batcher.maxItems; next += 1) {
+      const item = items[next];
+      if (item.kind !== head.kind || item.contactId !== head.contactId || item.nextAttemptAt.getTime() > now) break;
+      run.push(item);
+    }
+    return run;
+  }
+
+  /** Claims a run in order; stops at the first item another instance holds. */
+  private async claimRun(run: OutboxItem[]): Promise<OutboxItem[]> {
+    const taken: OutboxItem[] = [];
+    for (const item of run) {
+      if (!(await this.claim(item))) break;
+      taken.push(item);
+    }
+    return taken;
+  }
+
+  /** Gives back leases on items claimed for a batch that did not carry them. */
+  private async unclaim(items: OutboxItem[]): Promise<void> {
+    if (this.singleProcess || items.length === 0) return;
+    await this.items.update({ seq: In(items.map((item) => item.seq)), status: 'pending', leaseOwner: this.instanceId }, { leaseUntil: null, leaseOwner: null });
+  }
+
+  /**
+   * Sends a run of items as one call. Delivered items are marked in one transaction; a retryable
+   * failure of the call retries them as a unit; anything the batch route cannot take (an older peer,
+   * a body too large) falls back to single calls, which give each item its exact outcome.
+   */
+  private async attemptBatch(run: OutboxItem[]): Promise<{ outcome: 'next' | 'wait'; sent: number }> {
+    const handler = this.handlers.get(run[0].kind)!;
+    const batcher = this.kindOptions.get(run[0].kind)!.batch!;
+    let built: { request: PeerRequest; count: number } | null;
+    try {
+      built = await batcher.build(run);
+    } catch (error) {
+      this.logger.error({ err: error, item: run[0].id }, 'Could not prepare an outbox batch');
+      built = null;
+    }
+    if (!built) {
+      await this.unclaim(run.slice(1));
+      return { outcome: await this.attempt(run[0]), sent: 1 };
+    }
+    const carried = run.slice(0, Math.max(1, Math.min(built.count, run.length)));
+    await this.unclaim(run.slice(carried.length));
+    let response: PeerResponse;
+    try {
+      response = await this.peers.send(built.request);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof PeerError && !error.retryable) return this.sendSingly(carried);
+      return { outcome: await this.retryRunLater(carried, handler, reason), sent: carried.length };
+    }
+    if ([408, 425, 429].includes(response.status) || response.status >= 500) {
+      const reason = `${response.status} ${describeBody(response.body)}`;
+      return { outcome: await this.retryRunLater(carried, handler, reason, response.retryAfterSeconds), sent: carried.length };
+    }
+    if (response.status === 404 || response.status === 405) this.noBatchUntil.set(run[0].peerUrl, Date.now() + NO_BATCH_MS);
+    const answers = response.status >= 200 && response.status < 300 ? batcher.split(response, carried) : null;
+    if (!answers || answers.length !== carried.length) return this.sendSingly(carried);
+
+    const delivered = carried.filter((_, i) => answers[i].status >= 200 && answers[i].status < 300);
+    if (delivered.length > 0) {
+      await this.dataSource.transaction(async (manager) => {
+        const now = new Date();
+        for (const [i, item] of carried.entries()) {
+          if (!delivered.includes(item)) continue;
+          await manager.update(OutboxItem, { seq: item.seq }, { status: 'delivered', attempts: item.attempts + 1, leaseUntil: null, leaseOwner: null, lastError: null, updatedAt: now });
+          await handler.onDelivered(manager, item, answers[i]);
+        }
+      });
+      this.events.wake();
+      if (this.backingOff.has(run[0].peerUrl)) void this.retryNow(run[0].peerUrl).catch(() => undefined);
+    }
+    for (const [i, item] of carried.entries()) {
+      const answer = answers[i];
+      if (answer.status >= 200 && answer.status < 300) continue;
+      const reason = `${answer.status} ${describeBody(answer.body)}`;
+      if ([408, 425, 429].includes(answer.status) || answer.status >= 500) await this.retryLater(item, handler, reason, answer.retryAfterSeconds);
+      else await this.fail(item, handler, reason);
+    }
+    return { outcome: 'next', sent: carried.length };
+  }
+
+  /** Sends these items one call each, in order (the single path decides each outcome). */
+  private async sendSingly(items: OutboxItem[]): Promise<{ outcome: 'next' | 'wait'; sent: number }> {
+    for (const [i, item] of items.entries()) {
+      if ((await this.attempt(item)) === 'wait') {
+        await this.unclaim(items.slice(i + 1));
+        return { outcome: 'wait', sent: items.length };
+      }
+    }
+    return { outcome: 'next', sent: items.length };
   }
 
   private async claim(item: OutboxItem): Promise<boolean> {
@@ -496,28 +657,45 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async retryLater(item: OutboxItem, handler: OutboxHandler, reason: string, retryAfterSeconds?: number): Promise<'wait'> {
-    const attempts = item.attempts + 1;
-    const options = this.kindOptions.get(item.kind);
-    const giveUpAt = item.createdAt.getTime() + (options?.giveUpMs ?? this.config.outbox.giveUpDays * 86_400_000);
-    if (Date.now() >= giveUpAt || attempts >= (options?.maxAttempts ?? Infinity)) {
-      await this.fail(item, handler, `gave up after ${attempts} attempts: ${reason}`, attempts);
-      return 'wait';
+    return this.retryRunLater([item], handler, reason, retryAfterSeconds);
+  }
+
+  /**
+   * A failed attempt of these items (one item, or a batch retried as a unit): each that is past its
+   * give-up point fails; the others wait the same back-off, drawn from the first one's attempts.
+   */
+  private async retryRunLater(items: OutboxItem[], handler: OutboxHandler, reason: string, retryAfterSeconds?: number): Promise<'wait'> {
+    const options = this.kindOptions.get(items[0].kind);
+    const giveUpMs = options?.giveUpMs ?? this.config.outbox.giveUpDays * 86_400_000;
+    const waiting: OutboxItem[] = [];
+    for (const item of items) {
+      const attempts = item.attempts + 1;
+      if (Date.now() >= item.createdAt.getTime() + giveUpMs || attempts >= (options?.maxAttempts ?? Infinity)) {
+        await this.fail(item, handler, `gave up after ${attempts} attempts: ${reason}`, attempts);
+      } else {
+        waiting.push(item);
+      }
     }
+    if (waiting.length === 0) return 'wait';
     const { retryBaseMs, retryMaxSeconds } = this.config.outbox;
-    const exponential = Math.min(retryMaxSeconds * 1000, retryBaseMs * 2 ** Math.min(attempts - 1, 30));
+    const exponential = Math.min(retryMaxSeconds * 1000, retryBaseMs * 2 ** Math.min(waiting[0].attempts, 30));
     const jittered = exponential / 2 + Math.random() * (exponential / 2);
     const delay = Math.min(retryMaxSeconds * 1000, Math.max(jittered, (retryAfterSeconds ?? 0) * 1000));
-    this.backingOff.add(item.peerUrl);
+    this.backingOff.add(waiting[0].peerUrl);
     await this.dataSource.transaction(async (manager) => {
-      await manager.update(OutboxItem, { seq: item.seq }, {
-        attempts,
-        lastError: reason.slice(0, 500),
-        nextAttemptAt: new Date(Date.now() + delay),
-        leaseUntil: null,
+      const nextAttemptAt = new Date(Date.now() + delay);
+      for (const item of waiting) {
+        const attempts = item.attempts + 1;
+        await manager.update(OutboxItem, { seq: item.seq }, {
+          attempts,
+          lastError: reason.slice(0, 500),
+          nextAttemptAt,
+          leaseUntil: null,
           leaseOwner: null,
-        updatedAt: new Date(),
-      });
-      await handler.onAttemptFailed?.(manager, { ...item, attempts, lastError: reason }, reason);
+          updatedAt: new Date(),
+        });
+        await handler.onAttemptFailed?.(manager, { ...item, attempts, lastError: reason }, reason);
+      }
     });
     this.events.wake();
     return 'wait';
@@ -531,7 +709,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         attempts,
         lastError: reason.slice(0, 500),
         leaseUntil: null,
-          leaseOwner: null,
+        leaseOwner: null,
         updatedAt: new Date(),
       });
       await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason);

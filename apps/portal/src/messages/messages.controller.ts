@@ -6,6 +6,8 @@ import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParamPipe } from '../common/validation';
 import { contactCaller as caller } from '../contacts/contacts.service';
 import {
+  FederationMessageBatchDto,
+  FederationMessageBatchResponseDto,
   FederationMessageDto,
   FederationMessageReceiptDto,
   MessageCreateDto,
@@ -60,5 +62,19 @@ export class MessagesController {
   @ApiOkResponse({ type: FederationMessageReceiptDto })
   receiveMessage(@CurrentPrincipal() principal: Principal, @Body() body: FederationMessageDto): Promise<FederationMessageReceiptDto> {
     return this.messages.receive(caller(principal), body);
+  }
+
+  @Post('federation/messages/batch')
+  @HttpCode(200)
+  @Auth('contact')
+  @ApiTags('federation')
+  @ApiOperation({
+    summary: 'Receive several messages from a contact in one call',
+    description:
+      'Stored in the order given, in one transaction; each message is de-duplicated by its id and answered on its own (a message that is too large is refused alone).',
+  })
+  @ApiOkResponse({ type: FederationMessageBatchResponseDto })
+  receiveMessageBatch(@CurrentPrincipal() principal: Principal, @Body() body: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
+    return this.messages.receiveBatch(caller(principal), body);
   }
 }

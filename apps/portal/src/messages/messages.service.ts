@@ -17,8 +17,12 @@ import type { Contact } from '../contacts/entities/contact.entity';
 import { GroupCommit } from '../database/group-commit';
 import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
-import { OutboxService } from '../federation/outbox.service';
+import type { OutboxItem } from '../federation/entities/outbox-item.entity';
+import { type OutboxBatcher, OutboxService } from '../federation/outbox.service';
+import type { PeerRequest, PeerResponse } from '../federation/peer-client';
 import type {
+  FederationMessageBatchDto,
+  FederationMessageBatchResponseDto,
   FederationMessageDto,
   FederationMessageReceiptDto,
   MessageCreateDto,
@@ -57,6 +61,11 @@ export class MessagesService implements OnModuleInit {
   private readonly incoming: GroupCommit<IncomingMessage, FederationMessageReceiptDto>;
 
   onModuleInit(): void {
+    const batch: OutboxBatcher = {
+      maxItems: this.config.outbox.batchItems,
+      build: (items) => this.buildBatch(items),
+      split: (response, items) => splitBatchAnswer(response, items),
+    };
     this.outbox.registerHandler(MESSAGE_OUTBOX, {
       buildRequest: async (item) => {
         const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
@@ -94,7 +103,38 @@ export class MessagesService implements OnModuleInit {
           attempts: item.attempts,
         });
       },
-    });
+    }, { batch });
+  }
+
+  /**
+   * The call for a run of queued messages to one contact: as many as fit in batchBytes (at least
+   * one), oldest first. Null when the contact is gone or a message is missing (sent singly, the
+   * single path gives each its outcome).
+   */
+  private async buildBatch(items: OutboxItem[]): Promise<{ request: PeerRequest; count: number } | null> {
+    const target = items[0].contactId === null ? null : await this.contacts.outboundFor(items[0].contactId);
+    if (!target) return null;
+    const ids = items.map((item) => item.refId);
+    const rows = (await this.dataSource.query(
+      this.sql.text(`SELECT id, content, sent_at AS "sentAt" FROM messages WHERE id IN (${ids.map(() => '?').join(', ')})`),
+      ids,
+    )) as Array<{ id: string; content: string; sentAt: Date | string }>;
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const messages: FederationMessageDto[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      const row = item.refId ? byId.get(item.refId) : undefined;
+      if (!row) break;
+      const size = Buffer.byteLength(row.content, 'utf8') + 100;
+      if (messages.length > 0 && bytes + size > this.config.outbox.batchBytes) break;
+      bytes += size;
+      messages.push({ id: row.id, content: row.content, type: 'text', sentAt: this.sql.readDate(row.sentAt).toISOString() });
+    }
+    if (messages.length === 0) return null;
+    return {
+      request: { portalUrl: target.portalUrl, method: 'POST', path: '/api/federation/messages/batch', key: target.key, body: { messages } },
+      count: messages.length,
+    };
   }
 
   /** Stores the message and its delivery in one transaction; delivery happens in the background. */
@@ -182,6 +222,30 @@ export class MessagesService implements OnModuleInit {
   }
 
   /**
+   * Several messages from a contact in one call, stored in order in one transaction. Each keeps its
+   * own id and de-duplication; one that is too large is refused on its own, the others are stored.
+   */
+  async receiveBatch(caller: ContactCaller, dto: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
+    const contact = await this.contacts.admitPeerCall(caller);
+    if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
+    const limit = this.config.limits.maxMessageBytes;
+    const accepted: IncomingMessage[] = [];
+    const refused = new Map<number, FederationMessageBatchResponseDto['results'][number]>();
+    dto.messages.forEach((message, index) => {
+      const bytes = Buffer.byteLength(message.content, 'utf8');
+      if (bytes > limit) {
+        refused.set(index, { id: message.id, error: { statusCode: 413, message: `content is ${bytes} bytes; the limit is ${limit}` } });
+      } else {
+        accepted.push({ contact, dto: message });
+      }
+    });
+    const receipts = accepted.length > 0 ? await this.storeIncoming(accepted) : [];
+    if (receipts.some((receipt) => !receipt.duplicate)) this.events.wake();
+    let next = 0;
+    return { results: dto.messages.map((_, index) => refused.get(index) ?? receipts[next++]) };
+  }
+
+  /**
    * Stores received messages, many per transaction when they arrive together (group commit), in
    * plain SQL (see RawSql): this is the hot path of federation. The unique (contact, sender id)
    * index makes redelivery harmless, also within one batch.
@@ -257,4 +321,18 @@ export class MessagesService implements OnModuleInit {
       deliveredAt: message.deliveredAt ? message.deliveredAt.toISOString() : null,
     };
   }
+}
+
+/** Each message's answer from a batch answer, in order; null when the answer is not one (sent singly then). */
+function splitBatchAnswer(response: PeerResponse, items: OutboxItem[]): PeerResponse[] | null {
+  const results = (response.body as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results) || results.length !== items.length) return null;
+  return results.map((result: { id?: unknown; error?: { statusCode?: unknown; message?: unknown } }, index) => {
+    if (!result || result.id !== items[index].refId) return { status: 502, body: { message: 'the batch answer does not match what was sent' } };
+    if (result.error) {
+      const status = Number(result.error.statusCode);
+      return { status: Number.isInteger(status) && status >= 400 && status < 600 ? status : 502, body: { message: String(result.error.message ?? '') } };
+    }
+    return { status: 200, body: result };
+  }) as PeerResponse[];
 }

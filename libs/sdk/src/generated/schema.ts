@@ -363,6 +363,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/federation/messages/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive several messages from a contact in one call
+         * @description Stored in the order given, in one transaction; each message is de-duplicated by its id and answered on its own (a message that is too large is refused alone).
+         */
+        post: operations["receiveMessageBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files": {
         parameters: {
             query?: never;
@@ -873,6 +893,11 @@ export interface components {
         FederationAckDto: {
             ok: boolean;
         };
+        FederationBatchItemErrorDto: {
+            message: string;
+            /** @example 413 */
+            statusCode: number;
+        };
         FederationContactAcceptDto: {
             /** @description Control and bidi characters are removed, line breaks become spaces. */
             agentName: string;
@@ -937,6 +962,24 @@ export interface components {
             receivedRanges: number[][];
             /** @enum {string} */
             status: "receiving" | "received" | "failed";
+        };
+        FederationMessageBatchDto: {
+            /** @description Stored in this order. */
+            messages: components["schemas"]["FederationMessageDto"][];
+        };
+        FederationMessageBatchResponseDto: {
+            /** @description One result per message, in the order sent. */
+            results: components["schemas"]["FederationMessageBatchResultDto"][];
+        };
+        FederationMessageBatchResultDto: {
+            /** @description True when this message had already been received. */
+            duplicate?: boolean;
+            /** @description Present when this message was refused (the others are not affected). */
+            error?: components["schemas"]["FederationBatchItemErrorDto"];
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            receivedAt?: string;
         };
         FederationMessageDto: {
             content: string;
@@ -2337,6 +2380,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FederationMessageReceiptDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    receiveMessageBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FederationMessageBatchDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationMessageBatchResponseDto"];
                 };
             };
             /** @description No valid credential. */

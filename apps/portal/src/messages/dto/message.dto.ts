@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { MAX_ROW_ID, QueryInteger } from '../../common/query-integer';
 import { IsRfc3339DateTime } from '../../common/validation';
 
@@ -112,3 +112,36 @@ export class FederationMessageReceiptDto {
   @ApiProperty({ description: 'True when this message had already been received.' }) duplicate: boolean;
 }
 
+
+/** Most messages one batch may carry (a sender sends fewer when their bytes would exceed its cap). */
+export const MAX_FEDERATION_BATCH = 100;
+
+/** Several messages to one contact in one call, oldest first (a per-destination transaction). */
+export class FederationMessageBatchDto {
+  @ApiProperty({ type: [FederationMessageDto], minItems: 1, maxItems: MAX_FEDERATION_BATCH, description: 'Stored in this order.' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_FEDERATION_BATCH)
+  @ValidateNested({ each: true })
+  @Type(() => FederationMessageDto)
+  messages: FederationMessageDto[];
+}
+
+export class FederationBatchItemErrorDto {
+  @ApiProperty({ example: 413 }) statusCode: number;
+  @ApiProperty() message: string;
+}
+
+/** The outcome of one message of a batch: its receipt, or why it was refused. */
+export class FederationMessageBatchResultDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiPropertyOptional({ format: 'date-time' }) receivedAt?: string;
+  @ApiPropertyOptional({ description: 'True when this message had already been received.' }) duplicate?: boolean;
+  @ApiPropertyOptional({ type: FederationBatchItemErrorDto, description: 'Present when this message was refused (the others are not affected).' })
+  error?: FederationBatchItemErrorDto;
+}
+
+export class FederationMessageBatchResponseDto {
+  @ApiProperty({ type: [FederationMessageBatchResultDto], description: 'One result per message, in the order sent.' })
+  results: FederationMessageBatchResultDto[];
+}
