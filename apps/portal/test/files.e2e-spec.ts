@@ -183,9 +183,10 @@ describe('files between two Portals', () => {
     });
     expect(filesUnder(join(filesDir(a), file.id))).toEqual([]);
     // B is told to drop its partial copy: it fails there, its bytes go, and its agent is never offered it.
+    // The status changes at the commit; the bytes go right after it.
     const copy = await waitFor('B to drop its copy', async () => {
       const found = await copyOnB('w.bin');
-      return found?.status === 'failed' ? found : undefined;
+      return found?.status === 'failed' && filesUnder(join(filesDir(b), found.id)).length === 0 ? found : undefined;
     });
     expect(copy).toMatchObject({ contentAvailable: false, receivedRanges: [], error: expect.stringMatching(/cancelled/) });
     expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
@@ -204,7 +205,7 @@ describe('files between two Portals', () => {
     await a.client().deleteFile(file.id);
     const copy = await waitFor('B to drop its copy', async () => {
       const found = await copyOnB('deleted.bin');
-      return found?.status === 'failed' ? found : undefined;
+      return found?.status === 'failed' && filesUnder(join(filesDir(b), found.id)).length === 0 ? found : undefined;
     });
     expect(copy).toMatchObject({ contentAvailable: false, receivedRanges: [] });
     expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
