@@ -1,0 +1,23 @@
+import { defineChannelPluginEntry } from 'openclaw/plugin-sdk/channel-core';
+import { agentP2pChannelPlugin, runtimeStore, type PluginRuntime } from './channel.js';
+import { CONTACT_DENIED_TOOLS, isContactSessionKey, resolveAccount } from './config.js';
+
+export default defineChannelPluginEntry({
+  id: 'agent-p2p',
+  name: 'Agent P2P',
+  description: 'Agent P2P channel: contacts on an Agent P2P Portal are direct conversations.',
+  plugin: agentP2pChannelPlugin,
+  setRuntime: (runtime) => runtimeStore.setRuntime(runtime as PluginRuntime),
+  registerFull(api) {
+    // A contact's turn runs on someone else's words: no tools that run commands or change files,
+    // unless the owner set channels.agent-p2p.contactTools to "full".
+    api.on('before_tool_call', (event, ctx) => {
+      if (!isContactSessionKey(ctx.sessionKey) || !CONTACT_DENIED_TOOLS.has(String(event.toolName))) return undefined;
+      if (resolveAccount(api.config).contactTools === 'full') return undefined;
+      return {
+        block: true,
+        blockReason: `${String(event.toolName)} is not available while answering an Agent P2P contact (channels.agent-p2p.contactTools is "restricted")`,
+      };
+    });
+  },
+});
