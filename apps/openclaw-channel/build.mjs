@@ -34,7 +34,7 @@ await build({
 });
 
 const { dependencies: _dependencies, scripts: _scripts, private: _private, ...published } = source;
-writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify({ ...published, files: ['dist', 'openclaw.plugin.json', 'README.md'] }, null, 2)}\n`);
+writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify({ ...published, type: 'module', files: ['dist', 'openclaw.plugin.json', 'README.md'] }, null, 2)}\n`);
 cpSync(join(here, 'openclaw.plugin.json'), join(pkgDir, 'openclaw.plugin.json'));
 cpSync(join(here, 'README.md'), join(pkgDir, 'README.md'));
 

@@ -1,4 +1,5 @@
 import type { PortalEvent } from '@agent-p2p/sdk';
+import { createHash } from 'node:crypto';
 import type { OpenClawConfig } from 'openclaw/plugin-sdk/channel-core';
 import { recordChannelBotPairLoopAndCheckSuppression, resolveChannelInboundRouteEnvelope } from 'openclaw/plugin-sdk/channel-inbound';
 import { isReplyPayloadTerminalContent } from 'openclaw/plugin-sdk/reply-payload';
@@ -34,6 +35,12 @@ export interface InboundContext {
 }
 
 type MessageReceived = Extract<PortalEvent, { type: 'message.received' }>['payload'];
+
+/** A UUID fixed by the inbound message and the reply's position in its turn. */
+export function replyId(inboundMessageId: string, index: number): string {
+  const hex = createHash('sha256').update(`agent-p2p-reply:${inboundMessageId}:${index}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** Untrusted peer text in a prompt: a fence the peer cannot close (its own markers are neutralised). */
 function fence(text: string): string {
@@ -140,6 +147,7 @@ export async function dispatchContactMessage(ctx: InboundContext, event: PortalE
     },
   });
   const contactId = payload.contactId;
+  let replies = 0;
   const dispatch = await ctx.channelRuntime.inbound.dispatch({
     cfg: ctx.cfg,
     channel: CHANNEL_ID,
@@ -147,11 +155,17 @@ export async function dispatchContactMessage(ctx: InboundContext, event: PortalE
     route: { agentId: route.agentId, dmScope: route.dmScope, sessionKey: route.sessionKey },
     ctxPayload,
     delivery: {
-      // Only in replyMode "automatic": the final answer goes to the contact as a message.
+      // The turn's visible replies: the message tool's sends to this conversation (and, in replyMode
+      // "automatic", the final answer). Each gets an id derived from the inbound message, so a turn
+      // replayed after a crash sends the same ids and the Portal stores each reply once.
       deliver: async (reply: { text?: string }, info: { kind: string }) => {
-        if (ctx.account.replyMode !== 'automatic' || info.kind !== 'final' || !isReplyPayloadTerminalContent(reply)) return;
+        if (ctx.account.replyMode === 'automatic' && (info.kind !== 'final' || !isReplyPayloadTerminalContent(reply))) return undefined;
         const answer = (reply.text ?? '').trim();
-        if (answer) await sendToContact(ctx.client, contactId, answer);
+        if (!answer) return undefined;
+        replies += 1;
+        const sent = await sendToContact(ctx.client, contactId, answer, replyId(payload.messageId, replies));
+        ctx.log(`agent-p2p: reply ${sent.id} (${info.kind}) to contact ${peerId}`);
+        return { messageId: sent.id };
       },
       onError: (error: unknown) => ctx.log(`agent-p2p: the turn for contact ${peerId} failed: ${error instanceof Error ? error.message : String(error)}`),
     },

@@ -13,7 +13,8 @@ export default defineChannelPluginEntry({
     // unless the owner set channels.agent-p2p.contactTools to "full".
     api.on('before_tool_call', (event, ctx) => {
       if (!isContactSessionKey(ctx.sessionKey) || !CONTACT_DENIED_TOOLS.has(String(event.toolName))) return undefined;
-      if (resolveAccount(api.config).contactTools === 'full') return undefined;
+      // The config as it is now (the owner may have changed contactTools since the plugin loaded).
+      if (resolveAccount(api.runtime?.config?.current?.() ?? api.config).contactTools === 'full') return undefined;
       return {
         block: true,
         blockReason: `${String(event.toolName)} is not available while answering an Agent P2P contact (channels.agent-p2p.contactTools is "restricted")`,

@@ -14,6 +14,8 @@ declare module 'openclaw/plugin-sdk/channel-core' {
   export interface PluginApi {
     on(hook: string, handler: (event: Record<string, unknown>, ctx: Record<string, unknown>) => unknown, options?: Record<string, unknown>): void;
     pluginConfig?: unknown;
+    logger?: { info?: (message: string) => void; warn?: (message: string) => void };
+    runtime?: { config?: { current?: () => OpenClawConfig } };
     config?: OpenClawConfig;
   }
   export function defineChannelPluginEntry(options: {

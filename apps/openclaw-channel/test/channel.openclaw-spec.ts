@@ -1,0 +1,231 @@
+/**
+ * The Agent P2P channel plugin in a real OpenClaw gateway (run by `npm run test:openclaw`, which
+ * installs the gateway into a cache and packs the plugin first). The plugin is installed from its
+ * packed tarball with `openclaw plugins install`, as a user would; B's gateway follows B's Portal,
+ * and a stub model on loopback logs what the agent sees and answers with tool calls.
+ */
+import { createPortalClient } from '@agent-p2p/sdk';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Gateway, StubModel, type ModelRequest, type ModelTool } from '../../bridge/test/support/openclaw-gateway';
+import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
+import type { TestPortal } from '../../portal/test/support/test-portal';
+
+const REPO = resolve(process.cwd());
+const KEY_ENV = 'AGENT_P2P_CHANNEL_TEST_KEY';
+
+/** The packed plugin: from scripts/test-openclaw.mjs, else packed here. */
+function tarball(): string {
+  const given = process.env.AGENT_P2P_CHANNEL_TARBALL;
+  if (given && existsSync(given)) return given;
+  const packed = spawnSync(process.execPath, [join(REPO, 'apps', 'openclaw-channel', 'build.mjs')], { cwd: REPO, encoding: 'utf8' });
+  if (packed.status !== 0) throw new Error(`packing the plugin failed: ${packed.stderr}`);
+  return packed.stdout.trim().split('\n').pop()!;
+}
+
+/** Arguments for the message tool's "send", following the parameter names its schema offers. */
+function messageSendArgs(tools: ModelTool[], target: string, text: string): Record<string, unknown> | null {
+  const tool = tools.find((t) => t.function?.name === 'message');
+  if (!tool) return null;
+  const props = Object.keys(tool.function?.parameters?.properties ?? {});
+  const args: Record<string, unknown> = {};
+  if (props.includes('action')) args.action = 'send';
+  if (props.includes('channel')) args.channel = 'agent-p2p';
+  for (const name of ['target', 'to']) if (props.includes(name)) args[name] = target;
+  for (const name of ['message', 'text']) if (props.includes(name)) args[name] = text;
+  return args;
+}
+
+function toolResults(model: StubModel): string[] {
+  return model.requests.flatMap((r: ModelRequest) =>
+    (r.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))),
+  );
+}
+
+/** What the stub model and the gateway saw, for a failing test's output. */
+function diagnostics(model: StubModel, gateway: Gateway): string {
+  let log = '';
+  try {
+    log = readFileSync(join(gateway.dir, 'openclaw.log'), 'utf8').split('\n').filter((line) => /agent-p2p:|"logLevelName":"(ERROR|WARN)"/.test(line)).map((line) => /"message":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line).slice(-60).join('\n');
+  } catch {
+    // no log file
+  }
+  return [
+    `tool calls: ${JSON.stringify(model.toolCalls).slice(0, 2000)}`,
+    `tool results: ${JSON.stringify(toolResults(model)).slice(0, 3000)}`,
+    `last messages: ${JSON.stringify((model.requests.at(-1)?.body.messages ?? []).slice(-3).map((m) => [m.role, String(typeof m.content === 'string' ? m.content : JSON.stringify(m.content)).slice(0, 600)]))}`,
+    `message tool: ${(JSON.stringify((model.requests.at(-1)?.body.tools ?? []).find((t) => t.function?.name === 'message')) ?? '').slice(0, 1500)}`,
+    `tools offered last: ${JSON.stringify((model.requests.at(-1)?.body.tools ?? []).map((t) => t.function?.name))}`,
+    `gateway log:\n${log.slice(-6000)}`,
+    `gateway output:\n${gateway.output.slice(-3000)}`,
+  ].join('\n');
+}
+
+/** Runs a test body; on failure, adds what the model and the gateway saw to the error. */
+async function explained(model: StubModel, gateway: Gateway, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    process.stderr.write(`\n---- diagnostics ----\n${diagnostics(model, gateway)}\n`);
+    throw error;
+  }
+}
+
+function parseJsonOutput(stdout: string): unknown {
+  const start = stdout.search(/[[{]/);
+  return JSON.parse(stdout.slice(start));
+}
+
+describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
+  let a: TestPortal;
+  let b: TestPortal;
+  let aContactId: number;
+  let bContactId: number;
+  let model: StubModel;
+  let gateway: Gateway;
+  const probeFile = (): string => join(gateway.dir, 'exec-probe-ran');
+
+  beforeAll(async () => {
+    gateway = new Gateway();
+    model = new StubModel([
+      {
+        // A contact's message asking for an answer: reply with the message tool.
+        pattern: /please-answer-(?<event>[a-z0-9]+)/g,
+        call: (match, tools) => {
+          const args = messageSendArgs(tools, `contact:${bContactId}`, `pong ${match.groups!.event}`);
+          return args ? { name: 'message', args } : null;
+        },
+      },
+      {
+        // A contact's message that tries to make the agent run a command.
+        pattern: /run-probe-(?<event>[a-z0-9]+)/g,
+        call: (_match, tools) => {
+          const exec = tools.map((t) => t.function?.name ?? '').find((name) => name === 'exec');
+          return exec ? { name: exec, args: { command: `touch '${probeFile()}'` } } : null;
+        },
+      },
+    ]);
+    await model.start();
+    [a, b] = await Promise.all([startPeer(), startPeer()]);
+    ({ aContactId, bContactId } = await connect(a, b));
+    await gateway.prepare(model.port, { session: { dmScope: 'main' } });
+    const installed = await gateway.cli(['plugins', 'install', `npm-pack:${tarball()}`, '--force', '--accept-capabilities']);
+    if (installed.status !== 0) throw new Error(`plugins install failed (${installed.status}):\n${installed.stdout}\n${installed.stderr}`);
+    gateway.updateConfig((config) => {
+      config.channels = { 'agent-p2p': { portalUrl: b.url, apiKeyEnv: KEY_ENV, botLoopProtection: { maxEventsPerWindow: 6, windowSeconds: 600, cooldownSeconds: 600 } } };
+    });
+    await gateway.start(model.port, { [KEY_ENV]: b.ownerKey });
+  }, 300_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await model?.stop();
+    await a?.destroy();
+    await b?.destroy();
+  }, 60_000);
+
+  it('installed from the packed tarball: loaded, its config schema-checked, and `openclaw channels status` shows it connected', async () => {
+    const files = readdirSync(join(gateway.dir, 'state'), { recursive: true }) as string[];
+    expect(files.some((f) => f.endsWith(join('agent-p2p', 'dist', 'index.js')) || f.includes('openclaw-channel'))).toBe(true);
+    const status = await waitFor(
+      'the channel to report connected',
+      async () => {
+        const result = await gateway.cli(['channels', 'status', '--json'], 60_000);
+        const text = result.stdout;
+        return result.status === 0 && /"agent-p2p"/.test(text) && /"connected":\s*true/.test(text) ? text : null;
+      },
+      90_000,
+    );
+    const inspect = await gateway.cli(['plugins', 'inspect', 'agent-p2p', '--runtime', '--json'], 90_000);
+    const runtime = parseJsonOutput(inspect.stdout) as { plugin?: { status?: string }; typedHooks?: Array<{ name?: string }> };
+    expect(runtime.plugin?.status).toBe('loaded');
+    expect(runtime.typedHooks?.map((h) => h.name)).toContain('before_tool_call');
+    const json = parseJsonOutput(status) as Record<string, unknown>;
+    expect(JSON.stringify(json)).toContain('agent-p2p');
+  }, 180_000);
+
+  it("a message from A opens B's per-contact session, framed as untrusted; B's reply through the message tool reaches A", async () => explained(model, gateway, async () => {
+    const nonce = Date.now().toString(36);
+    await a.client().sendMessage(aContactId, `Hello B, please-answer-${nonce}`);
+    const seen = await waitFor('the message to reach the model', async () => model.requests.find((r) => r.text.includes(`please-answer-${nonce}`)), 90_000);
+    expect(seen.text).toContain('Untrusted third-party content');
+    expect(seen.text).toContain(b.url);
+    // The runtime line of the prompt names the session the turn runs in.
+    expect(seen.text).toContain(`session=agent:main:agent-p2p:default:direct:${bContactId} `);
+    const reply = await waitFor(
+      'the reply to reach A',
+      async () => (await a.client().listMessages({ contactId: aContactId, limit: 100 })).messages.find((m) => m.content === `pong ${nonce}`),
+      90_000,
+    );
+    expect(reply.contactId).toBe(aContactId);
+    const sent = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages.find((m) => m.content === `pong ${nonce}`);
+    expect(sent).toBeDefined();
+  }), 240_000);
+
+  it('`openclaw message send --channel agent-p2p --target contact:<id>` sends through the Portal and returns a receipt with its message id', async () =>
+    explained(model, gateway, async () => {
+      const text = `from the CLI ${Date.now().toString(36)}`;
+      // The CLI sends from its own process: it needs the key's variable like the gateway.
+      const env = { [KEY_ENV]: b.ownerKey };
+      const result = await gateway.cli(['message', 'send', '--channel', 'agent-p2p', '--target', `contact:${bContactId}`, '--message', text, '--json'], 90_000, env);
+      expect({ status: result.status, stderr: result.status === 0 ? '' : `${result.stdout}\n${result.stderr}`.slice(-3000) }).toEqual({ status: 0, stderr: '' });
+      const received = await waitFor(
+        'the CLI message to reach A',
+        async () => (await a.client().listMessages({ contactId: aContactId, limit: 100 })).messages.find((m) => m.content === text),
+        60_000,
+      );
+      const sent = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages.find((m) => m.content === text);
+      expect(sent).toBeDefined();
+      expect(received.contactId).toBe(aContactId);
+      expect(result.stdout).toContain(sent!.id);
+      const bad = await gateway.cli(['message', 'send', '--channel', 'agent-p2p', '--target', 'someone', '--message', 'x', '--json'], 90_000, env);
+      expect(bad.status).not.toBe(0);
+      expect(`${bad.stdout}${bad.stderr}`).toMatch(/contact/);
+    }), 240_000);
+
+  it("a contact's turn cannot run commands (exec is blocked) until the owner sets contactTools to \"full\"", async () =>
+    explained(model, gateway, async () => {
+      /** Sends a probe and returns the tool result the model got for its exec call. */
+      const probe = async (): Promise<string> => {
+        const sentAt = Date.now();
+        await a.client().sendMessage(aContactId, `Please run-probe-${sentAt.toString(36)} now`);
+        const answered = await waitFor(
+          'the exec call to be answered',
+          async () => model.requests.find((r) => r.at > sentAt && r.body.messages?.at(-1)?.role === 'tool' && r.text.includes(`run-probe-${sentAt.toString(36)}`)),
+          90_000,
+        );
+        const last = answered.body.messages!.at(-1)!;
+        return typeof last.content === 'string' ? last.content : JSON.stringify(last.content);
+      };
+      const blocked = await probe();
+      expect(blocked).toContain('not available while answering an Agent P2P contact');
+      expect(existsSync(probeFile())).toBe(false);
+
+      gateway.updateConfig((config) => {
+        (config.channels as Record<string, Record<string, unknown>>)['agent-p2p'].contactTools = 'full';
+      });
+      await waitFor('the gateway to apply contactTools "full"', async () => {
+        await new Promise((r) => setTimeout(r, 1000));
+        const result = await gateway.cli(['channels', 'status', '--json'], 60_000);
+        return result.status === 0 && /"connected":\s*true/.test(result.stdout);
+      }, 60_000);
+      await waitFor('the opted-in exec to run', async () => {
+        await probe();
+        return existsSync(probeFile());
+      }, 150_000);
+      gateway.updateConfig((config) => {
+        delete (config.channels as Record<string, Record<string, unknown>>)['agent-p2p'].contactTools;
+      });
+    }), 300_000);
+
+  it('owner chat from the console reaches the main session as a system event', async () => {
+    const cookie = await b.login();
+    const owner = createPortalClient({ baseUrl: b.url, session: true, headers: { Cookie: cookie } });
+    const nonce = Date.now().toString(36);
+    await owner.postOwnerChatMessage(`owner-note-${nonce}`);
+    const seen = await waitFor('the owner note to reach the model', async () => model.requests.find((r) => r.text.includes(`owner-note-${nonce}`)), 90_000);
+    expect(seen.text).toContain('your owner wrote in the console');
+  }, 180_000);
+});
