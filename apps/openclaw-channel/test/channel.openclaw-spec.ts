@@ -191,13 +191,21 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
       const probe = async (): Promise<string> => {
         const sentAt = Date.now();
         await a.client().sendMessage(aContactId, `Please run-probe-${sentAt.toString(36)} now`);
-        const answered = await waitFor(
+        const nonce = `run-probe-${sentAt.toString(36)}`;
+        const contentOf = (m: { content: unknown }): string => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content));
+        return waitFor(
           'the exec call to be answered',
-          async () => model.requests.find((r) => r.at > sentAt && r.body.messages?.at(-1)?.role === 'tool' && r.text.includes(`run-probe-${sentAt.toString(36)}`)),
+          async () => {
+            for (const r of model.requests.filter((request) => request.at > sentAt)) {
+              const messages = r.body.messages ?? [];
+              const asked = messages.findIndex((m) => contentOf(m).includes(nonce));
+              const result = asked >= 0 ? messages.slice(asked).find((m) => m.role === 'tool') : undefined;
+              if (result) return contentOf(result);
+            }
+            return null;
+          },
           90_000,
         );
-        const last = answered.body.messages!.at(-1)!;
-        return typeof last.content === 'string' ? last.content : JSON.stringify(last.content);
       };
       const blocked = await probe();
       expect(blocked).toContain('not available while answering an Agent P2P contact');
