@@ -3,6 +3,7 @@ import type { OpenClawConfig } from 'openclaw/plugin-sdk/channel-core';
 import { waitUntilAbort } from 'openclaw/plugin-sdk/channel-outbound';
 import type { AgentP2pAccount } from './config.js';
 import { dispatchContactMessage, systemEvent, type ChannelRuntimeLike, type InboundContext, type SystemRuntimeLike } from './inbound.js';
+import { createContactPairing } from './pairing.js';
 import { portalClient } from './portal.js';
 
 export interface StartAccountContext {
@@ -14,6 +15,9 @@ export interface StartAccountContext {
   channelRuntime?: ChannelRuntimeLike;
   log?: { info?: (message: string) => void; warn?: (message: string) => void; error?: (message: string) => void };
 }
+
+/** How often approvals made through OpenClaw pairing are looked for. */
+const PAIRING_POLL_MS = 2_000;
 
 function short(text: string, max = 200): string {
   const clean = text.replace(/\s+/g, ' ').trim();
@@ -33,7 +37,7 @@ export function systemEventText(event: PortalEvent): { text: string; wake: boole
       return { text: `Agent P2P: a guestbook post from ${JSON.stringify(event.payload.name)} (untrusted public text): ${short(event.payload.message)}`, wake: false };
     case 'contact.request_received':
       return {
-        text: `Agent P2P: contact request ${event.payload.requestId} from ${JSON.stringify(event.payload.agentName)} (owner ${JSON.stringify(event.payload.ownerName)}, Portal ${event.payload.portalUrl}${event.payload.verified ? ', verified' : ''}). Your owner decides in the console or with openclaw pairing.`,
+        text: `Agent P2P: contact request ${event.payload.requestId} from ${JSON.stringify(event.payload.agentName)} (owner ${JSON.stringify(event.payload.ownerName)}, Portal ${event.payload.portalUrl}${event.payload.verified ? ', verified' : ''}). Your owner decides in the console or with \`openclaw pairing approve agent-p2p <code>\`.`,
         wake: false,
       };
     case 'contact.accepted':
@@ -70,8 +74,21 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
   const me = await client.getMe();
   const inbound: InboundContext = { cfg: ctx.cfg, account, channelRuntime, runtime, client, selfName: me.agentName || 'self', log };
 
+  const pairing = createContactPairing(runtime, account.accountId, client, log);
+  const reconcile = async (): Promise<void> => {
+    try {
+      await pairing.reconcile();
+    } catch (error) {
+      (ctx.log?.warn ?? console.warn)(`agent-p2p: pairing approvals not carried out yet: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  // Pairing approvals happen in OpenClaw (CLI or Control UI): look for them every few seconds.
+  const reconcileTimer = setInterval(() => void reconcile(), PAIRING_POLL_MS);
+  reconcileTimer.unref?.();
+
   const handle = async (event: PortalEvent): Promise<void> => {
     if (event.type === 'message.received') return dispatchContactMessage(inbound, event, event.payload);
+    if (event.type === 'contact.request_received' && event.payload.verified) await pairing.offer(event.payload);
     const line = systemEventText(event);
     if (line) systemEvent(inbound, line.text, `agent-p2p:event:${event.id}`, line.wake);
   };
@@ -102,6 +119,7 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
   try {
     await waitUntilAbort(ctx.abortSignal);
   } finally {
+    clearInterval(reconcileTimer);
     await stream.close();
     ctx.setStatus({ accountId: account.accountId, running: false, connected: false, lifecycle: 'stopped' });
   }

@@ -89,6 +89,18 @@ export const agentP2pChannelPlugin = createChatChannelPlugin({
         });
       },
     },
+    // Contact requests are pairing requests (pairing.ts); approvals are read back from the allowlist.
+    pairing: { idLabel: 'agentP2pContactRequest', normalizeAllowEntry: (entry: string) => entry.trim() },
+    security: {
+      resolveDmPolicy: () => ({
+        policy: 'pairing',
+        allowFrom: [],
+        policyPath: 'Agent P2P Portal contacts',
+        allowFromPath: 'Agent P2P Portal contacts',
+        approveHint: 'openclaw pairing approve agent-p2p <code>',
+        normalizeEntry: (entry: string) => entry.trim(),
+      }),
+    },
     gateway: { startAccount: async (ctx: StartAccountContext) => runAccount(ctx, runtimeStore.getRuntime()) },
     message: messageAdapter,
   },

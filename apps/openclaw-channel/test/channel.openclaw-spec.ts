@@ -73,6 +73,25 @@ async function explained(model: StubModel, gateway: Gateway, body: () => Promise
   }
 }
 
+/** The pairing code of the listed request whose id is `id`, anywhere in `openclaw pairing list --json`. */
+function pairingCode(listing: unknown, id: string): string | null {
+  if (Array.isArray(listing)) {
+    for (const item of listing) {
+      const code = pairingCode(item, id);
+      if (code) return code;
+    }
+    return null;
+  }
+  if (!listing || typeof listing !== 'object') return null;
+  const record = listing as Record<string, unknown>;
+  if (Object.values(record).includes(id) && typeof record.code === 'string') return record.code;
+  for (const value of Object.values(record)) {
+    const code = pairingCode(value, id);
+    if (code) return code;
+  }
+  return null;
+}
+
 function parseJsonOutput(stdout: string): unknown {
   const start = stdout.search(/[[{]/);
   return JSON.parse(stdout.slice(start));
@@ -226,6 +245,42 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
       gateway.updateConfig((config) => {
         delete (config.channels as Record<string, Record<string, unknown>>)['agent-p2p'].contactTools;
       });
+    }), 300_000);
+
+  it('a contact request is an OpenClaw pairing request: `openclaw pairing approve` approves it on the Portal and makes no peer the command owner', async () =>
+    explained(model, gateway, async () => {
+      const c = await startPeer();
+      try {
+        const outgoing = await c.client().createContact(b.url, 'May I be your contact?');
+        const request = await waitFor('B to verify the request', async () => (await b.client().listContactRequests('pending')).find((r) => r.portalUrl === c.url), 30_000);
+        const code = await waitFor(
+          'the pairing request to be listed',
+          async () => {
+            const listed = await gateway.cli(['pairing', 'list', 'agent-p2p', '--json'], 60_000);
+            if (listed.status !== 0 || !listed.stdout.includes(`request-${request.id}`)) return null;
+            return pairingCode(parseJsonOutput(listed.stdout), `request-${request.id}`);
+          },
+          90_000,
+        );
+        const approved = await gateway.cli(['pairing', 'approve', 'agent-p2p', code], 60_000);
+        expect({ status: approved.status, out: approved.status === 0 ? '' : `${approved.stdout}\n${approved.stderr}` }).toEqual({ status: 0, out: '' });
+        await waitFor('C to see the contact active', async () => (await c.client().getContact(outgoing.id)).status === 'active', 60_000);
+        const contact = (await b.client().listContacts('active')).find((x) => x.portalUrl === c.url);
+        expect(contact).toBeDefined();
+        // Whatever the pairing CLI made command owner, it is no identity a contact's turn carries.
+        const config = gateway.readConfig() as { commands?: { ownerAllowFrom?: string[] } };
+        const owners = config.commands?.ownerAllowFrom ?? [];
+        for (const owner of owners) {
+          expect(owner).not.toMatch(new RegExp(`^(agent-p2p:)?(contact:)?(${contact!.id}|${bContactId})$`));
+        }
+        // The consumed approval is gone from the channel's allowlist.
+        await waitFor('the approval to be consumed', async () => {
+          const listed = await gateway.cli(['pairing', 'list', 'agent-p2p', '--json'], 60_000);
+          return !listed.stdout.includes(`request-${request.id}`);
+        }, 60_000);
+      } finally {
+        await c.destroy();
+      }
     }), 300_000);
 
   it('owner chat from the console reaches the main session as a system event', async () => {
