@@ -91,7 +91,7 @@ export async function dispatchContactMessage(ctx: InboundContext, event: PortalE
       ctx,
       `Agent P2P: the exchange with ${contactName} (contact ${peerId}) looks like two agents answering each other; its messages are not shown to you as turns until the cooldown ends. Latest message id ${payload.messageId}.`,
       `agent-p2p:loop:${peerId}`,
-      false,
+      true,
     );
     ctx.log(`agent-p2p: bot-pair loop guard held message ${payload.messageId} from contact ${peerId}`);
     return;

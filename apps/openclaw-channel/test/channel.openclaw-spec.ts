@@ -133,7 +133,7 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     const installed = await gateway.cli(['plugins', 'install', `npm-pack:${tarball()}`, '--force', '--accept-capabilities']);
     if (installed.status !== 0) throw new Error(`plugins install failed (${installed.status}):\n${installed.stdout}\n${installed.stderr}`);
     gateway.updateConfig((config) => {
-      config.channels = { 'agent-p2p': { portalUrl: b.url, apiKeyEnv: KEY_ENV, botLoopProtection: { maxEventsPerWindow: 6, windowSeconds: 600, cooldownSeconds: 600 } } };
+      config.channels = { 'agent-p2p': { portalUrl: b.url, apiKeyEnv: KEY_ENV, botLoopProtection: { maxEventsPerWindow: 5, windowSeconds: 600, cooldownSeconds: 600 } } };
     });
     await gateway.start(model.port, { [KEY_ENV]: b.ownerKey });
   }, 300_000);
@@ -291,4 +291,36 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     const seen = await waitFor('the owner note to reach the model', async () => model.requests.find((r) => r.text.includes(`owner-note-${nonce}`)), 90_000);
     expect(seen.text).toContain('your owner wrote in the console');
   }, 180_000);
+
+  it('the gateway killed mid-turn and restarted: the message is answered exactly once', async () =>
+    explained(model, gateway, async () => {
+      const nonce = `crash${Date.now().toString(36)}`;
+      model.hold = new RegExp(`please-answer-${nonce}`);
+      await a.client().sendMessage(aContactId, `Before the crash: please-answer-${nonce}`);
+      await waitFor('the turn to reach the model', async () => model.held.length > 0, 90_000);
+      await gateway.halt('SIGKILL');
+      model.hold = null;
+      await gateway.start(model.port, { [KEY_ENV]: b.ownerKey });
+      const pong = `pong ${nonce}`;
+      await waitFor(
+        'the answer to reach A',
+        async () => (await a.client().listMessages({ contactId: aContactId, limit: 200 })).messages.some((m) => m.content === pong),
+        150_000,
+      );
+      // Let a second delivery, if any, arrive before counting.
+      await new Promise((r) => setTimeout(r, 8_000));
+      const answers = (await a.client().listMessages({ contactId: aContactId, limit: 200 })).messages.filter((m) => m.content === pong);
+      expect(answers).toHaveLength(1);
+    }), 300_000);
+
+  it("the bot-pair loop guard stops an endless exchange: turns stop and the owner's main session is told", async () =>
+    explained(model, gateway, async () => {
+      const base = `loop${Date.now().toString(36)}`;
+      for (let i = 0; i < 9; i += 1) await a.client().sendMessage(aContactId, `${base}-${i} please-answer-${base}x${i}`);
+      const notice = await waitFor('the loop notice', async () => model.requests.find((r) => r.text.includes('looks like two agents answering each other')), 150_000);
+      expect(notice.text).toContain(`contact ${bContactId}`);
+      const seen = new Set(model.requests.flatMap((r) => [...r.text.matchAll(new RegExp(`${base}-(\\d)`, 'g'))].map((m) => m[1])));
+      expect(seen.size).toBeGreaterThan(0);
+      expect(seen.size).toBeLessThan(9);
+    }), 240_000);
 });

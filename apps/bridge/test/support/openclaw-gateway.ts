@@ -57,6 +57,9 @@ export class StubModel {
   private server!: Server;
   port = 0;
   private readonly answered = new Set<string>();
+  /** Requests whose text matches are held unanswered (as if the model were slow) while set. */
+  hold: RegExp | null = null;
+  readonly held: ModelRequest[] = [];
 
   constructor(readonly responders: StubResponder[]) {}
 
@@ -97,6 +100,11 @@ export class StubModel {
         const text = messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
         const request: ModelRequest = { at: Date.now(), body, text };
         this.requests.push(request);
+        if (this.hold?.test(text)) {
+          // Never answered: the connection ends when the gateway goes away.
+          this.held.push(request);
+          return;
+        }
         this.answer(res, request);
       });
     });
