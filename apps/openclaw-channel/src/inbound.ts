@@ -1,9 +1,9 @@
 import type { PortalEvent } from '@agent-p2p/sdk';
-import { createHash } from 'node:crypto';
 import type { OpenClawConfig } from 'openclaw/plugin-sdk/channel-core';
 import { recordChannelBotPairLoopAndCheckSuppression, resolveChannelInboundRouteEnvelope } from 'openclaw/plugin-sdk/channel-inbound';
 import { isReplyPayloadTerminalContent } from 'openclaw/plugin-sdk/reply-payload';
 import { CHANNEL_ID, type AgentP2pAccount } from './config.js';
+import { replyId } from './ids.js';
 import { sendToContact } from './portal.js';
 import type { PortalClient } from '@agent-p2p/sdk';
 
@@ -35,12 +35,6 @@ export interface InboundContext {
 }
 
 type MessageReceived = Extract<PortalEvent, { type: 'message.received' }>['payload'];
-
-/** A UUID fixed by the inbound message and the reply's position in its turn. */
-export function replyId(inboundMessageId: string, index: number): string {
-  const hex = createHash('sha256').update(`agent-p2p-reply:${inboundMessageId}:${index}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** Untrusted peer text in a prompt: a fence the peer cannot close (its own markers are neutralised). */
 function fence(text: string): string {

@@ -1,6 +1,7 @@
 import { PortalApiError, type PortalClient } from '@agent-p2p/sdk';
 import { createChannelPairingController, type ChannelPairingController } from 'openclaw/plugin-sdk/channel-pairing';
 import { CHANNEL_ID } from './config.js';
+import { pairingIdOf, requestIdOfEntry } from './ids.js';
 
 /**
  * Contact requests as OpenClaw pairing requests. The pairing id is `request-<id>` (the Portal's
@@ -11,18 +12,6 @@ import { CHANNEL_ID } from './config.js';
  * The approval is read back from OpenClaw's pairing allowlist (not from resolveApprovalStoreEntry,
  * which the pairing CLI does not call), carried out on the Portal, then removed from the list.
  */
-export const PAIRING_PREFIX = 'request-';
-
-export function pairingIdOf(requestId: number): string {
-  return `${PAIRING_PREFIX}${requestId}`;
-}
-
-/** The Portal request id of an allowlist entry (`request-7`, `agent-p2p:request-7`), or null. */
-export function requestIdOfEntry(entry: string): number | null {
-  const match = /^(?:agent-p2p:)?request-([1-9]\d{0,9})$/i.exec(entry.trim());
-  return match ? Number(match[1]) : null;
-}
-
 export interface ContactPairing {
   offer(request: { requestId: number; agentName: string; ownerName: string; portalUrl: string; message: string }): Promise<void>;
   /** Approves on the Portal every request approved through pairing; returns how many. */
