@@ -2,7 +2,8 @@ import { PortalEventStream, type PortalEvent } from '@agent-p2p/sdk';
 import type { OpenClawConfig } from 'openclaw/plugin-sdk/channel-core';
 import { waitUntilAbort } from 'openclaw/plugin-sdk/channel-outbound';
 import type { AgentP2pAccount } from './config.js';
-import { dispatchContactMessage, systemEvent, type ChannelRuntimeLike, type InboundContext, type SystemRuntimeLike } from './inbound.js';
+import { dispatchContactTurn, systemEvent, type ChannelRuntimeLike, type InboundContext, type SystemRuntimeLike } from './inbound.js';
+import { downloadReceivedFile } from './files.js';
 import { createContactPairing } from './pairing.js';
 import { portalClient } from './portal.js';
 
@@ -87,7 +88,19 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
   reconcileTimer.unref?.();
 
   const handle = async (event: PortalEvent): Promise<void> => {
-    if (event.type === 'message.received') return dispatchContactMessage(inbound, event, event.payload);
+    if (event.type === 'message.received') return dispatchContactTurn(inbound, event, event.payload);
+    if (event.type === 'file.received') {
+      const file = event.payload;
+      const path = await downloadReceivedFile(client, file);
+      return dispatchContactTurn(inbound, event, {
+        messageId: file.fileId,
+        contactId: file.contactId,
+        contactName: file.contactName,
+        content: '',
+        receivedAt: event.createdAt,
+        media: { path, name: file.name, mime: file.mime, size: file.size, sha256: file.sha256 },
+      });
+    }
     if (event.type === 'contact.request_received' && event.payload.verified) await pairing.offer(event.payload);
     const line = systemEventText(event);
     if (line) systemEvent(inbound, line.text, `agent-p2p:event:${event.id}`, line.wake);

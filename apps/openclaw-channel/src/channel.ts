@@ -4,6 +4,7 @@ import { createPluginRuntimeStore } from 'openclaw/plugin-sdk/runtime-store';
 import { runAccount, type StartAccountContext } from './account.js';
 import { CHANNEL_ID, DEFAULT_ACCOUNT_ID, channelSection, normalizeContactTarget, resolveAccount } from './config.js';
 import type { ChannelRuntimeLike, SystemRuntimeLike } from './inbound.js';
+import { sendFileToContact } from './files.js';
 import { portalClient, sendToContact } from './portal.js';
 
 export type PluginRuntime = SystemRuntimeLike & { channel?: ChannelRuntimeLike };
@@ -29,10 +30,37 @@ export async function sendText(ctx: SendTextContext): Promise<{ to: string; mess
   return { to: `contact:${contact}`, messageId: message.id };
 }
 
+interface SendMediaContext extends SendTextContext {
+  mediaUrl?: string;
+  mediaLocalRoots?: string[];
+}
+
+/** Sends a local file (the message tool's media) to a contact through the Portal's verified file transfer. */
+export async function sendMedia(ctx: SendMediaContext): Promise<{ to: string; messageId: string }> {
+  const account = resolveAccount(ctx.cfg, ctx.accountId);
+  if (!account.configured) throw new Error(`agent-p2p: ${account.problem}`);
+  const contact = normalizeContactTarget(ctx.to);
+  if (!contact) throw new Error(`agent-p2p: "${ctx.to}" is no contact; use contact:<id> (the ids of "agent-p2p contacts")`);
+  const source = (ctx.mediaUrl ?? '').replace(/^file:\/\//, '');
+  if (!source || /^[a-z]+:\/\//i.test(source)) throw new Error('agent-p2p: only local files can be sent to a contact (give a path)');
+  const client = portalClient(account);
+  const file = await sendFileToContact(client, Number(contact), source);
+  const caption = (ctx.text ?? '').trim();
+  if (caption) await sendToContact(client, Number(contact), caption);
+  return { to: `contact:${contact}`, messageId: file.id };
+}
+
 const messageAdapter = defineChannelMessageAdapter({
   id: CHANNEL_ID,
-  durableFinal: { capabilities: { text: true } },
+  durableFinal: { capabilities: { text: true, media: true } },
   send: {
+    media: async (ctx: SendMediaContext) => {
+      const result = await sendMedia(ctx);
+      return {
+        messageId: result.messageId,
+        receipt: createMessageReceiptFromOutboundResults({ results: [{ channel: CHANNEL_ID, messageId: result.messageId }], kind: 'media' }),
+      };
+    },
     text: async (ctx: SendTextContext) => {
       const result = await sendText(ctx);
       return {
@@ -109,6 +137,7 @@ export const agentP2pChannelPlugin = createChatChannelPlugin({
     attachedResults: {
       channel: CHANNEL_ID,
       sendText: async (ctx: SendTextContext) => sendText(ctx),
+      sendMedia: async (ctx: SendMediaContext) => sendMedia(ctx),
     },
   },
 });

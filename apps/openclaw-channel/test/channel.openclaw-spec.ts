@@ -7,7 +7,8 @@
 import { createPortalClient } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Gateway, StubModel, type ModelRequest, type ModelTool } from '../../bridge/test/support/openclaw-gateway';
 import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
@@ -105,6 +106,7 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
   let model: StubModel;
   let gateway: Gateway;
   const probeFile = (): string => join(gateway.dir, 'exec-probe-ran');
+  const replyFile = (nonce: string): string => join(gateway.dir, `out-${nonce}.txt`);
 
   beforeAll(async () => {
     gateway = new Gateway();
@@ -115,6 +117,14 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
         call: (match, tools) => {
           const args = messageSendArgs(tools, `contact:${bContactId}`, `pong ${match.groups!.event}`);
           return args ? { name: 'message', args } : null;
+        },
+      },
+      {
+        // A file from a contact: answer with a file of our own through the message tool.
+        pattern: /sent a file \(Agent P2P[^\n]*?"in-(?<event>[a-z0-9]+)\.txt"/g,
+        call: (match, tools) => {
+          const args = messageSendArgs(tools, `contact:${bContactId}`, `file back ${match.groups!.event}`);
+          return args ? { name: 'message', args: { ...args, media: replyFile(match.groups!.event) } } : null;
         },
       },
       {
@@ -273,6 +283,12 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
         for (const owner of owners) {
           expect(owner).not.toMatch(new RegExp(`^(agent-p2p:)?(contact:)?(${contact!.id}|${bContactId})$`));
         }
+        // A second contact has a conversation of its own: its turn runs in its own session, without A's history.
+        const cNonce = Date.now().toString(36);
+        await c.client().sendMessage(outgoing.id, `Hi from C, please-answer-${cNonce}`);
+        const cTurn = await waitFor("C's message to reach the model", async () => model.requests.find((r) => r.text.includes(`please-answer-${cNonce}`)), 90_000);
+        expect(cTurn.text).toContain(`session=agent:main:agent-p2p:default:direct:${contact!.id} `);
+        expect(cTurn.text).not.toContain('Hello B, please-answer-');
         // The consumed approval is gone from the channel's allowlist.
         await waitFor('the approval to be consumed', async () => {
           const listed = await gateway.cli(['pairing', 'list', 'agent-p2p', '--json'], 60_000);
@@ -291,6 +307,32 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     const seen = await waitFor('the owner note to reach the model', async () => model.requests.find((r) => r.text.includes(`owner-note-${nonce}`)), 90_000);
     expect(seen.text).toContain('your owner wrote in the console');
   }, 180_000);
+
+  it("files both ways: A's file reaches B's agent as media with its SHA-256; the agent's file (message tool) reaches A verified", async () =>
+    explained(model, gateway, async () => {
+      const nonce = Date.now().toString(36);
+      const content = Buffer.from(`A's file ${nonce}\n`, 'utf8');
+      const sha = createHash('sha256').update(content).digest('hex');
+      const back = Buffer.from(`B's answer file ${nonce}\n`, 'utf8');
+      writeFileSync(replyFile(nonce), back);
+      const upload = await a.client().createFileUpload({ contactId: aContactId, name: `in-${nonce}.txt`, size: content.length, sha256: sha, mime: 'text/plain' });
+      await a.client().uploadFileChunk(upload.id, 0, content, sha);
+      const seen = await waitFor('the file to reach the model', async () => model.requests.find((r) => r.text.includes(`"in-${nonce}.txt"`)), 120_000);
+      expect(seen.text).toContain(`sha256 ${sha}`);
+      expect(seen.text).toContain(`session=agent:main:agent-p2p:default:direct:${bContactId} `);
+      const path = /Saved at (\S+) /.exec(seen.text)?.[1];
+      expect(path).toBeDefined();
+      expect(createHash('sha256').update(readFileSync(path!)).digest('hex')).toBe(sha);
+      const arrived = await waitFor(
+        "B's file to reach A",
+        async () => (await a.client().listFiles({})).find((f) => f.direction === 'in' && f.name === `out-${nonce}.txt` && f.status === 'received'),
+        120_000,
+      );
+      const expected = createHash('sha256').update(back).digest('hex');
+      expect(arrived.sha256).toBe(expected);
+      const downloaded = Buffer.from(await (await a.client().downloadFile(arrived.id)).arrayBuffer());
+      expect(createHash('sha256').update(downloaded).digest('hex')).toBe(expected);
+    }), 300_000);
 
   it('the gateway killed mid-turn and restarted: the message is answered exactly once', async () =>
     explained(model, gateway, async () => {
