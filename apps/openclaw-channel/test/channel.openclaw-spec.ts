@@ -173,6 +173,12 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     expect(runtime.typedHooks?.map((h) => h.name)).toContain('before_tool_call');
     const json = parseJsonOutput(status) as Record<string, unknown>;
     expect(JSON.stringify(json)).toContain('agent-p2p');
+    // The manifest's schema guards channels.agent-p2p: a bad value is refused and nothing is written.
+    const before = readFileSync(gateway.configPath, 'utf8');
+    const refused = await gateway.cli(['config', 'set', 'channels.agent-p2p.replyMode', 'sometimes'], 60_000);
+    expect(refused.status).not.toBe(0);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/replyMode/);
+    expect(readFileSync(gateway.configPath, 'utf8')).toBe(before);
   }, 180_000);
 
   it("a message from A opens B's per-contact session, framed as untrusted; B's reply through the message tool reaches A", async () => explained(model, gateway, async () => {
