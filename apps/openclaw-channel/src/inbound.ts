@@ -75,8 +75,8 @@ export function systemEvent(ctx: InboundContext, text: string, contextKey: strin
 }
 
 /**
- * One contact message → the contact's own session. Resolves once the gateway accepted (dispatched)
- * the turn; throws when it did not, so the caller does not ack the event.
+ * One contact message or file → the contact's own session. Resolves once the gateway took the turn
+ * (a turn it declines is logged, not retried); an error thrown on the way leaves the event un-acked.
  */
 export async function dispatchContactTurn(ctx: InboundContext, event: PortalEvent, payload: ContactTurn): Promise<void> {
   const peerId = String(payload.contactId);
