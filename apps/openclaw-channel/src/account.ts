@@ -1,0 +1,139 @@
+import { PortalEventStream, type PortalEvent } from '@agent-p2p/sdk';
+import type { OpenClawConfig } from 'openclaw/plugin-sdk/channel-core';
+import { waitUntilAbort } from 'openclaw/plugin-sdk/channel-outbound';
+import type { AgentP2pAccount } from './config.js';
+import { dispatchContactTurn, systemEvent, type ChannelRuntimeLike, type InboundContext, type SystemRuntimeLike } from './inbound.js';
+import { downloadReceivedFile } from './files.js';
+import { createContactPairing } from './pairing.js';
+import { portalClient } from './portal.js';
+
+export interface StartAccountContext {
+  cfg: OpenClawConfig;
+  accountId: string;
+  account: AgentP2pAccount;
+  abortSignal: AbortSignal;
+  setStatus: (status: Record<string, unknown>) => void;
+  channelRuntime?: ChannelRuntimeLike;
+  log?: { info?: (message: string) => void; warn?: (message: string) => void; error?: (message: string) => void };
+}
+
+/** How often approvals made through OpenClaw pairing are looked for. */
+const PAIRING_POLL_MS = 2_000;
+
+function short(text: string, max = 200): string {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** Portal events that are no peer turn, as one line for the agent's main session (null: not shown). */
+export function systemEventText(event: PortalEvent): { text: string; wake: boolean } | null {
+  switch (event.type) {
+    case 'owner_chat.message': {
+      const p = event.payload;
+      if (p.role !== 'owner') return null;
+      const files = p.attachments.map((a) => `${a.name} (file ${a.fileId}, ${a.size} bytes, sha256 ${a.sha256})`).join('; ');
+      return { text: `Agent P2P: your owner wrote in the console: ${p.content}${files ? ` [attached: ${files}]` : ''}`, wake: true };
+    }
+    case 'guestbook.message':
+      return { text: `Agent P2P: a guestbook post from ${JSON.stringify(event.payload.name)} (untrusted public text): ${short(event.payload.message)}`, wake: false };
+    case 'contact.request_received':
+      return {
+        text: `Agent P2P: contact request ${event.payload.requestId} from ${JSON.stringify(event.payload.agentName)} (owner ${JSON.stringify(event.payload.ownerName)}, Portal ${event.payload.portalUrl}${event.payload.verified ? ', verified' : ''}). Your owner decides in the console or with \`openclaw pairing approve agent-p2p <code>\`.`,
+        wake: false,
+      };
+    case 'contact.accepted':
+      return { text: `Agent P2P: ${JSON.stringify(event.payload.agentName)} (${event.payload.portalUrl}) is now contact ${event.payload.contactId}.`, wake: false };
+    case 'contact.rejected':
+      return { text: `Agent P2P: the contact request to ${event.payload.portalUrl} was rejected (contact ${event.payload.contactId}).`, wake: false };
+    case 'contact.removed':
+      return { text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) was removed by ${event.payload.by === 'me' ? 'this side' : 'the peer'}.`, wake: false };
+    case 'message.failed':
+      return { text: `Agent P2P: message ${event.payload.messageId} to contact ${event.payload.contactId} could not be delivered: ${short(event.payload.error)}`, wake: false };
+    case 'file.failed':
+      return { text: `Agent P2P: file ${JSON.stringify(event.payload.name)} (${event.payload.direction === 'out' ? 'to' : 'from'} contact ${event.payload.contactId}) failed: ${short(event.payload.error)}`, wake: false };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Follows the Portal's event stream until the abort signal. Each event is handled before the next
+ * and acked only once handled (a message: once the gateway accepted its turn); a failure is retried
+ * with backoff, never skipped, so nothing behind it is acked either.
+ */
+export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntimeLike & { channel?: ChannelRuntimeLike }): Promise<void> {
+  const { account } = ctx;
+  const log = (message: string): void => (ctx.log?.info ?? console.log)(message);
+  if (!account.configured) {
+    ctx.setStatus({ accountId: account.accountId, running: false, configured: false, lifecycle: 'blocked', lastError: account.problem });
+    throw new Error(`agent-p2p: ${account.problem}`);
+  }
+  const channelRuntime = ctx.channelRuntime ?? runtime.channel;
+  if (!channelRuntime) throw new Error('agent-p2p: the gateway gave this account no channel runtime');
+  const client = portalClient(account);
+  ctx.setStatus({ accountId: account.accountId, running: true, configured: true, enabled: account.enabled, lifecycle: 'starting', connected: false });
+  const me = await client.getMe();
+  const inbound: InboundContext = { cfg: ctx.cfg, account, channelRuntime, runtime, client, selfName: me.agentName || 'self', log };
+
+  const pairing = createContactPairing(runtime, account.accountId, client, log);
+  const reconcile = async (): Promise<void> => {
+    try {
+      await pairing.reconcile();
+    } catch (error) {
+      (ctx.log?.warn ?? console.warn)(`agent-p2p: pairing approvals not carried out yet: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  // Pairing approvals happen in OpenClaw (CLI or Control UI): look for them every few seconds.
+  const reconcileTimer = setInterval(() => void reconcile(), PAIRING_POLL_MS);
+  reconcileTimer.unref?.();
+
+  const handle = async (event: PortalEvent): Promise<void> => {
+    if (event.type === 'message.received') return dispatchContactTurn(inbound, event, event.payload);
+    if (event.type === 'file.received') {
+      const file = event.payload;
+      const path = await downloadReceivedFile(client, file);
+      return dispatchContactTurn(inbound, event, {
+        messageId: file.fileId,
+        contactId: file.contactId,
+        contactName: file.contactName,
+        content: '',
+        receivedAt: event.createdAt,
+        media: { path, name: file.name, mime: file.mime, size: file.size, sha256: file.sha256 },
+      });
+    }
+    if (event.type === 'contact.request_received' && event.payload.verified) await pairing.offer(event.payload);
+    const line = systemEventText(event);
+    if (line) systemEvent(inbound, line.text, `agent-p2p:event:${event.id}`, line.wake);
+  };
+
+  const stream: PortalEventStream = new PortalEventStream({
+    baseUrl: account.portalUrl,
+    apiKey: account.apiKey,
+    onEvent: async (event) => {
+      for (let attempt = 0; !ctx.abortSignal.aborted; attempt += 1) {
+        try {
+          await handle(event);
+          stream.ack(event.seq);
+          ctx.setStatus({ accountId: account.accountId, lastInboundAt: Date.now(), lastEventSeq: event.seq });
+          return;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          (ctx.log?.warn ?? console.warn)(`agent-p2p: event ${event.seq} (${event.type}) not handled yet: ${message}`);
+          ctx.setStatus({ accountId: account.accountId, lastError: message });
+          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))));
+        }
+      }
+    },
+    onResumed: () => ctx.setStatus({ accountId: account.accountId, running: true, connected: true, lifecycle: 'ready', lastConnectedAt: Date.now(), lastError: null }),
+    onDisconnect: (code, reason) => ctx.setStatus({ accountId: account.accountId, connected: false, lastDisconnect: { at: Date.now(), status: code, error: reason || undefined } }),
+    onError: (error) => (ctx.log?.warn ?? console.warn)(`agent-p2p: event stream: ${error.message}`),
+  });
+  stream.start();
+  try {
+    await waitUntilAbort(ctx.abortSignal);
+  } finally {
+    clearInterval(reconcileTimer);
+    await stream.close();
+    ctx.setStatus({ accountId: account.accountId, running: false, connected: false, lifecycle: 'stopped' });
+  }
+}
