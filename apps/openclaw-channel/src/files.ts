@@ -1,4 +1,4 @@
-import type { FileTransfer, PortalClient } from '@agent-p2p/sdk';
+import { chunkIndexes, type FileTransfer, type PortalClient } from '@agent-p2p/sdk';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
@@ -76,10 +76,11 @@ export async function sendFileToContact(client: PortalClient, contactId: number,
   const dot = name.lastIndexOf('.');
   const type = mime || MIME[dot > 0 ? name.slice(dot).toLowerCase() : ''] || 'application/octet-stream';
   const upload = await client.createFileUpload({ contactId, name, size: info.size, sha256, mime: type });
+  const held = new Set(chunkIndexes(upload.receivedRanges));
   const handle = await open(path, 'r');
   try {
     for (let index = 0; index < upload.chunks; index += 1) {
-      if (upload.receivedChunks.includes(index)) continue;
+      if (held.has(index)) continue;
       const start = index * upload.chunkSize;
       const length = Math.min(upload.chunkSize, info.size - start);
       const buffer = Buffer.alloc(length);
