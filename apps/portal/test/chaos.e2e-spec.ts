@@ -18,7 +18,7 @@ import { freePort, POSTGRES_URL, TEST_DATABASE_URL } from './support/test-portal
  *
  * Without PORTAL_TEST_DATABASE_URL the Portals use SQLite (each its own data directory); with it,
  * each Portal gets its own PostgreSQL database (created here, dropped at the end).
- * PORTAL_CHAOS_SEED=<n> replays a schedule.
+ * PORTAL_TEST_CHAOS_SEED=<n> replays a schedule.
  */
 const MESSAGES = 1_000;
 const SENDERS = 2;
@@ -31,7 +31,7 @@ const DELIVERY_LIMIT_MS = 10_000;
  * that backlog rather than the recovery.
  */
 const PACE_MS = 100;
-const SEED = Number(process.env.PORTAL_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = Number(process.env.PORTAL_TEST_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const POSTGRES = Boolean(TEST_DATABASE_URL);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,7 +115,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
     const sentBy: string[][] = Array.from({ length: SENDERS }, () => []);
     let retries = 0;
     let lastAccepted = 0;
-    const sendDeadline = Date.now() + 70_000;
+    const sendDeadline = Date.now() + 75_000;
     let started = 0;
     async function sender(index: number): Promise<void> {
       for (let n = 0; n < perSender; n += 1) {
@@ -176,7 +176,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
 
     started = Date.now();
     const sendersDone = Promise.all(sentBy.map((_, index) => sender(index)));
-    await within(Promise.all([chaos(), sendersDone]), 90_000, 'the senders and the faults');
+    await within(Promise.all([chaos(), sendersDone]), 80_000, 'the senders and the faults');
     const sendingMs = lastAccepted - started;
     const quiet = Math.max(lastRestart, lastAccepted);
 
@@ -186,7 +186,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
     let deliveredAt = 0;
     const seenIds = new Set<string>();
     let backlogAtQuiet = -1;
-    const waitDeadline = quiet + 3 * DELIVERY_LIMIT_MS;
+    const waitDeadline = quiet + 2 * DELIVERY_LIMIT_MS;
     while (Date.now() < waitDeadline) {
       const page = await b.client().listMessages({ contactId: bContactId, after: cursor, limit: 200 });
       received.push(...page.messages);
@@ -204,7 +204,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
 
     // A's side: its history is the order it accepted them; every message there once, all delivered (bounded wait).
     let sent: Message[] = [];
-    const aDeadline = Date.now() + 15_000;
+    const aDeadline = Date.now() + 10_000;
     do {
       sent = (await history(a.client(), aContactId)).filter((message) => message.direction === 'out');
       if (sent.length === MESSAGES && sent.every((message) => message.status === 'delivered')) break;
@@ -237,7 +237,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
       notDeliveredOnA: sent.filter((message) => message.status !== 'delivered').map((message) => `${message.id} ${message.status}`).slice(0, 10),
       firstDisorder: firstDisorder < 0 ? null : { index: firstDisorder, a: aOrder[firstDisorder], b: bOrder[firstDisorder] },
     };
-    console.log(`chaos (replay with PORTAL_CHAOS_SEED=${SEED}): ${JSON.stringify(figures)}`);
+    console.log(`chaos (replay with PORTAL_TEST_CHAOS_SEED=${SEED}): ${JSON.stringify(figures)}`);
 
     expect(kills.a + kills.b).toBe(faults);
     expect(lost.slice(0, 10)).toEqual([]);
@@ -253,5 +253,5 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
     expect(figures.notDeliveredOnA).toEqual([]);
     expect(deliveredAt).toBeGreaterThan(0);
     expect(afterQuietMs).toBeLessThan(DELIVERY_LIMIT_MS);
-  }, 150_000);
+  }, 130_000);
 });
