@@ -181,7 +181,6 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
     const quiet = Math.max(lastRestart, lastAccepted);
 
     // Full delivery: B's history holds all 1,000 ids (read incrementally with the after= cursor).
-    const received: Message[] = [];
     let cursor = 0;
     let deliveredAt = 0;
     const seenIds = new Set<string>();
@@ -189,7 +188,6 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
     const waitDeadline = quiet + 2 * DELIVERY_LIMIT_MS;
     while (Date.now() < waitDeadline) {
       const page = await b.client().listMessages({ contactId: bContactId, after: cursor, limit: 200 });
-      received.push(...page.messages);
       for (const message of page.messages) seenIds.add(idIn(message.content));
       if (backlogAtQuiet < 0 && !page.hasMore) backlogAtQuiet = MESSAGES - seenIds.size;
       if (page.messages.length > 0) cursor = page.messages[page.messages.length - 1].cursor;
