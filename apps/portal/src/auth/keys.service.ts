@@ -9,6 +9,8 @@ import { OwnerKey } from './entities/owner-key.entity';
 /** lastUsedAt is refreshed at most this often per key, so authentication stays a read. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** Shortest time between the starts of two writes of event acks (how long a confirmation may wait). */
+const ACK_LINGER_MS = 25;
 /** How long after a failed write of event acks it is tried again. */
 const ACK_RETRY_MS = 1000;
 /** How long a key look-up is remembered. */
@@ -22,6 +24,7 @@ export class KeysService implements OnModuleDestroy {
   /** The write of acks running now, and the one that waits to start after it. */
   private writing: Promise<void> | null = null;
   private nextWrite: Promise<void> | null = null;
+  private lastWriteAt = 0;
   private closing = false;
   private readonly logger = new Logger(KeysService.name);
 
@@ -114,9 +117,13 @@ export class KeysService implements OnModuleDestroy {
     const previous = this.writing ?? Promise.resolve();
     const next: Promise<void> = previous
       .catch(() => undefined)
+      // Writes start at most every ACK_LINGER_MS: a consumer acking every event gets a few writes
+      // a second, each covering every ack that arrived meanwhile, not one write per ack.
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, this.lastWriteAt + ACK_LINGER_MS - Date.now()))))
       .then(async () => {
         this.nextWrite = null;
         this.writing = next;
+        this.lastWriteAt = Date.now();
         try {
           for (const [id, seq] of [...this.pendingAcks]) {
             await this.keys
