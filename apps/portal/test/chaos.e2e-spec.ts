@@ -4,12 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { randomToken } from '../src/common/secrets';
 import { connect, PEER_ENV } from './support/pair';
 import { ensurePortalBuilt, killAllPortals, within } from './support/portal-process';
 import { ProcessPeer, seededRandom } from './support/process-peer';
-import { freePort, POSTGRES_URL, TEST_DATABASE_URL } from './support/test-portal';
+import { freePort, POSTGRES_URL, TEST_DATABASE_URL, withPostgres } from './support/test-portal';
 
 /**
  * Chaos test of delivery: A sends 1,000 messages with ids it is given to B while A and B are
@@ -65,15 +64,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
   const databases: string[] = [];
   const dataDirs: string[] = [];
 
-  async function admin(sql: string): Promise<void> {
-    const client = new pg.Client(POSTGRES_URL);
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
+  const admin = (sql: string): Promise<unknown> => withPostgres((client) => client.query(sql));
 
   async function portal(name: string): Promise<ProcessPeer> {
     const dataDir = mkdtempSync(join(tmpdir(), `ap2p-chaos-${name}-`));

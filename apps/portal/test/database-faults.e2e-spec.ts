@@ -1,12 +1,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createPortalClient } from '@agent-p2p/sdk';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { randomToken } from '../src/common/secrets';
 import { Message } from '../src/messages/entities/message.entity';
 import { connect, PEER_ENV, startPeer, waitFor } from './support/pair';
 import { ensurePortalBuilt, killAllPortals, startPortal, stopPortal, waitHealthy } from './support/portal-process';
-import { freePort, POSTGRES_URL, TEST_DATABASE_URL, type TestPortal } from './support/test-portal';
+import { freePort, POSTGRES_URL, TEST_DATABASE_URL, type TestPortal, withPostgres } from './support/test-portal';
 
 interface Health {
   status: string;
@@ -77,15 +76,7 @@ describe('background delivery when the database fails', () => {
   const appName = `${database}_portal`;
   const portals: TestPortal[] = [];
 
-  async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client(POSTGRES_URL);
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  }
+  const admin = withPostgres;
 
   afterAll(async () => {
     killAllPortals();

@@ -2,12 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { DataSource } from 'typeorm';
-import { SECRET_BOX } from '../src/common/secret-box';
-import { generateContactKey, sha256Hex } from '../src/common/secrets';
+import { generateContactKey } from '../src/common/secrets';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
-import { Contact } from '../src/contacts/entities/contact.entity';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
-import { connect, startPeer, statusOf, waitFor } from './support/pair';
+import { addActiveContact, connect, startPeer, statusOf, waitFor } from './support/pair';
 import { TestPortal } from './support/test-portal';
 
 /** A TCP server that accepts connections and never answers; it records each request line it reads. */
@@ -60,25 +58,6 @@ async function forgeContactRequest(target: TestPortal, fromPortal: string): Prom
   return response.status;
 }
 
-/** An active contact at portalUrl, written straight into the database (the peer is a fake). */
-async function addActiveContact(portal: TestPortal, portalUrl: string): Promise<number> {
-  const key = generateContactKey();
-  const now = new Date();
-  const saved = await portal.app.get(DataSource).getRepository(Contact).save({
-    portalUrl,
-    status: 'active',
-    direction: 'outgoing',
-    requestId: crypto.randomUUID(),
-    agentName: 'fake',
-    ownerName: '',
-    message: '',
-    keyHash: sha256Hex(key),
-    keySealed: portal.app.get(SECRET_BOX).seal(key),
-    createdAt: now,
-    updatedAt: now,
-  });
-  return saved.id;
-}
 
 describe('calls caused by strangers', () => {
   let hole: BlackHole;

@@ -4,7 +4,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { createLogger } from '../src/common/logger';
 import { randomToken } from '../src/common/secrets';
@@ -13,7 +12,7 @@ import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure
 import { Message } from '../src/messages/entities/message.entity';
 import { connect, PEER_ENV, startPeer, waitFor } from './support/pair';
 import { ensurePortalBuilt, killAllPortals, startPortal, waitHealthy } from './support/portal-process';
-import { freePort, POSTGRES_URL, TEST_DATABASE_URL, type TestPortal } from './support/test-portal';
+import { freePort, POSTGRES_URL, TEST_DATABASE_URL, type TestPortal, withPostgres } from './support/test-portal';
 
 /** A TCP server on `port` that accepts connections and never answers (a peer that hangs). */
 async function blackHole(port: number): Promise<{ server: Server; close: () => Promise<void> }> {
@@ -71,15 +70,7 @@ describe('a contact that was down for a while', () => {
   const portals: TestPortal[] = [];
   let second: PortalApp | null = null;
 
-  async function admin(sql: string): Promise<void> {
-    const client = new pg.Client(POSTGRES_URL);
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
+  const admin = (sql: string): Promise<unknown> => withPostgres((client) => client.query(sql));
 
   afterAll(async () => {
     killAllPortals();

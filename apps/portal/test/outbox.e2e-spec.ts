@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DataSource } from 'typeorm';
-import { SECRET_BOX } from '../src/common/secret-box';
-import { generateContactKey, sha256Hex } from '../src/common/secrets';
-import { Contact } from '../src/contacts/entities/contact.entity';
-import { connect, startPeer, waitFor } from './support/pair';
+import { addActiveContact, connect, startPeer, waitFor } from './support/pair';
 import type { TestPortal } from './support/test-portal';
 
 /** A "Portal" that accepts connections and never answers. */
@@ -18,24 +14,6 @@ async function hangingPeer(): Promise<{ url: string; server: Server; hits: () =>
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits: () => hits };
 }
 
-async function addActiveContact(portal: TestPortal, portalUrl: string): Promise<number> {
-  const key = generateContactKey();
-  const now = new Date();
-  const saved = await portal.app.get(DataSource).getRepository(Contact).save({
-    portalUrl,
-    status: 'active',
-    direction: 'outgoing',
-    requestId: crypto.randomUUID(),
-    agentName: 'silent',
-    ownerName: '',
-    message: '',
-    keyHash: sha256Hex(key),
-    keySealed: portal.app.get(SECRET_BOX).seal(key),
-    createdAt: now,
-    updatedAt: now,
-  });
-  return saved.id;
-}
 
 describe('the outbox', () => {
   let a: TestPortal;

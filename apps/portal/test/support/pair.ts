@@ -1,4 +1,8 @@
 import { PortalApiError } from '@agent-p2p/sdk';
+import { DataSource } from 'typeorm';
+import { SECRET_BOX } from '../../src/common/secret-box';
+import { generateContactKey, sha256Hex } from '../../src/common/secrets';
+import { Contact } from '../../src/contacts/entities/contact.entity';
 import type { EventRecord } from '../../src/events/events.service';
 import { EventsService } from '../../src/events/events.service';
 import { TestPortal, type TestPortalOptions } from './test-portal';
@@ -52,4 +56,24 @@ export async function statusOf(promise: Promise<unknown>): Promise<number> {
     if (error instanceof PortalApiError) return error.status;
     throw error;
   }
+}
+
+/** An active contact at portalUrl, written straight into the database (the peer is a fake server). */
+export async function addActiveContact(portal: TestPortal, portalUrl: string): Promise<number> {
+  const key = generateContactKey();
+  const now = new Date();
+  const saved = await portal.app.get(DataSource).getRepository(Contact).save({
+    portalUrl,
+    status: 'active',
+    direction: 'outgoing',
+    requestId: crypto.randomUUID(),
+    agentName: 'fake',
+    ownerName: '',
+    message: '',
+    keyHash: sha256Hex(key),
+    keySealed: portal.app.get(SECRET_BOX).seal(key),
+    createdAt: now,
+    updatedAt: now,
+  });
+  return saved.id;
 }

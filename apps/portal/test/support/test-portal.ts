@@ -29,20 +29,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function createSchema(url: string): Promise<string> {
-  const schema = `t_${randomToken(9).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+/** Runs `work` with a client of its own on the PostgreSQL server (tests create and drop their databases and schemas with it). */
+export async function withPostgres<T>(work: (client: pg.Client) => Promise<T>, url = POSTGRES_URL): Promise<T> {
   const client = new pg.Client(url);
   await client.connect();
-  await client.query(`CREATE SCHEMA ${schema}`);
-  await client.end();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createSchema(url: string): Promise<string> {
+  const schema = `t_${randomToken(9).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+  await withPostgres((client) => client.query(`CREATE SCHEMA ${schema}`), url);
   return schema;
 }
 
 export async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client(url);
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+  await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`), url);
 }
 
 export interface TestPortalOptions {
