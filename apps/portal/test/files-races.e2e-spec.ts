@@ -39,6 +39,22 @@ function slowPut(url: string, body: Buffer, key: string): { response: Promise<Re
   return { response, release };
 }
 
+/**
+ * Two writers raced chunk 0 with the right and the wrong bytes. Either the right bytes won (stored,
+ * and the other writer is refused), or the wrong ones won and the whole-file check failed the
+ * upload; never a verified file with other bytes.
+ */
+async function expectOneWriterWon(portal: TestPortal, id: string, answers: Array<{ status: number }>, good: Uint8Array): Promise<void> {
+  const file = await portal.client().getFile(id);
+  const statuses = answers.map((answer) => answer.status).join('/');
+  if (file.status === 'stored') {
+    expect(statuses).toBe('200/409');
+    expect(await contentSha(portal, id)).toBe(sha256(good));
+  } else {
+    expect({ statuses, status: file.status }).toEqual({ statuses: '409/422', status: 'failed' });
+  }
+}
+
 async function contentSha(portal: TestPortal, id: string): Promise<string> {
   const response = await api(portal, 'GET', `/api/files/${id}/content`);
   expect(response.status).toBe(200);
@@ -109,16 +125,7 @@ describe('two writers of one chunk', () => {
       const first = good.subarray(0, CHUNK);
       const url = `${portal.url}/api/files/${upload.id}/chunks/0`;
       const [a, b] = await Promise.all([putRaw(url, first, octet(sha256(first)), portal.ownerKey), putRaw(url, other, octet(sha256(other)), portal.ownerKey)]);
-      const file = await portal.client().getFile(upload.id);
-      // Either the right bytes won (stored, and the other writer is refused), or the wrong ones
-      // won and the whole-file check failed the upload; never a verified file with other bytes.
-      const statuses = `${a.status}/${b.status}`;
-      if (file.status === 'stored') {
-        expect(statuses).toBe('200/409');
-        expect(await contentSha(portal, upload.id)).toBe(sha256(good));
-      } else {
-        expect({ statuses, status: file.status }).toEqual({ statuses: '409/422', status: 'failed' });
-      }
+      await expectOneWriterWon(portal, upload.id, [a, b], good);
       expect(partsOf(portal, upload.id)).toEqual([]);
     }
   });
@@ -193,14 +200,7 @@ describe('two writers of one chunk', () => {
         putRaw(`${portal.url}/api/files/${upload.id}/chunks/0`, good, octet(sha256(good)), portal.ownerKey),
         putRaw(`${secondUrl}/api/files/${upload.id}/chunks/0`, other, octet(sha256(other)), portal.ownerKey),
       ]);
-      const file = await portal.client().getFile(upload.id);
-      const statuses = `${a.status}/${b.status}`;
-      if (file.status === 'stored') {
-        expect(statuses).toBe('200/409');
-        expect(await contentSha(portal, upload.id)).toBe(sha256(good));
-      } else {
-        expect({ statuses, status: file.status }).toEqual({ statuses: '409/422', status: 'failed' });
-      }
+      await expectOneWriterWon(portal, upload.id, [a, b], good);
     }
   });
 });
