@@ -25,7 +25,7 @@ export default {
     '/node_modules/(cookie|content-disposition|file-type)/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition|file-type)/)'],
-  moduleNameMapper: { '^@agent-p2p/sdk$': '<rootDir>/libs/sdk/src/index.ts' },
+  moduleNameMapper: { '^@agent-p2p/sdk$': '<rootDir>/libs/sdk/src/index.ts', '^@agent-p2p/protocol$': '<rootDir>/libs/protocol/src/index.ts' },
   testMatch: ['<rootDir>/apps/*/src/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   // The packed channel plugin (apps/openclaw-channel/dist/package) repeats the workspace's package name.

@@ -65,8 +65,8 @@ if (!existsSync(entry)) {
 }
 
 // The agent's tool call runs the built CLI (apps/bridge/dist/cli.js).
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/sdk', 'apps/bridge'], { cwd: root, stdio: 'inherit', timeout: 300_000 });
-if (build.status !== 0) finish(0, 1, 'building libs/sdk and apps/bridge failed');
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/protocol', 'libs/sdk', 'apps/bridge'], { cwd: root, stdio: 'inherit', timeout: 300_000 });
+if (build.status !== 0) finish(0, 1, 'building libs/protocol, libs/sdk and apps/bridge failed');
 
 // The channel spec installs the packed plugin the way a user would.
 const pack = spawnSync(process.execPath, ['apps/openclaw-channel/build.mjs'], { cwd: root, encoding: 'utf8', timeout: 300_000 });

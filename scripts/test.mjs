@@ -38,7 +38,7 @@ function jest(title, args, env) {
   }
 }
 
-if (run('build', process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/portal', 'libs/sdk', 'apps/bridge']) && run('build console', process.execPath, ['apps/console/build.mjs'])) {
+if (run('build', process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/protocol', 'apps/portal', 'libs/sdk', 'apps/bridge']) && run('build console', process.execPath, ['apps/console/build.mjs'])) {
   run('contract', process.execPath, ['scripts/check-contract.mjs']);
 }
 run('typecheck tests', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);

@@ -26,7 +26,7 @@ await build({
   format: 'esm',
   target: 'node22',
   external: ['openclaw', 'openclaw/*', 'bufferutil', 'utf-8-validate'],
-  alias: { '@agent-p2p/sdk': join(root, 'libs', 'sdk', 'src', 'index.ts') },
+  alias: { '@agent-p2p/sdk': join(root, 'libs', 'sdk', 'src', 'index.ts'), '@agent-p2p/protocol': join(root, 'libs', 'protocol', 'src', 'index.ts') },
   // ws is CommonJS and requires Node built-ins: give the ESM bundle a real require().
   banner: { js: "import { createRequire as __agentP2pCreateRequire } from 'node:module';\nconst require = __agentP2pCreateRequire(import.meta.url);" },
   legalComments: 'inline',

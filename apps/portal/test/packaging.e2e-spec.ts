@@ -93,6 +93,7 @@ function ignoredByDockerignore(path: string, patterns: string[]): boolean {
 /** Paths under /app that the Dockerfile's build stage produces rather than copies from the repository. */
 const BUILD_OUTPUTS: Record<string, string> = {
   node_modules: 'npm ci, then npm prune --omit=dev',
+  'libs/protocol/dist': 'npm run build (tsc -b libs/protocol: outDir "dist" of libs/protocol/tsconfig.json)',
   'apps/portal/dist': 'npm run build (tsc -b apps/portal: outDir "dist" of apps/portal/tsconfig.json)',
   'apps/console/dist': 'npm run build (npm run build:console: apps/console/build.mjs writes dist/)',
 };

@@ -1,0 +1,1 @@
+export { backoffDelayMs, withRetries, type BackoffOptions, type RetryOptions } from './backoff';
