@@ -26,7 +26,7 @@ export default {
   },
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition|file-type)/)'],
   moduleNameMapper: { '^@agent-p2p/sdk$': '<rootDir>/libs/sdk/src/index.ts', '^@agent-p2p/protocol$': '<rootDir>/libs/protocol/src/index.ts' },
-  testMatch: ['<rootDir>/apps/*/src/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/apps/*/src/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/test/**/*.e2e-spec.ts', '<rootDir>/apps/*/test/services/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   // The packed channel plugin (apps/openclaw-channel/dist/package) repeats the workspace's package name.
   modulePathIgnorePatterns: ['<rootDir>/apps/openclaw-channel/dist/'],
