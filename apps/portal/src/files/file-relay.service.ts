@@ -182,7 +182,7 @@ export class FileRelayService implements OnModuleInit {
   }
 
   /** Where the newest step of a file's relay stands (null before the offer, and for files not sent). */
-  latestDelivery(fileId: string) {
+  latestDelivery(fileId: string): ReturnType<OutboxService['latestDeliveryState']> {
     return this.outbox.latestDeliveryState(FILE_KINDS, fileId);
   }
 }
