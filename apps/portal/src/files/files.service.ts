@@ -22,7 +22,6 @@ import { FileIntakeService } from './file-intake.service';
 import { contentDisposition, sanitizeFileName, sanitizeMime } from './file-names';
 import { FileRelayService } from './file-relay.service';
 import { type ChunkUpload, chunkCountOf, contentComplete, type FileContent, parseRange, STEP_OF } from './file-rules';
-import type { FileStore } from './file-store';
 import { FileSweeperService } from './file-sweeper.service';
 import { IncomingFilesService } from './incoming-files.service';
 
@@ -59,10 +58,6 @@ export class FilesService {
     private readonly sweeper: FileSweeperService,
     private readonly bytes: FileBytes,
   ) {}
-
-  get store(): FileStore {
-    return this.bytes.store;
-  }
 
   // ---- the agent's side ----------------------------------------------------------------------
 
