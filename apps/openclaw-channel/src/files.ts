@@ -1,3 +1,4 @@
+import { sanitizeFileName } from '@agent-p2p/protocol';
 import { chunkIndexes, type FileTransfer, type PortalClient } from '@agent-p2p/sdk';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -12,13 +13,6 @@ export function mediaRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.OPENCLAW_STATE_DIR || join(env.OPENCLAW_HOME || homedir(), '.openclaw'), 'agent-p2p', 'media');
 }
 
-/** A peer-chosen name as a plain file name (no path parts, control characters or leading dots). */
-export function safeFileName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').replace(/^\.+/, '').trim();
-  return cleaned.slice(0, 200) || 'file';
-}
-
 /**
  * Downloads a received file into the media directory, checking its SHA-256 against the one the
  * Portal verified; a mismatch leaves nothing behind. Returns the local path.
@@ -26,7 +20,7 @@ export function safeFileName(name: string): string {
 export async function downloadReceivedFile(client: PortalClient, file: { fileId: string; name: string; sha256: string }, root = mediaRoot()): Promise<string> {
   const dir = join(root, file.fileId);
   await mkdir(dir, { recursive: true });
-  const target = join(dir, safeFileName(file.name));
+  const target = join(dir, sanitizeFileName(file.name));
   try {
     const existing = await stat(target);
     if (existing.isFile() && (await sha256OfFile(target)) === file.sha256.toLowerCase()) return target;

@@ -1,1 +1,2 @@
 export { backoffDelayMs, withRetries, type BackoffOptions, type RetryOptions } from './backoff';
+export { MAX_FILE_NAME_BYTES, sanitizeFileName } from './file-names';

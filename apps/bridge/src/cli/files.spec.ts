@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashChunksAside, localFileName } from './files';
+import { sanitizeFileName as localFileName } from '@agent-p2p/protocol';
+import { hashChunksAside } from './files';
 import { bytes } from './output';
 
 describe('localFileName', () => {

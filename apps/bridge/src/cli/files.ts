@@ -1,3 +1,4 @@
+import { sanitizeFileName } from '@agent-p2p/protocol';
 import { bytesInChunks, chunkCount, chunkIndexes, createPortalClient, type FileTransfer, type FileListQuery, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
@@ -10,8 +11,6 @@ import { CliError, type CommandContext, type CommandSpec, EXIT, requestTimeoutMs
 import { bytes, fields, FRAMED_NOTE, framed, safe, table, time, toJson } from './output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Longest local file name, in bytes of UTF-8 (what common file systems allow for one name). */
-const MAX_NAME_BYTES = 255;
 /** Attempts per chunk when the network or the Portal fails (5xx, 408, 429). */
 const CHUNK_ATTEMPTS = 6;
 /** Read size while hashing the whole file. */
@@ -67,37 +66,6 @@ function duration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const rest = String(s % 60).padStart(2, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
-}
-
-/**
- * A file name safe to create inside a directory: only the last path segment, without control,
- * bidi-override or Windows-reserved characters, without leading dots or surrounding spaces, at most
- * 255 bytes of UTF-8 (keeping a short extension), never empty, "." or "..". UTF-8 is kept (NFC).
- * The Portal sanitises names too; a name from a peer is cleaned again here all the same.
- */
-export function localFileName(input: string): string {
-  let name = String(input).normalize('NFC');
-  // eslint-disable-next-line no-control-regex
-  name = name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, '');
-  const segments = name.split(/[/\\]+/).filter((segment) => segment.trim() !== '');
-  name = segments.length > 0 ? segments[segments.length - 1] : '';
-  name = name.replace(/[<>:"|?*]/g, '_');
-  name = name.trim().replace(/^\.+/, '').replace(/[. ]+$/, '').trim();
-  if (name === '') name = 'file';
-  if (Buffer.byteLength(name, 'utf8') <= MAX_NAME_BYTES) return name;
-  const dot = name.lastIndexOf('.');
-  const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  const base = extension ? name.slice(0, dot) : name;
-  const room = MAX_NAME_BYTES - Buffer.byteLength(extension, 'utf8');
-  let out = '';
-  let used = 0;
-  for (const char of base) {
-    const size = Buffer.byteLength(char, 'utf8');
-    if (used + size > room) break;
-    out += char;
-    used += size;
-  }
-  return (out.trim() || 'file') + extension;
 }
 
 /** A progress line on a terminal (redrawn in place); nothing when stderr is not a terminal. */
@@ -540,7 +508,7 @@ export async function saveFile(client: PortalClient, download: PortalClient, id:
   if (!dirInfo.isDirectory()) throw new UsageError(`not a directory: ${safe(dir)}`);
   const file = await client.getFile(id);
   if (!file.contentAvailable) throw new CliError(`file ${file.id} cannot be downloaded (status ${file.status})`, EXIT.refused);
-  const name = localFileName(file.name);
+  const name = sanitizeFileName(file.name);
   const target = join(dir, name);
   // Belt and braces: the cleaned name has no separators, so this always holds.
   if (dirname(target) !== dir || basename(target) !== name) throw new CliError(`refusing the file name ${framed(file.name, 200)}`, EXIT.refused);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { contentDisposition, sanitizeFileName, sanitizeMime } from './file-names';
-import { parseRange } from './files.service';
+import { parseRange } from './file-rules';
 
 describe('sanitizeFileName', () => {
   it.each([

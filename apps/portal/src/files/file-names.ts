@@ -1,40 +1,7 @@
-/** Longest stored name, in bytes of UTF-8 (what common file systems allow for one name). */
-export const MAX_NAME_BYTES = 255;
+import { sanitizeFileName } from '@agent-p2p/protocol';
 
-/**
- * A file name safe to store, show and offer for download: only the last path segment (so
- * `../../etc/passwd` and `/abs/x` lose their directories), without control, bidi-override or
- * Windows-reserved characters, without leading dots or surrounding spaces, capped at 255 bytes of
- * UTF-8 (keeping the extension where it fits). UTF-8 is kept as it is (NFC). Never empty.
- */
-export function sanitizeFileName(input: string): string {
-  let name = input.normalize('NFC');
-  // eslint-disable-next-line no-control-regex
-  name = name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
-  const segments = name.split(/[/\\]+/).filter((segment) => segment.trim() !== '');
-  name = segments.length > 0 ? segments[segments.length - 1] : '';
-  name = name.replace(/[<>:"|?*]/g, '_');
-  name = name.trim().replace(/^\.+/, '').replace(/[. ]+$/, '').trim();
-  if (name === '') name = 'file';
-  return truncateUtf8(name, MAX_NAME_BYTES);
-}
-
-function truncateUtf8(name: string, maxBytes: number): string {
-  if (Buffer.byteLength(name, 'utf8') <= maxBytes) return name;
-  const dot = name.lastIndexOf('.');
-  const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  const base = extension ? name.slice(0, dot) : name;
-  const room = maxBytes - Buffer.byteLength(extension, 'utf8');
-  let out = '';
-  let used = 0;
-  for (const char of base) {
-    const bytes = Buffer.byteLength(char, 'utf8');
-    if (used + bytes > room) break;
-    out += char;
-    used += bytes;
-  }
-  return out + extension;
-}
+/** Names are cleaned by the one cleaner every side uses (libs/protocol). */
+export { sanitizeFileName };
 
 /** RFC 5987 attr-char: everything else is percent-encoded from UTF-8. */
 function encodeRfc5987(value: string): string {

@@ -18,7 +18,6 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
-import type { Principal } from '../auth/principal';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParamPipe } from '../common/validation';
 import { contactCaller as caller } from '../contacts/contacts.service';
@@ -32,6 +31,9 @@ import {
   FileResponseDto,
 } from './dto/file.dto';
 import { type ChunkUpload, FilesService } from './files.service';
+
+/** Who calls a federation route (the principal the auth guard attached). */
+type Principal = Parameters<typeof caller>[0];
 
 const CHUNK_BODY = { schema: { type: 'string', format: 'binary' }, description: 'The chunk bytes (application/octet-stream).' } as const;
 const CHUNK_HASH = { name: 'X-Chunk-Sha256', required: true, description: 'SHA-256 of the chunk, 64 hex characters.' } as const;
