@@ -105,7 +105,7 @@ export class FileFailedPayloadDto {
 }
 
 /** The payload schema of every event type: one entry per type in event-types.ts (the compiler checks it). */
-export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
+export const EVENT_PAYLOAD_DTOS = {
   'message.received': MessageReceivedPayloadDto,
   'message.delivered': MessageDeliveredPayloadDto,
   'message.failed': MessageFailedPayloadDto,
@@ -118,4 +118,7 @@ export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
   'file.received': FileReceivedPayloadDto,
   'file.delivered': FileDeliveredPayloadDto,
   'file.failed': FileFailedPayloadDto,
-};
+} satisfies Record<EventType, new () => object>;
+
+/** The payload of an event of type K, as EVENT_PAYLOAD_DTOS documents it. */
+export type EventPayloadOf<K extends EventType> = InstanceType<(typeof EVENT_PAYLOAD_DTOS)[K]>;
