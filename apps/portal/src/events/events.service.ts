@@ -13,7 +13,7 @@ import type { EventPayloadOf } from './dto/event-payloads.dto';
 import { PortalEvent } from './entities/portal-event.entity';
 import { EVENT_TYPES, type EventType } from './event-types';
 
-export type { EventPayloadOf } from './dto/event-payloads.dto';
+export { type EventPayloadOf, OwnerChatAttachmentDto } from './dto/event-payloads.dto';
 export type { EventType } from './event-types';
 
 /** The payload of any event. */

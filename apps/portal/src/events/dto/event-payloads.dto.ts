@@ -1,5 +1,4 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { OwnerChatAttachmentDto } from '../../owner-chat/dto/owner-chat.dto';
 import type { EventType } from '../event-types';
 
 /** Payload of `message.received`: a contact's message arrived. */
@@ -64,6 +63,15 @@ export class GuestbookMessagePayloadDto {
   @ApiProperty({ description: "The visitor's name, as typed (plain text, never HTML)." }) name: string;
   @ApiProperty({ description: 'The message, as typed (plain text, never HTML).' }) message: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+/** A file attached to an owner-chat message, as it was when attached. */
+export class OwnerChatAttachmentDto {
+  @ApiProperty({ format: 'uuid', description: 'The file (GET /api/files/{id}/content).' }) fileId: string;
+  @ApiProperty({ description: 'Sanitised file name.' }) name: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes.' }) size: number;
+  @ApiProperty() mime: string;
+  @ApiProperty({ description: 'SHA-256 of the content, lowercase hex.' }) sha256: string;
 }
 
 /** Payload of `owner_chat.message`: the owner (console) or the agent (owner key) wrote in the owner chat. */
