@@ -19,5 +19,7 @@ await build({
   platform: 'browser',
   legalComments: 'none',
   logLevel: 'warning',
+  // The workspace library from its source, like the SDK files the console imports.
+  alias: { '@agent-p2p/protocol': join(here, '..', '..', 'libs', 'protocol', 'src', 'index.ts') },
 });
 for (const file of readdirSync(join(here, 'static'))) copyFileSync(join(here, 'static', file), join(dist, file));
