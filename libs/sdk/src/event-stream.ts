@@ -169,7 +169,9 @@ export class PortalEventStream {
       if (this.ws === ws) this.ws = null;
       this.stopHeartbeat();
       this.options.onDisconnect?.(code, reason.toString());
-      if (code === WS_CLOSE.unauthorized || code === WS_CLOSE.forbidden) refused = new PortalEventStreamRefusedError(401, reason.toString() || 'Credential refused');
+      if (code === WS_CLOSE.unauthorized || code === WS_CLOSE.forbidden) {
+        refused = new PortalEventStreamRefusedError(401, reason.toString() || 'Credential refused');
+      }
       if (refused) {
         this.stopped = true;
         return;

@@ -75,7 +75,12 @@ export class KeysService {
 
   /** Raises the stored event cursor of this key to `seq`; a cursor already there or beyond is left as it is. */
   async storeAckedSeq(id: string, seq: number): Promise<void> {
-    await this.keys.createQueryBuilder().update(OwnerKey).set({ ackedSeq: seq }).where('id = :id AND acked_seq < :seq', { id, seq }).execute();
+    await this.keys
+      .createQueryBuilder()
+      .update(OwnerKey)
+      .set({ ackedSeq: seq })
+      .where('id = :id AND acked_seq < :seq', { id, seq })
+      .execute();
   }
 
   async count(): Promise<number> {
