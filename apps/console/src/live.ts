@@ -1,5 +1,5 @@
 import { backoffDelayMs, type ClientFrame, type ServerFrame, WS_CLOSE } from '@agent-p2p/protocol';
-import type { PortalEvent } from '../../../libs/sdk/src/client';
+import type { PortalEvent } from '@agent-p2p/sdk';
 
 /** Reconnect waits: from about half a second, doubling, up to 15 s. */
 const RECONNECT = { initialMs: 500, maxMs: 15_000 };

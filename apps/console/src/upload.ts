@@ -1,9 +1,7 @@
 import { withRetries } from '@agent-p2p/protocol';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { FileTransfer, PortalClient } from '../../../libs/sdk/src/client';
-import { PortalApiError } from '../../../libs/sdk/src/errors';
-import { chunkIndexes } from '../../../libs/sdk/src/chunk-ranges';
+import { chunkIndexes, type FileTransfer, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
 
 /** Slices read while hashing the whole file: the file is never held in memory whole. */
 const HASH_SLICE = 4 * 1024 * 1024;
