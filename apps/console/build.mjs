@@ -19,5 +19,10 @@ await build({
   platform: 'browser',
   legalComments: 'none',
   logLevel: 'warning',
+  // The workspace libraries from their sources; the SDK without its Node-only event stream.
+  alias: {
+    '@agent-p2p/sdk': join(here, '..', '..', 'libs', 'sdk', 'src', 'browser.ts'),
+    '@agent-p2p/protocol': join(here, '..', '..', 'libs', 'protocol', 'src', 'index.ts'),
+  },
 });
 for (const file of readdirSync(join(here, 'static'))) copyFileSync(join(here, 'static', file), join(dist, file));

@@ -3,15 +3,15 @@ import {
   type Contact,
   type ContactRequest,
   type FileTransfer,
+  formatDuration,
   type GuestbookEntry,
   type Message,
   type OwnerChatAttachment,
   type OwnerChatMessage,
   type OwnerKey,
+  PortalApiError,
   type PortalEvent,
-} from '../../../libs/sdk/src/client';
-import { PortalApiError } from '../../../libs/sdk/src/errors';
-import { formatDuration } from '../../../libs/sdk/src/format';
+} from '@agent-p2p/sdk';
 import { append, clear, formatSize, formatTime, h, scrollToEnd, setText, type Child } from './dom';
 import { initialLang, lang, setLang, statusText, t, type Lang } from './i18n';
 import { LiveEvents } from './live';

@@ -1,4 +1,4 @@
-import { formatBytes } from '../../../libs/sdk/src/format';
+import { formatBytes } from '@agent-p2p/sdk';
 /**
  * The only way the console and the homepage put content on the page. Text always goes through
  * textContent: whatever a peer or a visitor wrote is shown as typed and never parsed as HTML.

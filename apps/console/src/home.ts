@@ -1,5 +1,4 @@
-import { createPortalClient } from '../../../libs/sdk/src/client';
-import { PortalApiError } from '../../../libs/sdk/src/errors';
+import { createPortalClient, PortalApiError } from '@agent-p2p/sdk';
 import { initialLang, setLang } from './i18n';
 
 /** The public homepage: who this agent is, a guestbook form, and how another agent connects. */

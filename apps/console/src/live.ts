@@ -1,4 +1,8 @@
-import type { PortalEvent } from '../../../libs/sdk/src/client';
+import { backoffDelayMs, type ClientFrame, type ServerFrame, WS_CLOSE } from '@agent-p2p/protocol';
+import type { PortalEvent } from '@agent-p2p/sdk';
+
+/** Reconnect waits: from about half a second, doubling, up to 15 s. */
+const RECONNECT = { initialMs: 500, maxMs: 15_000 };
 
 /**
  * Live updates over WS /ws with the session cookie (the browser sends it; the Portal checks the
@@ -7,7 +11,7 @@ import type { PortalEvent } from '../../../libs/sdk/src/client';
 export class LiveEvents {
   private socket: WebSocket | null = null;
   private lastSeq: number | null = null;
-  private retryMs = 500;
+  private failures = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
@@ -25,7 +29,7 @@ export class LiveEvents {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.socket?.close(1000, 'bye');
+    this.socket?.close(WS_CLOSE.normal, 'bye');
     this.socket = null;
   }
 
@@ -34,17 +38,18 @@ export class LiveEvents {
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.onopen = () => {
-      socket.send(JSON.stringify(this.lastSeq === null ? { type: 'resume' } : { type: 'resume', after: this.lastSeq }));
+      const resume: ClientFrame = this.lastSeq === null ? { type: 'resume' } : { type: 'resume', after: this.lastSeq };
+      socket.send(JSON.stringify(resume));
     };
     socket.onmessage = (message) => {
-      let frame: { type?: string; event?: PortalEvent; latestSeq?: number; after?: number };
+      let frame: ServerFrame<PortalEvent>;
       try {
-        frame = JSON.parse(String(message.data));
+        frame = JSON.parse(String(message.data)) as ServerFrame<PortalEvent>;
       } catch {
         return;
       }
       if (frame.type === 'resumed') {
-        this.retryMs = 500;
+        this.failures = 0;
         if (this.lastSeq === null && typeof frame.after === 'number') this.lastSeq = frame.after;
         this.onState(true);
       } else if (frame.type === 'event' && frame.event) {
@@ -58,12 +63,12 @@ export class LiveEvents {
       this.socket = null;
       this.onState(false);
       if (this.stopped) return;
-      if (close.code === 4401) {
+      if (close.code === WS_CLOSE.unauthorized) {
         this.onExpired();
         return;
       }
-      this.timer = setTimeout(() => this.connect(), this.retryMs * (0.5 + Math.random()));
-      this.retryMs = Math.min(this.retryMs * 2, 15_000);
+      this.timer = setTimeout(() => this.connect(), backoffDelayMs(this.failures, RECONNECT));
+      this.failures += 1;
     };
   }
 }

@@ -1,12 +1,12 @@
-import type { FileTransfer, PortalClient } from '../../../libs/sdk/src/client';
-import { PortalApiError } from '../../../libs/sdk/src/errors';
-import { chunkIndexes } from '../../../libs/sdk/src/chunk-ranges';
-import { Sha256, sha256Hex } from './sha256';
+import { withRetries } from '@agent-p2p/protocol';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { chunkIndexes, type FileTransfer, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
 
 /** Slices read while hashing the whole file: the file is never held in memory whole. */
 const HASH_SLICE = 4 * 1024 * 1024;
-/** Tries per chunk when the network or the Portal fails (status 0, 408, 429, 5xx). */
-const ATTEMPTS = 4;
+/** Tries per chunk when the network or the Portal fails (status 0, 408, 429, 5xx), waiting about 1 s, 2 s, 4 s between them. */
+const CHUNK_RETRIES = { attempts: 4, initialMs: 1000, maxMs: 4000 };
 
 export interface UploadProgress {
   phase: 'hashing' | 'uploading';
@@ -34,7 +34,7 @@ export async function uploadFile(
   options: { contactId?: number; onProgress?: (progress: UploadProgress) => void } = {},
 ): Promise<FileTransfer> {
   const report = options.onProgress ?? (() => undefined);
-  const whole = new Sha256();
+  const whole = sha256.create();
   for (let offset = 0; offset < file.size; offset += HASH_SLICE) {
     whole.update(await bytesOf(file.slice(offset, offset + HASH_SLICE)));
     report({ phase: 'hashing', done: Math.min(file.size, offset + HASH_SLICE), total: file.size });
@@ -43,7 +43,7 @@ export async function uploadFile(
     ...(options.contactId !== undefined ? { contactId: options.contactId } : {}),
     name: file.name || 'file',
     size: file.size,
-    sha256: whole.hex(),
+    sha256: bytesToHex(whole.digest()),
     ...(file.type && file.type.length <= 255 ? { mime: file.type } : {}),
   });
   const have = new Set(chunkIndexes(upload.receivedRanges));
@@ -53,17 +53,9 @@ export async function uploadFile(
     const end = Math.min(file.size, start + upload.chunkSize);
     if (!have.has(index)) {
       const slice = file.slice(start, end);
-      const hash = sha256Hex(await bytesOf(slice));
-      for (let attempt = 1; ; attempt++) {
-        try {
-          // The slice itself as the body: Chromium sends a Blob several times faster than a typed array.
-          await client.uploadFileChunk(upload.id, index, slice, hash);
-          break;
-        } catch (error) {
-          if (attempt >= ATTEMPTS || !retryable(error)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-        }
-      }
+      const hash = bytesToHex(sha256(await bytesOf(slice)));
+      // The slice itself as the body: Chromium sends a Blob several times faster than a typed array.
+      await withRetries(() => client.uploadFileChunk(upload.id, index, slice, hash), { ...CHUNK_RETRIES, retryable });
     }
     done += end - start;
     report({ phase: 'uploading', done, total: file.size });

@@ -1,3 +1,4 @@
+import { backoffDelayMs } from '@agent-p2p/protocol';
 import { PortalEventStream, type PortalEvent } from '@agent-p2p/sdk';
 import type { OpenClawConfig } from 'openclaw/plugin-sdk/channel-core';
 import { waitUntilAbort } from 'openclaw/plugin-sdk/channel-outbound';
@@ -19,6 +20,8 @@ export interface StartAccountContext {
 
 /** How often approvals made through OpenClaw pairing are looked for. */
 const PAIRING_POLL_MS = 2_000;
+/** Waits before handling an event again after it failed: from about half a second, doubling, up to 30 s. */
+const EVENT_RETRY = { initialMs: 500, maxMs: 30_000 };
 
 function short(text: string, max = 200): string {
   const clean = text.replace(/\s+/g, ' ').trim();
@@ -120,7 +123,7 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
           const message = error instanceof Error ? error.message : String(error);
           (ctx.log?.warn ?? console.warn)(`agent-p2p: event ${event.seq} (${event.type}) not handled yet: ${message}`);
           ctx.setStatus({ accountId: account.accountId, lastError: message });
-          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))));
+          await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, EVENT_RETRY)));
         }
       }
     },

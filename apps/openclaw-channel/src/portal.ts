@@ -1,3 +1,4 @@
+import { withRetries } from '@agent-p2p/protocol';
 import { createPortalClient, PortalApiError, type Message, type PortalClient } from '@agent-p2p/sdk';
 import { randomUUID } from 'node:crypto';
 import type { AgentP2pAccount } from './config.js';
@@ -17,16 +18,11 @@ function retryable(error: unknown): boolean {
  * lost answer cannot send the message twice (the Portal returns the message stored under that id).
  */
 export async function sendToContact(client: PortalClient, contactId: number, text: string, id: string = randomUUID()): Promise<Message> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      return await client.sendMessage(contactId, text, id);
-    } catch (error) {
-      lastError = error;
-      if (!retryable(error)) break;
-      await new Promise((resolve) => setTimeout(resolve, 300 * 2 ** attempt));
-    }
+  try {
+    // Three tries, about 300 ms and 600 ms apart.
+    return await withRetries(() => client.sendMessage(contactId, text, id), { attempts: 3, initialMs: 300, maxMs: 600, retryable });
+  } catch (lastError) {
+    if (lastError instanceof PortalApiError) throw new Error(`the Portal refused the message to contact ${contactId}: ${lastError.message}`);
+    throw new Error(`the Portal could not be reached to send to contact ${contactId}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
   }
-  if (lastError instanceof PortalApiError) throw new Error(`the Portal refused the message to contact ${contactId}: ${lastError.message}`);
-  throw new Error(`the Portal could not be reached to send to contact ${contactId}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
 }

@@ -1,3 +1,4 @@
+import { backoffDelayMs, type ClientFrame, type ServerFrame, WS_CLOSE } from '@agent-p2p/protocol';
 import WebSocket from 'ws';
 import type { PortalEvent } from './client';
 
@@ -27,7 +28,7 @@ export interface PortalEventStreamOptions {
   onDisconnect?: (code: number, reason: string) => void;
   /** Seconds between client pings; no answer within two intervals → reconnect. Default 30. */
   heartbeatSeconds?: number;
-  /** Reconnect delay bounds (full jitter, doubling per failed attempt). Defaults 500 ms and 30 s. */
+  /** Reconnect delay bounds (jittered, doubling per failed attempt: backoffDelayMs). Defaults 500 ms and 30 s. */
   minReconnectDelayMs?: number;
   maxReconnectDelayMs?: number;
 }
@@ -42,13 +43,6 @@ export class PortalEventStreamRefusedError extends Error {
     super(message);
   }
 }
-
-type ServerFrame =
-  | { type: 'event'; event: PortalEvent }
-  | { type: 'resumed'; after: number; latestSeq: number }
-  | { type: 'acked'; seq: number; ackedSeq: number | null }
-  | { type: 'pong' }
-  | { type: 'error'; message: string };
 
 /**
  * A resilient reader of a Portal's event stream (WS /ws) for Node: resumes after the last event it
@@ -132,7 +126,7 @@ export class PortalEventStream {
       await new Promise<void>((resolve) => {
         ws.once('close', () => resolve());
         if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-        else ws.close(1000, 'Client closing');
+        else ws.close(WS_CLOSE.normal, 'Client closing');
         setTimeout(() => {
           ws.terminate();
           resolve();
@@ -152,7 +146,7 @@ export class PortalEventStream {
     ws.on('open', () => {
       this.lastHeard = Date.now();
       this.startHeartbeat(ws);
-      ws.send(JSON.stringify(this.lastSeq === null ? { type: 'resume' } : { type: 'resume', after: this.lastSeq }));
+      this.send(ws, this.lastSeq === null ? { type: 'resume' } : { type: 'resume', after: this.lastSeq });
     });
     ws.on('message', (data) => {
       this.lastHeard = Date.now();
@@ -175,7 +169,9 @@ export class PortalEventStream {
       if (this.ws === ws) this.ws = null;
       this.stopHeartbeat();
       this.options.onDisconnect?.(code, reason.toString());
-      if (code === 4401 || code === 4403) refused = new PortalEventStreamRefusedError(401, reason.toString() || 'Credential refused');
+      if (code === WS_CLOSE.unauthorized || code === WS_CLOSE.forbidden) {
+        refused = new PortalEventStreamRefusedError(401, reason.toString() || 'Credential refused');
+      }
       if (refused) {
         this.stopped = true;
         return;
@@ -185,9 +181,9 @@ export class PortalEventStream {
   }
 
   private onFrame(text: string): void {
-    let frame: ServerFrame;
+    let frame: ServerFrame<PortalEvent>;
     try {
-      frame = JSON.parse(text) as ServerFrame;
+      frame = JSON.parse(text) as ServerFrame<PortalEvent>;
     } catch {
       return this.report(new Error('The Portal sent a frame that is not JSON'));
     }
@@ -225,17 +221,17 @@ export class PortalEventStream {
 
   private flushAck(): void {
     if (this.pendingAck === null || !this.connected || !this.ws) return;
-    this.ws.send(JSON.stringify({ type: 'ack', seq: this.pendingAck }));
+    this.send(this.ws, { type: 'ack', seq: this.pendingAck });
     this.sentAck = Math.max(this.sentAck, this.pendingAck);
     this.pendingAck = null;
   }
 
   private scheduleReconnect(): void {
     if (this.stopped || this.reconnectTimer) return;
-    const min = this.options.minReconnectDelayMs ?? 500;
-    const max = this.options.maxReconnectDelayMs ?? 30_000;
-    const ceiling = Math.min(max, min * 2 ** Math.min(this.attempts, 20));
-    const delay = min / 2 + Math.random() * (ceiling - min / 2);
+    const delay = backoffDelayMs(this.attempts, {
+      initialMs: this.options.minReconnectDelayMs ?? 500,
+      maxMs: this.options.maxReconnectDelayMs ?? 30_000,
+    });
     this.attempts += 1;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -251,13 +247,17 @@ export class PortalEventStream {
         ws.terminate();
         return;
       }
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ping' }));
+      if (ws.readyState === WebSocket.OPEN) this.send(ws, { type: 'ping' });
     }, intervalMs);
   }
 
   private stopHeartbeat(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+  }
+
+  private send(ws: WebSocket, frame: ClientFrame): void {
+    ws.send(JSON.stringify(frame));
   }
 
   private report(error: Error): void {

@@ -1,3 +1,4 @@
+import { backoffDelayMs } from '@agent-p2p/protocol';
 import { PortalEventStream, PortalEventStreamRefusedError, type PortalEvent } from '@agent-p2p/sdk';
 import { mkdirSync } from 'node:fs';
 import { callGateway, type GatewayOutcome } from './gateway';
@@ -198,8 +199,7 @@ class Bridge {
     const retryAfter = outcome.retryAfterMs === null ? null : Math.min(outcome.retryAfterMs, this.timing.maxRetryAfterMs);
     if (outcome.kind === 'config') return Math.max(this.timing.configErrorDelayMs, retryAfter ?? 0);
     if (retryAfter !== null) return retryAfter;
-    const ceiling = Math.min(this.timing.retryMaxDelayMs, this.timing.retryMinDelayMs * 2 ** Math.min(retries, 30));
-    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    return backoffDelayMs(retries, { initialMs: this.timing.retryMinDelayMs, maxMs: this.timing.retryMaxDelayMs });
   }
 
   private ack(seq: number): void {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { KeysService } from '../auth/keys.service';
 import type { Principal } from '../auth/principal';
 import { type EventListQueryDto, type EventListResponseDto, MAX_EVENT_PAGE } from './dto/event.dto';
+import { EventAcksService } from './event-acks.service';
 import { type EventRecord, EventsService } from './events.service';
 
 const DEFAULT_PAGE = 100;
@@ -14,13 +14,13 @@ const DEFAULT_PAGE = 100;
 export class EventCursorService {
   constructor(
     private readonly events: EventsService,
-    private readonly keys: KeysService,
+    private readonly acks: EventAcksService,
   ) {}
 
   /** The seq to read after: the one asked for, else the key's acked cursor, else (console) the newest seq. */
   async startAfter(principal: Principal, after: number | undefined): Promise<number> {
     if (after !== undefined) return after;
-    if (principal.kind === 'agent') return this.keys.ackedSeq(principal.keyId);
+    if (principal.kind === 'agent') return this.acks.ackedSeq(principal.keyId);
     return this.events.latestSeq();
   }
 
@@ -28,7 +28,7 @@ export class EventCursorService {
   async ack(principal: Principal, seq: number): Promise<number | null> {
     if (principal.kind !== 'agent') return null;
     const latest = await this.events.latestSeq();
-    return this.keys.ackEvents(principal.keyId, Math.min(seq, latest));
+    return this.acks.ackEvents(principal.keyId, Math.min(seq, latest));
   }
 
   /** The long-poll: events after the cursor at once, else the first ones to arrive within `wait` seconds. */

@@ -1,18 +1,10 @@
+import { type ClientFrame, type ServerFrame, WS_CLOSE } from '@agent-p2p/protocol';
 import type { Logger } from '@nestjs/common';
 import type { RawData, WebSocket } from 'ws';
 import type { Principal } from '../auth/principal';
 import { MAX_SEQ } from './dto/event.dto';
 import type { EventCursorService } from './event-cursor.service';
-import type { EventsService } from './events.service';
-
-/** Close codes used on /ws (besides the standard ones ws sends itself, e.g. 1009 for a too-large frame). */
-export const WS_CLOSE = {
-  goingAway: 1001,
-  policyViolation: 1008,
-  internalError: 1011,
-  tryAgainLater: 1013,
-  unauthorized: 4401,
-} as const;
+import type { EventRecord, EventsService } from './events.service';
 
 /** Events read from the database per query while catching up. */
 const REPLAY_PAGE = 200;
@@ -27,7 +19,8 @@ export interface EventSocketDeps {
   maxBufferedBytes: number;
 }
 
-type ClientFrame = { type: string; [key: string]: unknown };
+/** A frame as received: JSON with a string "type", its other fields not checked yet (see ClientFrame). */
+type ReceivedFrame = { type: string; [key: string]: unknown };
 
 /**
  * One /ws connection. The protocol (docs/events.md): the client sends `resume`, the server replays
@@ -89,11 +82,11 @@ export class EventSocket {
     } catch {
       return this.sendError('Frames must be JSON text, e.g. {"type":"resume","after":0}');
     }
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as ClientFrame).type !== 'string') {
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as ReceivedFrame).type !== 'string') {
       return this.sendError('Frames must be JSON objects with a "type"');
     }
     try {
-      await this.handle(frame as ClientFrame);
+      await this.handle(frame as ReceivedFrame);
     } catch (error) {
       if (this.closed || !this.deps.events.live) return;
       this.deps.logger.error({ err: error }, 'Event socket frame failed');
@@ -101,8 +94,8 @@ export class EventSocket {
     }
   }
 
-  private async handle(frame: ClientFrame): Promise<void> {
-    switch (frame.type) {
+  private async handle(frame: ReceivedFrame): Promise<void> {
+    switch (frame.type as ClientFrame['type']) {
       case 'ping':
         this.send({ type: 'pong' });
         return;
@@ -189,7 +182,7 @@ export class EventSocket {
     this.send({ type: 'error', message });
   }
 
-  private send(frame: object): void {
+  private send(frame: ServerFrame<EventRecord>): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
   }
 }

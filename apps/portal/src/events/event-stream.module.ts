@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { EventAcksService } from './event-acks.service';
 import { EventCursorService } from './event-cursor.service';
 import { EventsController } from './events.controller';
 import { EventsGateway } from './events.gateway';
@@ -12,6 +13,6 @@ import { EventsModule } from './events.module';
 @Module({
   imports: [EventsModule, AuthModule],
   controllers: [EventsController],
-  providers: [EventCursorService, EventsGateway],
+  providers: [EventAcksService, EventCursorService, EventsGateway],
 })
 export class EventStreamModule {}

@@ -1,3 +1,4 @@
+import { WS_CLOSE } from '@agent-p2p/protocol';
 import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
@@ -6,7 +7,7 @@ import { type Credential, CredentialsService } from '../auth/credentials.service
 import type { Principal } from '../auth/principal';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventCursorService } from './event-cursor.service';
-import { EventSocket, WS_CLOSE } from './event-socket';
+import { EventSocket } from './event-socket';
 import { EventsService } from './events.service';
 import type { UpgradeVerdict } from './portal-ws-adapter';
 

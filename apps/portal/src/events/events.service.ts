@@ -9,8 +9,17 @@ import pg from 'pg';
 import { DataSource, type EntityManager, MoreThan, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { dialectOf } from '../database/data-source-options';
+import type { EventPayloadOf } from './dto/event-payloads.dto';
 import { PortalEvent } from './entities/portal-event.entity';
 import { EVENT_TYPES, type EventType } from './event-types';
+
+export { type EventPayloadOf, OwnerChatAttachmentDto } from './dto/event-payloads.dto';
+export type { EventType } from './event-types';
+
+/** The payload of any event. */
+export type EventPayload = EventPayloadOf<EventType>;
+/** The event types whose payload has the shape P. */
+export type EventTypeWithPayload<P> = { [K in EventType]: P extends EventPayloadOf<K> ? K : never }[EventType];
 
 export interface EventRecord<T = Record<string, unknown>> {
   seq: number;
@@ -95,11 +104,22 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     this.appended.emit('appended');
   }
 
-  /** Appends an event in the caller's transaction (one is opened when the manager has none). */
-  async append<T extends object>(manager: EntityManager, type: EventType, payload: T): Promise<EventRecord<T>> {
+  /**
+   * Appends an event in the caller's transaction (one is opened when the manager has none). The
+   * payload must have the shape EVENT_PAYLOAD_DTOS gives the type: append(manager, 'contact.removed', …).
+   * The payload type may be named instead: append<ContactRemovedPayloadDto>(manager, 'contact.removed', …).
+   * Returns the record as readers get it (the payload read back from its JSON).
+   */
+  append<K extends EventType>(manager: EntityManager, type: K, payload: EventPayloadOf<K>): Promise<EventRecord>;
+  append<P extends EventPayload>(manager: EntityManager, type: EventTypeWithPayload<P>, payload: P): Promise<EventRecord>;
+  append(manager: EntityManager, type: EventType, payload: EventPayload): Promise<EventRecord> {
+    return this.insert(manager, type, payload);
+  }
+
+  private async insert(manager: EntityManager, type: EventType, payload: EventPayload): Promise<EventRecord> {
     if (!EVENT_TYPES.includes(type)) throw new Error(`Unknown event type ${String(type)}`);
     if (!manager.queryRunner?.isTransactionActive) {
-      return manager.transaction((inner) => this.append(inner, type, payload));
+      return manager.transaction((inner) => this.insert(inner, type, payload));
     }
     await this.sql.holdCommitOrder(manager, 'events');
     const event = { id: randomUUID(), type, payload: JSON.stringify(payload), createdAt: new Date() };
@@ -114,7 +134,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
       // Delivered to listeners (this instance and others) only when the transaction commits.
       await manager.query('SELECT pg_notify($1, $2)', [this.channel, String(saved.seq)]);
     }
-    return toRecord(saved) as EventRecord<T>;
+    return toRecord(saved);
   }
 
   /** Tells live readers (WS, long-poll) that new events may be there. Call after the commit. */

@@ -89,16 +89,16 @@ export class MessagesService implements OnModuleInit {
           item.refId,
         ]);
         await this.events.append(manager, 'message.delivered', {
-          messageId: item.refId,
-          contactId: item.contactId,
+          messageId: item.refId!,
+          contactId: item.contactId!,
           deliveredAt: deliveredAt.toISOString(),
         });
       },
       onFailed: async (manager, item, reason) => {
         await manager.query(this.sql.text("UPDATE messages SET status = 'failed' WHERE id = ?"), [item.refId]);
         await this.events.append(manager, 'message.failed', {
-          messageId: item.refId,
-          contactId: item.contactId,
+          messageId: item.refId!,
+          contactId: item.contactId!,
           error: reason,
           attempts: item.attempts,
         });

@@ -3,7 +3,6 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, LessThan, MoreThan, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import type { OwnerChatMessagePayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
 import { FilesService } from '../files/files.service';
 import type { OwnerChatAttachmentDto, OwnerChatListQueryDto, OwnerChatMessageResponseDto, OwnerChatPageDto } from './dto/owner-chat.dto';
@@ -44,7 +43,7 @@ export class OwnerChatService {
           createdAt: new Date(),
         }),
       );
-      await this.events.append<OwnerChatMessagePayloadDto>(manager, 'owner_chat.message', {
+      await this.events.append(manager, 'owner_chat.message', {
         messageId: message.id,
         role: message.role,
         content: message.content,

@@ -1,5 +1,4 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { OwnerChatAttachmentDto } from '../../owner-chat/dto/owner-chat.dto';
 import type { EventType } from '../event-types';
 
 /** Payload of `message.received`: a contact's message arrived. */
@@ -66,6 +65,15 @@ export class GuestbookMessagePayloadDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
+/** A file attached to an owner-chat message, as it was when attached. */
+export class OwnerChatAttachmentDto {
+  @ApiProperty({ format: 'uuid', description: 'The file (GET /api/files/{id}/content).' }) fileId: string;
+  @ApiProperty({ description: 'Sanitised file name.' }) name: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes.' }) size: number;
+  @ApiProperty() mime: string;
+  @ApiProperty({ description: 'SHA-256 of the content, lowercase hex.' }) sha256: string;
+}
+
 /** Payload of `owner_chat.message`: the owner (console) or the agent (owner key) wrote in the owner chat. */
 export class OwnerChatMessagePayloadDto {
   @ApiProperty({ format: 'uuid' }) messageId: string;
@@ -105,7 +113,7 @@ export class FileFailedPayloadDto {
 }
 
 /** The payload schema of every event type: one entry per type in event-types.ts (the compiler checks it). */
-export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
+export const EVENT_PAYLOAD_DTOS = {
   'message.received': MessageReceivedPayloadDto,
   'message.delivered': MessageDeliveredPayloadDto,
   'message.failed': MessageFailedPayloadDto,
@@ -118,4 +126,7 @@ export const EVENT_PAYLOAD_DTOS: Record<EventType, new () => object> = {
   'file.received': FileReceivedPayloadDto,
   'file.delivered': FileDeliveredPayloadDto,
   'file.failed': FileFailedPayloadDto,
-};
+} satisfies Record<EventType, new () => object>;
+
+/** The payload of an event of type K, as EVENT_PAYLOAD_DTOS documents it. */
+export type EventPayloadOf<K extends EventType> = InstanceType<(typeof EVENT_PAYLOAD_DTOS)[K]>;

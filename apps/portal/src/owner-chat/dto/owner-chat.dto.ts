@@ -2,6 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { QueryInteger } from '../../common/query-integer';
 import { IsOmittable } from '../../common/validation';
+import { OwnerChatAttachmentDto } from '../../events/events.service';
+
+/** Declared with the owner_chat.message event payload, which carries it too. */
+export { OwnerChatAttachmentDto };
 
 /** Hard cap on the content field; the configured limit (PORTAL_MAX_MESSAGE_BYTES, 413 beyond) applies too. */
 export const OWNER_CHAT_CONTENT_HARD_CAP = 1_000_000;
@@ -31,15 +35,6 @@ export class OwnerChatMessageCreateDto {
   @ArrayUnique()
   @IsUUID('all', { each: true })
   fileIds?: string[];
-}
-
-/** A file attached to an owner-chat message, as it was when attached. */
-export class OwnerChatAttachmentDto {
-  @ApiProperty({ format: 'uuid', description: 'The file (GET /api/files/{id}/content).' }) fileId: string;
-  @ApiProperty({ description: 'Sanitised file name.' }) name: string;
-  @ApiProperty({ type: 'integer', description: 'Bytes.' }) size: number;
-  @ApiProperty() mime: string;
-  @ApiProperty({ description: 'SHA-256 of the content, lowercase hex.' }) sha256: string;
 }
 
 export class OwnerChatMessageAttachmentDto extends OwnerChatAttachmentDto {
