@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { RateLimiter } from './rate-limiter';
-import { tooManyRequests } from './too-many-requests';
+import { countOrRefuse } from './too-many-requests';
 
 const RATE_LIMIT_METADATA = 'agent-p2p:rate-limit';
 
@@ -46,10 +46,7 @@ export class RateLimitGuard implements CanActivate {
     if (!options || context.getType() !== 'http') return true;
     const limiter = this.limiterFor(options);
     const client = context.switchToHttp().getRequest<FastifyRequest>().ip;
-    // The check and the count happen together, so parallel calls cannot slip past the limit.
-    const wait = limiter.retryAfter(client);
-    if (wait > 0) throw tooManyRequests(`${options.message}; retry in ${wait} s`, wait);
-    limiter.hit(client);
+    countOrRefuse(limiter, client, (wait) => `${options.message}; retry in ${wait} s`);
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, type Repository } from 'typeorm';
 import { PeerCredentialsService } from '../auth/peer-credentials.service';
@@ -32,6 +32,15 @@ export interface ContactRef {
 export interface ContactTarget {
   portalUrl: string;
   key: string;
+}
+
+/**
+ * A federation caller that must be an active contact: a pending one holds a valid key too, but only
+ * for the handshake. 403 otherwise. For the routes that carry content (messages, files).
+ */
+export function requireActivePeer(peer: ContactRef): ContactRef {
+  if (peer.status !== 'active') throw new ForbiddenException(`This contact is ${peer.status}`);
+  return peer;
 }
 
 const KEY_CACHE_MS = 2000;

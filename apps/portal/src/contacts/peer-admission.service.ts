@@ -4,7 +4,7 @@ import type { Repository } from 'typeorm';
 import type { Principal } from '../auth/auth.decorator';
 import type { PeerIdentity } from '../auth/peer-credentials.service';
 import { RateLimiter } from '../common/rate-limiter';
-import { tooManyRequests } from '../common/too-many-requests';
+import { countOrRefuse } from '../common/too-many-requests';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { OutboxService } from '../federation/outbox.service';
 import { Contact } from './entities/contact.entity';
@@ -43,9 +43,7 @@ export class PeerAdmissionService {
    * once. Answers the caller's contact.
    */
   async admit(caller: ContactCaller): Promise<Contact> {
-    const wait = this.contactLimiter.retryAfter(String(caller.contactId));
-    if (wait > 0) throw tooManyRequests(`Too many requests from this contact; retry in ${wait} s`, wait);
-    this.contactLimiter.hit(String(caller.contactId));
+    countOrRefuse(this.contactLimiter, String(caller.contactId), (wait) => `Too many requests from this contact; retry in ${wait} s`);
     const contact = await this.identify(caller);
     void this.outbox.retryNow(contact.portalUrl).catch(() => undefined);
     return contact;

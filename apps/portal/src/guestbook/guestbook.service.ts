@@ -2,7 +2,7 @@ import { Inject, Injectable, NotFoundException, PayloadTooLargeException } from 
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, MoreThan, type FindOptionsWhere, type Repository } from 'typeorm';
 import { RateLimiter } from '../common/rate-limiter';
-import { tooManyRequests } from '../common/too-many-requests';
+import { countOrRefuse } from '../common/too-many-requests';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import type { GuestbookMessagePayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
@@ -37,9 +37,7 @@ export class GuestbookService {
       throw new PayloadTooLargeException(`message is longer than ${maxChars} characters`);
     }
     // Only posts that passed the checks above use the address's budget, so this limit stays here.
-    const wait = this.limiter.retryAfter(clientAddress);
-    if (wait > 0) throw tooManyRequests(`Too many guestbook messages from this address; try again in ${wait} s`, wait);
-    this.limiter.hit(clientAddress);
+    countOrRefuse(this.limiter, clientAddress, (wait) => `Too many guestbook messages from this address; try again in ${wait} s`);
     const entry = await this.dataSource.transaction(async (manager) => {
       const saved = await manager.save(
         GuestbookEntry,

@@ -1,7 +1,6 @@
 import {
   BadRequestException,
   ConflictException,
-  ForbiddenException,
   Inject,
   Injectable,
   NotFoundException,
@@ -12,7 +11,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Brackets, DataSource, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import { type ContactRef, ContactsService } from '../contacts/contacts.service';
+import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
 import { GroupCommit } from '../database/group-commit';
 import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
@@ -212,7 +211,7 @@ export class MessagesService implements OnModuleInit {
 
   /** A message from a contact (admitted by @PeerCall()). Redelivery of the same id is answered like the first time. */
   async receive(contact: ContactRef, dto: FederationMessageDto): Promise<FederationMessageReceiptDto> {
-    assertActive(contact);
+    requireActivePeer(contact);
     this.checkSize(dto.content);
     const receipt = await this.incoming.submit({ contact, dto });
     if (!receipt.duplicate) this.events.wake();
@@ -224,7 +223,7 @@ export class MessagesService implements OnModuleInit {
    * own id and de-duplication; one that is too large is refused on its own, the others are stored.
    */
   async receiveBatch(contact: ContactRef, dto: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
-    assertActive(contact);
+    requireActivePeer(contact);
     const limit = this.config.limits.maxMessageBytes;
     const accepted: IncomingMessage[] = [];
     const refused = new Map<number, FederationMessageBatchResponseDto['results'][number]>();
@@ -318,11 +317,6 @@ export class MessagesService implements OnModuleInit {
       deliveredAt: message.deliveredAt ? message.deliveredAt.toISOString() : null,
     };
   }
-}
-
-/** Messages come from active contacts only (a pending one holds a valid key, too). */
-function assertActive(contact: ContactRef): void {
-  if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
 }
 
 /** Each message's answer from a batch answer, in order; null when the answer is not one (sent singly then). */
