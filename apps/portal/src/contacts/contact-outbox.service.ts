@@ -152,7 +152,12 @@ export class ContactOutboxService implements OnModuleInit {
       buildRequest: async (item) => {
         const contact = await this.contactOf(item);
         if (!contact || !contact.keySealed) return null;
-        return { portalUrl: contact.portalUrl, method: 'DELETE', path: '/api/federation/contact', key: this.contactKeys.outboundKey(contact) ?? undefined };
+        return {
+          portalUrl: contact.portalUrl,
+          method: 'DELETE',
+          path: '/api/federation/contact',
+          key: this.contactKeys.outboundKey(contact) ?? undefined,
+        };
       },
       onDelivered: async (manager, item) => {
         await manager.update(Contact, { id: item.contactId ?? -1 }, { keySealed: null });

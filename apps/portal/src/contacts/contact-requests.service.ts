@@ -32,7 +32,10 @@ export class ContactRequestsService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     // Often enough that a request never outlives its verification time by much, at most once a minute.
     const everyMs = Math.min(60_000, Math.max(250, (this.config.limits.requestVerifyTimeoutSeconds * 1000) / 4));
-    this.sweepTimer = setInterval(() => void this.sweepRequests().catch((error) => this.logger.error({ err: error }, 'Contact request sweep failed')), everyMs);
+    this.sweepTimer = setInterval(
+      () => void this.sweepRequests().catch((error) => this.logger.error({ err: error }, 'Contact request sweep failed')),
+      everyMs,
+    );
     this.sweepTimer.unref();
   }
 
@@ -111,7 +114,9 @@ export class ContactRequestsService implements OnModuleInit, OnModuleDestroy {
         // A contact imported from v0.9 becomes this handshake's contact, so its history stays with it.
         const imported = await importedContact(manager, request.fromPortal);
         const saved = await manager.save(
-          imported ? Object.assign(imported, handshake) : manager.create(Contact, { ...handshake, portalUrl: request.fromPortal, createdAt: now }),
+          imported
+            ? Object.assign(imported, handshake)
+            : manager.create(Contact, { ...handshake, portalUrl: request.fromPortal, createdAt: now }),
         );
         await manager.update(ContactRequest, { id }, { status: 'approved', contactId: saved.id, keySealed: null, updatedAt: now });
         await this.outbox.enqueue(manager, {
@@ -178,7 +183,6 @@ export class ContactRequestsService implements OnModuleInit, OnModuleDestroy {
     if (!contact) throw new NotFoundException(`No contact with id ${id}`);
     return toContactResponse(contact);
   }
-
 }
 
 function keyInUse(requestId: number, contactId?: number): ConflictException {

@@ -23,7 +23,14 @@ import { PeerAdmissionService } from './peer-admission.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Contact, ContactRequest]), AuthModule, FederationModule, EventsModule, ProfileModule],
   controllers: [ContactsController, FederationContactsController],
-  providers: [ContactsService, OutgoingRequestsService, ContactRequestsService, FederationContactsService, ContactOutboxService, PeerAdmissionService],
+  providers: [
+    ContactsService,
+    OutgoingRequestsService,
+    ContactRequestsService,
+    FederationContactsService,
+    ContactOutboxService,
+    PeerAdmissionService,
+  ],
   exports: [ContactsService, PeerAdmissionService],
 })
 export class ContactsModule {}

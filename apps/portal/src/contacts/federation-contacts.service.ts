@@ -10,7 +10,12 @@ import { OutboxService } from '../federation/outbox.service';
 import { normalizePortalUrl } from '../federation/peer-url';
 import { CONTACT_OUTBOX } from './contact-records';
 import type { ContactRef } from './contacts.service';
-import type { FederationContactAcceptDto, FederationContactRequestDto, FederationVerifyRequestDto, FederationVerifyResponseDto } from './dto/federation-contact.dto';
+import type {
+  FederationContactAcceptDto,
+  FederationContactRequestDto,
+  FederationVerifyRequestDto,
+  FederationVerifyResponseDto,
+} from './dto/federation-contact.dto';
 import { ContactRequest } from './entities/contact-request.entity';
 import { Contact } from './entities/contact.entity';
 import { PeerAdmissionService } from './peer-admission.service';
@@ -82,7 +87,8 @@ export class FederationContactsService {
    */
   async confirmRequest(peer: ContactRef, requestId: string, dto: FederationVerifyRequestDto): Promise<FederationVerifyResponseDto> {
     const contact = await this.handshakeContact(peer, requestId);
-    if (contact.status !== 'pending') throw new ConflictException(`This contact request is ${contact.status}, no longer waiting for an answer`);
+    if (contact.status !== 'pending')
+      throw new ConflictException(`This contact request is ${contact.status}, no longer waiting for an answer`);
     if (normalizePortalUrl(dto.portalUrl, true) !== contact.portalUrl) {
       throw new ForbiddenException('This contact request was not sent to the asking Portal');
     }

@@ -45,7 +45,12 @@ class FakePeer {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const call = { method: request.method ?? '', path: request.url ?? '', authorization: request.headers.authorization, body: text ? JSON.parse(text) : null };
+        const call = {
+          method: request.method ?? '',
+          path: request.url ?? '',
+          authorization: request.headers.authorization,
+          body: text ? JSON.parse(text) : null,
+        };
         peer.calls.push(call);
         const { status, body } = peer.answer(call);
         response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -103,7 +108,9 @@ describe('the contact handshake through the real services and database', () => {
   beforeEach(() => {
     // Confirms every request it is asked about, as the Portal that really sent it would.
     peer.answer = (call) =>
-      call.path.endsWith('/verify') ? { status: 200, body: { ok: true, portalUrl: peer.url + call.path.slice(0, call.path.indexOf('/api/')) } } : { status: 200, body: {} };
+      call.path.endsWith('/verify')
+        ? { status: 200, body: { ok: true, portalUrl: peer.url + call.path.slice(0, call.path.indexOf('/api/')) } }
+        : { status: 200, body: {} };
   });
 
   const requestRow = (requestId: string) => portal.dataSource.getRepository(ContactRequest).findOneByOrFail({ requestId });
@@ -113,7 +120,14 @@ describe('the contact handshake through the real services and database', () => {
 
   /** A request from `${peer.url}/<name>`, as POST /api/federation/contact-requests hands it to the service. */
   async function receive(name: string): Promise<{ requestId: string; key: string; fromPortal: string }> {
-    const sent = { requestId: randomUUID(), fromPortal: `${peer.url}/${name}`, agentName: `Agent ${name}`, ownerName: 'Owner', message: 'hello', key: generateContactKey() };
+    const sent = {
+      requestId: randomUUID(),
+      fromPortal: `${peer.url}/${name}`,
+      agentName: `Agent ${name}`,
+      ownerName: 'Owner',
+      message: 'hello',
+      key: generateContactKey(),
+    };
     await receiver.receiveRequest(sent);
     return sent;
   }
@@ -146,14 +160,17 @@ describe('the contact handshake through the real services and database', () => {
   });
 
   it('a request its named Portal does not confirm ends invalid', async () => {
-    peer.answer = (call) => (call.path.endsWith('/verify') ? { status: 200, body: { ok: true, portalUrl: 'https://someone-else.example' } } : { status: 200, body: {} });
+    peer.answer = (call) =>
+      call.path.endsWith('/verify')
+        ? { status: 200, body: { ok: true, portalUrl: 'https://someone-else.example' } }
+        : { status: 200, body: {} };
     const sent = await receive('forged');
     await waitFor('the request to end invalid', async () => (await requestRow(sent.requestId)).status === 'invalid');
     expect((await requestRow(sent.requestId)).keySealed).toBeNull();
     await expect(requests.approve((await requestRow(sent.requestId)).id)).rejects.toThrow(/is invalid/);
   });
 
-  it('approval makes an active contact with the request\'s key and queues the accept call to the requester', async () => {
+  it("approval makes an active contact with the request's key and queues the accept call to the requester", async () => {
     const request = await receivePending('bob');
     const approved = await requests.approve(request.id);
     expect(approved).toMatchObject({ status: 'active', direction: 'incoming', portalUrl: `${peer.url}/bob`, agentName: 'Agent bob' });
@@ -214,7 +231,7 @@ describe('the contact handshake through the real services and database', () => {
     expect(await contactRow(ours.id)).toMatchObject({ status: 'pending', direction: 'outgoing' });
     expect(await requestRow(request.requestId)).toMatchObject({ status: 'pending', contactId: null });
     expect((await outboxItems('contact.accept')).filter((item) => item.peerUrl === `${peer.url}/dave`)).toEqual([]);
-    expect((await portal.get(ContactsService).findByKey(request.key))).toBeNull();
+    expect(await portal.get(ContactsService).findByKey(request.key)).toBeNull();
   });
 
   it('our own request: sent with its key, confirmed only to the Portal it went to, then accepted', async () => {
@@ -227,15 +244,24 @@ describe('the contact handshake through the real services and database', () => {
     const caller = await portal.get(ContactsService).findByKey(key);
     expect(caller).toMatchObject({ id: ours.id, status: 'pending' });
     const requestId = row.requestId!;
-    expect(await receiver.confirmRequest(caller!, requestId, { portalUrl: `${peer.url}/erin` })).toEqual({ ok: true, portalUrl: portal.config.publicUrl });
-    expect(await rejection(receiver.confirmRequest(caller!, requestId, { portalUrl: `${peer.url}/mallory` }))).toBeInstanceOf(ForbiddenException);
-    await expect(receiver.confirmRequest(caller!, randomUUID(), { portalUrl: `${peer.url}/erin` })).rejects.toThrow(/No contact request with that id/);
+    expect(await receiver.confirmRequest(caller!, requestId, { portalUrl: `${peer.url}/erin` })).toEqual({
+      ok: true,
+      portalUrl: portal.config.publicUrl,
+    });
+    expect(await rejection(receiver.confirmRequest(caller!, requestId, { portalUrl: `${peer.url}/mallory` }))).toBeInstanceOf(
+      ForbiddenException,
+    );
+    await expect(receiver.confirmRequest(caller!, randomUUID(), { portalUrl: `${peer.url}/erin` })).rejects.toThrow(
+      /No contact request with that id/,
+    );
     await receiver.acceptFromPeer(caller!, requestId, { agentName: 'Erin', ownerName: 'E' });
     expect(await contactRow(ours.id)).toMatchObject({ status: 'active', agentName: 'Erin', ownerName: 'E' });
-    expect((await eventsOf('contact.accepted')).map((event) => event.payload)).toContainEqual(expect.objectContaining({ contactId: ours.id, agentName: 'Erin' }));
-    // Once answered it is no longer waiting to be confirmed.
-    await expect(receiver.confirmRequest((await portal.get(ContactsService).findByKey(key))!, requestId, { portalUrl: `${peer.url}/erin` })).rejects.toThrow(
-      /no longer waiting/,
+    expect((await eventsOf('contact.accepted')).map((event) => event.payload)).toContainEqual(
+      expect.objectContaining({ contactId: ours.id, agentName: 'Erin' }),
     );
+    // Once answered it is no longer waiting to be confirmed.
+    await expect(
+      receiver.confirmRequest((await portal.get(ContactsService).findByKey(key))!, requestId, { portalUrl: `${peer.url}/erin` }),
+    ).rejects.toThrow(/no longer waiting/);
   });
 });
