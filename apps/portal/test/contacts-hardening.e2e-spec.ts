@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { SECRET_BOX } from '../src/common/secret-box';
 import { generateContactKey, sha256Hex } from '../src/common/secrets';
-import { ContactsService } from '../src/contacts/contacts.service';
+import { ContactRequestsService } from '../src/contacts/contact-requests.service';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
@@ -251,7 +251,7 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
     // The slot is free again.
     expect((await send()).status).toBe(202);
 
-    const service = p.app.get(ContactsService);
+    const service = p.app.get(ContactRequestsService);
     expect(await service.sweepRequests(new Date(Date.now() + 23 * 3_600_000))).toMatchObject({ purged: 0 });
     expect((await service.sweepRequests(new Date(Date.now() + 25 * 3_600_000))).purged).toBeGreaterThanOrEqual(1);
     expect(await requestsOf(p).findOneBy({ id: ended.id })).toBeNull();

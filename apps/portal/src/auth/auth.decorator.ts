@@ -3,6 +3,9 @@ import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nes
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { type AuthenticatedRequest, type Principal, type PrincipalKind, SECURITY_SCHEMES } from './principal';
 
+/** The principal types, for features that read the caller (they import auth through this file). */
+export type { AuthenticatedRequest, Principal, PrincipalKind } from './principal';
+
 export const AUTH_METADATA = 'agent-p2p:principals';
 
 /**

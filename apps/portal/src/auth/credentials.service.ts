@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ContactsService } from '../contacts/contacts.service';
 import { CONTACT_KEY_PREFIX, OWNER_KEY_PREFIX } from '../common/secrets';
 import { KeysService } from './keys.service';
+import { PeerCredentialsService } from './peer-credentials.service';
 import { type Principal, SESSION_COOKIE } from './principal';
 import { SessionService } from './session.service';
 
@@ -14,7 +14,7 @@ export class CredentialsService {
   constructor(
     private readonly keys: KeysService,
     private readonly sessions: SessionService,
-    private readonly contacts: ContactsService,
+    private readonly peers: PeerCredentialsService,
   ) {}
 
   /** Authorization: Bearer …, then X-Api-Key, then the console session cookie. */
@@ -43,7 +43,7 @@ export class CredentialsService {
       return key ? { kind: 'agent', keyId: key.id } : null;
     }
     if (value.startsWith(CONTACT_KEY_PREFIX)) {
-      const contact = await this.contacts.findByKey(value);
+      const contact = await this.peers.resolve(value);
       return contact ? { kind: 'contact', contactId: contact.id, contactStatus: contact.status, contact } : null;
     }
     return null;

@@ -1,4 +1,4 @@
-import type { Contact } from '../contacts/entities/contact.entity';
+import type { PeerIdentity } from './peer-credentials.service';
 
 /**
  * Who is calling. Every route declares which of these it accepts with @Auth().
@@ -12,7 +12,7 @@ export type PrincipalKind = 'public' | 'owner' | 'agent' | 'contact';
 export type Principal =
   | { kind: 'owner'; sessionId: string }
   | { kind: 'agent'; keyId: string }
-  | { kind: 'contact'; contactId: number; contactStatus: string; contact: Contact };
+  | { kind: 'contact'; contactId: number; contactStatus: string; contact: PeerIdentity };
 
 /** What the guard attaches to the request. */
 export interface AuthenticatedRequest {

@@ -5,6 +5,7 @@ import { DataSource, LessThan, MoreThan, Not, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { ConcurrencyGate } from '../common/concurrency-gate';
 import { RateLimiter } from '../common/rate-limiter';
+import { tooManyRequests } from '../common/too-many-requests';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../common/secrets';
 import { ConsoleSession } from './entities/console-session.entity';
 import { Setting } from './entities/setting.entity';
@@ -50,7 +51,7 @@ export class SessionService {
       deviceId ? `device:${deviceId}` : `address:${clientAddress}`,
       password,
       stored?.value,
-      (wait) => tooManyAttempts(`Too many failed logins; try again in ${wait} s`, wait),
+      (wait) => tooManyRequests(`Too many failed logins; try again in ${wait} s`, wait),
     );
     if (!ok || !stored) throw new UnauthorizedException('Wrong password');
     await this.sessions.delete({ expiresAt: LessThan(new Date()) });
@@ -76,7 +77,7 @@ export class SessionService {
     const stored = await this.settings.findOne({ where: { key: PASSWORD_SETTING } });
     // A session holder gets the login's budget of wrong guesses, not an unlimited password oracle.
     const ok = await this.checkPassword(`session:${sessionId}`, currentPassword, stored?.value, (wait) =>
-      tooManyAttempts(`Too many wrong current passwords; try again in ${wait} s`, wait),
+      tooManyRequests(`Too many wrong current passwords; try again in ${wait} s`, wait),
     );
     if (!ok || !stored) {
       throw new HttpException(
@@ -146,15 +147,8 @@ export class SessionService {
   }
 }
 
-function tooManyAttempts(message: string, retryAfterSeconds: number): HttpException {
-  return new HttpException(
-    { statusCode: 429, error: 'Too Many Requests', message, details: { retryAfterSeconds } },
-    HttpStatus.TOO_MANY_REQUESTS,
-  );
-}
-
 function passwordChecksBusy(): HttpException {
-  return tooManyAttempts('Too many password checks at once; try again in 1 s', 1);
+  return tooManyRequests('Too many password checks at once; try again in 1 s', 1);
 }
 
 /*

@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResp
 import { Auth } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ParseIdPipe } from '../common/parse-id.pipe';
+import { ContactRequestsService } from './contact-requests.service';
 import { ContactsService } from './contacts.service';
 import {
   ContactCreateDto,
@@ -11,12 +12,17 @@ import {
   ContactRequestResponseDto,
   ContactResponseDto,
 } from './dto/contact.dto';
+import { OutgoingRequestsService } from './outgoing-requests.service';
 
 @ApiTags('contacts')
 @Controller('api')
 @Auth('owner', 'agent')
 export class ContactsController {
-  constructor(private readonly contacts: ContactsService) {}
+  constructor(
+    private readonly contacts: ContactsService,
+    private readonly outgoing: OutgoingRequestsService,
+    private readonly requests: ContactRequestsService,
+  ) {}
 
   @Post('contacts')
   @ApiOperation({
@@ -26,7 +32,7 @@ export class ContactsController {
   @ApiCreatedResponse({ type: ContactResponseDto })
   @ApiConflictResponse({ description: 'Already a pending or active contact.', type: ErrorResponseDto })
   createContact(@Body() body: ContactCreateDto): Promise<ContactResponseDto> {
-    return this.contacts.create(body.portalUrl, body.message ?? '');
+    return this.outgoing.create(body.portalUrl, body.message ?? '');
   }
 
   @Get('contacts')
@@ -60,7 +66,7 @@ export class ContactsController {
   })
   @ApiOkResponse({ type: [ContactRequestResponseDto] })
   listContactRequests(@Query() query: ContactRequestListQueryDto): Promise<ContactRequestResponseDto[]> {
-    return this.contacts.listRequests(query);
+    return this.requests.listRequests(query);
   }
 
   @Post('contact-requests/:id/approve')
@@ -70,7 +76,7 @@ export class ContactsController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'Not verified yet, or already decided.', type: ErrorResponseDto })
   approveContactRequest(@Param('id', ParseIdPipe) id: number): Promise<ContactResponseDto> {
-    return this.contacts.approve(id);
+    return this.requests.approve(id);
   }
 
   @Post('contact-requests/:id/reject')
@@ -79,7 +85,7 @@ export class ContactsController {
   @ApiOkResponse({ type: ContactRequestResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   rejectContactRequest(@Param('id', ParseIdPipe) id: number): Promise<ContactRequestResponseDto> {
-    return this.contacts.reject(id);
+    return this.requests.reject(id);
   }
 }
 

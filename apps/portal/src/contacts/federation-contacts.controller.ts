@@ -1,11 +1,10 @@
-import { Body, Controller, Delete, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
-import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
-import type { Principal } from '../auth/principal';
+import { Auth } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { RateLimit } from '../common/rate-limit.guard';
 import { UuidParamPipe } from '../common/validation';
-import { ContactsService, contactCaller as caller } from './contacts.service';
+import type { ContactRef } from './contacts.service';
 import {
   FederationAckDto,
   FederationContactAcceptDto,
@@ -14,33 +13,39 @@ import {
   FederationVerifyRequestDto,
   FederationVerifyResponseDto,
 } from './dto/federation-contact.dto';
+import { FederationContactsService } from './federation-contacts.service';
+import { CurrentPeer, PeerCall } from './peer-call.decorator';
 
 /** Portal-to-Portal calls of the contact handshake. */
 @ApiTags('federation')
 @Controller('api/federation')
 export class FederationContactsController {
-  constructor(private readonly contacts: ContactsService) {}
+  constructor(private readonly contacts: FederationContactsService) {}
 
   @Post('contact-requests')
   @HttpCode(202)
   @Auth('public')
+  @RateLimit({
+    name: 'contact-requests',
+    limit: (config) => config.limits.publicRequestsPerMinute,
+    windowMs: () => 60_000,
+    message: 'Too many requests from this address',
+  })
   @ApiOperation({
     summary: 'Receive a contact request from another Portal',
     description: 'Stored and then verified with the Portal named in fromPortal; the owner decides. Rate-limited.',
   })
   @ApiAcceptedResponse({ type: FederationContactRequestReceiptDto })
   @ApiTooManyRequestsResponse({ type: ErrorResponseDto })
-  async receiveContactRequest(
-    @Body() body: FederationContactRequestDto,
-    @Req() request: FastifyRequest,
-  ): Promise<FederationContactRequestReceiptDto> {
-    await this.contacts.receiveRequest(body, request.ip);
+  async receiveContactRequest(@Body() body: FederationContactRequestDto): Promise<FederationContactRequestReceiptDto> {
+    await this.contacts.receiveRequest(body);
     return { requestId: body.requestId, status: 'received' };
   }
 
   @Post('contact-requests/:requestId/verify')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall()
   @ApiOperation({
     summary: 'Confirm that this Portal sent a contact request to the asking Portal',
     description:
@@ -50,47 +55,50 @@ export class FederationContactsController {
   @ApiForbiddenResponse({ description: 'The request was sent to another Portal.', type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The request no longer waits for an answer.', type: ErrorResponseDto })
   verifyContactRequest(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentPeer() peer: ContactRef,
     @Param('requestId', UuidParamPipe) requestId: string,
     @Body() body: FederationVerifyRequestDto,
   ): Promise<FederationVerifyResponseDto> {
-    return this.contacts.confirmRequest(caller(principal), requestId, body);
+    return this.contacts.confirmRequest(peer, requestId, body);
   }
 
   @Post('contact-requests/:requestId/accept')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall()
   @ApiOperation({ summary: "The target's owner approved our request" })
   @ApiOkResponse({ type: FederationAckDto })
   async acceptContactRequest(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentPeer() peer: ContactRef,
     @Param('requestId', UuidParamPipe) requestId: string,
     @Body() body: FederationContactAcceptDto,
   ): Promise<FederationAckDto> {
-    await this.contacts.acceptFromPeer(caller(principal), requestId, body);
+    await this.contacts.acceptFromPeer(peer, requestId, body);
     return { ok: true };
   }
 
   @Post('contact-requests/:requestId/reject')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall()
   @ApiOperation({ summary: "The target's owner rejected our request" })
   @ApiOkResponse({ type: FederationAckDto })
   async receiveContactRejection(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentPeer() peer: ContactRef,
     @Param('requestId', UuidParamPipe) requestId: string,
   ): Promise<FederationAckDto> {
-    await this.contacts.rejectFromPeer(caller(principal), requestId);
+    await this.contacts.rejectFromPeer(peer, requestId);
     return { ok: true };
   }
 
   @Delete('contact')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall({ admit: false })
   @ApiOperation({ summary: 'The peer removed us as a contact', description: 'The shared key stops working.' })
   @ApiOkResponse({ type: FederationAckDto })
-  async receiveContactRemoval(@CurrentPrincipal() principal: Principal): Promise<FederationAckDto> {
-    await this.contacts.removeFromPeer(caller(principal));
+  async receiveContactRemoval(@CurrentPeer() peer: ContactRef): Promise<FederationAckDto> {
+    await this.contacts.removeFromPeer(peer);
     return { ok: true };
   }
 }

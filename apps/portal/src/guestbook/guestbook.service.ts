@@ -1,7 +1,8 @@
-import { HttpException, HttpStatus, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, MoreThan, type FindOptionsWhere, type Repository } from 'typeorm';
 import { RateLimiter } from '../common/rate-limiter';
+import { countOrRefuse } from '../common/too-many-requests';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import type { GuestbookMessagePayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
@@ -35,19 +36,8 @@ export class GuestbookService {
     if ([...input.message].length > maxChars) {
       throw new PayloadTooLargeException(`message is longer than ${maxChars} characters`);
     }
-    const wait = this.limiter.retryAfter(clientAddress);
-    if (wait > 0) {
-      throw new HttpException(
-        {
-          statusCode: 429,
-          error: 'Too Many Requests',
-          message: `Too many guestbook messages from this address; try again in ${wait} s`,
-          details: { retryAfterSeconds: wait },
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
-    this.limiter.hit(clientAddress);
+    // Only posts that passed the checks above use the address's budget, so this limit stays here.
+    countOrRefuse(this.limiter, clientAddress, (wait) => `Too many guestbook messages from this address; try again in ${wait} s`);
     const entry = await this.dataSource.transaction(async (manager) => {
       const saved = await manager.save(
         GuestbookEntry,

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
-import type { Principal } from '../auth/principal';
+import { Auth } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParamPipe } from '../common/validation';
-import { contactCaller as caller } from '../contacts/contacts.service';
+import type { ContactRef } from '../contacts/contacts.service';
+import { CurrentPeer, PeerCall } from '../contacts/peer-call.decorator';
 import {
   FederationMessageBatchDto,
   FederationMessageBatchResponseDto,
@@ -57,16 +57,18 @@ export class MessagesController {
   @Post('federation/messages')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall()
   @ApiTags('federation')
   @ApiOperation({ summary: 'Receive a message from a contact', description: 'Idempotent by id.' })
   @ApiOkResponse({ type: FederationMessageReceiptDto })
-  receiveMessage(@CurrentPrincipal() principal: Principal, @Body() body: FederationMessageDto): Promise<FederationMessageReceiptDto> {
-    return this.messages.receive(caller(principal), body);
+  receiveMessage(@CurrentPeer() peer: ContactRef, @Body() body: FederationMessageDto): Promise<FederationMessageReceiptDto> {
+    return this.messages.receive(peer, body);
   }
 
   @Post('federation/messages/batch')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall()
   @ApiTags('federation')
   @ApiOperation({
     summary: 'Receive several messages from a contact in one call',
@@ -74,7 +76,7 @@ export class MessagesController {
       'Stored in the order given, in one transaction; each message is de-duplicated by its id and answered on its own (a message that is too large is refused alone).',
   })
   @ApiOkResponse({ type: FederationMessageBatchResponseDto })
-  receiveMessageBatch(@CurrentPrincipal() principal: Principal, @Body() body: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
-    return this.messages.receiveBatch(caller(principal), body);
+  receiveMessageBatch(@CurrentPeer() peer: ContactRef, @Body() body: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
+    return this.messages.receiveBatch(peer, body);
   }
 }

@@ -1,7 +1,6 @@
 import {
   BadRequestException,
   ConflictException,
-  ForbiddenException,
   Inject,
   Injectable,
   NotFoundException,
@@ -12,8 +11,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Brackets, DataSource, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
-import type { Contact } from '../contacts/entities/contact.entity';
+import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
 import { GroupCommit } from '../database/group-commit';
 import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
@@ -35,7 +33,7 @@ import { Message } from './entities/message.entity';
 export const MESSAGE_OUTBOX = 'message';
 
 interface IncomingMessage {
-  contact: Contact;
+  contact: ContactRef;
   dto: FederationMessageDto;
 }
 const DEFAULT_PAGE = 50;
@@ -211,10 +209,9 @@ export class MessagesService implements OnModuleInit {
     return { messages: await Promise.all(page.map((m) => this.toResponse(m))), hasMore };
   }
 
-  /** A message from a contact. Redelivery of the same id is answered like the first time. */
-  async receive(caller: ContactCaller, dto: FederationMessageDto): Promise<FederationMessageReceiptDto> {
-    const contact = await this.contacts.admitPeerCall(caller);
-    if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
+  /** A message from a contact (admitted by @PeerCall()). Redelivery of the same id is answered like the first time. */
+  async receive(contact: ContactRef, dto: FederationMessageDto): Promise<FederationMessageReceiptDto> {
+    requireActivePeer(contact);
     this.checkSize(dto.content);
     const receipt = await this.incoming.submit({ contact, dto });
     if (!receipt.duplicate) this.events.wake();
@@ -225,9 +222,8 @@ export class MessagesService implements OnModuleInit {
    * Several messages from a contact in one call, stored in order in one transaction. Each keeps its
    * own id and de-duplication; one that is too large is refused on its own, the others are stored.
    */
-  async receiveBatch(caller: ContactCaller, dto: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
-    const contact = await this.contacts.admitPeerCall(caller);
-    if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
+  async receiveBatch(contact: ContactRef, dto: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
+    requireActivePeer(contact);
     const limit = this.config.limits.maxMessageBytes;
     const accepted: IncomingMessage[] = [];
     const refused = new Map<number, FederationMessageBatchResponseDto['results'][number]>();

@@ -1,0 +1,48 @@
+import type { EntityManager } from 'typeorm';
+import type { ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
+import type { ContactRequest } from './entities/contact-request.entity';
+import { Contact } from './entities/contact.entity';
+
+/** Outbox kinds of the handshake. */
+export const CONTACT_OUTBOX = {
+  request: 'contact.request',
+  verify: 'contact.verify',
+  accept: 'contact.accept',
+  reject: 'contact.reject',
+  remove: 'contact.remove',
+} as const;
+
+/** Contact requests listed per page unless the caller asks for another limit (at most 200). */
+export const CONTACT_REQUEST_PAGE = 50;
+
+/** The oldest contact imported from v0.9 for this Portal URL, if any: a new handshake takes it over, history and all. */
+export async function importedContact(manager: EntityManager, portalUrl: string): Promise<Contact | null> {
+  return manager.findOne(Contact, { where: { portalUrl, status: 'imported' }, order: { id: 'ASC' } });
+}
+
+export function toContactResponse(contact: Contact): ContactResponseDto {
+  return {
+    id: contact.id,
+    portalUrl: contact.portalUrl,
+    status: contact.status,
+    direction: contact.direction,
+    agentName: contact.agentName,
+    ownerName: contact.ownerName,
+    createdAt: contact.createdAt.toISOString(),
+    updatedAt: contact.updatedAt.toISOString(),
+  };
+}
+
+export function toRequestResponse(request: ContactRequest): ContactRequestResponseDto {
+  return {
+    id: request.id,
+    portalUrl: request.fromPortal,
+    agentName: request.agentName,
+    ownerName: request.ownerName,
+    message: request.message,
+    status: request.status,
+    verified: request.verified,
+    contactId: request.contactId,
+    createdAt: request.createdAt.toISOString(),
+  };
+}
