@@ -9,10 +9,8 @@ import { OutboxService } from '../federation/outbox.service';
 import { CONTACT_OUTBOX, toContactResponse } from './contact-records';
 import type { ContactResponseDto } from './dto/contact.dto';
 import { Contact, type ContactStatus } from './entities/contact.entity';
-import { type ContactCaller, contactCaller, PeerAdmissionService } from './peer-admission.service';
 
 export type { ContactStatus };
-export { type ContactCaller, contactCaller };
 export { CONTACT_OUTBOX, CONTACT_REQUEST_PAGE, toContactResponse } from './contact-records';
 
 /**
@@ -66,7 +64,6 @@ export class ContactsService implements OnModuleInit {
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
     private readonly events: EventsService,
-    private readonly admission: PeerAdmissionService,
     private readonly peerCredentials: PeerCredentialsService,
   ) {}
 
@@ -155,14 +152,6 @@ export class ContactsService implements OnModuleInit {
   /** Any contact (whatever its status), or null. */
   async findById(id: number): Promise<ContactRef | null> {
     return this.contacts.findOne({ where: { id } });
-  }
-
-  /**
-   * @deprecated Federation routes declare @PeerCall() instead, which admits the caller before the
-   * route runs and hands it over with @CurrentPeer(). Kept for the routes not switched yet.
-   */
-  async admitPeerCall(caller: ContactCaller): Promise<Contact> {
-    return this.admission.admit(caller);
   }
 
   // ---- the owner's and agent's records ------------------------------------------------------

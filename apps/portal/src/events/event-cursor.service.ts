@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/auth.decorator';
 import { type EventListQueryDto, type EventListResponseDto, MAX_EVENT_PAGE } from './dto/event.dto';
 import { EventAcksService } from './event-acks.service';
 import { type EventRecord, EventsService } from './events.service';

@@ -1,7 +1,7 @@
 import { type ClientFrame, type ServerFrame, WS_CLOSE } from '@agent-p2p/protocol';
 import type { Logger } from '@nestjs/common';
 import type { RawData, WebSocket } from 'ws';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/auth.decorator';
 import { MAX_SEQ } from './dto/event.dto';
 import type { EventCursorService } from './event-cursor.service';
 import type { EventRecord, EventsService } from './events.service';

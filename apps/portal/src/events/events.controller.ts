@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/commo
 import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { EVENT_PAYLOAD_DTOS } from './dto/event-payloads.dto';
 import { EventAckDto, EventAckResponseDto, EventDto, EventListQueryDto, EventListResponseDto } from './dto/event.dto';

@@ -4,7 +4,7 @@ import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { type Credential, CredentialsService } from '../auth/credentials.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/auth.decorator';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventCursorService } from './event-cursor.service';
 import { EventSocket } from './event-socket';

@@ -18,9 +18,6 @@ export type { EventType } from './event-types';
 
 /** The payload of any event. */
 export type EventPayload = EventPayloadOf<EventType>;
-/** The event types whose payload has the shape P. */
-export type EventTypeWithPayload<P> = { [K in EventType]: P extends EventPayloadOf<K> ? K : never }[EventType];
-
 export interface EventRecord<T = Record<string, unknown>> {
   seq: number;
   id: string;
@@ -107,12 +104,9 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   /**
    * Appends an event in the caller's transaction (one is opened when the manager has none). The
    * payload must have the shape EVENT_PAYLOAD_DTOS gives the type: append(manager, 'contact.removed', …).
-   * The payload type may be named instead: append<ContactRemovedPayloadDto>(manager, 'contact.removed', …).
    * Returns the record as readers get it (the payload read back from its JSON).
    */
-  append<K extends EventType>(manager: EntityManager, type: K, payload: EventPayloadOf<K>): Promise<EventRecord>;
-  append<P extends EventPayload>(manager: EntityManager, type: EventTypeWithPayload<P>, payload: P): Promise<EventRecord>;
-  append(manager: EntityManager, type: EventType, payload: EventPayload): Promise<EventRecord> {
+  append<K extends EventType>(manager: EntityManager, type: K, payload: EventPayloadOf<K>): Promise<EventRecord> {
     return this.insert(manager, type, payload);
   }
 

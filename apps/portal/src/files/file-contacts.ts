@@ -1,5 +1,5 @@
-import { ForbiddenException, Injectable } from '@nestjs/common';
-import { type ContactCaller, ContactsService } from '../contacts/contacts.service';
+import { Injectable } from '@nestjs/common';
+import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
 
 /** What files need to know of a contact: who it is and where its Portal is. */
 export interface FileContact {
@@ -12,7 +12,6 @@ export interface FileContact {
  * The one place where files reads contacts (their records and their state): everything else in
  * files asks this class, so that files depends on a few answers rather than on the Contact record.
  */
-// boundary: contacts
 @Injectable()
 export class FileContacts {
   constructor(private readonly contacts: ContactsService) {}
@@ -32,11 +31,9 @@ export class FileContacts {
     return contact && contact.status === 'active' ? pick(contact) : null;
   }
 
-  /** The contact calling us (rate-limited by contacts), refused (403) unless it is active. */
-  async activeCaller(caller: ContactCaller): Promise<FileContact> {
-    const contact = await this.contacts.admitPeerCall(caller);
-    if (contact.status !== 'active') throw new ForbiddenException(`This contact is ${contact.status}`);
-    return pick(contact);
+  /** The contact calling us (admitted by @PeerCall()), refused (403) unless it is active. */
+  activePeer(peer: ContactRef): FileContact {
+    return pick(requireActivePeer(peer));
   }
 
   /** Where and with which key to reach the contact (null when it is not active or has no key). */

@@ -11,7 +11,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Not, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { dialectOf } from '../database/data-source-options';
-import type { FileFailedPayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
 import { OutboxService } from '../federation/outbox.service';
 import { type ChunkRanges, toChunkRanges } from './chunk-ranges';
@@ -96,7 +95,7 @@ export class FileIntakeService {
     // its bytes into place before it commits, and any other writer of that chunk finds the row
     // and never touches the bytes. So the bytes on disk are always the ones the row describes.
     let outcome: 'stored' | 'same' | 'different' | 'closed';
-    let resumed = false;
+    let resumed: boolean;
     try {
       ({ outcome, resumed } = await this.dataSource.transaction(async (manager) => {
         const touched = await manager.update(FileTransfer, { id: file.id, status: openStatus, contentStored: true }, { updatedAt: new Date() });
@@ -178,7 +177,7 @@ export class FileIntakeService {
       if (!result.affected) return false;
       await manager.delete(FileChunk, { fileId: file.id });
       await this.relay.cancel(manager, file);
-      await this.events.append<FileFailedPayloadDto>(manager, 'file.failed', {
+      await this.events.append(manager, 'file.failed', {
         fileId: file.id,
         contactId: file.contactId,
         direction: file.direction,

@@ -2,7 +2,6 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import type { FileDeliveredPayloadDto, FileFailedPayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
 import { type OutboxHandler, OutboxService } from '../federation/outbox.service';
 import { firstMissing, heldByPeer } from './chunk-ranges';
@@ -101,7 +100,7 @@ export class FileRelayService implements OnModuleInit {
     const state = response.body as Partial<FederationFileStateDto> | null;
     if (state?.status === 'received' && file.status === 'sending') {
       await manager.update(FileTransfer, { id: file.id }, { status: 'delivered', completedAt: now, updatedAt: now });
-      await this.events.append<FileDeliveredPayloadDto>(manager, 'file.delivered', {
+      await this.events.append(manager, 'file.delivered', {
         fileId: file.id,
         contactId: file.contactId,
         deliveredAt: now.toISOString(),
@@ -172,7 +171,7 @@ export class FileRelayService implements OnModuleInit {
     const file = await manager.findOne(FileTransfer, { where: { id: item.refId } });
     if (!file) return;
     this.bytes.forget(file.id);
-    await this.events.append<FileFailedPayloadDto>(manager, 'file.failed', {
+    await this.events.append(manager, 'file.failed', {
       fileId: file.id,
       contactId: file.contactId,
       direction: 'out',

@@ -17,10 +17,11 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
+import { Auth } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParamPipe } from '../common/validation';
-import { contactCaller as caller } from '../contacts/contacts.service';
+import type { ContactRef } from '../contacts/contacts.service';
+import { CurrentPeer, PeerCall } from '../contacts/peer-call.decorator';
 import {
   FederationFileOfferDto,
   FederationFileStateDto,
@@ -31,9 +32,6 @@ import {
   FileResponseDto,
 } from './dto/file.dto';
 import { type ChunkUpload, FilesService } from './files.service';
-
-/** Who calls a federation route (the principal the auth guard attached). */
-type Principal = Parameters<typeof caller>[0];
 
 const CHUNK_BODY = { schema: { type: 'string', format: 'binary' }, description: 'The chunk bytes (application/octet-stream).' } as const;
 const CHUNK_HASH = { name: 'X-Chunk-Sha256', required: true, description: 'SHA-256 of the chunk, 64 hex characters.' } as const;
@@ -139,17 +137,19 @@ export class FilesController {
   @Post('federation/files')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall()
   @ApiTags('federation')
   @ApiOperation({ summary: 'A contact offers a file', description: 'Idempotent by id; answers which chunks are already here.' })
   @ApiOkResponse({ type: FederationFileStateDto })
   @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
   @ApiResponse({ status: 507, description: "Over the contact's quota or the free-disk floor.", type: ErrorResponseDto })
-  offerFederationFile(@CurrentPrincipal() principal: Principal, @Body() body: FederationFileOfferDto): Promise<FederationFileStateDto> {
-    return this.files.offer(caller(principal), body);
+  offerFederationFile(@CurrentPeer() peer: ContactRef, @Body() body: FederationFileOfferDto): Promise<FederationFileStateDto> {
+    return this.files.offer(peer, body);
   }
 
   @Put('federation/files/:id/chunks/:index')
   @Auth('contact')
+  @PeerCall()
   @ApiTags('federation')
   @ApiOperation({ summary: 'A contact sends one chunk of an offered file', description: 'Kept only when length and X-Chunk-Sha256 match.' })
   @ApiConsumes('application/octet-stream')
@@ -158,17 +158,18 @@ export class FilesController {
   @ApiOkResponse({ type: FederationFileStateDto })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto })
   receiveFederationFileChunk(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentPeer() peer: ContactRef,
     @Param('id', UuidParamPipe) id: string,
     @Param('index') index: string,
     @Req() request: FastifyRequest,
   ): Promise<FederationFileStateDto> {
-    return this.files.receiveChunk(caller(principal), id, chunkUpload(request, index));
+    return this.files.receiveChunk(peer, id, chunkUpload(request, index));
   }
 
   @Post('federation/files/:id/complete')
   @HttpCode(200)
   @Auth('contact')
+  @PeerCall()
   @ApiTags('federation')
   @ApiOperation({
     summary: 'A contact has sent every chunk: verify the whole file',
@@ -176,13 +177,14 @@ export class FilesController {
   })
   @ApiOkResponse({ type: FederationFileStateDto })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto })
-  completeFederationFile(@CurrentPrincipal() principal: Principal, @Param('id', UuidParamPipe) id: string): Promise<FederationFileStateDto> {
-    return this.files.complete(caller(principal), id);
+  completeFederationFile(@CurrentPeer() peer: ContactRef, @Param('id', UuidParamPipe) id: string): Promise<FederationFileStateDto> {
+    return this.files.complete(peer, id);
   }
 
   @Delete('federation/files/:id')
   @HttpCode(204)
   @Auth('contact')
+  @PeerCall()
   @ApiTags('federation')
   @ApiOperation({
     summary: 'A contact cancels a file it was sending',
@@ -190,7 +192,7 @@ export class FilesController {
       'The sender relays chunks while its agent still uploads; when its own check of the whole file fails, or the file is deleted there, it cancels. An incomplete copy fails here (file.failed) and its bytes are removed; a received file stays. Idempotent: an unknown id changes nothing.',
   })
   @ApiNoContentResponse()
-  cancelFederationFile(@CurrentPrincipal() principal: Principal, @Param('id', UuidParamPipe) id: string): Promise<void> {
-    return this.files.cancel(caller(principal), id);
+  cancelFederationFile(@CurrentPeer() peer: ContactRef, @Param('id', UuidParamPipe) id: string): Promise<void> {
+    return this.files.cancel(peer, id);
   }
 }

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import type { ContactCaller } from '../contacts/contacts.service';
+import type { ContactRef } from '../contacts/contacts.service';
 import { OutboxService } from '../federation/outbox.service';
 import type {
   FederationFileOfferDto,
@@ -215,20 +215,20 @@ export class FilesService {
 
   // ---- the peer's side (IncomingFilesService) -------------------------------------------------
 
-  offer(caller: ContactCaller, dto: FederationFileOfferDto): Promise<FederationFileStateDto> {
-    return this.incoming.offer(caller, dto);
+  offer(peer: ContactRef, dto: FederationFileOfferDto): Promise<FederationFileStateDto> {
+    return this.incoming.offer(peer, dto);
   }
 
-  receiveChunk(caller: ContactCaller, remoteId: string, upload: ChunkUpload): Promise<FederationFileStateDto> {
-    return this.incoming.receiveChunk(caller, remoteId, upload);
+  receiveChunk(peer: ContactRef, remoteId: string, upload: ChunkUpload): Promise<FederationFileStateDto> {
+    return this.incoming.receiveChunk(peer, remoteId, upload);
   }
 
-  complete(caller: ContactCaller, remoteId: string): Promise<FederationFileStateDto> {
-    return this.incoming.complete(caller, remoteId);
+  complete(peer: ContactRef, remoteId: string): Promise<FederationFileStateDto> {
+    return this.incoming.complete(peer, remoteId);
   }
 
-  cancel(caller: ContactCaller, remoteId: string): Promise<void> {
-    return this.incoming.cancel(caller, remoteId);
+  cancel(peer: ContactRef, remoteId: string): Promise<void> {
+    return this.incoming.cancel(peer, remoteId);
   }
 
   /** See FileSweeperService.sweep. */

@@ -3,8 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import type { ContactCaller } from '../contacts/contacts.service';
-import type { FileReceivedPayloadDto } from '../events/dto/event-payloads.dto';
+import type { ContactRef } from '../contacts/contacts.service';
 import { EventsService } from '../events/events.service';
 import { toChunkRanges } from './chunk-ranges';
 import type { FederationFileOfferDto, FederationFileStateDto } from './dto/file.dto';
@@ -32,8 +31,8 @@ export class IncomingFilesService {
   ) {}
 
   /** A contact announces a file: answers which chunks are already here (none for a new one). */
-  async offer(caller: ContactCaller, dto: FederationFileOfferDto): Promise<FederationFileStateDto> {
-    const contact = await this.contacts.activeCaller(caller);
+  async offer(peer: ContactRef, dto: FederationFileOfferDto): Promise<FederationFileStateDto> {
+    const contact = this.contacts.activePeer(peer);
     const remoteId = dto.id.toLowerCase();
     const sha256 = dto.sha256.toLowerCase();
     const existing = await this.files.findOne({ where: { contactId: contact.id, remoteId } });
@@ -75,8 +74,8 @@ export class IncomingFilesService {
     return this.peerState(file);
   }
 
-  async receiveChunk(caller: ContactCaller, remoteId: string, upload: ChunkUpload): Promise<FederationFileStateDto> {
-    const contact = await this.contacts.activeCaller(caller);
+  async receiveChunk(peer: ContactRef, remoteId: string, upload: ChunkUpload): Promise<FederationFileStateDto> {
+    const contact = this.contacts.activePeer(peer);
     const file = await this.findIncoming(contact.id, remoteId);
     await this.intake.acceptChunk(file, upload, 'receiving');
     return this.peerState(file);
@@ -87,8 +86,8 @@ export class IncomingFilesService {
    * sends them); a whole-file hash that does not match fails the transfer (422, file.failed here,
    * the bytes removed) and the agent is never offered the file.
    */
-  async complete(caller: ContactCaller, remoteId: string): Promise<FederationFileStateDto> {
-    const contact = await this.contacts.activeCaller(caller);
+  async complete(peer: ContactRef, remoteId: string): Promise<FederationFileStateDto> {
+    const contact = this.contacts.activePeer(peer);
     const file = await this.findIncoming(contact.id, remoteId);
     if (file.status === 'failed') throw new UnprocessableEntityException(`This transfer failed: ${file.error ?? 'unknown reason'}`);
     if (file.status === 'received') return this.peerState(file);
@@ -104,7 +103,7 @@ export class IncomingFilesService {
     const received = await this.dataSource.transaction(async (manager) => {
       const result = await manager.update(FileTransfer, { id: file.id, status: 'receiving' }, { status: 'received', completedAt: now, updatedAt: now });
       if (!result.affected) return false;
-      await this.events.append<FileReceivedPayloadDto>(manager, 'file.received', {
+      await this.events.append(manager, 'file.received', {
         fileId: file.id,
         contactId: contact.id,
         contactName: contact.agentName,
@@ -124,8 +123,8 @@ export class IncomingFilesService {
    * an incomplete copy fails here (file.failed) and its bytes are removed. A file already received
    * stays; an unknown id changes nothing (the call is idempotent).
    */
-  async cancel(caller: ContactCaller, remoteId: string): Promise<void> {
-    const contact = await this.contacts.activeCaller(caller);
+  async cancel(peer: ContactRef, remoteId: string): Promise<void> {
+    const contact = this.contacts.activePeer(peer);
     const file = await this.files.findOne({ where: { contactId: contact.id, remoteId: remoteId.toLowerCase() } });
     if (file?.status === 'receiving') await this.intake.failFile(file, 'the sender cancelled the transfer');
   }

@@ -4,7 +4,6 @@ import { DataSource, IsNull, MoreThan, type FindOptionsWhere, type Repository } 
 import { RateLimiter } from '../common/rate-limiter';
 import { countOrRefuse } from '../common/too-many-requests';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import type { GuestbookMessagePayloadDto } from '../events/dto/event-payloads.dto';
 import { EventsService } from '../events/events.service';
 import type {
   GuestbookEntryCreateDto,
@@ -43,7 +42,7 @@ export class GuestbookService {
         GuestbookEntry,
         manager.create(GuestbookEntry, { name: input.name, message: input.message, createdAt: new Date(), readAt: null }),
       );
-      await this.events.append<GuestbookMessagePayloadDto>(manager, 'guestbook.message', {
+      await this.events.append(manager, 'guestbook.message', {
         entryId: saved.id,
         name: saved.name,
         message: saved.message,

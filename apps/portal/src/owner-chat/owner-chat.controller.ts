@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorator';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { OwnerChatListQueryDto, OwnerChatMessageCreateDto, OwnerChatMessageResponseDto, OwnerChatPageDto } from './dto/owner-chat.dto';
 import { OwnerChatService } from './owner-chat.service';
