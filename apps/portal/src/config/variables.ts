@@ -91,7 +91,9 @@ function consolePassword(description: string): ConfigVariable<string | undefined
 function secretKey(description: string): ConfigVariable<string | undefined> {
   return variable('', description, (env, name) => {
     const value = env.raw(name);
-    if (value !== undefined && Buffer.from(value, 'base64url').length !== 32) env.problems.push(`${name} must be 32 bytes encoded as base64url (43 characters)`);
+    if (value !== undefined && Buffer.from(value, 'base64url').length !== 32) {
+      env.problems.push(`${name} must be 32 bytes encoded as base64url (43 characters)`);
+    }
     return value;
   });
 }

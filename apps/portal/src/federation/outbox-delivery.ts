@@ -235,6 +235,8 @@ export class OutboxDelivery {
 
   /** Fails an item no feature can handle (a kind from a newer version, say). */
   private async markFailed(item: OutboxItem, reason: string): Promise<void> {
-    await this.dataSource.getRepository(OutboxItem).update({ seq: item.seq }, { status: 'failed', lastError: reason, leaseUntil: null, updatedAt: new Date() });
+    await this.dataSource
+      .getRepository(OutboxItem)
+      .update({ seq: item.seq }, { status: 'failed', lastError: reason, leaseUntil: null, updatedAt: new Date() });
   }
 }

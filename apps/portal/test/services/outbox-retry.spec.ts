@@ -49,6 +49,14 @@ function reply(res: ServerResponse, status: number, headers: Record<string, stri
   res.end(JSON.stringify({ message: `status ${status}` }));
 }
 
+/** What the outbox told one test kind's handler. */
+interface KindRecord {
+  kind: string;
+  delivered: string[];
+  failed: Array<{ id: string; reason: string }>;
+  attemptFailed: string[];
+}
+
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -87,10 +95,10 @@ describe('Outbox retry policy (services on a real database)', () => {
   }
 
   /** A kind of its own for one test, whose handler records what the outbox told it. */
-  function testKind(options: OutboxKindOptions = {}): { kind: string; delivered: string[]; failed: Array<{ id: string; reason: string }>; attemptFailed: string[] } {
+  function testKind(options: OutboxKindOptions = {}): KindRecord {
     kinds += 1;
     const kind = `test.retry-${kinds}`;
-    const record = { kind, delivered: [] as string[], failed: [] as Array<{ id: string; reason: string }>, attemptFailed: [] as string[] };
+    const record: KindRecord = { kind, delivered: [], failed: [], attemptFailed: [] };
     const handler: OutboxHandler = {
       buildRequest: async (item) => ({ portalUrl: item.peerUrl, method: 'POST', path: '/api/federation/test', body: { id: item.id } }),
       onDelivered: async (_manager, item) => void record.delivered.push(item.id),
