@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Rewrites the configuration table in README.md and the whole of docker/example.env from
-// CONFIG_VARIABLES (apps/portal/src/config/portal-config.ts). Needs a build (npm run build).
+// CONFIG_VARIABLES, derived from the one declaration of every PORTAL_* variable
+// (apps/portal/src/config/variables.ts). Needs a build (npm run build).
 // Run it after adding or changing a PORTAL_* variable; packaging.e2e-spec.ts fails until then.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -30,3 +30,6 @@ export const ENTITIES = [
   FileChunk,
   ImportRecord,
 ];
+
+/** The entities whose tables are written outside their own feature (the v0.9 importer fills them in bulk). */
+export { Contact, FileChunk, FileTransfer, GuestbookEntry, Message, OwnerChatMessage };

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/portal-config';
 import { isNonPublicAddress } from './peer-address';
 import { PeerClient, PeerError } from './peer-client';
-import { normalizePortalUrl } from './peer-url';
+import { normalizePortalUrl } from '../common/portal-url';
 
 function client(env: Record<string, string> = {}): PeerClient {
   return new PeerClient(loadConfig({ PORTAL_DATA_DIR: '/tmp/unused', ...env }));

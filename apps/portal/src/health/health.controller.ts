@@ -7,7 +7,7 @@ import { Auth } from '../auth/auth.decorator';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { PORTAL_VERSION, PROTOCOL_VERSION } from '../common/version';
 import { dialectOf } from '../database/data-source-options';
-import { BackgroundHealth } from './background-health';
+import { BackgroundHealth } from './background-health.service';
 import { HealthResponseDto, VersionResponseDto } from './health.dto';
 
 @ApiTags('health')

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { BackgroundHealth } from './background-health';
+import { BackgroundHealth } from './background-health.service';
 import { HealthController } from './health.controller';
 
 /** /health and /version, and the registry where background jobs report failures (global). */

@@ -1,0 +1,242 @@
+import type { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { PortalConfig } from '../config/portal-config';
+import type { EventsService } from '../events/events.service';
+import { OutboxItem } from './entities/outbox-item.entity';
+import type { OutboxKinds } from './outbox-kinds';
+import type { OutboxLeases } from './outbox-leases';
+import { describeAnswer, hasGivenUp, isRetryableStatus, isSuccessStatus, retryDelayMs } from './outbox-retry-policy';
+import type { AttemptOutcome, OutboxHandler } from './outbox-types';
+import { type PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
+
+/** A peer that does not know the batch route (an older version) is sent items singly for this long. */
+const NO_BATCH_MS = 10 * 60_000;
+
+/** What delivery tells the scheduler about a peer. */
+export interface PeerBackoff {
+  /** The peer's oldest item now waits for a retry. */
+  backingOff: Set<string>;
+  /** The peer answered: whatever else waits for it goes now. */
+  retryNow(peerUrl: string): Promise<void>;
+}
+
+/**
+ * One attempt at an item, or at a batch of items: builds the call with the kind's handler, sends it,
+ * and records the outcome (delivered, retried later with back-off, or failed) in the transaction
+ * that runs the handler's callback.
+ */
+export class OutboxDelivery {
+  /** Peers that answered a batch with 404/405 (no batch route), until when. */
+  private readonly noBatchUntil = new Map<string, number>();
+
+  constructor(
+    private readonly config: PortalConfig,
+    private readonly dataSource: DataSource,
+    private readonly peers: PeerClient,
+    private readonly events: EventsService,
+    private readonly kinds: OutboxKinds,
+    private readonly leases: OutboxLeases,
+    private readonly backoff: PeerBackoff,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The due items from `start` on that can go in one batch: same kind (with a batcher) and contact. */
+  batchableRun(items: OutboxItem[], start: number): OutboxItem[] {
+    const head = items[start];
+    const batcher = this.kinds.optionsOf(head.kind)?.batch;
+    if (!batcher || (this.noBatchUntil.get(head.peerUrl) ?? 0) > Date.now()) return [head];
+    const run = [head];
+    const now = Date.now();
+    for (let next = start + 1; next < items.length && run.length < batcher.maxItems; next += 1) {
+      const item = items[next];
+      if (item.kind !== head.kind || item.contactId !== head.contactId || item.nextAttemptAt.getTime() > now) break;
+      run.push(item);
+    }
+    return run;
+  }
+
+  async attempt(item: OutboxItem): Promise<AttemptOutcome> {
+    const handler = this.kinds.handler(item.kind);
+    if (!handler) {
+      await this.markFailed(item, `no handler for ${item.kind}`);
+      return 'next';
+    }
+    let request: PeerRequest | null;
+    try {
+      request = await handler.buildRequest(item);
+    } catch (error) {
+      this.logger.error({ err: error, item: item.id }, 'Could not prepare an outbox item');
+      return this.retryLater([item], handler, 'internal error preparing the request');
+    }
+    if (!request) {
+      await this.fail(item, handler, 'no longer deliverable: the contact or request changed');
+      return 'next';
+    }
+    const options = this.kinds.optionsOf(item.kind);
+    if (request.timeoutMs === undefined && options?.timeoutMs !== undefined) request = { ...request, timeoutMs: options.timeoutMs };
+    let response: PeerResponse;
+    try {
+      response = await this.peers.send(request);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof PeerError && !error.retryable) {
+        await this.fail(item, handler, reason);
+        return 'next';
+      }
+      return this.retryLater([item], handler, reason);
+    }
+    if (isSuccessStatus(response.status)) {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.update(OutboxItem, { seq: item.seq }, {
+          status: 'delivered',
+          attempts: item.attempts + 1,
+          leaseUntil: null,
+          leaseOwner: null,
+          lastError: null,
+          updatedAt: new Date(),
+        });
+        await handler.onDelivered(manager, item, response);
+      });
+      this.events.wake();
+      this.peerAnswered(item.peerUrl);
+      return 'next';
+    }
+    if (isRetryableStatus(response.status)) return this.retryLater([item], handler, describeAnswer(response), response.retryAfterSeconds);
+    await this.fail(item, handler, describeAnswer(response));
+    return 'next';
+  }
+
+  /**
+   * Sends a run of items as one call. Delivered items are marked in one transaction; a retryable
+   * failure of the call retries them as a unit; anything the batch route cannot take (an older peer,
+   * a body too large) falls back to single calls, which give each item its exact outcome.
+   */
+  async attemptBatch(run: OutboxItem[]): Promise<{ outcome: AttemptOutcome; sent: number }> {
+    const handler = this.kinds.handler(run[0].kind)!;
+    const batcher = this.kinds.optionsOf(run[0].kind)!.batch!;
+    let built: { request: PeerRequest; count: number } | null;
+    try {
+      built = await batcher.build(run);
+    } catch (error) {
+      this.logger.error({ err: error, item: run[0].id }, 'Could not prepare an outbox batch');
+      built = null;
+    }
+    if (!built) {
+      await this.leases.unclaim(run.slice(1));
+      return { outcome: await this.attempt(run[0]), sent: 1 };
+    }
+    const carried = run.slice(0, Math.max(1, Math.min(built.count, run.length)));
+    await this.leases.unclaim(run.slice(carried.length));
+    let response: PeerResponse;
+    try {
+      response = await this.peers.send(built.request);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof PeerError && !error.retryable) return this.sendSingly(carried);
+      return { outcome: await this.retryLater(carried, handler, reason), sent: carried.length };
+    }
+    if (isRetryableStatus(response.status)) {
+      return { outcome: await this.retryLater(carried, handler, describeAnswer(response), response.retryAfterSeconds), sent: carried.length };
+    }
+    if (response.status === 404 || response.status === 405) this.noBatchUntil.set(run[0].peerUrl, Date.now() + NO_BATCH_MS);
+    const answers = isSuccessStatus(response.status) ? batcher.split(response, carried) : null;
+    if (!answers || answers.length !== carried.length) return this.sendSingly(carried);
+
+    const delivered = carried.filter((_, i) => isSuccessStatus(answers[i].status));
+    if (delivered.length > 0) {
+      await this.dataSource.transaction(async (manager) => {
+        const now = new Date();
+        for (const [i, item] of carried.entries()) {
+          if (!delivered.includes(item)) continue;
+          await manager.update(OutboxItem, { seq: item.seq }, { status: 'delivered', attempts: item.attempts + 1, leaseUntil: null, leaseOwner: null, lastError: null, updatedAt: now });
+          await handler.onDelivered(manager, item, answers[i]);
+        }
+      });
+      this.events.wake();
+      this.peerAnswered(run[0].peerUrl);
+    }
+    for (const [i, item] of carried.entries()) {
+      const answer = answers[i];
+      if (isSuccessStatus(answer.status)) continue;
+      if (isRetryableStatus(answer.status)) await this.retryLater([item], handler, describeAnswer(answer), answer.retryAfterSeconds);
+      else await this.fail(item, handler, describeAnswer(answer));
+    }
+    return { outcome: 'next', sent: carried.length };
+  }
+
+  /** The peer is evidently up: whatever else waits for it (another lane, a back-off) goes now. */
+  private peerAnswered(peerUrl: string): void {
+    if (this.backoff.backingOff.has(peerUrl)) void this.backoff.retryNow(peerUrl).catch(() => undefined);
+  }
+
+  /** Sends these items one call each, in order (the single path decides each outcome). */
+  private async sendSingly(items: OutboxItem[]): Promise<{ outcome: AttemptOutcome; sent: number }> {
+    for (const [i, item] of items.entries()) {
+      if ((await this.attempt(item)) === 'wait') {
+        await this.leases.unclaim(items.slice(i + 1));
+        return { outcome: 'wait', sent: items.length };
+      }
+    }
+    return { outcome: 'next', sent: items.length };
+  }
+
+  /**
+   * A failed attempt of these items (one item, or a batch retried as a unit): each that is past its
+   * give-up point fails; the others wait the same back-off, drawn from the first one's attempts.
+   */
+  private async retryLater(items: OutboxItem[], handler: OutboxHandler, reason: string, retryAfterSeconds?: number): Promise<'wait'> {
+    const options = this.kinds.optionsOf(items[0].kind);
+    const waiting: OutboxItem[] = [];
+    for (const item of items) {
+      const attempts = item.attempts + 1;
+      if (hasGivenUp(this.config.outbox, options, item, attempts)) {
+        await this.fail(item, handler, `gave up after ${attempts} attempts: ${reason}`, attempts);
+      } else {
+        waiting.push(item);
+      }
+    }
+    if (waiting.length === 0) return 'wait';
+    const delay = retryDelayMs(this.config.outbox, waiting[0].attempts, retryAfterSeconds);
+    this.backoff.backingOff.add(waiting[0].peerUrl);
+    await this.dataSource.transaction(async (manager) => {
+      const nextAttemptAt = new Date(Date.now() + delay);
+      for (const item of waiting) {
+        const attempts = item.attempts + 1;
+        await manager.update(OutboxItem, { seq: item.seq }, {
+          attempts,
+          lastError: reason.slice(0, 500),
+          nextAttemptAt,
+          leaseUntil: null,
+          leaseOwner: null,
+          updatedAt: new Date(),
+        });
+        await handler.onAttemptFailed?.(manager, { ...item, attempts, lastError: reason }, reason);
+      }
+    });
+    this.events.wake();
+    return 'wait';
+  }
+
+  private async fail(item: OutboxItem, handler: OutboxHandler, reason: string, attempts = item.attempts + 1): Promise<void> {
+    this.logger.warn({ item: item.id, kind: item.kind, peer: item.peerUrl, reason }, 'Outbox item failed');
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(OutboxItem, { seq: item.seq }, {
+        status: 'failed',
+        attempts,
+        lastError: reason.slice(0, 500),
+        leaseUntil: null,
+        leaseOwner: null,
+        updatedAt: new Date(),
+      });
+      await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason);
+    });
+    this.events.wake();
+  }
+
+  /** Fails an item no feature can handle (a kind from a newer version, say). */
+  private async markFailed(item: OutboxItem, reason: string): Promise<void> {
+    await this.dataSource
+      .getRepository(OutboxItem)
+      .update({ seq: item.seq }, { status: 'failed', lastError: reason, leaseUntil: null, updatedAt: new Date() });
+  }
+}

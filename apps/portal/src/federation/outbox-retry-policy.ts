@@ -1,0 +1,51 @@
+import { backoffDelayMs } from '@agent-p2p/protocol';
+import type { OutboxSettings } from '../config/portal-config';
+import type { OutboxItem } from './entities/outbox-item.entity';
+import type { KindOptions } from './outbox-kinds';
+
+/**
+ * When a failed delivery is tried again, and when it is given up: the answers worth another try,
+ * the back-off between tries (the one schedule of @agent-p2p/protocol), and the limits per kind.
+ */
+
+/** Answers that say "not now" rather than "no": the item is tried again later. */
+export function isRetryableStatus(status: number): boolean {
+  return [408, 425, 429].includes(status) || status >= 500;
+}
+
+export function isSuccessStatus(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/**
+ * The wait before the next attempt of an item that has failed `attempts` times so far: from
+ * retryBaseMs doubling per attempt, with jitter, up to retryMaxSeconds. A longer Retry-After from the
+ * peer is honoured, but never beyond retryMaxSeconds either.
+ */
+export function retryDelayMs(settings: OutboxSettings, attempts: number, retryAfterSeconds?: number): number {
+  const maxMs = settings.retryMaxSeconds * 1000;
+  const backoff = backoffDelayMs(attempts, { initialMs: settings.retryBaseMs, maxMs });
+  return Math.min(maxMs, Math.max(backoff, (retryAfterSeconds ?? 0) * 1000));
+}
+
+/**
+ * Whether an item whose attempt number `attempts` just failed is given up: it is older than its
+ * kind's giveUpMs (PORTAL_OUTBOX_GIVE_UP_DAYS by default) or has used its kind's maxAttempts.
+ */
+export function hasGivenUp(settings: OutboxSettings, options: KindOptions | undefined, item: OutboxItem, attempts: number): boolean {
+  const giveUpMs = options?.giveUpMs ?? settings.giveUpDays * 86_400_000;
+  return Date.now() >= item.createdAt.getTime() + giveUpMs || attempts >= (options?.maxAttempts ?? Infinity);
+}
+
+/** The peer's reason in a few words: its error message, or the start of a text body. */
+export function describeBody(body: unknown): string {
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+    return String((body as { message: string }).message).slice(0, 300);
+  }
+  return typeof body === 'string' ? body.slice(0, 300) : '';
+}
+
+/** The reason recorded for a failed answer. */
+export function describeAnswer(response: { status: number; body: unknown }): string {
+  return `${response.status} ${describeBody(response.body)}`;
+}

@@ -1,0 +1,71 @@
+import type { EntityManager } from 'typeorm';
+import type { OutboxItem } from './entities/outbox-item.entity';
+import type { PeerRequest, PeerResponse } from './peer-client';
+
+/** What a feature tells the outbox about one kind of item. */
+export interface OutboxHandler {
+  /** The call to make for this item; null cancels the item (e.g. the contact is gone). */
+  buildRequest(item: OutboxItem): Promise<PeerRequest | null>;
+  /** The peer accepted (2xx). Runs in the transaction that marks the item delivered. */
+  onDelivered(manager: EntityManager, item: OutboxItem, response: PeerResponse): Promise<void>;
+  /** The item will never be delivered. Runs in the transaction that marks it failed. */
+  onFailed(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
+  /** A retryable attempt failed (for progress shown to users). Optional. */
+  onAttemptFailed?(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
+}
+
+/**
+ * Which worker lane delivers a kind. `contacts`: calls to Portals this one chose to talk to (our
+ * contacts, and the requests our owner sends). `strangers`: calls that a request from a Portal no one
+ * approved makes us do (verifying a contact request, telling it no). The lanes have their own slots,
+ * so no number of strangers can delay a delivery to a contact.
+ */
+export type OutboxLane = 'contacts' | 'strangers';
+
+/** How the outbox treats one kind; the `strangers` lane's defaults come from PORTAL_OUTBOX_STRANGER_*. */
+export interface OutboxKindOptions {
+  lane?: OutboxLane;
+  /** Total timeout of one attempt (the request's own timeoutMs wins). */
+  timeoutMs?: number;
+  /** Attempts after which the item fails. */
+  maxAttempts?: number;
+  /** Age after which a still-failing item fails. */
+  giveUpMs?: number;
+  /** Consecutive items of this kind to one contact go to the peer together (see OutboxBatcher). */
+  batch?: OutboxBatcher;
+}
+
+/**
+ * How a kind is sent many items per call, as Matrix federation sends transactions: the oldest items
+ * of one contact, in order, in one request, retried as a unit; the peer de-duplicates and answers
+ * each item on its own. Items of other kinds (file steps) end a batch, so order per peer holds.
+ */
+export interface OutboxBatcher {
+  /** Most items in one call. */
+  maxItems: number;
+  /**
+   * The call for a leading run of `items` (all of this kind and contact, oldest first): `count` says
+   * how many it carries (at least one). Null: send these one by one.
+   */
+  build(items: OutboxItem[]): Promise<{ request: PeerRequest; count: number } | null>;
+  /** The peer's answer for each carried item, in order (as if each had been sent alone). */
+  split(response: PeerResponse, items: OutboxItem[]): PeerResponse[] | null;
+}
+
+export interface OutboxEntry {
+  kind: string;
+  peerUrl: string;
+  contactId?: number | null;
+  refId?: string | null;
+  payload?: unknown;
+}
+
+export interface DeliveryState {
+  status: OutboxItem['status'];
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
+/** What one pass over a run of items did: go on with the peer's next item, or wait (it backs off). */
+export type AttemptOutcome = 'next' | 'wait';

@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OutboxItem } from '../../src/federation/entities/outbox-item.entity';
+import { type OutboxHandler, type OutboxKindOptions, OutboxService } from '../../src/federation/outbox.service';
+import { ServicePortal } from '../support/service-portal';
+
+/**
+ * The outbox's retry policy on a real database: back-off bounds, Retry-After, giving up, and that
+ * one failing destination does not hold back another. The peers are fake HTTP servers on 127.0.0.1.
+ */
+
+const RETRY_BASE_MS = 400;
+const RETRY_MAX_SECONDS = 3;
+
+/** A fake peer: answers each call with what `answer` says, and remembers when calls came. */
+class FakePeer {
+  readonly calls: number[] = [];
+  private server!: Server;
+  url = '';
+
+  constructor(private readonly answer: (res: ServerResponse, call: number) => void) {}
+
+  static async start(answer: (res: ServerResponse, call: number) => void): Promise<FakePeer> {
+    const peer = new FakePeer(answer);
+    peer.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      req.on('end', () => {
+        peer.calls.push(Date.now());
+        peer.answer(res, peer.calls.length);
+      });
+    });
+    peer.server.listen(0, '127.0.0.1');
+    await once(peer.server, 'listening');
+    peer.url = `http://127.0.0.1:${(peer.server.address() as AddressInfo).port}`;
+    return peer;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    this.server.close();
+    await once(this.server, 'close').catch(() => undefined);
+  }
+}
+
+function reply(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ message: `status ${status}` }));
+}
+
+/** What the outbox told one test kind's handler. */
+interface KindRecord {
+  kind: string;
+  delivered: string[];
+  failed: Array<{ id: string; reason: string }>;
+  attemptFailed: string[];
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('Outbox retry policy (services on a real database)', () => {
+  let portal: ServicePortal;
+  let outbox: OutboxService;
+  const peers: FakePeer[] = [];
+  let kinds = 0;
+
+  beforeAll(async () => {
+    portal = await ServicePortal.open({
+      PORTAL_ALLOW_INSECURE_PEERS: 'true',
+      PORTAL_ALLOW_PRIVATE_PEERS: 'true',
+      PORTAL_OUTBOX_RETRY_BASE_MS: String(RETRY_BASE_MS),
+      PORTAL_OUTBOX_RETRY_MAX_SECONDS: String(RETRY_MAX_SECONDS),
+      PORTAL_OUTBOX_PROBE_SECONDS: '3600',
+    });
+    outbox = portal.get(OutboxService);
+  });
+  afterAll(async () => {
+    await portal?.destroy();
+    await Promise.all(peers.map((peer) => peer.stop()));
+  });
+
+  async function fakePeer(answer: (res: ServerResponse, call: number) => void): Promise<FakePeer> {
+    const peer = await FakePeer.start(answer);
+    peers.push(peer);
+    return peer;
+  }
+
+  /** A kind of its own for one test, whose handler records what the outbox told it. */
+  function testKind(options: OutboxKindOptions = {}): KindRecord {
+    kinds += 1;
+    const kind = `test.retry-${kinds}`;
+    const record: KindRecord = { kind, delivered: [], failed: [], attemptFailed: [] };
+    const handler: OutboxHandler = {
+      buildRequest: async (item) => ({ portalUrl: item.peerUrl, method: 'POST', path: '/api/federation/test', body: { id: item.id } }),
+      onDelivered: async (_manager, item) => void record.delivered.push(item.id),
+      onFailed: async (_manager, item, reason) => void record.failed.push({ id: item.id, reason }),
+      onAttemptFailed: async (_manager, item) => void record.attemptFailed.push(item.id),
+    };
+    outbox.registerHandler(kind, handler, options);
+    return record;
+  }
+
+  async function enqueue(kind: string, peerUrl: string): Promise<OutboxItem> {
+    const item = await portal.dataSource.transaction((manager) => outbox.enqueue(manager, { kind, peerUrl, payload: {} }));
+    outbox.wake();
+    return item;
+  }
+
+  const row = (item: OutboxItem): Promise<OutboxItem> => portal.dataSource.getRepository(OutboxItem).findOneByOrFail({ seq: item.seq });
+
+  /** Waits until the item has `attempts` attempts, and returns it with the time that was seen. */
+  async function afterAttempts(item: OutboxItem, attempts: number): Promise<{ row: OutboxItem; seenAt: number }> {
+    const found = await until(`${attempts} attempts`, async () => {
+      const current = await row(item);
+      return current.attempts >= attempts ? current : null;
+    });
+    return { row: found, seenAt: Date.now() };
+  }
+
+  it('a failing destination (503) gets attempts + 1 and a next attempt within the back-off bounds, doubling', async () => {
+    const peer = await fakePeer((res) => reply(res, 503));
+    const { kind, attemptFailed } = testKind();
+    const item = await enqueue(kind, peer.url);
+
+    const first = await afterAttempts(item, 1);
+    expect(first.row).toMatchObject({ status: 'pending', attempts: 1, lastError: '503 status 503' });
+    // Retry 0 waits between half of retryBaseMs and all of it (jitter), counted from the failed answer.
+    const firstWait = first.row.nextAttemptAt.getTime();
+    expect(firstWait).toBeGreaterThanOrEqual(peer.calls[0] + RETRY_BASE_MS / 2 - 5);
+    expect(firstWait).toBeLessThanOrEqual(first.seenAt + RETRY_BASE_MS);
+
+    const second = await afterAttempts(item, 2);
+    expect(peer.calls.length).toBe(2);
+    // Not before the first back-off ended.
+    expect(peer.calls[1]).toBeGreaterThanOrEqual(firstWait - 5);
+    expect(second.row).toMatchObject({ status: 'pending', attempts: 2 });
+    // Retry 1 waits between retryBaseMs and twice it.
+    expect(second.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[1] + RETRY_BASE_MS - 5);
+    expect(second.row.nextAttemptAt.getTime()).toBeLessThanOrEqual(second.seenAt + 2 * RETRY_BASE_MS);
+    expect(attemptFailed).toEqual([item.id, item.id]);
+  });
+
+  it('honours a longer Retry-After from the peer, but never beyond retryMaxSeconds', async () => {
+    const peer = await fakePeer((res, call) => reply(res, 429, { 'retry-after': call === 1 ? '2' : '600' }));
+    const { kind } = testKind();
+    const item = await enqueue(kind, peer.url);
+
+    const first = await afterAttempts(item, 1);
+    expect(first.row.lastError).toMatch(/^429 /);
+    // Retry-After: 2 is longer than the back-off (at most 400 ms): it wins.
+    expect(first.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[0] + 2000 - 5);
+    expect(first.row.nextAttemptAt.getTime()).toBeLessThanOrEqual(first.seenAt + 2000);
+
+    const second = await afterAttempts(item, 2);
+    expect(peer.calls[1]).toBeGreaterThanOrEqual(peer.calls[0] + 2000 - 5);
+    // Retry-After: 600 is capped at retryMaxSeconds.
+    expect(second.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[1] + RETRY_MAX_SECONDS * 1000 - 5);
+    expect(second.row.nextAttemptAt.getTime()).toBeLessThanOrEqual(second.seenAt + RETRY_MAX_SECONDS * 1000);
+  });
+
+  it('gives an item up after maxAttempts, and its handler hears it failed', async () => {
+    const peer = await fakePeer((res) => reply(res, 503));
+    const record = testKind({ maxAttempts: 2 });
+    const item = await enqueue(record.kind, peer.url);
+
+    const failed = await until('the item to fail', async () => {
+      const current = await row(item);
+      return current.status === 'failed' ? current : null;
+    });
+    expect(failed).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(failed.lastError).toMatch(/^gave up after 2 attempts: 503 /);
+    expect(peer.calls.length).toBe(2);
+    expect(record.failed).toEqual([{ id: item.id, reason: expect.stringMatching(/^gave up after 2 attempts: 503 /) }]);
+    expect(record.attemptFailed).toEqual([item.id]);
+    expect(record.delivered).toEqual([]);
+  });
+
+  it('gives an item up once it is older than giveUpMs', async () => {
+    const peer = await fakePeer((res) => reply(res, 503));
+    const record = testKind({ giveUpMs: 1 });
+    const item = await enqueue(record.kind, peer.url);
+
+    const failed = await until('the item to fail', async () => {
+      const current = await row(item);
+      return current.status === 'failed' ? current : null;
+    });
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(failed.lastError).toMatch(/^gave up after 1 attempts: 503 /);
+    expect(peer.calls.length).toBe(1);
+    expect(record.failed).toEqual([{ id: item.id, reason: expect.stringMatching(/^gave up after 1 attempts/) }]);
+    expect(record.attemptFailed).toEqual([]);
+  });
+
+  it('delivers to a healthy destination while another one fails or hangs', async () => {
+    const hanging: ServerResponse[] = [];
+    const slow = await fakePeer((res) => void hanging.push(res));
+    const failing = await fakePeer((res) => reply(res, 503));
+    const healthy = await fakePeer((res) => reply(res, 200));
+    const record = testKind();
+
+    const stuck = await enqueue(record.kind, slow.url);
+    const refused = await enqueue(record.kind, failing.url);
+    await until('the slow peer to be called', async () => slow.calls.length > 0);
+    const good = await enqueue(record.kind, healthy.url);
+
+    await until('the healthy peer to get its item', async () => (await row(good)).status === 'delivered');
+    expect(record.delivered).toEqual([good.id]);
+    // The slow peer's call is still open and the failing one waits for its retry, meanwhile.
+    expect(hanging.length).toBe(1);
+    expect(await row(stuck)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect((await afterAttempts(refused, 1)).row).toMatchObject({ status: 'pending', attempts: 1 });
+
+    // Once the slow peer answers, its item is delivered as well.
+    reply(hanging[0], 200);
+    await until('the slow peer to get its item', async () => (await row(stuck)).status === 'delivered');
+    expect(record.delivered).toEqual([good.id, stuck.id]);
+  });
+});
