@@ -7,7 +7,7 @@ import { tooManyRequests } from '../common/too-many-requests';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventsService } from '../events/events.service';
 import { OutboxService } from '../federation/outbox.service';
-import { normalizePortalUrl } from '../federation/peer-url';
+import { normalizePortalUrl } from '../common/portal-url';
 import { CONTACT_OUTBOX } from './contact-records';
 import type { ContactRef } from './contacts.service';
 import type {

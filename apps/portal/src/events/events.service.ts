@@ -1,4 +1,4 @@
-import { BackgroundHealth } from '../health/background-health';
+import { BackgroundHealth } from '../health/background-health.service';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import Database from 'better-sqlite3';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/portal-config';
-import { isNonPublicAddress } from './peer-address';
+import { isNonPublicAddress } from '../common/peer-address';
 import { PeerClient, PeerError } from './peer-client';
 import { normalizePortalUrl } from '../common/portal-url';
 

@@ -5,7 +5,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import { isNonPublicAddress } from './peer-address';
+import { isNonPublicAddress } from '../common/peer-address';
 
 export interface PeerRequest {
   /** The peer Portal's base URL (its identity). */

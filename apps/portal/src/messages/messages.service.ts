@@ -15,9 +15,7 @@ import { type ContactRef, ContactsService, requireActivePeer } from '../contacts
 import { GroupCommit } from '../database/group-commit';
 import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
-import type { OutboxItem } from '../federation/entities/outbox-item.entity';
-import { type OutboxBatcher, OutboxService } from '../federation/outbox.service';
-import type { PeerRequest, PeerResponse } from '../federation/peer-client';
+import { type OutboxBatcher, type OutboxItem, OutboxService, type PeerRequest, type PeerResponse } from '../federation/outbox.service';
 import type {
   FederationMessageBatchDto,
   FederationMessageBatchResponseDto,
