@@ -10,7 +10,9 @@ function encodeRfc5987(value: string): string {
 
 /**
  * `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266 with
- * RFC 5987): every client gets a usable name, modern ones the exact UTF-8 name.
+ * RFC 5987): every client gets a usable name, modern ones the exact UTF-8 name. Written here rather
+ * than with the content-disposition package because that package leaves out filename* whenever the
+ * fallback equals the name, and the Portal always sends both forms (clients read one shape).
  */
 export function contentDisposition(name: string): string {
   const safe = sanitizeFileName(name);
