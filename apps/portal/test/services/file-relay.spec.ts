@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { SECRET_BOX, type SecretBox } from '../../src/common/secret-box';
 import { generateContactKey, sha256Hex } from '../../src/common/secrets';
 import { FilesService } from '../../src/files/files.service';
+import { waitFor } from '../support/pair';
 import { ServicePortal } from '../support/service-portal';
 
 const CHUNK = 4096;
@@ -82,15 +83,6 @@ class FakePeer {
   }
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('the relay of a file to a contact (services on a real database, a fake peer over HTTP)', () => {
   let portal: ServicePortal;

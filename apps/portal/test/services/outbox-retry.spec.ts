@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { OutboxItem } from '../../src/federation/entities/outbox-item.entity';
 import { type OutboxHandler, type OutboxKindOptions, OutboxService } from '../../src/federation/outbox.service';
+import { waitFor } from '../support/pair';
 import { ServicePortal } from '../support/service-portal';
 
 /**
@@ -57,15 +58,6 @@ interface KindRecord {
   attemptFailed: string[];
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('Outbox retry policy (services on a real database)', () => {
   let portal: ServicePortal;
@@ -119,7 +111,7 @@ describe('Outbox retry policy (services on a real database)', () => {
 
   /** Waits until the item has `attempts` attempts, and returns it with the time that was seen. */
   async function afterAttempts(item: OutboxItem, attempts: number): Promise<{ row: OutboxItem; seenAt: number }> {
-    const found = await until(`${attempts} attempts`, async () => {
+    const found = await waitFor(`${attempts} attempts`, async () => {
       const current = await row(item);
       return current.attempts >= attempts ? current : null;
     });
@@ -172,7 +164,7 @@ describe('Outbox retry policy (services on a real database)', () => {
     const record = testKind({ maxAttempts: 2 });
     const item = await enqueue(record.kind, peer.url);
 
-    const failed = await until('the item to fail', async () => {
+    const failed = await waitFor('the item to fail', async () => {
       const current = await row(item);
       return current.status === 'failed' ? current : null;
     });
@@ -189,7 +181,7 @@ describe('Outbox retry policy (services on a real database)', () => {
     const record = testKind({ giveUpMs: 1 });
     const item = await enqueue(record.kind, peer.url);
 
-    const failed = await until('the item to fail', async () => {
+    const failed = await waitFor('the item to fail', async () => {
       const current = await row(item);
       return current.status === 'failed' ? current : null;
     });
@@ -209,10 +201,10 @@ describe('Outbox retry policy (services on a real database)', () => {
 
     const stuck = await enqueue(record.kind, slow.url);
     const refused = await enqueue(record.kind, failing.url);
-    await until('the slow peer to be called', async () => slow.calls.length > 0);
+    await waitFor('the slow peer to be called', async () => slow.calls.length > 0);
     const good = await enqueue(record.kind, healthy.url);
 
-    await until('the healthy peer to get its item', async () => (await row(good)).status === 'delivered');
+    await waitFor('the healthy peer to get its item', async () => (await row(good)).status === 'delivered');
     expect(record.delivered).toEqual([good.id]);
     // The slow peer's call is still open and the failing one waits for its retry, meanwhile.
     expect(hanging.length).toBe(1);
@@ -221,7 +213,7 @@ describe('Outbox retry policy (services on a real database)', () => {
 
     // Once the slow peer answers, its item is delivered as well.
     reply(hanging[0], 200);
-    await until('the slow peer to get its item', async () => (await row(stuck)).status === 'delivered');
+    await waitFor('the slow peer to get its item', async () => (await row(stuck)).status === 'delivered');
     expect(record.delivered).toEqual([good.id, stuck.id]);
   });
 });
