@@ -100,7 +100,7 @@ const jest = spawnSync(
   },
 );
 let passed = 0;
-let failed = 0;
+let failed;
 try {
   const results = JSON.parse(readFileSync(out, 'utf8'));
   passed = results.numPassedTests;

@@ -54,7 +54,7 @@ export function clientFor(config: { hubUrl: string; apiKey: string }, env: NodeJ
       try {
         return await globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
       } catch (error) {
-        if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs / 1000} s`);
+        if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs / 1000} s`, { cause: error });
         throw error;
       }
     },

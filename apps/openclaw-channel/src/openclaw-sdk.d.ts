@@ -9,7 +9,7 @@ declare module 'openclaw/plugin-sdk/channel-core' {
     id: string;
     [key: string]: unknown;
   }
-  export function createChatChannelPlugin<Account>(options: { base: Record<string, unknown>; outbound?: Record<string, unknown>; pairing?: Record<string, unknown>; security?: Record<string, unknown> }): ChannelPluginLike;
+  export function createChatChannelPlugin<_Account>(options: { base: Record<string, unknown>; outbound?: Record<string, unknown>; pairing?: Record<string, unknown>; security?: Record<string, unknown> }): ChannelPluginLike;
   export function buildChannelOutboundSessionRoute(params: Record<string, unknown>): unknown;
   export interface PluginApi {
     on(hook: string, handler: (event: Record<string, unknown>, ctx: Record<string, unknown>) => unknown, options?: Record<string, unknown>): void;

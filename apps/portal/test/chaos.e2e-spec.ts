@@ -121,7 +121,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
           } catch (error) {
             // Only "A is not there" may be retried (no answer, or 5xx while it starts): anything else is a bug.
             if (!(error instanceof PortalApiError) || (error.status !== 0 && error.status < 500)) throw error;
-            if (Date.now() > sendDeadline) throw new Error(`sender ${index} could not send message ${n}: ${error.message}`);
+            if (Date.now() > sendDeadline) throw new Error(`sender ${index} could not send message ${n}: ${error.message}`, { cause: error });
             retries += 1;
             await sleep(20);
           }
@@ -192,7 +192,7 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
     const afterKillMs = deliveredAt ? deliveredAt - lastKill : NaN;
 
     // A's side: its history is the order it accepted them; every message there once, all delivered (bounded wait).
-    let sent: Message[] = [];
+    let sent: Message[];
     const aDeadline = Date.now() + 10_000;
     do {
       sent = (await history(a.client(), aContactId)).filter((message) => message.direction === 'out');

@@ -6,7 +6,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { DataSource, In } from 'typeorm';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { ensureConsoleBuilt } from './support/console-build';
-import { connect, startPeer, waitFor } from './support/pair';
+import { startPeer, waitFor } from './support/pair';
 import type { TestPortal } from './support/test-portal';
 
 /**

@@ -14,7 +14,6 @@ function login(portal: TestPortal, password: string): Promise<Response> {
   });
 }
 
-const cookieOf = (response: Response): string => (response.headers.get('set-cookie') ?? '').split(';')[0];
 const asOwner = (cookie: string): Record<string, string> => ({ cookie, 'x-requested-with': 'agent-p2p' });
 
 describe('console session', () => {

@@ -6,7 +6,6 @@ export const MAX_FILE_NAME_BYTES = 255;
  * can make a name look like another one (bidi marks, overrides and isolates, zero-width characters,
  * line and paragraph separators, the Arabic letter mark, word joiners, the byte order mark).
  */
-// eslint-disable-next-line no-control-regex
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 /** Reserved in names on Windows; replaced by "_". */
 const RESERVED = /[<>:"|?*]/g;

@@ -27,7 +27,7 @@ export async function callGateway(request: GatewayRequest): Promise<GatewayOutco
   const url = request.gatewayUrl.replace(/\/+$/, '') + request.path;
   const timeout = AbortSignal.timeout(request.timeoutMs);
   let response: Response;
-  let answer = '';
+  let answer: string;
   try {
     response = await fetch(url, {
       method: 'POST',
