@@ -4,9 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
-import type { TestPortal } from '../../portal/test/support/test-portal';
-
+import { connect, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'apps/bridge/dist/cli.js');
 const TOKEN = 'hooks-token-for-cli-tests-0123456789';

@@ -4,10 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
-import { freePort, type TestPortal } from '../../portal/test/support/test-portal';
-import { ensureCliBuilt, expectFailure, expectOk, type Result, runIn as run } from './support/cli-runner';
-
+import { connect, ensureCliBuilt, expectFailure, expectOk, freePort, type Result, runIn as run, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 /** The files tests work in the temporary home and allow long transfers. */
 const runIn = (home: string, args: string[], env: Record<string, string> = {}): Promise<Result> =>
   run(home, args, { env, cwd: home, timeoutMs: 60_000 });

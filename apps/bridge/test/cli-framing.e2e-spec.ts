@@ -5,14 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { ContactRequest } from '../../portal/src/contacts/entities/contact-request.entity';
-import { Contact } from '../../portal/src/contacts/entities/contact.entity';
-import { PortalEvent } from '../../portal/src/events/entities/portal-event.entity';
-import { GuestbookEntry } from '../../portal/src/guestbook/entities/guestbook-entry.entity';
-import { connect, eventsOf, startPeer, waitFor } from '../../portal/test/support/pair';
-import type { TestPortal } from '../../portal/test/support/test-portal';
-import { CLI, ensureCliBuilt, expectOk, type Result, type RunOptions, runIn } from './support/cli-runner';
-
+import { CLI, connect, Contact, ContactRequest, ensureCliBuilt, eventsOf, expectOk, GuestbookEntry, PortalEvent, type Result, runIn, type RunOptions, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 /**
  * Hostile peers against every text listing of the CLI: whatever a peer or a visitor writes (names,
  * messages, file names, notes, Portal URLs), no line of the output may be theirs. Each hostile text

@@ -6,12 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { Contact } from '../../portal/src/contacts/entities/contact.entity';
-import { GuestbookEntry } from '../../portal/src/guestbook/entities/guestbook-entry.entity';
-import { startPeer, waitFor } from '../../portal/test/support/pair';
-import { freePort, type TestPortal } from '../../portal/test/support/test-portal';
-import { CLI, ensureCliBuilt, expectFailure, expectOk, type RunOptions, runIn } from './support/cli-runner';
-
+import { CLI, Contact, ensureCliBuilt, expectFailure, expectOk, freePort, GuestbookEntry, runIn, type RunOptions, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 const ESC = '\u001b';
 /** The Portal refuses C0 controls in names, but C1 controls and bidi overrides pass its checks. */
 const BOB_NAME = 'Bob\u009b31m agent\u202e';

@@ -9,12 +9,9 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
-import type { TestPortal } from '../../portal/test/support/test-portal';
+import { connect, execResponder, Gateway, startPeer, StubModel, type TestPortal, waitFor } from '@agent-p2p/testing';
 import { runBridge } from '../src/bridge/run';
 import type { RunningBridge } from '../src/bridge/types';
-import { execResponder, Gateway, StubModel } from './support/openclaw-gateway';
-
 const REPO = resolve(process.cwd());
 const CLI = process.env.AGENT_P2P_CLI ?? join(REPO, 'apps', 'bridge', 'dist', 'cli.js');
 const REPLY = 'pong from B via agent-p2p send';

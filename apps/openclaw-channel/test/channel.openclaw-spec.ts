@@ -10,10 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Gateway, StubModel, type ModelRequest, type ModelTool } from '../../bridge/test/support/openclaw-gateway';
-import { connect, startPeer, waitFor } from '../../portal/test/support/pair';
-import type { TestPortal } from '../../portal/test/support/test-portal';
-
+import { connect, Gateway, type ModelRequest, type ModelTool, startPeer, StubModel, type TestPortal, waitFor } from '@agent-p2p/testing';
 const REPO = resolve(process.cwd());
 const KEY_ENV = 'AGENT_P2P_CHANNEL_TEST_KEY';
 

@@ -5,9 +5,7 @@ import { ModulesContainer, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { AUTH_METADATA } from '../src/auth/auth.decorator';
 import { CSRF_HEADER_VALUE, type PrincipalKind, SECURITY_SCHEMES } from '../src/auth/principal';
-import { api, insertContact } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, insertContact, TestPortal } from '@agent-p2p/testing';
 /** Routes that are not Nest handlers: Swagger UI, the contract, the console's static assets and the homepage. Always public. */
 const INFRASTRUCTURE = [/^\/docs(\/.*)?$/, /^\/openapi\.(json|yaml)$/, /^\/console(\/.*)?$/, /^\/$/, /^\/favicon\.ico$/];
 

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { api, expectError } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, expectError, TestPortal } from '@agent-p2p/testing';
 const MAX_BODY_BYTES = 2048;
 
 describe('bad input gets a clear 4xx and stores nothing', () => {

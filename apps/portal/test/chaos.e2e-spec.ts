@@ -5,11 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomToken } from '../src/common/secrets';
-import { connect, PEER_ENV } from './support/pair';
-import { ensurePortalBuilt, killAllPortals, within } from './support/portal-process';
-import { ProcessPeer, seededRandom } from './support/process-peer';
-import { freePort, POSTGRES_URL, TEST_DATABASE_URL, withPostgres } from './support/test-portal';
-
+import { connect, ensurePortalBuilt, freePort, killAllPortals, PEER_ENV, POSTGRES_URL, ProcessPeer, seededRandom, TEST_DATABASE_URL, within, withPostgres } from '@agent-p2p/testing';
 /**
  * Chaos test of delivery: A sends 1,000 messages with ids it is given to B while A and B are
  * SIGKILLed and started again (same port, same data) at random. Then: B holds every message

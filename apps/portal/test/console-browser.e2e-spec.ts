@@ -5,10 +5,7 @@ import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { DataSource, In } from 'typeorm';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
-import { ensureConsoleBuilt } from './support/console-build';
-import { startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { ensureConsoleBuilt, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 /**
  * The console in headless Chromium against real Portals: the owner of `mine` works in the browser,
  * `friend` and `evil` are other Portals driven through the SDK.

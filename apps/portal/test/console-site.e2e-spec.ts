@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSOLE_CSP } from '../src/console-site/console-site';
-import { ensureConsoleBuilt } from './support/console-build';
-import { TestPortal } from './support/test-portal';
-
+import { ensureConsoleBuilt, TestPortal } from '@agent-p2p/testing';
 const EXPECTED_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 

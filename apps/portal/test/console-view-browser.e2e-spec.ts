@@ -2,10 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { ensureConsoleBuilt } from './support/console-build';
-import { connect, startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { connect, ensureConsoleBuilt, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 /** How the console looks and reads to its owner: scrolling, hostile text, small screens, errors. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve(process.cwd(), 'test-output', 'console');

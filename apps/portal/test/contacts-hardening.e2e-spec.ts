@@ -7,10 +7,7 @@ import { ContactRequestsService } from '../src/contacts/contact-requests.service
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
-import { api, expectError } from './support/http';
-import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { api, connect, eventsOf, expectError, startPeer, statusOf, type TestPortal, waitFor } from '@agent-p2p/testing';
 const requestsOf = (portal: TestPortal) => portal.app.get(DataSource).getRepository(ContactRequest);
 const contactsOf = (portal: TestPortal) => portal.app.get(DataSource).getRepository(Contact);
 

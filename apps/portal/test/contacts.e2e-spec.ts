@@ -4,9 +4,7 @@ import { SECRET_BOX } from '../src/common/secret-box';
 import { generateContactKey } from '../src/common/secrets';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { connect, eventsOf, startPeer, statusOf, type TestPortal, waitFor } from '@agent-p2p/testing';
 describe('contact handshake between two Portals', () => {
   let a: TestPortal;
   let b: TestPortal;

@@ -8,11 +8,7 @@ import { parse } from 'yaml';
 import { CSRF_HEADER_VALUE, SECURITY_SCHEMES } from '../src/auth/principal';
 import { SECRET_BOX, type SecretBox } from '../src/common/secret-box';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { sendFile } from './support/files';
-import { insertContact } from './support/http';
-import { connect, startPeer } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { connect, insertContact, sendFile, startPeer, type TestPortal } from '@agent-p2p/testing';
 /**
  * Contract-driven fuzzing: every operation of the committed openapi.yaml gets bad input of every
  * kind (path, query, headers, body fields, whole bodies, content types), with every principal the

@@ -3,10 +3,7 @@ import { createPortalClient } from '@agent-p2p/sdk';
 import { DataSource } from 'typeorm';
 import { randomToken } from '../src/common/secrets';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, PEER_ENV, startPeer, waitFor } from './support/pair';
-import { ensurePortalBuilt, killAllPortals, startPortal, stopPortal, waitHealthy } from './support/portal-process';
-import { freePort, POSTGRES_URL, TEST_DATABASE_URL, type TestPortal, withPostgres } from './support/test-portal';
-
+import { connect, ensurePortalBuilt, freePort, killAllPortals, PEER_ENV, POSTGRES_URL, startPeer, startPortal, stopPortal, TEST_DATABASE_URL, type TestPortal, waitFor, waitHealthy, withPostgres } from '@agent-p2p/testing';
 interface Health {
   status: string;
   background: { ok: boolean; failing: Array<{ name: string; message: string; failures: number }> };

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
-import { TestPortal } from './support/test-portal';
-
+import { TestPortal } from '@agent-p2p/testing';
 /** Swagger UI on /docs in headless Chromium, under the Portal's Content-Security-Policy. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM) || process.env.CI === 'true';

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { connect, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 const TOTAL = 1000;
 
 describe('durable delivery', () => {

@@ -3,9 +3,7 @@ import { DataSource } from 'typeorm';
 import { OwnerKey } from '../src/auth/entities/owner-key.entity';
 import { createLogger } from '../src/common/logger';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
-import { appendEvents, TestSocket } from './support/event-helpers';
-import { freePort, TEST_DATABASE_URL, TestPortal } from './support/test-portal';
-
+import { appendEvents, freePort, TEST_DATABASE_URL, TestPortal, TestSocket } from '@agent-p2p/testing';
 const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
 /** The cursor as the database holds it (what any other instance, or a restart, would read). */

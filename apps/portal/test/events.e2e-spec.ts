@@ -4,11 +4,9 @@ import { DataSource } from 'typeorm';
 import WebSocket from 'ws';
 import { generateContactKey, sha256Hex } from '../src/common/secrets';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { appendEvents, latestSeq, TestSocket } from './support/event-helpers';
+import { appendEvents, freePort, latestSeq, TEST_DATABASE_URL, TestPortal, TestSocket } from '@agent-p2p/testing';
 import { createLogger } from '../src/common/logger';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
-import { freePort, TEST_DATABASE_URL, TestPortal } from './support/test-portal';
-
 /** A small deterministic PRNG, so a failing run can be replayed. */
 function prng(seed: number): () => number {
   let state = seed >>> 0;

@@ -5,9 +5,7 @@ import { DataSource } from 'typeorm';
 import { generateContactKey } from '../src/common/secrets';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
-import { addActiveContact, connect, startPeer, statusOf, waitFor } from './support/pair';
-import { TestPortal } from './support/test-portal';
-
+import { addActiveContact, connect, startPeer, statusOf, TestPortal, waitFor } from '@agent-p2p/testing';
 /** A TCP server that accepts connections and never answers; it records each request line it reads. */
 class BlackHole {
   readonly requestLines: string[] = [];

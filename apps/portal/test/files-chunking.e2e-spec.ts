@@ -3,11 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { FileTransfer } from '../src/files/entities/file-transfer.entity';
-import { api, expectError, insertContact } from './support/http';
-import { bytes, filesUnder, putRaw, sha256 } from './support/files';
-import { startPeer } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { api, bytes, expectError, filesUnder, insertContact, putRaw, sha256, startPeer, type TestPortal } from '@agent-p2p/testing';
 const CHUNK = 64 * 1024;
 const MIN_CHUNK = 16 * 1024;
 const MAX_CHUNKS = 8;

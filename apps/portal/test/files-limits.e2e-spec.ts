@@ -3,11 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { FileTransfer } from '../src/files/entities/file-transfer.entity';
-import { api, expectError, insertContact } from './support/http';
-import { bytes, filesUnder, putRaw, sendFile, sha256 } from './support/files';
-import { connect, startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { api, bytes, connect, expectError, filesUnder, insertContact, putRaw, sendFile, sha256, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 const CHUNK = 1024;
 const MAX_FILE = 64 * 1024;
 const QUOTA = 100 * 1024;

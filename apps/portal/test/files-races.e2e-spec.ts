@@ -4,13 +4,9 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '../src/common/secrets';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { api, insertContact } from './support/http';
-import { bytes, filesUnder, putRaw, sha256 } from './support/files';
-import { startPeer, statusOf, waitFor } from './support/pair';
+import { api, bytes, filesUnder, freePort, insertContact, putRaw, sha256, startPeer, statusOf, TEST_DATABASE_URL, type TestPortal, waitFor } from '@agent-p2p/testing';
 import { createLogger } from '../src/common/logger';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
-import { freePort, TEST_DATABASE_URL, type TestPortal } from './support/test-portal';
-
 const CHUNK = 64 * 1024;
 const MAX_FILE = 1024 * 1024;
 const QUOTA = 5 * MAX_FILE;

@@ -8,10 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomToken } from '../src/common/secrets';
 import { PeerClient, type PeerRequest } from '../src/federation/peer-client';
-import { filesUnder, sha256 } from './support/files';
-import { eventsOf, PEER_ENV, startPeer, waitFor } from './support/pair';
-import { freePort, type TestPortal } from './support/test-portal';
-
+import { eventsOf, filesUnder, freePort, PEER_ENV, sha256, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 const ROOT = process.cwd();
 const MAIN = join(ROOT, 'apps/portal/dist/main.js');
 const SIZE = 200 * 1024 * 1024;

@@ -4,13 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FilesService } from '../src/files/files.service';
 import { PeerClient, PeerError, type PeerRequest } from '../src/federation/peer-client';
-import { api, expectError, insertContact } from './support/http';
-import { bytes, filesUnder, putRaw, sendFile, sha256 } from './support/files';
-import { connect, eventsOf, startPeer, waitFor } from './support/pair';
+import { api, bytes, connect, eventsOf, expectError, filesUnder, freePort, insertContact, putRaw, sendFile, sha256, startPeer, TEST_DATABASE_URL, type TestPortal, waitFor } from '@agent-p2p/testing';
 import { createLogger } from '../src/common/logger';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
-import { freePort, TEST_DATABASE_URL, type TestPortal } from './support/test-portal';
-
 const CHUNK = 4096;
 const FILE_ENV = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK) };
 

@@ -1,8 +1,6 @@
 import { createPortalClient, PortalApiError } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { latestSeq } from './support/event-helpers';
-import { TestPortal } from './support/test-portal';
-
+import { latestSeq, TestPortal } from '@agent-p2p/testing';
 /** The status of a rejected SDK call. */
 async function statusOf(call: Promise<unknown>): Promise<number> {
   try {

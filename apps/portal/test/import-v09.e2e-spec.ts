@@ -8,10 +8,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { importV09, V09RefusedError, type V09ImportReport } from '../src/importer/v09-importer';
 import { formatV09Report } from '../src/importer/v09-report';
-import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
-import { TestPortal } from './support/test-portal';
-import { V09Fixture, type V09FixtureOptions } from './support/v09-fixture';
-
+import { connect, eventsOf, startPeer, statusOf, TestPortal, V09Fixture, type V09FixtureOptions, waitFor } from '@agent-p2p/testing';
 const OLD = 'https://alice-old.example.com';
 const BOB = 'https://bob.example.com';
 const CAROL = 'https://carol.example.com';

@@ -3,9 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MAX_JSON_DEPTH } from '../src/common/json-body';
 import { Message } from '../src/messages/entities/message.entity';
-import { api, expectError, insertContact } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, expectError, insertContact, TestPortal } from '@agent-p2p/testing';
 const nestedArrays = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const nestedObjects = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 

@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PortalApiError } from '@agent-p2p/sdk';
 import { randomUUID } from 'node:crypto';
 import { OWNER_KEY_PATTERN } from '../src/config/portal-config';
-import { api, expectError } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, expectError, TestPortal } from '@agent-p2p/testing';
 describe('owner keys', () => {
   let portal: TestPortal;
   beforeAll(async () => {

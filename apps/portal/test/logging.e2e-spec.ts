@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { createLogger } from '../src/common/logger';
-import { api, insertContact } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, insertContact, TestPortal } from '@agent-p2p/testing';
 describe('logs at debug level carry no secrets', () => {
   const chunks: string[] = [];
   const stream = new Writable({

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { api, expectError } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, expectError, TestPortal } from '@agent-p2p/testing';
 function login(portal: TestPortal, password: string, cookie?: string): Promise<Response> {
   return fetch(`${portal.url}/api/session`, {
     method: 'POST',

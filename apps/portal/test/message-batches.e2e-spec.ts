@@ -3,9 +3,7 @@ import { NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Message } from '../src/messages/entities/message.entity';
 import { MessagesService } from '../src/messages/messages.service';
-import { connect, startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { connect, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 async function historyOf(portal: TestPortal, contactId: number): Promise<string[]> {
   const contents: string[] = [];
   let after = 0;

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { connect, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 const MESSAGES = 300;
 const PARALLEL = 12;
 

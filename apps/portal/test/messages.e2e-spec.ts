@@ -4,9 +4,7 @@ import { SECRET_BOX } from '../src/common/secret-box';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, eventsOf, startPeer, statusOf, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { connect, eventsOf, startPeer, statusOf, type TestPortal, waitFor } from '@agent-p2p/testing';
 describe('messages between two Portals', () => {
   let a: TestPortal;
   let b: TestPortal;

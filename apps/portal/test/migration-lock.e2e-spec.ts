@@ -6,8 +6,7 @@ import type { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { POSTGRES_MIGRATIONS } from '../src/database/migrations/postgres';
 import { openDataSource } from '../src/database/open-data-source';
-import { createSchema, dropSchema, POSTGRES_AVAILABLE, POSTGRES_URL } from './support/test-portal';
-
+import { createSchema, dropSchema, POSTGRES_AVAILABLE, POSTGRES_URL } from '@agent-p2p/testing';
 const title = 'PostgreSQL: instances starting together on an empty database all start, and each migration runs once';
 const STARTS = 4;
 const ROUNDS = 3;

@@ -7,8 +7,7 @@ import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { ENTITIES } from '../src/database/entities';
 import { POSTGRES_MIGRATIONS } from '../src/database/migrations/postgres';
 import { SQLITE_MIGRATIONS } from '../src/database/migrations/sqlite';
-import { createSchema, dropSchema, POSTGRES_AVAILABLE, POSTGRES_URL } from './support/test-portal';
-
+import { createSchema, dropSchema, POSTGRES_AVAILABLE, POSTGRES_URL } from '@agent-p2p/testing';
 /** What the schema builder would still do after the migrations: must be nothing. */
 async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
   const sql = await dataSource.driver.createSchemaBuilder().log();

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PORTAL_VERSION, PROTOCOL_VERSION } from '../src/common/version';
 import { DOCS_CSP } from '../src/configure-app';
-import { TestPortal } from './support/test-portal';
-
+import { TestPortal } from '@agent-p2p/testing';
 describe('health, version, docs and the contract', () => {
   let portal: TestPortal;
   beforeAll(async () => {

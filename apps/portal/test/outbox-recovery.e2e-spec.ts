@@ -10,10 +10,7 @@ import { randomToken } from '../src/common/secrets';
 import { loadConfig } from '../src/config/portal-config';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, PEER_ENV, startPeer, waitFor } from './support/pair';
-import { ensurePortalBuilt, killAllPortals, startPortal, waitHealthy } from './support/portal-process';
-import { freePort, POSTGRES_URL, TEST_DATABASE_URL, type TestPortal, withPostgres } from './support/test-portal';
-
+import { connect, ensurePortalBuilt, freePort, killAllPortals, PEER_ENV, POSTGRES_URL, startPeer, startPortal, TEST_DATABASE_URL, type TestPortal, waitFor, waitHealthy, withPostgres } from '@agent-p2p/testing';
 /** A TCP server on `port` that accepts connections and never answers (a peer that hangs). */
 async function blackHole(port: number): Promise<{ server: Server; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { addActiveContact, connect, startPeer, waitFor } from './support/pair';
-import type { TestPortal } from './support/test-portal';
-
+import { addActiveContact, connect, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 /** A "Portal" that accepts connections and never answers. */
 async function hangingPeer(): Promise<{ url: string; server: Server; hits: () => number }> {
   let hits = 0;

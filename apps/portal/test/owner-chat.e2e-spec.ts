@@ -1,11 +1,7 @@
 import { createPortalClient, PortalEventStream, type PortalEvent } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { latestSeq } from './support/event-helpers';
-import { bytes, sendFile, sha256 } from './support/files';
-import { statusOf, waitFor } from './support/pair';
-import { TestPortal } from './support/test-portal';
-
+import { bytes, latestSeq, sendFile, sha256, statusOf, TestPortal, waitFor } from '@agent-p2p/testing';
 describe('owner chat', () => {
   let portal: TestPortal;
   let cookie: string;

@@ -4,8 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES } from '../src/config/portal-config';
-import { freePort, TestPortal } from './support/test-portal';
-
+import { freePort, TestPortal } from '@agent-p2p/testing';
 /**
  * What can be checked about the packaging without a Docker engine: the files the Dockerfile copies,
  * the entry points it runs, and that docker/example.env, docker/compose.yaml and the README agree

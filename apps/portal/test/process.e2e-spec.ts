@@ -3,9 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomToken } from '../src/common/secrets';
-import { ensurePortalBuilt, killAllPortals, startPortal, stopPortal, waitHealthy, within } from './support/portal-process';
-import { freePort } from './support/test-portal';
-
+import { ensurePortalBuilt, freePort, killAllPortals, startPortal, stopPortal, waitHealthy, within } from '@agent-p2p/testing';
 describe('the Portal process', () => {
   const dirs: string[] = [];
   const tempDir = (): string => {

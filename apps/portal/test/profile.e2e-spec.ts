@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { api, expectError } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, expectError, TestPortal } from '@agent-p2p/testing';
 describe('profile and /.well-known/agent-p2p', () => {
   let portal: TestPortal;
   beforeAll(async () => {

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { api } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, TestPortal } from '@agent-p2p/testing';
 describe('a restarted Portal', () => {
   let portal: TestPortal;
   beforeAll(async () => {

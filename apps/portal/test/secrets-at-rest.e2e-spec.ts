@@ -3,9 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { sha256Hex } from '../src/common/secrets';
-import { api } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, TestPortal } from '@agent-p2p/testing';
 /** Everything the Portal keeps, as text: the SQLite files' raw bytes, or every row of its PostgreSQL schema. */
 async function storedText(portal: TestPortal): Promise<string> {
   if (!portal.config.databaseUrl) {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
-import { TestPortal } from './support/test-portal';
-
+import { TestPortal } from '@agent-p2p/testing';
 interface Outcome {
   /** What the server sent before closing. */
   received: string;

@@ -3,9 +3,7 @@ import { createPortalClient, PortalApiError } from '@agent-p2p/sdk';
 import { DataSource } from 'typeorm';
 import { ConsoleSession } from '../src/auth/entities/console-session.entity';
 import { sha256Hex } from '../src/common/secrets';
-import { api, expectError } from './support/http';
-import { TestPortal } from './support/test-portal';
-
+import { api, expectError, TestPortal } from '@agent-p2p/testing';
 function login(portal: TestPortal, password: string): Promise<Response> {
   return fetch(`${portal.url}/api/session`, {
     method: 'POST',

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TestPortal } from './support/test-portal';
-
+import { TestPortal } from '@agent-p2p/testing';
 describe('a Portal', () => {
   let portal: TestPortal;
   beforeAll(async () => {

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { KeysService } from '../../src/auth/keys.service';
 import { EventAcksService } from '../../src/events/event-acks.service';
-import { ServicePortal } from '../support/service-portal';
-
+import { ServicePortal } from '@agent-p2p/testing';
 describe('EventAcksService (the acked cursor of each owner key)', () => {
   let portal: ServicePortal;
   beforeAll(async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventsService } from '../../src/events/events.service';
-import { ServicePortal } from '../support/service-portal';
-
+import { ServicePortal } from '@agent-p2p/testing';
 /**
  * append() ties the payload to the event type. The @ts-expect-error lines are checked by the test
  * type-check (tsconfig.test.json): each must stay a compile error.

@@ -6,9 +6,7 @@ import { Readable } from 'node:stream';
 import { SECRET_BOX, type SecretBox } from '../../src/common/secret-box';
 import { generateContactKey, sha256Hex } from '../../src/common/secrets';
 import { FilesService } from '../../src/files/files.service';
-import { waitFor } from '../support/pair';
-import { ServicePortal } from '../support/service-portal';
-
+import { ServicePortal, waitFor } from '@agent-p2p/testing';
 const CHUNK = 4096;
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');

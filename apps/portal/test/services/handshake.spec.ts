@@ -12,9 +12,7 @@ import { FederationContactsService } from '../../src/contacts/federation-contact
 import { OutgoingRequestsService } from '../../src/contacts/outgoing-requests.service';
 import { EventsService } from '../../src/events/events.service';
 import { OutboxItem } from '../../src/federation/entities/outbox-item.entity';
-import { waitFor } from '../support/pair';
-import { ServicePortal } from '../support/service-portal';
-
+import { ServicePortal, waitFor } from '@agent-p2p/testing';
 /** One call a fake peer received. */
 interface PeerCall {
   method: string;

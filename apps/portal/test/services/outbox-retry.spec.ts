@@ -4,9 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { OutboxItem } from '../../src/federation/entities/outbox-item.entity';
 import { type OutboxHandler, type OutboxKindOptions, OutboxService } from '../../src/federation/outbox.service';
-import { waitFor } from '../support/pair';
-import { ServicePortal } from '../support/service-portal';
-
+import { ServicePortal, waitFor } from '@agent-p2p/testing';
 /**
  * The outbox's retry policy on a real database: back-off bounds, Retry-After, giving up, and that
  * one failing destination does not hold back another. The peers are fake HTTP servers on 127.0.0.1.

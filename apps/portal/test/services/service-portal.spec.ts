@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ServicePortal } from '../support/service-portal';
-
+import { ServicePortal } from '@agent-p2p/testing';
 describe('ServicePortal (services on a real database, no HTTP)', () => {
   let portal: ServicePortal;
   beforeAll(async () => {

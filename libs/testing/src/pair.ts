@@ -1,10 +1,10 @@
 import { PortalApiError } from '@agent-p2p/sdk';
 import { DataSource } from 'typeorm';
-import { SECRET_BOX } from '../../src/common/secret-box';
-import { generateContactKey, sha256Hex } from '../../src/common/secrets';
-import { Contact } from '../../src/contacts/entities/contact.entity';
-import type { EventRecord } from '../../src/events/events.service';
-import { EventsService } from '../../src/events/events.service';
+import { SECRET_BOX } from '@agent-p2p/portal/src/common/secret-box';
+import { generateContactKey, sha256Hex } from '@agent-p2p/portal/src/common/secrets';
+import { Contact } from '@agent-p2p/portal/src/contacts/entities/contact.entity';
+import type { EventRecord } from '@agent-p2p/portal/src/events/events.service';
+import { EventsService } from '@agent-p2p/portal/src/events/events.service';
 import { TestPortal, type TestPortalOptions } from './test-portal';
 
 /** Settings two test Portals need to talk over loopback http, with quick retries. */

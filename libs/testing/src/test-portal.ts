@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { randomToken } from '../../src/common/secrets';
-import { createLogger } from '../../src/common/logger';
-import { loadConfig, type PortalConfig } from '../../src/config/portal-config';
-import { createPortalApp, initPortalApp, type PortalApp } from '../../src/configure-app';
+import { randomToken } from '@agent-p2p/portal/src/common/secrets';
+import { createLogger } from '@agent-p2p/portal/src/common/logger';
+import { loadConfig, type PortalConfig } from '@agent-p2p/portal/src/config/portal-config';
+import { createPortalApp, initPortalApp, type PortalApp } from '@agent-p2p/portal/src/configure-app';
 
 /** Set to a postgres:// URL to run the e2e tests on PostgreSQL (each Portal gets its own schema). */
 export const TEST_DATABASE_URL = process.env.PORTAL_TEST_DATABASE_URL ?? '';

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import WebSocket from 'ws';
-import { EventsService, type EventRecord } from '../../src/events/events.service';
+import { EventsService, type EventRecord } from '@agent-p2p/portal/src/events/events.service';
 import type { TestPortal } from './test-portal';
 
 /** Appends `count` guestbook.message events, one transaction each, as a producer would. */

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../../portal/test/support/test-portal';
+import { freePort } from './test-portal';
 
 export const NODE = process.env.OPENCLAW_TEST_NODE ?? '';
 export const OPENCLAW = process.env.OPENCLAW_TEST_ENTRY ?? '';

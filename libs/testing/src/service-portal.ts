@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AppModule } from '../../src/app.module';
-import { randomToken } from '../../src/common/secrets';
-import { loadConfig, type PortalConfig } from '../../src/config/portal-config';
+import { AppModule } from '@agent-p2p/portal/src/app.module';
+import { randomToken } from '@agent-p2p/portal/src/common/secrets';
+import { loadConfig, type PortalConfig } from '@agent-p2p/portal/src/config/portal-config';
 import { createSchema, dropSchema, TEST_DATABASE_URL } from './test-portal';
 
 type Token<T> = abstract new (...args: never[]) => T;

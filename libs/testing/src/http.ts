@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { generateContactKey, sha256Hex } from '../../src/common/secrets';
-import { Contact } from '../../src/contacts/entities/contact.entity';
+import { generateContactKey, sha256Hex } from '@agent-p2p/portal/src/common/secrets';
+import { Contact } from '@agent-p2p/portal/src/contacts/entities/contact.entity';
 import type { TestPortal } from './test-portal';
 
 export interface ErrorBody {

@@ -1,5 +1,5 @@
 import { createPortalClient, type PortalClient } from '@agent-p2p/sdk';
-import { randomToken } from '../../src/common/secrets';
+import { randomToken } from '@agent-p2p/portal/src/common/secrets';
 import { type Run, startPortal, waitHealthy } from './portal-process';
 import type { TestPortal } from './test-portal';
 
