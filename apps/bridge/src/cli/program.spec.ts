@@ -45,12 +45,18 @@ describe('the agent-p2p program', () => {
     expect(main.stdout).toContain('\n  contacts add <portal-url> [--message TEXT]\n      Ask another Portal');
     expect(main.stdout).not.toMatch(/^ {2}help/m);
     const group = await cli('-h', 'contacts');
-    expect(group.stdout).toMatch(/^Usage: agent-p2p contacts <command> \[options\]\n\nPortals this agent is in contact with\. "agent-p2p contacts" alone runs "contacts list"\./);
-    for (const argv of [['contacts', 'add', '--help'], ['contacts', '-h', 'add'], ['help', 'contacts', 'add']]) {
+    expect(group.stdout).toMatch(
+      /^Usage: agent-p2p contacts <command> \[options\]\n\nPortals this agent is in contact with\. "agent-p2p contacts" alone runs "contacts list"\./,
+    );
+    for (const argv of [
+      ['contacts', 'add', '--help'],
+      ['contacts', '-h', 'add'],
+      ['help', 'contacts', 'add'],
+    ]) {
       const help = await cli(...argv);
       expect({ argv, code: help.code, stderr: help.stderr }).toEqual({ argv, code: 0, stderr: '' });
       expect(help.stdout).toMatch(/^Usage: agent-p2p contacts add <portal-url> \[--message TEXT\] \[options\]\n/);
-      expect(help.stdout).toContain('\nOptions:\n  --message TEXT  a note for the other Portal\'s owner\n\nGlobal options:\n  --hub URL   ');
+      expect(help.stdout).toContain("\nOptions:\n  --message TEXT  a note for the other Portal's owner\n\nGlobal options:\n  --hub URL   ");
       expect(help.stdout).toMatch(/\nExit codes:\n {2}0 {2}success\n[\s\S]*\(5xx\)\n$/);
     }
   });
