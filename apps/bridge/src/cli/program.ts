@@ -64,7 +64,8 @@ export class CliCommand extends Command implements Described {
     return `agent-p2p ${this.path()}${this.synopsis ? ' ' + this.synopsis : ''}`;
   }
 
-  // Commander's error hooks, in the CLI's words.
+  // Commander's own error hooks (each is called with what went wrong, before it would print and
+  // exit): the same failures, phrased as the CLI always did. src/cli/program.spec.ts holds their wording.
 
   unknownOption(flag: string): never {
     throw new UsageError(`unknown option ${flag} ${this.seeHelp()}`);
