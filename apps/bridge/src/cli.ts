@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { COMMANDS, GROUPS } from './cli/commands';
-import { runCli } from './cli/framework';
+import { registerCommands } from './cli/commands';
+import { addHelpCommand, createProgram, runProgram } from './cli/program';
 
 // A reader that went away (`agent-p2p messages | head -1`) is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -8,11 +8,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-void runCli(process.argv.slice(2), COMMANDS, GROUPS, {
+const program = createProgram({
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   stdin: process.stdin,
   env: process.env,
-}).then((code) => {
+});
+registerCommands(program);
+addHelpCommand(program);
+
+void runProgram(program, process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

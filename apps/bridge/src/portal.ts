@@ -4,7 +4,7 @@
  */
 import { createPortalClient, PortalApiError, type PortalClient } from '@agent-p2p/sdk';
 import { ConfigError } from './config';
-import { safe } from './cli/output';
+import { safe } from './text';
 
 /** Exit codes: documented in every --help. */
 export const EXIT = {

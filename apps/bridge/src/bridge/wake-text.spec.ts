@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildWake, clean, untrusted, type WakeEvent, type WakePlan } from './wake-text';
+import { clean, untrusted } from '../text';
+import { buildWake, type WakeEvent, type WakePlan } from './wake-text';
 
 const ID = '7f2c1a9b-0000-4000-8000-000000000001';
 const MESSAGE_ID = '3d4e5f60-1111-4111-8111-111111111111';

@@ -6,9 +6,7 @@
  * A pure function: no I/O, never throws, whatever the payload looks like.
  */
 import { formatBytes } from '@agent-p2p/sdk';
-import { clean, untrusted } from '../untrusted-text';
-
-export { clean, untrusted };
+import { clean, untrusted } from '../text';
 
 /** The shape of an event as the Bridge needs it (a PortalEvent, or a type this Bridge does not know yet). */
 export interface WakeEvent {

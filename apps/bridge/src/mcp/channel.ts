@@ -2,7 +2,7 @@ import { type PortalClient, PortalEventStream, PortalEventStreamRefusedError, ty
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clean, UNTRUSTED_NOTE_EN, untrusted } from '../untrusted-text';
+import { clean, UNTRUSTED_NOTE_EN, untrusted } from '../text';
 
 /** One push into the client: the text the model reads and the attributes of its <channel> tag. */
 export interface ChannelNotice {

@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Readable, Writable } from 'node:stream';
-import { downloadClient } from '../cli/files';
+import { downloadClient } from '../files';
 import type { AgentP2pConfig } from '../config';
 import { clientFor } from '../portal';
 import { type ChannelNotice, PortalChannel } from './channel';

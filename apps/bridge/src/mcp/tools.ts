@@ -2,10 +2,9 @@ import type { MessageQuery, PortalClient } from '@agent-p2p/sdk';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { saveFile, uploadFile } from '../cli/files';
-import { safe } from '../cli/output';
+import { saveFile, uploadFile } from '../files';
 import { describeFailure, UsageError } from '../portal';
-import { frameFields, UNTRUSTED_NOTE_EN } from '../untrusted-text';
+import { frameFields, safe, UNTRUSTED_NOTE_EN } from '../text';
 
 export interface ToolContext {
   hubUrl: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { bytes, table, width } from './output';
+import { bytes, table, width } from './terminal';
 
 describe('terminal columns', () => {
   it('counts CJK and fullwidth characters as two columns, combining marks as none', () => {

@@ -5,7 +5,7 @@
  */
 
 import { formatBytes } from '@agent-p2p/sdk';
-import { UNTRUSTED_NOTE_EN, untrustedLine } from '../untrusted-text';
+import { UNTRUSTED_NOTE_EN, untrustedLine, visibleEscape } from './untrusted';
 
 /**
  * Text a peer or a visitor wrote (names, messages, file names, Portal URLs, notes), for the text
@@ -24,30 +24,23 @@ export const FRAMED_NOTE = UNTRUSTED_NOTE_EN;
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const UNSAFE_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
-function escapeChar(char: string): string {
-  const code = char.charCodeAt(0);
-  if (char === '\n') return '\\n';
-  if (char === '\r') return '\\r';
-  if (char === '\t') return '\\t';
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-}
-
 /** One line of untrusted text, safe for a terminal (newlines shown as \n too). */
 export function safe(value: unknown): string {
   if (value === null || value === undefined) return '';
-  return String(value).replace(UNSAFE, escapeChar);
+  return String(value).replace(UNSAFE, visibleEscape);
 }
 
 /** Untrusted text that may span lines: newlines kept, each following line indented. */
 export function safeBlock(value: unknown, indent = '    '): string {
   if (value === null || value === undefined) return '';
-  return indent + String(value).replace(/\r\n/g, '\n').replace(UNSAFE_EXCEPT_NEWLINE, escapeChar).split('\n').join('\n' + indent);
+  return indent + String(value).replace(/\r\n/g, '\n').replace(UNSAFE_EXCEPT_NEWLINE, visibleEscape).split('\n').join('\n' + indent);
 }
 
-/** Cuts to at most max characters, marking the cut. */
-export function cut(value: string, max: number): string {
-  const chars = Array.from(value);
-  return chars.length <= max ? value : chars.slice(0, max - 1).join('') + '…';
+/** C1 controls and bidi characters, which JSON.stringify leaves as they are. */
+const JSON_UNESCAPED = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+function escapeJson(json: string): string {
+  return json.replace(JSON_UNESCAPED, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -55,12 +48,12 @@ export function cut(value: string, max: number): string {
  * escaped as well so the output is also harmless when it lands on a terminal.
  */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeJson(JSON.stringify(value, null, 2));
 }
 
 /** One compact JSON line (for streams: one event per line). */
 export function toJsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeJson(JSON.stringify(value));
 }
 
 /** Left-aligned columns. Cells must already be safe text. */

@@ -35,7 +35,8 @@ function neutralizeMarkers(value: string): string {
 // text on a terminal or in a model's view.
 const UNSAFE_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
 
-function visibleEscape(char: string): string {
+/** One character as a visible escape: \n, \r, \t, \x1b, \u202e. */
+export function visibleEscape(char: string): string {
   if (char === '\n') return '\\n';
   if (char === '\r') return '\\r';
   if (char === '\t') return '\\t';
@@ -51,13 +52,15 @@ function visibleEscape(char: string): string {
  * points, counted before escaping) with "…".
  */
 export function untrustedLine(value: string, max = Number.MAX_SAFE_INTEGER): { text: string; cut: boolean } {
-  const chars = Array.from(value);
-  const cut = chars.length > max;
-  const kept = cut ? chars.slice(0, Math.max(0, max - 1)).join('') + '…' : value;
-  const escaped = neutralizeMarkers(kept.replace(UNSAFE_IN_LINE, visibleEscape));
-  return { text: `<<<untrusted ${escaped} >>>`, cut };
+  const escaped = neutralizeMarkers(cut(value, max).replace(UNSAFE_IN_LINE, visibleEscape));
+  return { text: `<<<untrusted ${escaped} >>>`, cut: Array.from(value).length > max };
 }
 
+/** Cuts to at most max characters (whole code points), marking the cut with "…". */
+export function cut(value: string, max: number): string {
+  const chars = Array.from(value);
+  return chars.length <= max ? value : chars.slice(0, Math.max(0, max - 1)).join('') + '…';
+}
 
 /** What a model is told about the marked parts of an English text (tool results, channel events). */
 export const UNTRUSTED_NOTE_EN =

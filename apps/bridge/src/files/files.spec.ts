@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sanitizeFileName as localFileName } from '@agent-p2p/protocol';
-import { hashChunksAside } from './files';
-import { bytes } from './output';
+import { bytes } from '../text';
+import { hashChunksAside } from './index';
 
 describe('localFileName', () => {
   it('keeps only the last path segment and never yields ".", ".." or an empty name', () => {
@@ -49,7 +49,11 @@ describe('hashChunksAside', () => {
       const data = randomBytes(2 * 5000 + 123);
       const path = join(dir, 'data.bin');
       writeFileSync(path, data);
-      const expected = [0, 1, 2].map((i) => createHash('sha256').update(data.subarray(i * 5000, (i + 1) * 5000)).digest('hex'));
+      const expected = [0, 1, 2].map((i) =>
+        createHash('sha256')
+          .update(data.subarray(i * 5000, (i + 1) * 5000))
+          .digest('hex'),
+      );
       expect(await hashChunksAside(path, data.length, 5000).hashes).toEqual(expected);
       // A file shorter than announced: no hashes (the caller hashes as it reads instead).
       expect(await hashChunksAside(path, data.length + 1, 5000).hashes).toBeNull();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { frameFields, untrusted, untrustedLine } from './untrusted-text';
+import { frameFields, untrusted, untrustedLine } from './untrusted';
 
 describe('frameFields', () => {
   const trusted = new Set(['id', 'status']);
