@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * every folder and top-level file of the Portal has a row, every row names something that exists,
  * and the row of app.module.ts lists exactly the modules AppModule wires, in the same order.
  */
-const root = join(new URL('.', import.meta.url).pathname, '..', '..', '..');
+const root = process.cwd();
 const src = join(root, 'apps/portal/src');
 const doc = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
 
