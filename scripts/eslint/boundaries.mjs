@@ -2,9 +2,6 @@
 // import's relative path to the file it names and judges that file's place in the tree.
 import { dirname, relative, resolve, sep } from 'node:path';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
-const portalSrc = resolve(root, 'apps/portal/src');
-
 /** Shared, feature-free code any feature may import. */
 const SHARED = new Set(['common', 'config', 'database']);
 /** What another feature may import: the module and the services, guards and decorators it exports. */
@@ -30,7 +27,7 @@ function importSources(context, check) {
 }
 
 /** The top folder of apps/portal/src a path lies in ('' for a file at the top), or null outside. */
-function featureOf(path) {
+function featureOf(portalSrc, path) {
   const rel = relative(portalSrc, path);
   if (rel.startsWith('..') || rel === '') return null;
   const parts = rel.split(sep);
@@ -38,7 +35,7 @@ function featureOf(path) {
 }
 
 /** The package (apps/<x> or libs/<x>) a path lies in, or null. */
-function packageOf(path) {
+function packageOf(root, path) {
   const parts = relative(root, path).split(sep);
   if ((parts[0] === 'apps' || parts[0] === 'libs') && parts.length > 2) return `${parts[0]}/${parts[1]}`;
   return null;
@@ -57,12 +54,13 @@ export const featureBoundaries = {
   },
   create(context) {
     const file = context.filename;
-    const from = featureOf(file);
+    const portalSrc = resolve(context.cwd, 'apps/portal/src');
+    const from = featureOf(portalSrc, file);
     if (from === null || COMPOSERS.has(from)) return {};
     return importSources(context, (node, source) => {
       if (!source.startsWith('.')) return;
       const target = resolve(dirname(file), source);
-      const to = featureOf(target);
+      const to = featureOf(portalSrc, target);
       if (to === null || to === from || SHARED.has(to)) return;
       const shown = relative(portalSrc, target);
       if (SHARED.has(from)) {
@@ -86,12 +84,13 @@ export const packageBoundaries = {
   },
   create(context) {
     const file = context.filename;
-    const from = packageOf(file);
+    const root = context.cwd;
+    const from = packageOf(root, file);
     if (!from) return {};
     return importSources(context, (node, source) => {
       if (!source.startsWith('.')) return;
       const target = resolve(dirname(file), source);
-      const to = packageOf(target);
+      const to = packageOf(root, target);
       if (!to || to === from) return;
       const hint = to.startsWith('libs/') ? `@agent-p2p/${to.slice(5)}` : 'test helpers come from @agent-p2p/testing';
       context.report({ node, messageId: 'relative', data: { from, target: relative(root, target), hint } });
