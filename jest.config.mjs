@@ -1,6 +1,6 @@
 /**
  * Jest runs in native ESM mode (the @nestjs/* 12 packages are ESM-only) and transforms TypeScript
- * with swc. Type-checking is done by `tsc -b` (npm run typecheck), not here.
+ * with swc. Type-checking is done by `npm run typecheck` (tsc), not here.
  */
 const swc = [
   '@swc/jest',

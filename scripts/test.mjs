@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The whole suite: build, contract check, type-check of the tests, Jest on SQLite, then the e2e
+// The whole suite: build, contract check, type-check of the tests, lint and format check, Jest on SQLite, then the e2e
 // tests once more on PostgreSQL when one is available (always in CI). Ends with one summary line.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,6 +42,9 @@ if (run('build', process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'li
   run('contract', process.execPath, ['scripts/check-contract.mjs']);
 }
 run('typecheck tests', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
+// The house rules (scripts/eslint/boundaries.mjs) and the recommended rules, then the formatting.
+run('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', '.']);
+run('format', process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '.', '--log-level', 'warn']);
 jest('jest (SQLite)', extraArgs, { PORTAL_TEST_DATABASE_URL: '' });
 if (postgresUrl) {
   jest('jest e2e (PostgreSQL)', ['--testPathPatterns', '/test/', ...extraArgs], { PORTAL_TEST_DATABASE_URL: postgresUrl });
