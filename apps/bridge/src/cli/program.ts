@@ -50,9 +50,10 @@ export class CliCommand extends Command implements Described {
   }
 
   path(): string {
-    const words: string[] = [];
-    for (let command: Command | null = this; command?.parent; command = command.parent) words.unshift(command.name());
-    return words.join(' ');
+    return lineage(this)
+      .slice(1)
+      .map((command) => command.name())
+      .join(' ');
   }
 
   /** "(see "agent-p2p contacts list --help")" */
@@ -124,8 +125,7 @@ export function command(parent: Command, name: string, synopsis: string, summary
 /** The action of a command: runs `handler` with its context and records its exit code. */
 export function run(handler: (context: CommandContext) => Promise<number | void>): (this: CliCommand) => Promise<void> {
   return async function (this: CliCommand) {
-    const chain: CliCommand[] = [];
-    for (let command: CliCommand | null = this; command; command = command.parent as CliCommand | null) chain.unshift(command);
+    const chain = lineage(this) as CliCommand[];
     const program = chain[0];
     const io = program.io!;
     const values: CommandContext['values'] = {};
@@ -248,4 +248,11 @@ export function report(error: unknown, io: Pick<Io, 'stderr' | 'env'>): number {
   io.stderr(`agent-p2p: ${safe(message)}\n`);
   if (io.env.AGENTP2P_DEBUG && error instanceof Error && error.stack) io.stderr(error.stack + '\n');
   return code;
+}
+
+/** A command and its parents, the program first. */
+function lineage(command: Command): Command[] {
+  const chain: Command[] = [];
+  for (let current: Command | null = command; current; current = current.parent) chain.unshift(current);
+  return chain;
 }

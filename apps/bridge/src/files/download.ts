@@ -24,7 +24,7 @@ export function downloadClient(config: { hubUrl: string; apiKey: string }, env: 
       try {
         return await globalThis.fetch(input, { ...init, signal: controller.signal });
       } catch (error) {
-        if (controller.signal.aborted) throw new Error(`no answer within ${timeoutMs / 1000} s`);
+        if (controller.signal.aborted) throw new Error(`no answer within ${timeoutMs / 1000} s`, { cause: error });
         throw error;
       } finally {
         clearTimeout(timer);

@@ -400,7 +400,7 @@ export function registerPortalTools(server: McpServer, context: ToolContext, opt
         const text = `${UNTRUSTED_NOTE_EN}\n${JSON.stringify(frameFields(page, TRUSTED_FIELDS), null, 2)}`;
         return { contents: [{ uri: uri.href, mimeType: 'application/json', text }] };
       } catch (error) {
-        throw new Error(describeFailure(error, context.hubUrl).message);
+        throw new Error(describeFailure(error, context.hubUrl).message, { cause: error });
       }
     },
   );
