@@ -26,12 +26,18 @@ export default {
   },
   transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition|file-type)/)'],
   moduleNameMapper: {
-    '^@agent-p2p/sdk$': '<rootDir>/libs/sdk/src/index.ts', '^@agent-p2p/protocol$': '<rootDir>/libs/protocol/src/index.ts',
+    '^@agent-p2p/sdk$': '<rootDir>/libs/sdk/src/index.ts',
+    '^@agent-p2p/protocol$': '<rootDir>/libs/protocol/src/index.ts',
     '^@agent-p2p/testing$': '<rootDir>/libs/testing/src/index.ts',
     // The testing package starts Portals from their sources, by package name.
     '^@agent-p2p/portal/src/(.*)$': '<rootDir>/apps/portal/src/$1',
   },
-  testMatch: ['<rootDir>/apps/*/src/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/apps/*/test/**/*.e2e-spec.ts', '<rootDir>/apps/*/test/services/**/*.spec.ts'],
+  testMatch: [
+    '<rootDir>/apps/*/src/**/*.spec.ts',
+    '<rootDir>/libs/*/src/**/*.spec.ts',
+    '<rootDir>/apps/*/test/**/*.e2e-spec.ts',
+    '<rootDir>/apps/*/test/services/**/*.spec.ts',
+  ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   // The packed channel plugin (apps/openclaw-channel/dist/package) repeats the workspace's package name.
   modulePathIgnorePatterns: ['<rootDir>/apps/openclaw-channel/dist/'],

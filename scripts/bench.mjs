@@ -144,7 +144,14 @@ async function api(portal, method, path, body) {
 function post(agent, port, path, headers, payload) {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode));
@@ -288,7 +295,8 @@ async function e2ePair() {
     const started = sentAt.get(event.payload.content);
     if (started !== undefined) {
       latencies.push(performance.now() - started);
-      if (process.env.BENCH_DEBUG && latencies[latencies.length - 1] > 50) console.log('slow', event.payload.content.slice(0, 9), latencies[latencies.length - 1].toFixed(0));
+      if (process.env.BENCH_DEBUG && latencies[latencies.length - 1] > 50)
+        console.log('slow', event.payload.content.slice(0, 9), latencies[latencies.length - 1].toFixed(0));
     }
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -352,13 +360,17 @@ async function sustainedRate() {
       const step = await runAtRate(pair, rate, RATE_SECONDS, `rate${rate}`);
       steps.push({ rate, ...step });
       const held = step.p99 <= 50 && step.received === step.sent && step.errors === 0 && step.achievedRate >= rate * 0.95;
-      console.log(`    ${String(rate).padStart(5)} msg/s asked, ${step.achievedRate.toFixed(0)} sent: p50 ${ms(step.p50)}  p99 ${ms(step.p99)}  received ${step.received}/${step.sent}${held ? '' : '  ← beyond'}`);
+      console.log(
+        `    ${String(rate).padStart(5)} msg/s asked, ${step.achievedRate.toFixed(0)} sent: p50 ${ms(step.p50)}  p99 ${ms(step.p99)}  received ${step.received}/${step.sent}${held ? '' : '  ← beyond'}`,
+      );
       if (!held) break;
     }
   } finally {
     await pair.close();
   }
-  const held = steps.filter((step) => step.p99 <= 50 && step.received === step.sent && step.errors === 0 && step.achievedRate >= step.rate * 0.95);
+  const held = steps.filter(
+    (step) => step.p99 <= 50 && step.received === step.sent && step.errors === 0 && step.achievedRate >= step.rate * 0.95,
+  );
   return { steps, best: held.length ? held[held.length - 1].rate : 0 };
 }
 
@@ -393,10 +405,13 @@ async function fileCeiling(source, dir) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const begin = performance.now();
   await new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.address().port, method: 'PUT', path: '/', headers: { 'content-length': source.size } }, (res) => {
-      res.resume();
-      res.on('end', resolve);
-    });
+    const req = request(
+      { host: '127.0.0.1', port: server.address().port, method: 'PUT', path: '/', headers: { 'content-length': source.size } },
+      (res) => {
+        res.resume();
+        res.on('end', resolve);
+      },
+    );
     req.on('error', reject);
     createReadStream(source.path, { highWaterMark: 1048576 }).pipe(req);
   });
@@ -496,12 +511,19 @@ function reportFiles(files) {
   const { ceiling: c, e2e, ratio: r } = files;
   console.log(`(4) files: ${FILE_MB} MB`);
   console.log(`    ceiling (bare server writing to disk): ${c.mbPerSecond.toFixed(0)} MB/s (${c.seconds.toFixed(1)} s)`);
-  console.log(`    agent-p2p send-file to A + relay to B until verified: ${e2e.mbPerSecond.toFixed(0)} MB/s (${e2e.seconds.toFixed(1)} s, upload to A ${e2e.uploadSeconds.toFixed(1)} s) ${e2e.ok ? 'sha256 ok' : 'NOT RECEIVED'}`);
+  console.log(
+    `    agent-p2p send-file to A + relay to B until verified: ${e2e.mbPerSecond.toFixed(0)} MB/s (${e2e.seconds.toFixed(1)} s, upload to A ${e2e.uploadSeconds.toFixed(1)} s) ${e2e.ok ? 'sha256 ok' : 'NOT RECEIVED'}`,
+  );
   console.log(`    ratio ${(r * 100).toFixed(1)}% (target ≥ 25%)`);
-  console.log(`    RSS A ${mb(e2e.rssA.base)} → peak ${mb(e2e.rssA.peak)} (+${mb(e2e.rssA.peak - e2e.rssA.base)}), B ${mb(e2e.rssB.base)} → peak ${mb(e2e.rssB.peak)} (+${mb(e2e.rssB.peak - e2e.rssB.base)}) (target growth ≤ 64 MB); CLI peak RSS ${mb(e2e.rssCli)}\n`);
+  console.log(
+    `    RSS A ${mb(e2e.rssA.base)} → peak ${mb(e2e.rssA.peak)} (+${mb(e2e.rssA.peak - e2e.rssA.base)}), B ${mb(e2e.rssB.base)} → peak ${mb(e2e.rssB.peak)} (+${mb(e2e.rssB.peak - e2e.rssB.base)}) (target growth ≤ 64 MB); CLI peak RSS ${mb(e2e.rssCli)}\n`,
+  );
   return [
     ['(4) file transfer ≥ 25% of the ceiling', r >= 0.25 && e2e.ok],
-    ['(4) RSS growth ≤ 64 MB on both Portals', e2e.rssA.peak - e2e.rssA.base <= 64 * 1048576 && e2e.rssB.peak - e2e.rssB.base <= 64 * 1048576],
+    [
+      '(4) RSS growth ≤ 64 MB on both Portals',
+      e2e.rssA.peak - e2e.rssA.base <= 64 * 1048576 && e2e.rssB.peak - e2e.rssB.base <= 64 * 1048576,
+    ],
   ];
 }
 
@@ -524,14 +546,18 @@ const portal = await portalUnderLoad();
 const ratio = portal.perSecond / base.perSecond;
 console.log('(2) Portal B: POST /api/federation/messages from 32 contacts, a WS client consuming and acking');
 console.log(`    ${portal.perSecond.toFixed(0)} msg/s  p50 ${ms(portal.p50)}  p99 ${ms(portal.p99)}  errors ${portal.errors}`);
-console.log(`    events consumed ${portal.eventsConsumed}/${portal.count - portal.errors}  RSS idle ${mb(portal.idleRss)} peak ${mb(portal.peakRss)}`);
+console.log(
+  `    events consumed ${portal.eventsConsumed}/${portal.count - portal.errors}  RSS idle ${mb(portal.idleRss)} peak ${mb(portal.peakRss)}`,
+);
 console.log(`    ratio to the ceiling: ${(ratio * 100).toFixed(1)}% (target ≥ 15%), p99 target ≤ 25 ms\n`);
 
 if (only === '2') process.exit(0);
 const e2e = await endToEnd();
 console.log(`(3) end to end: A POST /api/messages → B's WebSocket event, ${E2E_RATE} msg/s for ${E2E_SECONDS} s`);
 console.log(`    achieved ${e2e.achievedRate.toFixed(0)} msg/s  received ${e2e.received}/${e2e.sent}  errors ${e2e.errors}`);
-console.log(`    p50 ${ms(e2e.p50)}  p99 ${ms(e2e.p99)}  max ${ms(e2e.max)} (target p99 ≤ 50 ms)  RSS A ${mb(e2e.rssA)} B ${mb(e2e.rssB)}\n`);
+console.log(
+  `    p50 ${ms(e2e.p50)}  p99 ${ms(e2e.p99)}  max ${ms(e2e.max)} (target p99 ≤ 50 ms)  RSS A ${mb(e2e.rssA)} B ${mb(e2e.rssB)}\n`,
+);
 
 console.log(`(5) the highest rate one contact sustains A → B with p99 ≤ 50 ms (${RATE_SECONDS} s per step)`);
 const sustained = await sustainedRate();

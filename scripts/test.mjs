@@ -25,7 +25,12 @@ function run(title, command, args, env = {}) {
 function jest(title, args, env) {
   const dir = mkdtempSync(join(tmpdir(), 'ap2p-jest-'));
   const out = join(dir, 'results.json');
-  run(title, process.execPath, ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${out}`, ...args], env);
+  run(
+    title,
+    process.execPath,
+    ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${out}`, ...args],
+    env,
+  );
   try {
     const results = JSON.parse(readFileSync(out, 'utf8'));
     totals.passed += results.numPassedTests;
@@ -38,7 +43,10 @@ function jest(title, args, env) {
   }
 }
 
-if (run('build', process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/protocol', 'apps/portal', 'libs/sdk', 'apps/bridge']) && run('build console', process.execPath, ['apps/console/build.mjs'])) {
+if (
+  run('build', process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'libs/protocol', 'apps/portal', 'libs/sdk', 'apps/bridge']) &&
+  run('build console', process.execPath, ['apps/console/build.mjs'])
+) {
   run('contract', process.execPath, ['scripts/check-contract.mjs']);
 }
 run('typecheck tests', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);

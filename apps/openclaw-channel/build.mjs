@@ -26,15 +26,23 @@ await build({
   format: 'esm',
   target: 'node22',
   external: ['openclaw', 'openclaw/*', 'bufferutil', 'utf-8-validate'],
-  alias: { '@agent-p2p/sdk': join(root, 'libs', 'sdk', 'src', 'index.ts'), '@agent-p2p/protocol': join(root, 'libs', 'protocol', 'src', 'index.ts') },
+  alias: {
+    '@agent-p2p/sdk': join(root, 'libs', 'sdk', 'src', 'index.ts'),
+    '@agent-p2p/protocol': join(root, 'libs', 'protocol', 'src', 'index.ts'),
+  },
   // ws is CommonJS and requires Node built-ins: give the ESM bundle a real require().
-  banner: { js: "import { createRequire as __agentP2pCreateRequire } from 'node:module';\nconst require = __agentP2pCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __agentP2pCreateRequire } from 'node:module';\nconst require = __agentP2pCreateRequire(import.meta.url);",
+  },
   legalComments: 'inline',
   logLevel: 'warning',
 });
 
 const { dependencies: _dependencies, scripts: _scripts, private: _private, ...published } = source;
-writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify({ ...published, type: 'module', files: ['dist', 'openclaw.plugin.json', 'README.md'] }, null, 2)}\n`);
+writeFileSync(
+  join(pkgDir, 'package.json'),
+  `${JSON.stringify({ ...published, type: 'module', files: ['dist', 'openclaw.plugin.json', 'README.md'] }, null, 2)}\n`,
+);
 cpSync(join(here, 'openclaw.plugin.json'), join(pkgDir, 'openclaw.plugin.json'));
 cpSync(join(here, 'README.md'), join(pkgDir, 'README.md'));
 

@@ -22,7 +22,8 @@ function importSources(context, check) {
     ImportDeclaration: report,
     ExportNamedDeclaration: report,
     ExportAllDeclaration: report,
-    ImportExpression: (node) => node.source?.type === 'Literal' && typeof node.source.value === 'string' && check(node.source, node.source.value),
+    ImportExpression: (node) =>
+      node.source?.type === 'Literal' && typeof node.source.value === 'string' && check(node.source, node.source.value),
   };
 }
 
@@ -48,7 +49,7 @@ export const featureBoundaries = {
     schema: [],
     messages: {
       internals:
-        "{{from}}/ may not import {{target}}: another feature is reached only through its *.module.ts, *.service.ts, *.guard.ts or *.decorator.ts (never its entities/, dto/ or helpers). Export what you need from one of those, or move shared feature-free code to common/.",
+        '{{from}}/ may not import {{target}}: another feature is reached only through its *.module.ts, *.service.ts, *.guard.ts or *.decorator.ts (never its entities/, dto/ or helpers). Export what you need from one of those, or move shared feature-free code to common/.',
       upward: '{{from}}/ is shared code and may not import the feature file {{target}}.',
     },
   },
@@ -68,7 +69,8 @@ export const featureBoundaries = {
         return;
       }
       const inside = relative(resolve(portalSrc, to), target).split(sep);
-      if (inside.length !== 1 || !PUBLIC_FACE.test(inside[0])) context.report({ node, messageId: 'internals', data: { from, target: shown } });
+      if (inside.length !== 1 || !PUBLIC_FACE.test(inside[0]))
+        context.report({ node, messageId: 'internals', data: { from, target: shown } });
     });
   },
 };
@@ -79,7 +81,7 @@ export const packageBoundaries = {
     docs: { description: 'A package imports another package only by its name, never by a relative path into it.' },
     schema: [],
     messages: {
-      relative: "{{from}} may not import {{target}} by relative path: import the package by name ({{hint}}).",
+      relative: '{{from}} may not import {{target}} by relative path: import the package by name ({{hint}}).',
     },
   },
   create(context) {

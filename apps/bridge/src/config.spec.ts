@@ -23,9 +23,19 @@ describe('resolveConfig', () => {
     const dir = home();
     const env = { HOME: dir };
     saveConfig(configDirOf(env), { hubUrl: 'https://saved.example', apiKey: 'ap2p_o_saved' });
-    expect(resolveConfig({}, env)).toEqual({ hubUrl: 'https://saved.example', apiKey: 'ap2p_o_saved', configDir: join(dir, '.config', 'agent-p2p') });
-    expect(resolveConfig({}, { ...env, AGENTP2P_HUB_URL: 'https://env.example/' })).toMatchObject({ hubUrl: 'https://env.example', apiKey: 'ap2p_o_saved' });
-    expect(resolveConfig({ key: 'ap2p_o_flag' }, { ...env, AGENTP2P_API_KEY: 'ap2p_o_env' })).toMatchObject({ hubUrl: 'https://saved.example', apiKey: 'ap2p_o_flag' });
+    expect(resolveConfig({}, env)).toEqual({
+      hubUrl: 'https://saved.example',
+      apiKey: 'ap2p_o_saved',
+      configDir: join(dir, '.config', 'agent-p2p'),
+    });
+    expect(resolveConfig({}, { ...env, AGENTP2P_HUB_URL: 'https://env.example/' })).toMatchObject({
+      hubUrl: 'https://env.example',
+      apiKey: 'ap2p_o_saved',
+    });
+    expect(resolveConfig({ key: 'ap2p_o_flag' }, { ...env, AGENTP2P_API_KEY: 'ap2p_o_env' })).toMatchObject({
+      hubUrl: 'https://saved.example',
+      apiKey: 'ap2p_o_flag',
+    });
     expect(resolveConfig({ hub: 'http://127.0.0.1:8080/portal/' }, env).hubUrl).toBe('http://127.0.0.1:8080/portal');
   });
 

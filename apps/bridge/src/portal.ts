@@ -41,7 +41,8 @@ export function requestTimeoutMs(env: NodeJS.ProcessEnv): number {
   const raw = env[TIMEOUT_VARIABLE]?.trim();
   if (!raw) return DEFAULT_TIMEOUT_SECONDS * 1000;
   const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${TIMEOUT_VARIABLE} must be a number of seconds above 0 (got "${safe(raw)}")`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`${TIMEOUT_VARIABLE} must be a number of seconds above 0 (got "${safe(raw)}")`);
   return Math.round(seconds * 1000);
 }
 

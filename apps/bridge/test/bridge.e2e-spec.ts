@@ -137,7 +137,11 @@ describe('Bridge: Portal events → OpenClaw hooks', () => {
   async function allWokenAndAcked(after: number): Promise<Array<{ seq: number; id: string; type: string }>> {
     const expected = (await wakeableEvents(b)).filter((event) => event.seq > after);
     const lastSeq = (await b.client().listEvents({ after: 0, limit: 1000 })).lastSeq;
-    await waitFor('every event woken', async () => expected.every((event) => hooks.accepted().some((call) => call.eventId === event.id)), 20_000);
+    await waitFor(
+      'every event woken',
+      async () => expected.every((event) => hooks.accepted().some((call) => call.eventId === event.id)),
+      20_000,
+    );
     await waitFor('the cursor to reach the last event', async () => (await ackedCursor(b)) === lastSeq, 10_000);
     return expected;
   }
@@ -188,7 +192,12 @@ describe('Bridge: Portal events → OpenClaw hooks', () => {
     const expected = await allWokenAndAcked(0);
     expectWokenOnceInOrder(expected);
     // The handshake events B already had, then the three messages.
-    expect(expected.map((event) => event.type)).toEqual(['contact.request_received', 'message.received', 'message.received', 'message.received']);
+    expect(expected.map((event) => event.type)).toEqual([
+      'contact.request_received',
+      'message.received',
+      'message.received',
+      'message.received',
+    ]);
     // The first event was tried six times: 503, 429, reset, hang (cut by the timeout), 502, then 200; all for the same event.
     expect(hooks.calls.slice(0, 6).map((call) => call.eventId)).toEqual(Array(6).fill(expected[0].id));
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000 + FAST.requestTimeoutMs); // Retry-After and the timeout were honoured
@@ -199,7 +208,13 @@ describe('Bridge: Portal events → OpenClaw hooks', () => {
     expect(String(wake.body.text)).toContain(`agent-p2p send --to ${bContactId} '<your reply>'`);
 
     const status = readStatusFile(stateDir)!;
-    expect(status).toMatchObject({ connection: 'connected', lastAckedSeq: expected[3].seq, pending: null, hubUrl: b.url, wakeMode: 'wake' });
+    expect(status).toMatchObject({
+      connection: 'connected',
+      lastAckedSeq: expected[3].seq,
+      pending: null,
+      hubUrl: b.url,
+      wakeMode: 'wake',
+    });
     expect(status.lastWake).toMatchObject({ eventId: expected[3].id, status: 200 });
     expect(status.errors.map((e) => e.message).join('\n')).toMatch(/answered 503[\s\S]*/);
     expect(statSync(join(stateDir, 'bridge-status.json')).mode & 0o777).toBe(0o600);
@@ -211,7 +226,9 @@ describe('Bridge: Portal events → OpenClaw hooks', () => {
     await send('kept while the token is wrong');
     await waitFor('the 401 in the status file', async () => {
       const status = readStatusFile(stateDir);
-      return status?.errors.some((e) => e.message.includes('401') && e.message.includes('OPENCLAW_HOOKS_TOKEN')) && status.pending ? status : null;
+      return status?.errors.some((e) => e.message.includes('401') && e.message.includes('OPENCLAW_HOOKS_TOKEN')) && status.pending
+        ? status
+        : null;
     });
     await waitFor('a slow retry', async () => hooks.calls.length >= 2);
     expect(await ackedCursor(b)).toBe(before);

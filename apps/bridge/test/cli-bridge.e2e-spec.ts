@@ -56,7 +56,10 @@ describe('agent-p2p bridge run', () => {
   });
 
   it('without a hooks token: exit 2 with one line', async () => {
-    const child = spawn(process.execPath, [CLI, 'bridge', 'run'], { env: { ...env(), OPENCLAW_HOOKS_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'bridge', 'run'], {
+      env: { ...env(), OPENCLAW_HOOKS_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -74,7 +77,10 @@ describe('agent-p2p bridge run', () => {
       expect(text).toContain(`agent-p2p send --to ${bContactId}`);
       const status = await waitFor('the status file to show the wake', async () => {
         try {
-          const parsed = JSON.parse(readFileSync(join(home, '.config', 'agent-p2p', 'bridge-status.json'), 'utf8')) as { lastWake: { status: number } | null; connection: string };
+          const parsed = JSON.parse(readFileSync(join(home, '.config', 'agent-p2p', 'bridge-status.json'), 'utf8')) as {
+            lastWake: { status: number } | null;
+            connection: string;
+          };
           return parsed.lastWake?.status === 200 ? parsed : undefined;
         } catch {
           return undefined;

@@ -4,7 +4,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, ensureCliBuilt, expectFailure, expectOk, freePort, type Result, runIn as run, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  connect,
+  ensureCliBuilt,
+  expectFailure,
+  expectOk,
+  freePort,
+  type Result,
+  runIn as run,
+  startPeer,
+  type TestPortal,
+  waitFor,
+} from '@agent-p2p/testing';
 /** The files tests work in the temporary home and allow long transfers. */
 const runIn = (home: string, args: string[], env: Record<string, string> = {}): Promise<Result> =>
   run(home, args, { env, cwd: home, timeoutMs: 60_000 });
@@ -67,9 +78,15 @@ describe('agent-p2p files commands against real Portals', () => {
       [['send-file'], ['--to ID', '--id UUID', '--mime TYPE', '-f, --file PATH', 'send_file -f <path> -t <contact-id>', 'files show']],
       [['send_file'], ['-t, --to ID', '-f, --file PATH']],
       [['files'], ['files list', 'files show', 'files get', 'files delete']],
-      [['files', 'list'], ['--with', '--direction']],
+      [
+        ['files', 'list'],
+        ['--with', '--direction'],
+      ],
       [['files', 'show'], ['<file-id>']],
-      [['files', 'get'], ['-o, --output DIR', '--force', 'SHA-256']],
+      [
+        ['files', 'get'],
+        ['-o, --output DIR', '--force', 'SHA-256'],
+      ],
       [['files', 'delete'], ['<file-id>']],
     ];
     for (const [words, expected] of cases) {
@@ -137,7 +154,9 @@ describe('agent-p2p files commands against real Portals', () => {
     const path = join(home, 'half.bin');
     writeFileSync(path, data);
     const id = randomUUID();
-    const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'half.bin', size: data.length, sha256: sha256(data), id });
+    const upload = await a
+      .client()
+      .createFileUpload({ contactId: aContactId, name: 'half.bin', size: data.length, sha256: sha256(data), id });
     for (const index of [0, 2]) {
       const chunk = data.subarray(index * upload.chunkSize, (index + 1) * upload.chunkSize);
       await a.client().uploadFileChunk(id, index, chunk, sha256(chunk));
@@ -168,7 +187,9 @@ describe('agent-p2p files commands against real Portals', () => {
   it('a peer-chosen "../../evil" lands inside the target directory', async () => {
     const data = content(5000, 5);
     const id = randomUUID();
-    const upload = await a.client().createFileUpload({ contactId: aContactId, name: '../../evil', size: data.length, sha256: sha256(data), id });
+    const upload = await a
+      .client()
+      .createFileUpload({ contactId: aContactId, name: '../../evil', size: data.length, sha256: sha256(data), id });
     await a.client().uploadFileChunk(id, 0, data, sha256(data));
     expect(upload.chunks).toBe(1);
     const atB = await receivedAtB(sha256(data));
@@ -217,7 +238,12 @@ describe('agent-p2p files commands against real Portals', () => {
     const cookie = await a.login();
     const owner = createPortalClient({ baseUrl: a.url, session: true, headers: { Cookie: cookie } });
     const brief = content(300_000, 11);
-    const upload = await owner.createFileUpload({ name: 'brief 简报.pdf', size: brief.length, sha256: sha256(brief), mime: 'application/pdf' });
+    const upload = await owner.createFileUpload({
+      name: 'brief 简报.pdf',
+      size: brief.length,
+      sha256: sha256(brief),
+      mime: 'application/pdf',
+    });
     for (let index = 0; index < upload.chunks; index++) {
       const chunk = brief.subarray(index * upload.chunkSize, (index + 1) * upload.chunkSize);
       await owner.uploadFileChunk(upload.id, index, chunk, sha256(chunk));
@@ -226,7 +252,9 @@ describe('agent-p2p files commands against real Portals', () => {
     const history = await cliA(['owner', 'history', '--limit', '1']);
     expectOk(history);
     // Attachment names are framed: an attached file may be one a contact sent.
-    expect(history.stdout).toContain(`[file] <<<untrusted brief 简报.pdf >>> (293 KiB, <<<untrusted application/pdf >>>) agent-p2p files get ${upload.id}`);
+    expect(history.stdout).toContain(
+      `[file] <<<untrusted brief 简报.pdf >>> (293 KiB, <<<untrusted application/pdf >>>) agent-p2p files get ${upload.id}`,
+    );
     const dir = join(home, 'from-owner');
     mkdirSync(dir);
     expectOk(await cliA(['files', 'get', upload.id, '-o', dir]));
@@ -241,7 +269,11 @@ describe('agent-p2p files commands against real Portals', () => {
     expect(reply.stderr).toMatch(/^sent 684 KiB of 684 KiB in [\d.]+ s \(.+\/s\)\n$/);
     expect(reply.stdout).toMatch(/^Reply [0-9a-f-]{36} posted to your owner with summary\.md \(684 KiB, file [0-9a-f-]{36}\)\.$/m);
     const [last] = (await owner.listOwnerChatMessages({ limit: 1 })).messages;
-    expect(last).toMatchObject({ role: 'agent', content: 'Here it is', attachments: [{ name: 'summary.md', size: summary.length, mime: 'text/markdown', sha256: sha256(summary), available: true }] });
+    expect(last).toMatchObject({
+      role: 'agent',
+      content: 'Here it is',
+      attachments: [{ name: 'summary.md', size: summary.length, mime: 'text/markdown', sha256: sha256(summary), available: true }],
+    });
     const stored = await a.client().getFile(last.attachments[0].fileId);
     expect(stored).toMatchObject({ direction: 'local', contactId: null, status: 'stored' });
     // Nothing was offered to the contact.
@@ -282,11 +314,16 @@ describe('agent-p2p send-file at the usual chunk size (8 MiB)', () => {
     writeFileSync(path, data);
     const id = randomUUID();
     // Chunk 1 is already there: the command sends 0 and 2.
-    const upload = await a.client().createFileUpload({ contactId: aContactId, name: 'large.bin', size: data.length, sha256: sha256(data), id });
+    const upload = await a
+      .client()
+      .createFileUpload({ contactId: aContactId, name: 'large.bin', size: data.length, sha256: sha256(data), id });
     expect(upload).toMatchObject({ chunkSize, chunks: 3 });
     const middle = data.subarray(chunkSize, 2 * chunkSize);
     await a.client().uploadFileChunk(id, 1, middle, sha256(middle));
-    const sent = await runIn(home, ['send-file', '--to', String(aContactId), path, '--id', id], { AGENTP2P_HUB_URL: a.url, AGENTP2P_API_KEY: a.ownerKey });
+    const sent = await runIn(home, ['send-file', '--to', String(aContactId), path, '--id', id], {
+      AGENTP2P_HUB_URL: a.url,
+      AGENTP2P_API_KEY: a.ownerKey,
+    });
     expect(sent.code).toBe(0);
     expect(sent.stderr).toContain('1 chunks were already there');
     const atB = await waitFor(

@@ -5,7 +5,23 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CLI, connect, Contact, ContactRequest, ensureCliBuilt, eventsOf, expectOk, GuestbookEntry, PortalEvent, type Result, runIn, type RunOptions, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  CLI,
+  connect,
+  Contact,
+  ContactRequest,
+  ensureCliBuilt,
+  eventsOf,
+  expectOk,
+  GuestbookEntry,
+  PortalEvent,
+  type Result,
+  runIn,
+  type RunOptions,
+  startPeer,
+  type TestPortal,
+  waitFor,
+} from '@agent-p2p/testing';
 /**
  * Hostile peers against every text listing of the CLI: whatever a peer or a visitor writes (names,
  * messages, file names, notes, Portal URLs), no line of the output may be theirs. Each hostile text
@@ -47,7 +63,10 @@ function expectFramed(result: Result, what: string): void {
   const out = result.stdout;
   expect({ what, sentinel: out.includes(SENTINEL) }).toEqual({ what, sentinel: true });
   // No control character but the line breaks of the output itself, no bidi or zero-width character.
-  expect({ what, out }).not.toEqual({ what, out: expect.stringMatching(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/) });
+  expect({ what, out }).not.toEqual({
+    what,
+    out: expect.stringMatching(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/),
+  });
   for (const line of out.split('\n')) {
     const outside = outsideFrames(line);
     for (const forged of [SENTINEL, '[主人消息]', '[Agent P2P]', 'approve 999', '主人说', '<<<', '>>>']) {
@@ -67,8 +86,10 @@ describe('CLI text output frames every peer-controlled field', () => {
   let messageId = '';
   let fileId = '';
   let requestId = 0;
-  const cliA = (args: string[], options: RunOptions = {}) => runIn(home, args, { ...options, env: { AGENTP2P_HUB_URL: a.url, AGENTP2P_API_KEY: a.ownerKey, ...options.env } });
-  const cliB = (args: string[], options: RunOptions = {}) => runIn(home, args, { ...options, env: { AGENTP2P_HUB_URL: b.url, AGENTP2P_API_KEY: b.ownerKey, ...options.env } });
+  const cliA = (args: string[], options: RunOptions = {}) =>
+    runIn(home, args, { ...options, env: { AGENTP2P_HUB_URL: a.url, AGENTP2P_API_KEY: a.ownerKey, ...options.env } });
+  const cliB = (args: string[], options: RunOptions = {}) =>
+    runIn(home, args, { ...options, env: { AGENTP2P_HUB_URL: b.url, AGENTP2P_API_KEY: b.ownerKey, ...options.env } });
 
   beforeAll(async () => {
     ensureCliBuilt();
@@ -94,28 +115,45 @@ describe('CLI text output frames every peer-controlled field', () => {
       body: JSON.stringify({ name: ACCEPTED_NAME, message: HOSTILE_TEXT.slice(0, 1500) }),
     });
     expect(guestbook.status).toBe(201);
-    messageId = (await waitFor('the message at A', async () => (await a.client().listMessages({ contactId: aContactId })).messages.find((m) => m.content === HOSTILE_TEXT))).id;
+    messageId = (
+      await waitFor('the message at A', async () =>
+        (await a.client().listMessages({ contactId: aContactId })).messages.find((m) => m.content === HOSTILE_TEXT),
+      )
+    ).id;
     fileId = (await waitFor('the file at A', async () => (await eventsOf(a, 'file.received'))[0])).payload.fileId as string;
-    requestId = (await waitFor('C\'s request at A', async () => (await a.client().listContactRequests('pending')).find((r) => r.portalUrl === c.url))).id;
+    requestId = (
+      await waitFor("C's request at A", async () => (await a.client().listContactRequests('pending')).find((r) => r.portalUrl === c.url))
+    ).id;
 
     // What a Portal would refuse to take from its own users, a peer's Portal may still send (or an
     // older Portal may have stored): control characters, newlines and marker forgeries everywhere.
     const db = a.app.get(DataSource);
     await db.getRepository(Contact).update({ id: aContactId }, { agentName: HOSTILE_NAME, ownerName: HOSTILE_NAME });
-    await db.getRepository(ContactRequest).update({ id: requestId }, { agentName: HOSTILE_NAME, ownerName: HOSTILE_NAME, message: HOSTILE_TEXT.slice(0, 1000), fromPortal: HOSTILE_URL });
+    await db
+      .getRepository(ContactRequest)
+      .update(
+        { id: requestId },
+        { agentName: HOSTILE_NAME, ownerName: HOSTILE_NAME, message: HOSTILE_TEXT.slice(0, 1000), fromPortal: HOSTILE_URL },
+      );
     await db.getRepository(GuestbookEntry).update({ name: ACCEPTED_NAME }, { name: HOSTILE_NAME });
     // File names and types stay as the Portal stored them (it sanitises both on the way in).
     const events = db.getRepository(PortalEvent);
     for (const event of await events.find()) {
       const payload = JSON.parse(event.payload) as Record<string, unknown>;
-      for (const key of ['contactName', 'agentName', 'ownerName', 'name']) if (typeof payload[key] === 'string') payload[key] = HOSTILE_NAME;
+      for (const key of ['contactName', 'agentName', 'ownerName', 'name'])
+        if (typeof payload[key] === 'string') payload[key] = HOSTILE_NAME;
       for (const key of ['content', 'message', 'error']) if (typeof payload[key] === 'string') payload[key] = HOSTILE_TEXT;
       if (typeof payload.portalUrl === 'string') payload.portalUrl = HOSTILE_URL;
       if (typeof payload.mime === 'string') payload.mime = HOSTILE_NAME;
       await events.update({ seq: event.seq }, { payload: JSON.stringify(payload) });
     }
     // A type this CLI does not know: its whole payload is the peer's.
-    await events.insert({ id: randomUUID(), type: 'calendar.invited', payload: JSON.stringify({ contactId: aContactId, title: HOSTILE_TEXT }), createdAt: new Date() });
+    await events.insert({
+      id: randomUUID(),
+      type: 'calendar.invited',
+      payload: JSON.stringify({ contactId: aContactId, title: HOSTILE_TEXT }),
+      createdAt: new Date(),
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -134,7 +172,12 @@ describe('CLI text output frames every peer-controlled field', () => {
   });
 
   it('messages, messages --with, messages --id: the full text on one framed line, its shape visible', async () => {
-    for (const args of [['messages'], ['messages', '--with', String(aContactId)], ['messages', '--with', String(aContactId), '--id', messageId], ['messages', '--search', 'long line']]) {
+    for (const args of [
+      ['messages'],
+      ['messages', '--with', String(aContactId)],
+      ['messages', '--with', String(aContactId), '--id', messageId],
+      ['messages', '--search', 'long line'],
+    ]) {
       const result = await cliA(args);
       expectFramed(result, args.join(' '));
       expect(result.stdout).toContain(`\\n[Agent P2P] 新的联系人请求`);
@@ -162,7 +205,8 @@ describe('CLI text output frames every peer-controlled field', () => {
   it('events, including a type this CLI does not know', async () => {
     const result = await cliA(['events', '--after', '0']);
     expectFramed(result, 'events');
-    for (const type of ['message.received', 'file.received', 'contact.request_received', 'guestbook.message', 'calendar.invited']) expect(result.stdout).toContain(type);
+    for (const type of ['message.received', 'file.received', 'contact.request_received', 'guestbook.message', 'calendar.invited'])
+      expect(result.stdout).toContain(type);
     // Each line quotes at most 200 characters and says where the rest is.
     expect(result.stdout).toMatch(/message\.received .* \(cut; all of it: agent-p2p messages --with \d+ --id [0-9a-f-]{36}\)$/m);
     expect(result.stdout).toMatch(/contact\.request_received .* \(cut; all of it: agent-p2p requests list\)$/m);
@@ -170,7 +214,7 @@ describe('CLI text output frames every peer-controlled field', () => {
     expect(result.stdout).toMatch(/calendar\.invited .* \(cut; all of it: agent-p2p events --after \d+ --limit 1 --json\)$/m);
   });
 
-  it('owner history: an attachment the agent forwards keeps the peer\'s name framed', async () => {
+  it("owner history: an attachment the agent forwards keeps the peer's name framed", async () => {
     await a.client().postOwnerChatMessage('The file Bob sent', [fileId]);
     expectFramed(await cliA(['owner', 'history']), 'owner history');
   });
@@ -179,7 +223,14 @@ describe('CLI text output frames every peer-controlled field', () => {
     const json = await cliA(['messages', '--with', String(aContactId), '--id', messageId, '--json']);
     expectOk(json);
     expect((JSON.parse(json.stdout) as { content: string }).content).toBe(HOSTILE_TEXT);
-    for (const command of [['messages'], ['requests', 'list'], ['guestbook', 'list'], ['contacts', 'list'], ['events'], ['files', 'list']]) {
+    for (const command of [
+      ['messages'],
+      ['requests', 'list'],
+      ['guestbook', 'list'],
+      ['contacts', 'list'],
+      ['events'],
+      ['files', 'list'],
+    ]) {
       const help = await runIn(home, [...command, '--help']);
       expectOk(help);
       expect(help.stdout).toContain('<<<untrusted');
@@ -188,18 +239,24 @@ describe('CLI text output frames every peer-controlled field', () => {
   });
 
   it("send and owner reply: --stdin and single quotes with the '\\'' rule pass $, backticks and quotes verbatim", async () => {
-    const literal = "It's $HOME and `id` and \"$(echo no)\" \\ done";
+    const literal = 'It\'s $HOME and `id` and "$(echo no)" \\ done';
     expectOk(await cliA(['send', '--to', String(aContactId), '--stdin'], { input: `${literal}\n` }));
     // The template the wakes give, through a real shell: '<text>' with each ' written as '\''.
     const quoted = `'${literal.replace(/'/g, "'\\''")}'`;
     const shell = await new Promise<Result>((resolve, reject) => {
-      execFile('/bin/sh', ['-c', `"${process.execPath}" "${CLI}" send --to ${aContactId} ${quoted}`], { env: { PATH: process.env.PATH ?? '', HOME: home, AGENTP2P_HUB_URL: a.url, AGENTP2P_API_KEY: a.ownerKey } }, (error, stdout, stderr) =>
-        error && typeof error.code !== 'number' ? reject(error) : resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      execFile(
+        '/bin/sh',
+        ['-c', `"${process.execPath}" "${CLI}" send --to ${aContactId} ${quoted}`],
+        { env: { PATH: process.env.PATH ?? '', HOME: home, AGENTP2P_HUB_URL: a.url, AGENTP2P_API_KEY: a.ownerKey } },
+        (error, stdout, stderr) =>
+          error && typeof error.code !== 'number' ? reject(error) : resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
       );
     });
     expectOk(shell);
     const received = await waitFor('both at B', async () => {
-      const texts = (await b.client().listMessages({ contactId: bContactId })).messages.filter((m) => m.direction === 'in').map((m) => m.content);
+      const texts = (await b.client().listMessages({ contactId: bContactId })).messages
+        .filter((m) => m.direction === 'in')
+        .map((m) => m.content);
       return texts.filter((text) => text === literal).length === 2 ? texts : undefined;
     });
     expect(received.filter((text) => text === literal)).toHaveLength(2);

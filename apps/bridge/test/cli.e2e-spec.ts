@@ -6,7 +6,20 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CLI, Contact, ensureCliBuilt, expectFailure, expectOk, freePort, GuestbookEntry, runIn, type RunOptions, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  CLI,
+  Contact,
+  ensureCliBuilt,
+  expectFailure,
+  expectOk,
+  freePort,
+  GuestbookEntry,
+  runIn,
+  type RunOptions,
+  startPeer,
+  type TestPortal,
+  waitFor,
+} from '@agent-p2p/testing';
 const ESC = '\u001b';
 /** The Portal refuses C0 controls in names, but C1 controls and bidi overrides pass its checks. */
 const BOB_NAME = 'Bob\u009b31m agent\u202e';
@@ -42,25 +55,51 @@ describe('agent-p2p CLI against real Portals', () => {
 
   it('--help of every command exits 0 and names its options', async () => {
     const cases: Array<[string[], string[]]> = [
-      [[], ['login', 'status', 'contacts add', 'requests approve', 'send', 'messages', 'guestbook list', 'events', 'keys revoke', 'Exit codes']],
+      [
+        [],
+        [
+          'login',
+          'status',
+          'contacts add',
+          'requests approve',
+          'send',
+          'messages',
+          'guestbook list',
+          'events',
+          'keys revoke',
+          'Exit codes',
+        ],
+      ],
       [['login'], ['--hub URL', '--key KEY', '0600']],
       [['status'], ['--json']],
       [['me'], ['--json']],
       [['profile'], ['profile set', 'profile show']],
       [['profile', 'show'], ['--json']],
-      [['profile', 'set'], ['--agent-name', '--owner-name', '--bio', '--avatar-text']],
+      [
+        ['profile', 'set'],
+        ['--agent-name', '--owner-name', '--bio', '--avatar-text'],
+      ],
       [['contacts'], ['contacts list', 'contacts add', 'contacts remove']],
       [['contacts', 'list'], ['--status']],
-      [['contacts', 'add'], ['<portal-url>', '--message']],
+      [
+        ['contacts', 'add'],
+        ['<portal-url>', '--message'],
+      ],
       [['contacts', 'remove'], ['<contact-id>']],
       [['requests'], ['requests list', 'requests approve', 'requests reject']],
-      [['requests', 'list'], ['--status', '--after', '--limit']],
+      [
+        ['requests', 'list'],
+        ['--status', '--after', '--limit'],
+      ],
       [['requests', 'approve'], ['<request-id>']],
       [['requests', 'reject'], ['<request-id>']],
       [['send'], ['--to ID', '--to-contact ID', '--id UUID', 'stdin']],
       [['messages'], ['--with', '--search', '--after', '--before', '--limit']],
       [['guestbook'], ['guestbook list']],
-      [['guestbook', 'list'], ['--unread', '--after', '--limit']],
+      [
+        ['guestbook', 'list'],
+        ['--unread', '--after', '--limit'],
+      ],
       [['events'], ['--after', '--limit', '--follow']],
       [['keys'], ['keys list', 'keys create', 'keys revoke']],
       [['keys', 'list'], ['--json']],
@@ -142,7 +181,9 @@ describe('agent-p2p CLI against real Portals', () => {
     const viaEnv = await runIn(home, ['me', '--json'], { env: { AGENTP2P_HUB_URL: b.url, AGENTP2P_API_KEY: b.ownerKey } });
     expectOk(viaEnv);
     expect(JSON.parse(viaEnv.stdout).ownerName).toBe('Bob');
-    const viaFlags = await runIn(home, ['me', '--json', '--hub', a.url, '--key', a.ownerKey], { env: { AGENTP2P_HUB_URL: b.url, AGENTP2P_API_KEY: b.ownerKey } });
+    const viaFlags = await runIn(home, ['me', '--json', '--hub', a.url, '--key', a.ownerKey], {
+      env: { AGENTP2P_HUB_URL: b.url, AGENTP2P_API_KEY: b.ownerKey },
+    });
     expectOk(viaFlags);
     expect(JSON.parse(viaFlags.stdout).ownerName).toBe('Alice');
   });
@@ -179,8 +220,17 @@ describe('agent-p2p CLI against real Portals', () => {
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     try {
       expectFailure(await runIn(home, ['contacts', 'list', '--hub', url, '--key', a.ownerKey]), 3, url, '500', 'Internal server error');
-      expectFailure(await runIn(home, ['me', '--hub', url, '--key', a.ownerKey], { env: { AGENTP2P_TIMEOUT: '0.5' } }), 3, url, 'no answer within 0.5 s');
-      expectFailure(await runIn(home, ['me', '--hub', url, '--key', a.ownerKey], { env: { AGENTP2P_TIMEOUT: 'soon' } }), 2, 'AGENTP2P_TIMEOUT');
+      expectFailure(
+        await runIn(home, ['me', '--hub', url, '--key', a.ownerKey], { env: { AGENTP2P_TIMEOUT: '0.5' } }),
+        3,
+        url,
+        'no answer within 0.5 s',
+      );
+      expectFailure(
+        await runIn(home, ['me', '--hub', url, '--key', a.ownerKey], { env: { AGENTP2P_TIMEOUT: 'soon' } }),
+        2,
+        'AGENTP2P_TIMEOUT',
+      );
     } finally {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -189,7 +239,12 @@ describe('agent-p2p CLI against real Portals', () => {
   });
 
   it('a wrong key: exit 1 with the Portal message', async () => {
-    expectFailure(await cliA(['contacts', 'list'], { env: { AGENTP2P_API_KEY: 'ap2p_o_nope' } }), 1, '401', 'Invalid, expired or revoked credential');
+    expectFailure(
+      await cliA(['contacts', 'list'], { env: { AGENTP2P_API_KEY: 'ap2p_o_nope' } }),
+      1,
+      '401',
+      'Invalid, expired or revoked credential',
+    );
     const status = await cliA(['status'], { env: { AGENTP2P_API_KEY: 'ap2p_o_nope' } });
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/Key:\s+refused/);
@@ -203,7 +258,9 @@ describe('agent-p2p CLI against real Portals', () => {
     expect(contact).toMatchObject({ status: 'pending', portalUrl: b.url });
     aContactId = contact.id;
 
-    await waitFor('B to see the verified request', async () => (await b.client().listContactRequests('pending')).find((r) => r.portalUrl === a.url));
+    await waitFor('B to see the verified request', async () =>
+      (await b.client().listContactRequests('pending')).find((r) => r.portalUrl === a.url),
+    );
     const listed = await cliB(['requests', 'list', '--json']);
     expectOk(listed);
     const requests = JSON.parse(listed.stdout) as Array<{ id: number; portalUrl: string; message: string; agentName: string }>;
@@ -293,7 +350,9 @@ describe('agent-p2p CLI against real Portals', () => {
     expect(human.stdout).not.toContain('\u0007');
     // The peer's text on one framed line, its newline shown as \n.
     expect(human.stdout).toContain('\n    <<<untrusted reply \\x1b[2J\\x1b]0;pwned\\x07 from Bob\\nsecond line >>>\n');
-    expect(human.stdout).toMatch(new RegExp(`from contact ${aContactId} \\(<<<untrusted Bob\\\\x1b\\[31m agent\\\\x1b\\[0m >>>\\)  id [0-9a-f-]{36}`));
+    expect(human.stdout).toMatch(
+      new RegExp(`from contact ${aContactId} \\(<<<untrusted Bob\\\\x1b\\[31m agent\\\\x1b\\[0m >>>\\)  id [0-9a-f-]{36}`),
+    );
     expect(human.stdout).toMatch(new RegExp(`to contact ${aContactId} .*  id [0-9a-f-]{36}  \\[`));
 
     const searched = await cliA(['messages', '--search', 'HELLO', '--json']);
@@ -304,9 +363,13 @@ describe('agent-p2p CLI against real Portals', () => {
     const newest = JSON.parse((await cliA(['messages', '--search', 'hello', '--limit', '2', '--json'])).stdout) as typeof found;
     expect(newest.messages.map((m) => m.content)).toEqual(['hello three from stdin', 'hello idempotent']);
     expect(newest.hasMore).toBe(true);
-    const older = JSON.parse((await cliA(['messages', '--search', 'hello', '--before', String(newest.messages[0].cursor), '--json'])).stdout) as typeof found;
+    const older = JSON.parse(
+      (await cliA(['messages', '--search', 'hello', '--before', String(newest.messages[0].cursor), '--json'])).stdout,
+    ) as typeof found;
     expect(older.messages.map((m) => m.content)).toEqual(['hello one', 'hello two']);
-    const newer = JSON.parse((await cliA(['messages', '--search', 'hello', '--after', String(older.messages[0].cursor), '--limit', '1', '--json'])).stdout) as typeof found;
+    const newer = JSON.parse(
+      (await cliA(['messages', '--search', 'hello', '--after', String(older.messages[0].cursor), '--limit', '1', '--json'])).stdout,
+    ) as typeof found;
     expect(newer.messages.map((m) => m.content)).toEqual(['hello two']);
     expect(newer.hasMore).toBe(true);
 
@@ -318,7 +381,10 @@ describe('agent-p2p CLI against real Portals', () => {
   it('events --after: readable lines and JSON, never acknowledged', async () => {
     const all = await cliB(['events', '--after', '0', '--json']);
     expectOk(all);
-    const list = JSON.parse(all.stdout) as { events: Array<{ seq: number; type: string; payload: Record<string, unknown> }>; lastSeq: number };
+    const list = JSON.parse(all.stdout) as {
+      events: Array<{ seq: number; type: string; payload: Record<string, unknown> }>;
+      lastSeq: number;
+    };
     const types = list.events.map((e) => e.type);
     expect(types).toContain('contact.request_received');
     expect(types.filter((t) => t === 'message.received')).toHaveLength(4);
@@ -330,7 +396,12 @@ describe('agent-p2p CLI against real Portals', () => {
 
     const human = await cliB(['events', '--after', '0']);
     expectOk(human);
-    expect(human.stdout).toMatch(new RegExp(`^#${firstMessage.seq}  .*message\\.received  from <<<untrusted Alice's agent >>> \\(contact ${bContactId}\\), message [0-9a-f-]{36}: <<<untrusted hello one >>>$`, 'm'));
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `^#${firstMessage.seq}  .*message\\.received  from <<<untrusted Alice's agent >>> \\(contact ${bContactId}\\), message [0-9a-f-]{36}: <<<untrusted hello one >>>$`,
+        'm',
+      ),
+    );
     expect(human.stdout).toContain(`Last seq ${list.lastSeq}`);
 
     // Reading never acks: without --after, everything is still there.
@@ -376,7 +447,10 @@ describe('agent-p2p CLI against real Portals', () => {
 
   it('guestbook list shows visitor entries with ids, escaped', async () => {
     await createPortalVisitorEntry(a.url, 'Eve', 'Nice portal');
-    await a.app.get(DataSource).getRepository(GuestbookEntry).update({ name: 'Eve' }, { name: `Eve${ESC}[1m` });
+    await a.app
+      .get(DataSource)
+      .getRepository(GuestbookEntry)
+      .update({ name: 'Eve' }, { name: `Eve${ESC}[1m` });
     const human = await cliA(['guestbook', 'list']);
     expectOk(human);
     expect(human.stdout).toMatch(/^entry \d+ .* <<<untrusted Eve\\x1b\[1m >>> {2}\(unread\)\n {4}<<<untrusted Nice portal >>>$/m);
@@ -491,6 +565,10 @@ describe('agent-p2p CLI against real Portals', () => {
 });
 
 async function createPortalVisitorEntry(url: string, name: string, message: string): Promise<void> {
-  const response = await fetch(`${url}/api/guestbook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, message }) });
+  const response = await fetch(`${url}/api/guestbook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, message }),
+  });
   if (!response.ok) throw new Error(`guestbook entry: ${response.status} ${await response.text()}`);
 }

@@ -125,7 +125,11 @@ describe('Bridge → real OpenClaw gateway', () => {
     expect(reply.contactId).toBe(aContactId);
     if (cliBuilt) {
       // The tool result went back to the model: the command really ran.
-      await waitFor('the tool result to reach the model', async () => model.requests.some((r) => r.body.messages?.some((m) => m.role === 'tool')), 30_000);
+      await waitFor(
+        'the tool result to reach the model',
+        async () => model.requests.some((r) => r.body.messages?.some((m) => m.role === 'tool')),
+        30_000,
+      );
     }
     await waitFor('the Bridge to ack', async () => bridge!.status().lastAckedSeq !== null && bridge!.status().pending === null);
   }, 240_000);
@@ -139,7 +143,11 @@ describe('Bridge → real OpenClaw gateway', () => {
     const upload = await owner.createFileUpload({ name: OWNER_FILE, size: brief.length, sha256: sha, mime: 'text/plain' });
     await owner.uploadFileChunk(upload.id, 0, brief, sha);
     await owner.postOwnerChatMessage('Please read the brief', [upload.id]);
-    const seen = await waitFor('the owner wake to reach the model', async () => model.requests.find((r) => r.text.includes('[主人消息] Please read the brief')), 90_000);
+    const seen = await waitFor(
+      'the owner wake to reach the model',
+      async () => model.requests.find((r) => r.text.includes('[主人消息] Please read the brief')),
+      90_000,
+    );
     expect(seen.text).toContain(`${OWNER_FILE} (`);
     expect(seen.text).toContain(`agent-p2p files get ${upload.id} -o <dir>`);
     const reply = await waitFor(
@@ -147,7 +155,9 @@ describe('Bridge → real OpenClaw gateway', () => {
       async () => (await owner.listOwnerChatMessages()).messages.find((m) => m.role === 'agent' && m.content === OWNER_REPLY),
       90_000,
     );
-    expect(reply.attachments).toEqual([{ fileId: expect.any(String), name: OWNER_FILE, size: brief.length, mime: 'application/octet-stream', sha256: sha, available: true }]);
+    expect(reply.attachments).toEqual([
+      { fileId: expect.any(String), name: OWNER_FILE, size: brief.length, mime: 'application/octet-stream', sha256: sha, available: true },
+    ]);
     expect(reply.attachments[0].fileId).not.toBe(upload.id);
     await waitFor('the Bridge to ack', async () => bridge!.status().pending === null);
   }, 240_000);
@@ -170,10 +180,14 @@ describe('Bridge → real OpenClaw gateway', () => {
       const nonce = `agent-hook-${Date.now().toString(36)}`;
       const sent = await a.client().sendMessage(aContactId, nonce);
       await waitFor('the agent hook message to reach the model', async () => model.requests.find((r) => r.text.includes(nonce)), 90_000);
-      await waitFor('the Bridge to ack it', async () => {
-        const status = bridge!.status();
-        return status.lastWake?.status === 200 && status.pending === null && status.lastAckedSeq !== null ? status : null;
-      }, 30_000);
+      await waitFor(
+        'the Bridge to ack it',
+        async () => {
+          const status = bridge!.status();
+          return status.lastWake?.status === 200 && status.pending === null && status.lastAckedSeq !== null ? status : null;
+        },
+        30_000,
+      );
       expect(bridge.status().errors).toEqual([]);
       expect(sent.id).toBeTruthy();
     } finally {

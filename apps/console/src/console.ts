@@ -97,7 +97,13 @@ function expire(): void {
 function renderLogin(notice?: string): void {
   onLiveEvent = () => undefined;
   clear(root);
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true, id: 'login-password' });
+  const password = h('input', {
+    type: 'password',
+    name: 'password',
+    autocomplete: 'current-password',
+    required: true,
+    id: 'login-password',
+  });
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
   const form = h(
     'form',
@@ -152,7 +158,11 @@ function languageSwitch(rerender: () => void): HTMLElement {
 function shell(view: View, ...content: Child[]): void {
   clear(root);
   const link = (name: string, label: string) =>
-    h('a', { href: `#/${name}`, class: view.name === name || (name === 'contacts' && view.name === 'conversation') ? 'active' : '' }, label);
+    h(
+      'a',
+      { href: `#/${name}`, class: view.name === name || (name === 'contacts' && view.name === 'conversation') ? 'active' : '' },
+      label,
+    );
   const logout = h('button', { type: 'button', class: 'link', id: 'logout' }, t('logout'));
   logout.addEventListener('click', () => {
     client
@@ -170,7 +180,15 @@ function shell(view: View, ...content: Child[]): void {
       'header',
       {},
       h('strong', { class: 'brand' }, 'Agent P2P'),
-      h('nav', {}, link('chat', t('chat')), link('contacts', t('contacts')), link('files', t('files')), link('guestbook', t('guestbook')), link('settings', t('settings'))),
+      h(
+        'nav',
+        {},
+        link('chat', t('chat')),
+        link('contacts', t('contacts')),
+        link('files', t('files')),
+        link('guestbook', t('guestbook')),
+        link('settings', t('settings')),
+      ),
       h('span', { id: 'live-state', class: online ? 'live on' : 'live off' }, online ? t('live') : t('offline')),
       languageSwitch(render),
       logout,
@@ -234,7 +252,12 @@ function progressText(name: string, progress: UploadProgress): string {
 }
 
 /** A button that opens the file picker; `picked` gets the files chosen. */
-function filePicker(label: string, id: string, multiple: boolean, picked: (files: File[]) => void): { button: HTMLButtonElement; input: HTMLInputElement } {
+function filePicker(
+  label: string,
+  id: string,
+  multiple: boolean,
+  picked: (files: File[]) => void,
+): { button: HTMLButtonElement; input: HTMLInputElement } {
   const input = h('input', { type: 'file', id, class: 'file-input', multiple, hidden: true });
   const button = h('button', { type: 'button', class: 'secondary attach' }, label);
   button.addEventListener('click', () => input.click());
@@ -258,7 +281,11 @@ function chatComposer(posted: (message: OwnerChatMessage) => void, error: HTMLEl
   const showChosen = (): void => {
     clear(chosenList);
     chosen.forEach((file, index) => {
-      const remove = h('button', { type: 'button', class: 'link', title: t('removeAttachment'), 'aria-label': `${t('removeAttachment')} ${file.name}` }, '×');
+      const remove = h(
+        'button',
+        { type: 'button', class: 'link', title: t('removeAttachment'), 'aria-label': `${t('removeAttachment')} ${file.name}` },
+        '×',
+      );
       remove.addEventListener('click', () => {
         chosen.splice(index, 1);
         showChosen();
@@ -275,7 +302,14 @@ function chatComposer(posted: (message: OwnerChatMessage) => void, error: HTMLEl
     chosen = [...chosen, ...files].slice(0, MAX_ATTACHMENTS);
     showChosen();
   });
-  const form = h('form', { class: 'composer chat-composer' }, h('div', { class: 'grow' }, chosenList, status, input), picker.input, picker.button, send);
+  const form = h(
+    'form',
+    { class: 'composer chat-composer' },
+    h('div', { class: 'grow' }, chosenList, status, input),
+    picker.input,
+    picker.button,
+    send,
+  );
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
@@ -319,7 +353,9 @@ function chatComposer(posted: (message: OwnerChatMessage) => void, error: HTMLEl
 }
 
 /** Attached files as download links (or the name alone once the file is gone). */
-function attachmentList(attachments: Array<OwnerChatAttachment | (Omit<OwnerChatAttachment, 'available'> & { available?: boolean })>): HTMLElement | null {
+function attachmentList(
+  attachments: Array<OwnerChatAttachment | (Omit<OwnerChatAttachment, 'available'> & { available?: boolean })>,
+): HTMLElement | null {
   if (!attachments.length) return null;
   return h(
     'ul',
@@ -389,7 +425,14 @@ function renderChat(): void {
       cursor: 0,
     });
   };
-  shell({ name: 'chat' }, h('h2', {}, t('chat')), older, list, error, chatComposer((m) => add(m), error));
+  shell(
+    { name: 'chat' },
+    h('h2', {}, t('chat')),
+    older,
+    list,
+    error,
+    chatComposer((m) => add(m), error),
+  );
   loadPage();
 }
 
@@ -445,7 +488,9 @@ function renderContacts(): void {
             contact.status === 'imported' ? h('span', { class: 'sub imported-note' }, t('importedNote')) : null,
           ),
           h('span', { class: `status ${contact.status}` }, statusText(contact.status)),
-          contact.status === 'active' || contact.status === 'imported' ? h('a', { href: `#/contacts/${contact.id}`, class: 'button' }, t('open')) : null,
+          contact.status === 'active' || contact.status === 'imported'
+            ? h('a', { href: `#/contacts/${contact.id}`, class: 'button' }, t('open'))
+            : null,
           contact.status === 'imported' ? reconnectButton(contact) : null,
           remove,
         ),
@@ -513,15 +558,7 @@ function renderContacts(): void {
   onLiveEvent = (event) => {
     if (event.type.startsWith('contact.')) refresh();
   };
-  shell(
-    { name: 'contacts' },
-    h('h2', {}, t('requests')),
-    requestsList,
-    h('h2', {}, t('contacts')),
-    error,
-    contactsList,
-    addForm,
-  );
+  shell({ name: 'contacts' }, h('h2', {}, t('requests')), requestsList, h('h2', {}, t('contacts')), error, contactsList, addForm);
   refresh();
 }
 
@@ -585,12 +622,7 @@ function renderConversation(contactId: number): void {
   older.addEventListener('click', () => oldest !== null && loadPage(oldest));
 
   const search = h('input', { type: 'search', placeholder: t('search'), id: 'search', maxlength: 200 });
-  const searchForm = h(
-    'form',
-    { class: 'search' },
-    search,
-    h('button', { type: 'submit' }, t('search')),
-  );
+  const searchForm = h('form', { class: 'search' }, search, h('button', { type: 'submit' }, t('search')));
   searchForm.addEventListener('submit', (event) => {
     event.preventDefault();
     query = search.value.trim();
@@ -622,7 +654,11 @@ function renderConversation(contactId: number): void {
         deliveredAt: null,
       });
     } else if ((event.type === 'message.delivered' || event.type === 'message.failed') && event.payload.contactId === contactId) {
-      if (shown.has(event.payload.messageId)) client.getMessage(event.payload.messageId).then((m) => put(m)).catch(() => undefined);
+      if (shown.has(event.payload.messageId))
+        client
+          .getMessage(event.payload.messageId)
+          .then((m) => put(m))
+          .catch(() => undefined);
     }
   };
 
@@ -698,7 +734,10 @@ function renderFiles(contactId?: number): void {
     const where =
       file.contactId === null
         ? [h('a', { href: '#/chat', class: 'contact' }, t('fileLocal'))]
-        : [`${file.direction === 'in' ? t('fileFrom') : t('fileTo')} `, h('a', { href: `#/contacts/${file.contactId}`, class: 'contact' }, names.get(file.contactId) ?? `#${file.contactId}`)];
+        : [
+            `${file.direction === 'in' ? t('fileFrom') : t('fileTo')} `,
+            h('a', { href: `#/contacts/${file.contactId}`, class: 'contact' }, names.get(file.contactId) ?? `#${file.contactId}`),
+          ];
     return h(
       'li',
       { class: `row file ${file.direction}`, 'data-id': file.id },
@@ -918,7 +957,12 @@ function renderSettings(): void {
   const keyError = errorLine();
   const created = h('div', { class: 'card secret', hidden: true, id: 'new-key' });
   const keyName = h('input', { type: 'text', maxlength: 100, required: true, id: 'key-name' });
-  const keyForm = h('form', { class: 'inline', id: 'key-form' }, h('label', {}, t('keyName'), keyName), h('button', { type: 'submit' }, t('createKey')));
+  const keyForm = h(
+    'form',
+    { class: 'inline', id: 'key-form' },
+    h('label', {}, t('keyName'), keyName),
+    h('button', { type: 'submit' }, t('createKey')),
+  );
   const fillKeys = (keys: OwnerKey[]): void => {
     clear(keysList);
     for (const key of keys) {

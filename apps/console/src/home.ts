@@ -11,7 +11,8 @@ const texts = {
     send: 'Send',
     thanks: 'Thank you! Your message was delivered.',
     connectTitle: 'Connect your agent',
-    connectText: 'Agents on Agent P2P become contacts Portal to Portal. Give your agent this Portal URL and ask it to send a contact request:',
+    connectText:
+      'Agents on Agent P2P become contacts Portal to Portal. Give your agent this Portal URL and ask it to send a contact request:',
     failed: 'Could not send:',
   },
   zh: {

@@ -39,7 +39,8 @@ const en = {
   status_rejected: 'rejected',
   status_removed: 'removed',
   status_imported: 'imported (v0.9)',
-  importedNote: 'Imported from v0.9: history only. Its v0.9 key is not trusted; reconnect for a new handshake once their Portal runs this version.',
+  importedNote:
+    'Imported from v0.9: history only. Its v0.9 key is not trusted; reconnect for a new handshake once their Portal runs this version.',
   reconnect: 'Reconnect',
   status_verifying: 'verifying',
   status_queued: 'sending',

@@ -38,22 +38,40 @@ export function systemEventText(event: PortalEvent): { text: string; wake: boole
       return { text: `Agent P2P: your owner wrote in the console: ${p.content}${files ? ` [attached: ${files}]` : ''}`, wake: true };
     }
     case 'guestbook.message':
-      return { text: `Agent P2P: a guestbook post from ${JSON.stringify(event.payload.name)} (untrusted public text): ${short(event.payload.message)}`, wake: false };
+      return {
+        text: `Agent P2P: a guestbook post from ${JSON.stringify(event.payload.name)} (untrusted public text): ${short(event.payload.message)}`,
+        wake: false,
+      };
     case 'contact.request_received':
       return {
         text: `Agent P2P: contact request ${event.payload.requestId} from ${JSON.stringify(event.payload.agentName)} (owner ${JSON.stringify(event.payload.ownerName)}, Portal ${event.payload.portalUrl}${event.payload.verified ? ', verified' : ''}). Your owner decides in the console or with \`openclaw pairing approve agent-p2p <code>\`.`,
         wake: false,
       };
     case 'contact.accepted':
-      return { text: `Agent P2P: ${JSON.stringify(event.payload.agentName)} (${event.payload.portalUrl}) is now contact ${event.payload.contactId}.`, wake: false };
+      return {
+        text: `Agent P2P: ${JSON.stringify(event.payload.agentName)} (${event.payload.portalUrl}) is now contact ${event.payload.contactId}.`,
+        wake: false,
+      };
     case 'contact.rejected':
-      return { text: `Agent P2P: the contact request to ${event.payload.portalUrl} was rejected (contact ${event.payload.contactId}).`, wake: false };
+      return {
+        text: `Agent P2P: the contact request to ${event.payload.portalUrl} was rejected (contact ${event.payload.contactId}).`,
+        wake: false,
+      };
     case 'contact.removed':
-      return { text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) was removed by ${event.payload.by === 'me' ? 'this side' : 'the peer'}.`, wake: false };
+      return {
+        text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) was removed by ${event.payload.by === 'me' ? 'this side' : 'the peer'}.`,
+        wake: false,
+      };
     case 'message.failed':
-      return { text: `Agent P2P: message ${event.payload.messageId} to contact ${event.payload.contactId} could not be delivered: ${short(event.payload.error)}`, wake: false };
+      return {
+        text: `Agent P2P: message ${event.payload.messageId} to contact ${event.payload.contactId} could not be delivered: ${short(event.payload.error)}`,
+        wake: false,
+      };
     case 'file.failed':
-      return { text: `Agent P2P: file ${JSON.stringify(event.payload.name)} (${event.payload.direction === 'out' ? 'to' : 'from'} contact ${event.payload.contactId}) failed: ${short(event.payload.error)}`, wake: false };
+      return {
+        text: `Agent P2P: file ${JSON.stringify(event.payload.name)} (${event.payload.direction === 'out' ? 'to' : 'from'} contact ${event.payload.contactId}) failed: ${short(event.payload.error)}`,
+        wake: false,
+      };
     default:
       return null;
   }
@@ -74,7 +92,14 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
   const channelRuntime = ctx.channelRuntime ?? runtime.channel;
   if (!channelRuntime) throw new Error('agent-p2p: the gateway gave this account no channel runtime');
   const client = portalClient(account);
-  ctx.setStatus({ accountId: account.accountId, running: true, configured: true, enabled: account.enabled, lifecycle: 'starting', connected: false });
+  ctx.setStatus({
+    accountId: account.accountId,
+    running: true,
+    configured: true,
+    enabled: account.enabled,
+    lifecycle: 'starting',
+    connected: false,
+  });
   const me = await client.getMe();
   const inbound: InboundContext = { cfg: ctx.cfg, account, channelRuntime, runtime, client, selfName: me.agentName || 'self', log };
 
@@ -83,7 +108,9 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
     try {
       await pairing.reconcile();
     } catch (error) {
-      (ctx.log?.warn ?? console.warn)(`agent-p2p: pairing approvals not carried out yet: ${error instanceof Error ? error.message : String(error)}`);
+      (ctx.log?.warn ?? console.warn)(
+        `agent-p2p: pairing approvals not carried out yet: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   };
   // Pairing approvals happen in OpenClaw (CLI or Control UI): look for them every few seconds.
@@ -127,8 +154,21 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
         }
       }
     },
-    onResumed: () => ctx.setStatus({ accountId: account.accountId, running: true, connected: true, lifecycle: 'ready', lastConnectedAt: Date.now(), lastError: null }),
-    onDisconnect: (code, reason) => ctx.setStatus({ accountId: account.accountId, connected: false, lastDisconnect: { at: Date.now(), status: code, error: reason || undefined } }),
+    onResumed: () =>
+      ctx.setStatus({
+        accountId: account.accountId,
+        running: true,
+        connected: true,
+        lifecycle: 'ready',
+        lastConnectedAt: Date.now(),
+        lastError: null,
+      }),
+    onDisconnect: (code, reason) =>
+      ctx.setStatus({
+        accountId: account.accountId,
+        connected: false,
+        lastDisconnect: { at: Date.now(), status: code, error: reason || undefined },
+      }),
     onError: (error) => (ctx.log?.warn ?? console.warn)(`agent-p2p: event stream: ${error.message}`),
   });
   stream.start();

@@ -8,15 +8,26 @@ describe('channels.agent-p2p account', () => {
   const cfg = (section: Record<string, unknown>) => ({ channels: { 'agent-p2p': section } });
 
   it('takes the key from apiKey, or from the variable apiKeyEnv names', () => {
-    expect(resolveAccount(cfg({ portalUrl: 'https://p.example/', apiKey: 'ap2p_o_abc' }))).toMatchObject({ configured: true, portalUrl: 'https://p.example', apiKey: 'ap2p_o_abc', replyMode: 'message-tool', contactTools: 'restricted' });
-    expect(resolveAccount(cfg({ portalUrl: 'https://p.example', apiKeyEnv: 'K' }), null, { K: 'ap2p_o_env' })).toMatchObject({ configured: true, apiKey: 'ap2p_o_env' });
+    expect(resolveAccount(cfg({ portalUrl: 'https://p.example/', apiKey: 'ap2p_o_abc' }))).toMatchObject({
+      configured: true,
+      portalUrl: 'https://p.example',
+      apiKey: 'ap2p_o_abc',
+      replyMode: 'message-tool',
+      contactTools: 'restricted',
+    });
+    expect(resolveAccount(cfg({ portalUrl: 'https://p.example', apiKeyEnv: 'K' }), null, { K: 'ap2p_o_env' })).toMatchObject({
+      configured: true,
+      apiKey: 'ap2p_o_env',
+    });
   });
 
   it('says what is missing or wrong instead of starting', () => {
     expect(resolveAccount(cfg({ apiKey: 'ap2p_o_x' })).problem).toBe('channels.agent-p2p.portalUrl is not set');
     expect(resolveAccount(cfg({ portalUrl: 'ftp://p.example', apiKey: 'ap2p_o_x' })).problem).toMatch(/must be an http\(s\) URL/);
     expect(resolveAccount(cfg({ portalUrl: 'https://p.example' })).problem).toMatch(/needs apiKey or apiKeyEnv/);
-    expect(resolveAccount(cfg({ portalUrl: 'https://p.example', apiKeyEnv: 'K' }), null, {}).problem).toBe('the environment variable K (channels.agent-p2p.apiKeyEnv) is not set');
+    expect(resolveAccount(cfg({ portalUrl: 'https://p.example', apiKeyEnv: 'K' }), null, {}).problem).toBe(
+      'the environment variable K (channels.agent-p2p.apiKeyEnv) is not set',
+    );
     expect(resolveAccount(cfg({ portalUrl: 'https://p.example', apiKey: 'ap2p_c_contactkey' })).problem).toMatch(/must start with ap2p_o_/);
     expect(resolveAccount({}).configured).toBe(false);
   });
@@ -24,8 +35,16 @@ describe('channels.agent-p2p account', () => {
 
 describe('targets, sessions and ids', () => {
   it('a target is contact:<id>, agent-p2p:<id> or a bare id; nothing else', () => {
-    expect(['contact:3', 'agent-p2p:3', ' 3 ', 'agent-p2p:contact:3', 'CONTACT:3'].map(normalizeContactTarget)).toEqual(['3', '3', '3', '3', '3']);
-    expect(['', 'someone', 'contact:0', 'contact:-1', 'contact:1.5', '12345678901', 'request-3'].map(normalizeContactTarget)).toEqual(Array(7).fill(undefined));
+    expect(['contact:3', 'agent-p2p:3', ' 3 ', 'agent-p2p:contact:3', 'CONTACT:3'].map(normalizeContactTarget)).toEqual([
+      '3',
+      '3',
+      '3',
+      '3',
+      '3',
+    ]);
+    expect(['', 'someone', 'contact:0', 'contact:-1', 'contact:1.5', '12345678901', 'request-3'].map(normalizeContactTarget)).toEqual(
+      Array(7).fill(undefined),
+    );
   });
 
   it("recognises a contact's session key and no other", () => {

@@ -9,7 +9,10 @@ import { portalClient, sendToContact } from './portal.js';
 
 export type PluginRuntime = SystemRuntimeLike & { channel?: ChannelRuntimeLike };
 
-export const runtimeStore = createPluginRuntimeStore<PluginRuntime>({ pluginId: CHANNEL_ID, errorMessage: 'Agent P2P channel runtime not initialised' });
+export const runtimeStore = createPluginRuntimeStore<PluginRuntime>({
+  pluginId: CHANNEL_ID,
+  errorMessage: 'Agent P2P channel runtime not initialised',
+});
 
 interface SendTextContext {
   cfg: OpenClawConfig;
@@ -58,7 +61,10 @@ const messageAdapter = defineChannelMessageAdapter({
       const result = await sendMedia(ctx);
       return {
         messageId: result.messageId,
-        receipt: createMessageReceiptFromOutboundResults({ results: [{ channel: CHANNEL_ID, messageId: result.messageId }], kind: 'media' }),
+        receipt: createMessageReceiptFromOutboundResults({
+          results: [{ channel: CHANNEL_ID, messageId: result.messageId }],
+          kind: 'media',
+        }),
       };
     },
     text: async (ctx: SendTextContext) => {
@@ -101,7 +107,17 @@ export const agentP2pChannelPlugin = createChatChannelPlugin({
       normalizeTarget: normalizeContactTarget,
       inferTargetChatType: () => 'direct',
       targetResolver: { looksLikeId: (raw: string) => normalizeContactTarget(raw) !== undefined, hint: 'contact:<id>' },
-      resolveOutboundSessionRoute: ({ cfg, agentId, accountId, target }: { cfg: OpenClawConfig; agentId: string; accountId?: string | null; target: string }) => {
+      resolveOutboundSessionRoute: ({
+        cfg,
+        agentId,
+        accountId,
+        target,
+      }: {
+        cfg: OpenClawConfig;
+        agentId: string;
+        accountId?: string | null;
+        target: string;
+      }) => {
         const contact = normalizeContactTarget(target);
         if (!contact) return null;
         return buildChannelOutboundSessionRoute({

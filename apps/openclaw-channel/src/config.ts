@@ -33,7 +33,11 @@ export function channelSection(cfg: OpenClawConfig | undefined): AgentP2pChannel
   return section && typeof section === 'object' ? (section as AgentP2pChannelConfig) : undefined;
 }
 
-export function resolveAccount(cfg: OpenClawConfig | undefined, accountId?: string | null, env: NodeJS.ProcessEnv = process.env): AgentP2pAccount {
+export function resolveAccount(
+  cfg: OpenClawConfig | undefined,
+  accountId?: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+): AgentP2pAccount {
   const config = channelSection(cfg) ?? {};
   const portalUrl = (config.portalUrl ?? '').trim().replace(/\/+$/, '');
   let apiKey = (config.apiKey ?? '').trim();
@@ -72,6 +76,10 @@ export function isContactSessionKey(sessionKey: unknown): boolean {
  * undefined when the text is no contact target.
  */
 export function normalizeContactTarget(raw: string): string | undefined {
-  const target = raw.trim().replace(/^agent-p2p:/i, '').replace(/^contact:/i, '').trim();
+  const target = raw
+    .trim()
+    .replace(/^agent-p2p:/i, '')
+    .replace(/^contact:/i, '')
+    .trim();
   return /^[1-9]\d{0,9}$/.test(target) ? target : undefined;
 }

@@ -17,7 +17,11 @@ export function mediaRoot(env: NodeJS.ProcessEnv = process.env): string {
  * Downloads a received file into the media directory, checking its SHA-256 against the one the
  * Portal verified; a mismatch leaves nothing behind. Returns the local path.
  */
-export async function downloadReceivedFile(client: PortalClient, file: { fileId: string; name: string; sha256: string }, root = mediaRoot()): Promise<string> {
+export async function downloadReceivedFile(
+  client: PortalClient,
+  file: { fileId: string; name: string; sha256: string },
+  root = mediaRoot(),
+): Promise<string> {
   const dir = join(root, file.fileId);
   await mkdir(dir, { recursive: true });
   const target = join(dir, sanitizeFileName(file.name));
@@ -56,7 +60,15 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-const MIME: Record<string, string> = { '.txt': 'text/plain', '.md': 'text/markdown', '.json': 'application/json', '.pdf': 'application/pdf', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };
+const MIME: Record<string, string> = {
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.json': 'application/json',
+  '.pdf': 'application/pdf',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+};
 
 /**
  * Sends a local file to a contact through the Portal's verified transfer: the whole file's and

@@ -61,7 +61,12 @@ export function provenanceOf(account: AgentP2pAccount, contactId: number, contac
 }
 
 function mainSessionKey(cfg: OpenClawConfig, account: AgentP2pAccount): { sessionKey: string; agentId: string } {
-  const { route } = resolveChannelInboundRouteEnvelope({ cfg, channel: CHANNEL_ID, accountId: account.accountId, peer: { kind: 'direct', id: 'owner' } });
+  const { route } = resolveChannelInboundRouteEnvelope({
+    cfg,
+    channel: CHANNEL_ID,
+    accountId: account.accountId,
+    peer: { kind: 'direct', id: 'owner' },
+  });
   return { agentId: route.agentId, sessionKey: route.mainSessionKey ?? `agent:${route.agentId}:main` };
 }
 
@@ -71,7 +76,8 @@ export function systemEvent(ctx: InboundContext, text: string, contextKey: strin
   if (!system) throw new Error('the gateway offers no system events to this plugin');
   const { sessionKey, agentId } = mainSessionKey(ctx.cfg, ctx.account);
   const queued = system.enqueueSystemEvent(text, { sessionKey, contextKey });
-  if (queued && wake) system.requestHeartbeat?.({ source: 'other', intent: 'immediate', reason: `agent-p2p:${contextKey}`, agentId, sessionKey });
+  if (queued && wake)
+    system.requestHeartbeat?.({ source: 'other', intent: 'immediate', reason: `agent-p2p:${contextKey}`, agentId, sessionKey });
 }
 
 /**
@@ -114,13 +120,23 @@ export async function dispatchContactTurn(ctx: InboundContext, event: PortalEven
     identity: { key: 'sender', entryIdPrefix: 'agent-p2p-contact' },
     subject: { stableId: peerId },
     conversation: { kind: 'direct', id: peerId },
-    contextBinding: { agentId: route.agentId, sessionKey: route.sessionKey, messageId: payload.messageId, inboundEventKind: 'user_request' },
+    contextBinding: {
+      agentId: route.agentId,
+      sessionKey: route.sessionKey,
+      messageId: payload.messageId,
+      inboundEventKind: 'user_request',
+    },
     // The Portal delivers messages of active contacts only: the sender is admitted by being one.
     dmPolicy: 'allowlist',
     allowFrom: [peerId],
   });
   if (ingress.ingress.admission !== 'dispatch') {
-    systemEvent(ctx, `Agent P2P: a message from ${contactName} (contact ${peerId}) was not admitted (${ingress.ingress.admission}).`, `agent-p2p:refused:${peerId}`, false);
+    systemEvent(
+      ctx,
+      `Agent P2P: a message from ${contactName} (contact ${peerId}) was not admitted (${ingress.ingress.admission}).`,
+      `agent-p2p:refused:${peerId}`,
+      false,
+    );
     return;
   }
   const timestamp = Date.parse(payload.receivedAt) || Date.now();
@@ -140,7 +156,13 @@ export async function dispatchContactTurn(ctx: InboundContext, event: PortalEven
     from: target,
     sender: { id: peerId, name: contactName },
     conversation: { kind: 'direct', id: peerId, label: contactName },
-    route: { agentId: route.agentId, dmScope: route.dmScope, accountId: route.accountId, routeSessionKey: route.sessionKey, dispatchSessionKey: route.sessionKey },
+    route: {
+      agentId: route.agentId,
+      dmScope: route.dmScope,
+      accountId: route.accountId,
+      routeSessionKey: route.sessionKey,
+      dispatchSessionKey: route.sessionKey,
+    },
     reply: { to: target, originatingTo: target },
     message: { body, bodyForAgent: text, rawBody: text, commandBody: text },
     channelIngress: ingress,
@@ -152,7 +174,14 @@ export async function dispatchContactTurn(ctx: InboundContext, event: PortalEven
       AgentP2pProvenance: provenance,
       AgentP2pPortal: ctx.account.portalUrl,
       ...(media
-        ? { MediaPath: media.path, MediaPaths: [media.path], MediaType: media.mime, MediaTypes: [media.mime], AgentP2pFileSha256: media.sha256, AgentP2pFileName: media.name }
+        ? {
+            MediaPath: media.path,
+            MediaPaths: [media.path],
+            MediaType: media.mime,
+            MediaTypes: [media.mime],
+            AgentP2pFileSha256: media.sha256,
+            AgentP2pFileName: media.name,
+          }
         : {}),
     },
   });
@@ -185,11 +214,13 @@ export async function dispatchContactTurn(ctx: InboundContext, event: PortalEven
         }
         return last ? { messageId: last } : undefined;
       },
-      onError: (error: unknown) => ctx.log(`agent-p2p: the turn for contact ${peerId} failed: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error: unknown) =>
+        ctx.log(`agent-p2p: the turn for contact ${peerId} failed: ${error instanceof Error ? error.message : String(error)}`),
     },
     replyOptions: { sourceReplyDeliveryMode: ctx.account.replyMode === 'automatic' ? 'automatic' : 'message_tool_only' },
     replyPipeline: {},
   });
   // A declined turn (e.g. a duplicate the gateway already has) is an answer, not a failure: acked.
-  if (dispatch.admission.kind !== 'dispatch') ctx.log(`agent-p2p: the gateway declined the turn for message ${payload.messageId}: ${dispatch.admission.kind}`);
+  if (dispatch.admission.kind !== 'dispatch')
+    ctx.log(`agent-p2p: the gateway declined the turn for message ${payload.messageId}: ${dispatch.admission.kind}`);
 }

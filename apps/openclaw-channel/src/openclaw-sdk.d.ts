@@ -9,10 +9,19 @@ declare module 'openclaw/plugin-sdk/channel-core' {
     id: string;
     [key: string]: unknown;
   }
-  export function createChatChannelPlugin<_Account>(options: { base: Record<string, unknown>; outbound?: Record<string, unknown>; pairing?: Record<string, unknown>; security?: Record<string, unknown> }): ChannelPluginLike;
+  export function createChatChannelPlugin<_Account>(options: {
+    base: Record<string, unknown>;
+    outbound?: Record<string, unknown>;
+    pairing?: Record<string, unknown>;
+    security?: Record<string, unknown>;
+  }): ChannelPluginLike;
   export function buildChannelOutboundSessionRoute(params: Record<string, unknown>): unknown;
   export interface PluginApi {
-    on(hook: string, handler: (event: Record<string, unknown>, ctx: Record<string, unknown>) => unknown, options?: Record<string, unknown>): void;
+    on(
+      hook: string,
+      handler: (event: Record<string, unknown>, ctx: Record<string, unknown>) => unknown,
+      options?: Record<string, unknown>,
+    ): void;
     pluginConfig?: unknown;
     logger?: { info?: (message: string) => void; warn?: (message: string) => void };
     runtime?: { config?: { current?: () => OpenClawConfig } };
@@ -32,7 +41,10 @@ declare module 'openclaw/plugin-sdk/channel-outbound' {
   export interface MessageReceipt {
     [key: string]: unknown;
   }
-  export function createMessageReceiptFromOutboundResults(params: { results: Array<{ channel: string; messageId: string }>; kind: 'text' | 'media' }): MessageReceipt;
+  export function createMessageReceiptFromOutboundResults(params: {
+    results: Array<{ channel: string; messageId: string }>;
+    kind: 'text' | 'media';
+  }): MessageReceipt;
   export function defineChannelMessageAdapter<T>(adapter: T): T;
   export function waitUntilAbort(signal: AbortSignal): Promise<void>;
 }
@@ -63,7 +75,12 @@ declare module 'openclaw/plugin-sdk/channel-inbound' {
 
 declare module 'openclaw/plugin-sdk/channel-pairing' {
   export interface ChannelPairingController {
-    issueChallenge(params: { senderId: string; senderIdLine: string; meta?: Record<string, string>; sendPairingReply: (text: string) => Promise<void> }): Promise<unknown>;
+    issueChallenge(params: {
+      senderId: string;
+      senderIdLine: string;
+      meta?: Record<string, string>;
+      sendPairingReply: (text: string) => Promise<void>;
+    }): Promise<unknown>;
     readAllowFromStore(): Promise<string[]>;
     removeAllowFromStoreEntry(entry: string): Promise<{ changed: boolean }>;
   }

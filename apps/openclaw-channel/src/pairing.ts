@@ -18,7 +18,12 @@ export interface ContactPairing {
   reconcile(): Promise<number>;
 }
 
-export function createContactPairing(core: unknown, accountId: string, client: PortalClient, log: (message: string) => void): ContactPairing {
+export function createContactPairing(
+  core: unknown,
+  accountId: string,
+  client: PortalClient,
+  log: (message: string) => void,
+): ContactPairing {
   const pairing: ChannelPairingController = createChannelPairingController({ core, channel: CHANNEL_ID, accountId });
   return {
     async offer(request) {
@@ -45,7 +50,9 @@ export function createContactPairing(core: unknown, accountId: string, client: P
         } catch (error) {
           // 404/409: gone or already decided on the Portal (e.g. in the console): nothing left to do.
           if (!(error instanceof PortalApiError && (error.status === 404 || error.status === 409))) throw error;
-          log(`agent-p2p: contact request ${requestId} approved through pairing, but the Portal answered ${error.status}: ${error.message}`);
+          log(
+            `agent-p2p: contact request ${requestId} approved through pairing, but the Portal answered ${error.status}: ${error.message}`,
+          );
         }
         await pairing.removeAllowFromStoreEntry(entry);
       }

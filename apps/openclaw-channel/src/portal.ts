@@ -22,9 +22,13 @@ export async function sendToContact(client: PortalClient, contactId: number, tex
     // Three tries, about 300 ms and 600 ms apart.
     return await withRetries(() => client.sendMessage(contactId, text, id), { attempts: 3, initialMs: 300, maxMs: 600, retryable });
   } catch (lastError) {
-    if (lastError instanceof PortalApiError) throw new Error(`the Portal refused the message to contact ${contactId}: ${lastError.message}`, { cause: lastError });
-    throw new Error(`the Portal could not be reached to send to contact ${contactId}: ${lastError instanceof Error ? lastError.message : String(lastError)}`, {
-      cause: lastError,
-    });
+    if (lastError instanceof PortalApiError)
+      throw new Error(`the Portal refused the message to contact ${contactId}: ${lastError.message}`, { cause: lastError });
+    throw new Error(
+      `the Portal could not be reached to send to contact ${contactId}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+      {
+        cause: lastError,
+      },
+    );
   }
 }

@@ -38,7 +38,9 @@ function messageSendArgs(tools: ModelTool[], target: string, text: string): Reco
 
 function toolResults(model: StubModel): string[] {
   return model.requests.flatMap((r: ModelRequest) =>
-    (r.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))),
+    (r.body.messages ?? [])
+      .filter((m) => m.role === 'tool')
+      .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))),
   );
 }
 
@@ -46,7 +48,12 @@ function toolResults(model: StubModel): string[] {
 function diagnostics(model: StubModel, gateway: Gateway): string {
   let log = '';
   try {
-    log = readFileSync(join(gateway.dir, 'openclaw.log'), 'utf8').split('\n').filter((line) => /agent-p2p:|"logLevelName":"(ERROR|WARN)"/.test(line)).map((line) => /"message":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line).slice(-60).join('\n');
+    log = readFileSync(join(gateway.dir, 'openclaw.log'), 'utf8')
+      .split('\n')
+      .filter((line) => /agent-p2p:|"logLevelName":"(ERROR|WARN)"/.test(line))
+      .map((line) => /"message":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line)
+      .slice(-60)
+      .join('\n');
   } catch {
     // no log file
   }
@@ -140,7 +147,13 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     const installed = await gateway.cli(['plugins', 'install', `npm-pack:${tarball()}`, '--force', '--accept-capabilities']);
     if (installed.status !== 0) throw new Error(`plugins install failed (${installed.status}):\n${installed.stdout}\n${installed.stderr}`);
     gateway.updateConfig((config) => {
-      config.channels = { 'agent-p2p': { portalUrl: b.url, apiKeyEnv: KEY_ENV, botLoopProtection: { maxEventsPerWindow: 5, windowSeconds: 600, cooldownSeconds: 600 } } };
+      config.channels = {
+        'agent-p2p': {
+          portalUrl: b.url,
+          apiKeyEnv: KEY_ENV,
+          botLoopProtection: { maxEventsPerWindow: 5, windowSeconds: 600, cooldownSeconds: 600 },
+        },
+      };
     });
     await gateway.start(model.port, { [KEY_ENV]: b.ownerKey });
   }, 300_000);
@@ -178,194 +191,279 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     expect(readFileSync(gateway.configPath, 'utf8')).toBe(before);
   }, 180_000);
 
-  it("a message from A opens B's per-contact session, framed as untrusted; B's reply through the message tool reaches A", async () => explained(model, gateway, async () => {
-    const nonce = Date.now().toString(36);
-    await a.client().sendMessage(aContactId, `Hello B, please-answer-${nonce}`);
-    const seen = await waitFor('the message to reach the model', async () => model.requests.find((r) => r.text.includes(`please-answer-${nonce}`)), 90_000);
-    expect(seen.text).toContain('Untrusted third-party content');
-    expect(seen.text).toContain(b.url);
-    // The runtime line of the prompt names the session the turn runs in.
-    expect(seen.text).toContain(`session=agent:main:agent-p2p:default:direct:${bContactId} `);
-    const reply = await waitFor(
-      'the reply to reach A',
-      async () => (await a.client().listMessages({ contactId: aContactId, limit: 100 })).messages.find((m) => m.content === `pong ${nonce}`),
-      90_000,
-    );
-    expect(reply.contactId).toBe(aContactId);
-    const sent = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages.find((m) => m.content === `pong ${nonce}`);
-    expect(sent).toBeDefined();
-  }), 240_000);
-
-  it('`openclaw message send --channel agent-p2p --target contact:<id>` sends through the Portal and returns a receipt with its message id', async () =>
-    explained(model, gateway, async () => {
-      const text = `from the CLI ${Date.now().toString(36)}`;
-      // The CLI sends from its own process: it needs the key's variable like the gateway.
-      const env = { [KEY_ENV]: b.ownerKey };
-      const result = await gateway.cli(['message', 'send', '--channel', 'agent-p2p', '--target', `contact:${bContactId}`, '--message', text, '--json'], 90_000, env);
-      expect({ status: result.status, stderr: result.status === 0 ? '' : `${result.stdout}\n${result.stderr}`.slice(-3000) }).toEqual({ status: 0, stderr: '' });
-      const received = await waitFor(
-        'the CLI message to reach A',
-        async () => (await a.client().listMessages({ contactId: aContactId, limit: 100 })).messages.find((m) => m.content === text),
-        60_000,
-      );
-      const sent = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages.find((m) => m.content === text);
-      expect(sent).toBeDefined();
-      expect(received.contactId).toBe(aContactId);
-      expect(result.stdout).toContain(sent!.id);
-      const bad = await gateway.cli(['message', 'send', '--channel', 'agent-p2p', '--target', 'someone', '--message', 'x', '--json'], 90_000, env);
-      expect(bad.status).not.toBe(0);
-      expect(`${bad.stdout}${bad.stderr}`).toMatch(/contact/);
-    }), 240_000);
-
-  it("a contact's turn cannot run commands (exec is blocked) until the owner sets contactTools to \"full\"", async () =>
-    explained(model, gateway, async () => {
-      /** Sends a probe and returns the tool result the model got for its exec call. */
-      const probe = async (): Promise<string> => {
-        const sentAt = Date.now();
-        await a.client().sendMessage(aContactId, `Please run-probe-${sentAt.toString(36)} now`);
-        const nonce = `run-probe-${sentAt.toString(36)}`;
-        const contentOf = (m: { content: unknown }): string => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content));
-        return waitFor(
-          'the exec call to be answered',
-          async () => {
-            for (const r of model.requests.filter((request) => request.at > sentAt)) {
-              const messages = r.body.messages ?? [];
-              const asked = messages.findIndex((m) => contentOf(m).includes(nonce));
-              const result = asked >= 0 ? messages.slice(asked).find((m) => m.role === 'tool') : undefined;
-              if (result) return contentOf(result);
-            }
-            return null;
-          },
+  it(
+    "a message from A opens B's per-contact session, framed as untrusted; B's reply through the message tool reaches A",
+    async () =>
+      explained(model, gateway, async () => {
+        const nonce = Date.now().toString(36);
+        await a.client().sendMessage(aContactId, `Hello B, please-answer-${nonce}`);
+        const seen = await waitFor(
+          'the message to reach the model',
+          async () => model.requests.find((r) => r.text.includes(`please-answer-${nonce}`)),
           90_000,
         );
-      };
-      const blocked = await probe();
-      expect(blocked).toContain('not available while answering an Agent P2P contact');
-      expect(existsSync(probeFile())).toBe(false);
-
-      gateway.updateConfig((config) => {
-        (config.channels as Record<string, Record<string, unknown>>)['agent-p2p'].contactTools = 'full';
-      });
-      await waitFor('the gateway to apply contactTools "full"', async () => {
-        await new Promise((r) => setTimeout(r, 1000));
-        const result = await gateway.cli(['channels', 'status', '--json'], 60_000);
-        return result.status === 0 && /"connected":\s*true/.test(result.stdout);
-      }, 60_000);
-      await waitFor('the opted-in exec to run', async () => {
-        await probe();
-        return existsSync(probeFile());
-      }, 150_000);
-      gateway.updateConfig((config) => {
-        delete (config.channels as Record<string, Record<string, unknown>>)['agent-p2p'].contactTools;
-      });
-    }), 300_000);
-
-  it('a contact request is an OpenClaw pairing request: `openclaw pairing approve` approves it on the Portal and makes no peer the command owner', async () =>
-    explained(model, gateway, async () => {
-      const c = await startPeer();
-      try {
-        const outgoing = await c.client().createContact(b.url, 'May I be your contact?');
-        const request = await waitFor('B to verify the request', async () => (await b.client().listContactRequests('pending')).find((r) => r.portalUrl === c.url), 30_000);
-        const code = await waitFor(
-          'the pairing request to be listed',
-          async () => {
-            const listed = await gateway.cli(['pairing', 'list', 'agent-p2p', '--json'], 60_000);
-            if (listed.status !== 0 || !listed.stdout.includes(`request-${request.id}`)) return null;
-            return pairingCode(parseJsonOutput(listed.stdout), `request-${request.id}`);
-          },
+        expect(seen.text).toContain('Untrusted third-party content');
+        expect(seen.text).toContain(b.url);
+        // The runtime line of the prompt names the session the turn runs in.
+        expect(seen.text).toContain(`session=agent:main:agent-p2p:default:direct:${bContactId} `);
+        const reply = await waitFor(
+          'the reply to reach A',
+          async () =>
+            (await a.client().listMessages({ contactId: aContactId, limit: 100 })).messages.find((m) => m.content === `pong ${nonce}`),
           90_000,
         );
-        const approved = await gateway.cli(['pairing', 'approve', 'agent-p2p', code], 60_000);
-        expect({ status: approved.status, out: approved.status === 0 ? '' : `${approved.stdout}\n${approved.stderr}` }).toEqual({ status: 0, out: '' });
-        await waitFor('C to see the contact active', async () => (await c.client().getContact(outgoing.id)).status === 'active', 60_000);
-        const contact = (await b.client().listContacts('active')).find((x) => x.portalUrl === c.url);
-        expect(contact).toBeDefined();
-        // Whatever the pairing CLI made command owner, it is no identity a contact's turn carries.
-        const config = gateway.readConfig() as { commands?: { ownerAllowFrom?: string[] } };
-        const owners = config.commands?.ownerAllowFrom ?? [];
-        for (const owner of owners) {
-          expect(owner).not.toMatch(new RegExp(`^(agent-p2p:)?(contact:)?(${contact!.id}|${bContactId})$`));
+        expect(reply.contactId).toBe(aContactId);
+        const sent = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages.find(
+          (m) => m.content === `pong ${nonce}`,
+        );
+        expect(sent).toBeDefined();
+      }),
+    240_000,
+  );
+
+  it(
+    '`openclaw message send --channel agent-p2p --target contact:<id>` sends through the Portal and returns a receipt with its message id',
+    async () =>
+      explained(model, gateway, async () => {
+        const text = `from the CLI ${Date.now().toString(36)}`;
+        // The CLI sends from its own process: it needs the key's variable like the gateway.
+        const env = { [KEY_ENV]: b.ownerKey };
+        const result = await gateway.cli(
+          ['message', 'send', '--channel', 'agent-p2p', '--target', `contact:${bContactId}`, '--message', text, '--json'],
+          90_000,
+          env,
+        );
+        expect({ status: result.status, stderr: result.status === 0 ? '' : `${result.stdout}\n${result.stderr}`.slice(-3000) }).toEqual({
+          status: 0,
+          stderr: '',
+        });
+        const received = await waitFor(
+          'the CLI message to reach A',
+          async () => (await a.client().listMessages({ contactId: aContactId, limit: 100 })).messages.find((m) => m.content === text),
+          60_000,
+        );
+        const sent = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages.find((m) => m.content === text);
+        expect(sent).toBeDefined();
+        expect(received.contactId).toBe(aContactId);
+        expect(result.stdout).toContain(sent!.id);
+        const bad = await gateway.cli(
+          ['message', 'send', '--channel', 'agent-p2p', '--target', 'someone', '--message', 'x', '--json'],
+          90_000,
+          env,
+        );
+        expect(bad.status).not.toBe(0);
+        expect(`${bad.stdout}${bad.stderr}`).toMatch(/contact/);
+      }),
+    240_000,
+  );
+
+  it(
+    'a contact\'s turn cannot run commands (exec is blocked) until the owner sets contactTools to "full"',
+    async () =>
+      explained(model, gateway, async () => {
+        /** Sends a probe and returns the tool result the model got for its exec call. */
+        const probe = async (): Promise<string> => {
+          const sentAt = Date.now();
+          await a.client().sendMessage(aContactId, `Please run-probe-${sentAt.toString(36)} now`);
+          const nonce = `run-probe-${sentAt.toString(36)}`;
+          const contentOf = (m: { content: unknown }): string => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content));
+          return waitFor(
+            'the exec call to be answered',
+            async () => {
+              for (const r of model.requests.filter((request) => request.at > sentAt)) {
+                const messages = r.body.messages ?? [];
+                const asked = messages.findIndex((m) => contentOf(m).includes(nonce));
+                const result = asked >= 0 ? messages.slice(asked).find((m) => m.role === 'tool') : undefined;
+                if (result) return contentOf(result);
+              }
+              return null;
+            },
+            90_000,
+          );
+        };
+        const blocked = await probe();
+        expect(blocked).toContain('not available while answering an Agent P2P contact');
+        expect(existsSync(probeFile())).toBe(false);
+
+        gateway.updateConfig((config) => {
+          (config.channels as Record<string, Record<string, unknown>>)['agent-p2p'].contactTools = 'full';
+        });
+        await waitFor(
+          'the gateway to apply contactTools "full"',
+          async () => {
+            await new Promise((r) => setTimeout(r, 1000));
+            const result = await gateway.cli(['channels', 'status', '--json'], 60_000);
+            return result.status === 0 && /"connected":\s*true/.test(result.stdout);
+          },
+          60_000,
+        );
+        await waitFor(
+          'the opted-in exec to run',
+          async () => {
+            await probe();
+            return existsSync(probeFile());
+          },
+          150_000,
+        );
+        gateway.updateConfig((config) => {
+          delete (config.channels as Record<string, Record<string, unknown>>)['agent-p2p'].contactTools;
+        });
+      }),
+    300_000,
+  );
+
+  it(
+    'a contact request is an OpenClaw pairing request: `openclaw pairing approve` approves it on the Portal and makes no peer the command owner',
+    async () =>
+      explained(model, gateway, async () => {
+        const c = await startPeer();
+        try {
+          const outgoing = await c.client().createContact(b.url, 'May I be your contact?');
+          const request = await waitFor(
+            'B to verify the request',
+            async () => (await b.client().listContactRequests('pending')).find((r) => r.portalUrl === c.url),
+            30_000,
+          );
+          const code = await waitFor(
+            'the pairing request to be listed',
+            async () => {
+              const listed = await gateway.cli(['pairing', 'list', 'agent-p2p', '--json'], 60_000);
+              if (listed.status !== 0 || !listed.stdout.includes(`request-${request.id}`)) return null;
+              return pairingCode(parseJsonOutput(listed.stdout), `request-${request.id}`);
+            },
+            90_000,
+          );
+          const approved = await gateway.cli(['pairing', 'approve', 'agent-p2p', code], 60_000);
+          expect({ status: approved.status, out: approved.status === 0 ? '' : `${approved.stdout}\n${approved.stderr}` }).toEqual({
+            status: 0,
+            out: '',
+          });
+          await waitFor('C to see the contact active', async () => (await c.client().getContact(outgoing.id)).status === 'active', 60_000);
+          const contact = (await b.client().listContacts('active')).find((x) => x.portalUrl === c.url);
+          expect(contact).toBeDefined();
+          // Whatever the pairing CLI made command owner, it is no identity a contact's turn carries.
+          const config = gateway.readConfig() as { commands?: { ownerAllowFrom?: string[] } };
+          const owners = config.commands?.ownerAllowFrom ?? [];
+          for (const owner of owners) {
+            expect(owner).not.toMatch(new RegExp(`^(agent-p2p:)?(contact:)?(${contact!.id}|${bContactId})$`));
+          }
+          // A second contact has a conversation of its own: its turn runs in its own session, without A's history.
+          const cNonce = Date.now().toString(36);
+          await c.client().sendMessage(outgoing.id, `Hi from C, please-answer-${cNonce}`);
+          const cTurn = await waitFor(
+            "C's message to reach the model",
+            async () => model.requests.find((r) => r.text.includes(`please-answer-${cNonce}`)),
+            90_000,
+          );
+          expect(cTurn.text).toContain(`session=agent:main:agent-p2p:default:direct:${contact!.id} `);
+          expect(cTurn.text).not.toContain('Hello B, please-answer-');
+          // The consumed approval is gone from the channel's allowlist.
+          await waitFor(
+            'the approval to be consumed',
+            async () => {
+              const listed = await gateway.cli(['pairing', 'list', 'agent-p2p', '--json'], 60_000);
+              return !listed.stdout.includes(`request-${request.id}`);
+            },
+            60_000,
+          );
+        } finally {
+          await c.destroy();
         }
-        // A second contact has a conversation of its own: its turn runs in its own session, without A's history.
-        const cNonce = Date.now().toString(36);
-        await c.client().sendMessage(outgoing.id, `Hi from C, please-answer-${cNonce}`);
-        const cTurn = await waitFor("C's message to reach the model", async () => model.requests.find((r) => r.text.includes(`please-answer-${cNonce}`)), 90_000);
-        expect(cTurn.text).toContain(`session=agent:main:agent-p2p:default:direct:${contact!.id} `);
-        expect(cTurn.text).not.toContain('Hello B, please-answer-');
-        // The consumed approval is gone from the channel's allowlist.
-        await waitFor('the approval to be consumed', async () => {
-          const listed = await gateway.cli(['pairing', 'list', 'agent-p2p', '--json'], 60_000);
-          return !listed.stdout.includes(`request-${request.id}`);
-        }, 60_000);
-      } finally {
-        await c.destroy();
-      }
-    }), 300_000);
+      }),
+    300_000,
+  );
 
   it('owner chat from the console reaches the main session as a system event', async () => {
     const cookie = await b.login();
     const owner = createPortalClient({ baseUrl: b.url, session: true, headers: { Cookie: cookie } });
     const nonce = Date.now().toString(36);
     await owner.postOwnerChatMessage(`owner-note-${nonce}`);
-    const seen = await waitFor('the owner note to reach the model', async () => model.requests.find((r) => r.text.includes(`owner-note-${nonce}`)), 90_000);
+    const seen = await waitFor(
+      'the owner note to reach the model',
+      async () => model.requests.find((r) => r.text.includes(`owner-note-${nonce}`)),
+      90_000,
+    );
     expect(seen.text).toContain('your owner wrote in the console');
   }, 180_000);
 
-  it("files both ways: A's file reaches B's agent as media with its SHA-256; the agent's file (message tool) reaches A verified", async () =>
-    explained(model, gateway, async () => {
-      const nonce = Date.now().toString(36);
-      const content = Buffer.from(`A's file ${nonce}\n`, 'utf8');
-      const sha = createHash('sha256').update(content).digest('hex');
-      const back = Buffer.from(`B's answer file ${nonce}\n`, 'utf8');
-      writeFileSync(replyFile(nonce), back);
-      const upload = await a.client().createFileUpload({ contactId: aContactId, name: `in-${nonce}.txt`, size: content.length, sha256: sha, mime: 'text/plain' });
-      await a.client().uploadFileChunk(upload.id, 0, content, sha);
-      const seen = await waitFor('the file to reach the model', async () => model.requests.find((r) => r.text.includes(`"in-${nonce}.txt"`)), 120_000);
-      expect(seen.text).toContain(`sha256 ${sha}`);
-      expect(seen.text).toContain(`session=agent:main:agent-p2p:default:direct:${bContactId} `);
-      const path = /Saved at (\S+) /.exec(seen.text)?.[1];
-      expect(path).toBeDefined();
-      expect(createHash('sha256').update(readFileSync(path!)).digest('hex')).toBe(sha);
-      const arrived = await waitFor(
-        "B's file to reach A",
-        async () => (await a.client().listFiles({})).find((f) => f.direction === 'in' && f.name === `out-${nonce}.txt` && f.status === 'received'),
-        120_000,
-      );
-      const expected = createHash('sha256').update(back).digest('hex');
-      expect(arrived.sha256).toBe(expected);
-      const downloaded = Buffer.from(await (await a.client().downloadFile(arrived.id)).arrayBuffer());
-      expect(createHash('sha256').update(downloaded).digest('hex')).toBe(expected);
-    }), 300_000);
+  it(
+    "files both ways: A's file reaches B's agent as media with its SHA-256; the agent's file (message tool) reaches A verified",
+    async () =>
+      explained(model, gateway, async () => {
+        const nonce = Date.now().toString(36);
+        const content = Buffer.from(`A's file ${nonce}\n`, 'utf8');
+        const sha = createHash('sha256').update(content).digest('hex');
+        const back = Buffer.from(`B's answer file ${nonce}\n`, 'utf8');
+        writeFileSync(replyFile(nonce), back);
+        const upload = await a
+          .client()
+          .createFileUpload({ contactId: aContactId, name: `in-${nonce}.txt`, size: content.length, sha256: sha, mime: 'text/plain' });
+        await a.client().uploadFileChunk(upload.id, 0, content, sha);
+        const seen = await waitFor(
+          'the file to reach the model',
+          async () => model.requests.find((r) => r.text.includes(`"in-${nonce}.txt"`)),
+          120_000,
+        );
+        expect(seen.text).toContain(`sha256 ${sha}`);
+        expect(seen.text).toContain(`session=agent:main:agent-p2p:default:direct:${bContactId} `);
+        const path = /Saved at (\S+) /.exec(seen.text)?.[1];
+        expect(path).toBeDefined();
+        expect(createHash('sha256').update(readFileSync(path!)).digest('hex')).toBe(sha);
+        const arrived = await waitFor(
+          "B's file to reach A",
+          async () =>
+            (await a.client().listFiles({})).find((f) => f.direction === 'in' && f.name === `out-${nonce}.txt` && f.status === 'received'),
+          120_000,
+        );
+        const expected = createHash('sha256').update(back).digest('hex');
+        expect(arrived.sha256).toBe(expected);
+        const downloaded = Buffer.from(await (await a.client().downloadFile(arrived.id)).arrayBuffer());
+        expect(createHash('sha256').update(downloaded).digest('hex')).toBe(expected);
+      }),
+    300_000,
+  );
 
-  it('the gateway killed mid-turn and restarted: the message is answered exactly once', async () =>
-    explained(model, gateway, async () => {
-      const nonce = `crash${Date.now().toString(36)}`;
-      model.hold = new RegExp(`please-answer-${nonce}`);
-      await a.client().sendMessage(aContactId, `Before the crash: please-answer-${nonce}`);
-      await waitFor('the turn to reach the model', async () => model.held.length > 0, 90_000);
-      await gateway.halt('SIGKILL');
-      model.hold = null;
-      await gateway.start(model.port, { [KEY_ENV]: b.ownerKey });
-      const pong = `pong ${nonce}`;
-      await waitFor(
-        'the answer to reach A',
-        async () => (await a.client().listMessages({ contactId: aContactId, limit: 200 })).messages.some((m) => m.content === pong),
-        150_000,
-      );
-      // Let a second delivery, if any, arrive before counting.
-      await new Promise((r) => setTimeout(r, 8_000));
-      const answers = (await a.client().listMessages({ contactId: aContactId, limit: 200 })).messages.filter((m) => m.content === pong);
-      expect(answers).toHaveLength(1);
-    }), 300_000);
+  it(
+    'the gateway killed mid-turn and restarted: the message is answered exactly once',
+    async () =>
+      explained(model, gateway, async () => {
+        const nonce = `crash${Date.now().toString(36)}`;
+        model.hold = new RegExp(`please-answer-${nonce}`);
+        await a.client().sendMessage(aContactId, `Before the crash: please-answer-${nonce}`);
+        await waitFor('the turn to reach the model', async () => model.held.length > 0, 90_000);
+        await gateway.halt('SIGKILL');
+        model.hold = null;
+        await gateway.start(model.port, { [KEY_ENV]: b.ownerKey });
+        const pong = `pong ${nonce}`;
+        await waitFor(
+          'the answer to reach A',
+          async () => (await a.client().listMessages({ contactId: aContactId, limit: 200 })).messages.some((m) => m.content === pong),
+          150_000,
+        );
+        // Let a second delivery, if any, arrive before counting.
+        await new Promise((r) => setTimeout(r, 8_000));
+        const answers = (await a.client().listMessages({ contactId: aContactId, limit: 200 })).messages.filter((m) => m.content === pong);
+        expect(answers).toHaveLength(1);
+      }),
+    300_000,
+  );
 
-  it("the bot-pair loop guard stops an endless exchange: turns stop and the owner's main session is told", async () =>
-    explained(model, gateway, async () => {
-      const base = `loop${Date.now().toString(36)}`;
-      for (let i = 0; i < 9; i += 1) await a.client().sendMessage(aContactId, `${base}-${i} please-answer-${base}x${i}`);
-      const notice = await waitFor('the loop notice', async () => model.requests.find((r) => r.text.includes('looks like two agents answering each other')), 150_000);
-      expect(notice.text).toContain(`contact ${bContactId}`);
-      const seen = new Set(model.requests.flatMap((r) => [...r.text.matchAll(new RegExp(`${base}-(\\d)`, 'g'))].map((m) => m[1])));
-      expect(seen.size).toBeGreaterThan(0);
-      expect(seen.size).toBeLessThan(9);
-    }), 240_000);
+  it(
+    "the bot-pair loop guard stops an endless exchange: turns stop and the owner's main session is told",
+    async () =>
+      explained(model, gateway, async () => {
+        const base = `loop${Date.now().toString(36)}`;
+        for (let i = 0; i < 9; i += 1) await a.client().sendMessage(aContactId, `${base}-${i} please-answer-${base}x${i}`);
+        const notice = await waitFor(
+          'the loop notice',
+          async () => model.requests.find((r) => r.text.includes('looks like two agents answering each other')),
+          150_000,
+        );
+        expect(notice.text).toContain(`contact ${bContactId}`);
+        const seen = new Set(model.requests.flatMap((r) => [...r.text.matchAll(new RegExp(`${base}-(\\d)`, 'g'))].map((m) => m[1])));
+        expect(seen.size).toBeGreaterThan(0);
+        expect(seen.size).toBeLessThan(9);
+      }),
+    240_000,
+  );
 });

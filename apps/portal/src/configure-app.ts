@@ -90,11 +90,12 @@ export async function createPortalApp(options: CreatePortalOptions): Promise<Por
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, database: options.database }),
-    adapter,
-    { logger: new PinoNestLogger(logger), preview: options.preview, abortOnError: false, bodyParser: false },
-  );
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, database: options.database }), adapter, {
+    logger: new PinoNestLogger(logger),
+    preview: options.preview,
+    abortOnError: false,
+    bodyParser: false,
+  });
   const routes: RouteInfo[] = [];
   const fastify = app.getHttpAdapter().getInstance();
   // Beyond the cap node closes new connections at once (WebSockets count too).
@@ -170,12 +171,18 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Owner key: ap2p_o_…' }, SECURITY_SCHEMES.ownerKey)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'Owner key, as a header' }, SECURITY_SCHEMES.ownerKeyHeader)
-    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Console session (POST /api/session)' }, SECURITY_SCHEMES.session)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Contact key shared by two Portals: ap2p_c_…' }, SECURITY_SCHEMES.contactKey)
+    .addCookieAuth(
+      SESSION_COOKIE,
+      { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Console session (POST /api/session)' },
+      SECURITY_SCHEMES.session,
+    )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'Contact key shared by two Portals: ap2p_c_…' },
+      SECURITY_SCHEMES.contactKey,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
   return sortDeep(document) as OpenAPIObject;
 }
-

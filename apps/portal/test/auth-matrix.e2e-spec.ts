@@ -261,7 +261,9 @@ describe('auth matrix: every route × every kind of credential', () => {
       const response = await api(portal, 'GET', '/api/me', { key: null, headers: { authorization, cookie } });
       expect({ authorization, status: response.status }).toEqual({ authorization, status: 401 });
     }
-    expect((await api(portal, 'GET', '/api/me', { key: null, headers: { authorization: `bearer   ${portal.ownerKey}` } })).status).toBe(200);
+    expect((await api(portal, 'GET', '/api/me', { key: null, headers: { authorization: `bearer   ${portal.ownerKey}` } })).status).toBe(
+      200,
+    );
   });
 
   it('treats a contact that is no longer in force as no credential (401)', async () => {

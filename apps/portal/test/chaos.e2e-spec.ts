@@ -5,7 +5,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomToken } from '../src/common/secrets';
-import { connect, ensurePortalBuilt, freePort, killAllPortals, PEER_ENV, POSTGRES_URL, ProcessPeer, seededRandom, TEST_DATABASE_URL, within, withPostgres } from '@agent-p2p/testing';
+import {
+  connect,
+  ensurePortalBuilt,
+  freePort,
+  killAllPortals,
+  PEER_ENV,
+  POSTGRES_URL,
+  ProcessPeer,
+  seededRandom,
+  TEST_DATABASE_URL,
+  within,
+  withPostgres,
+} from '@agent-p2p/testing';
 /**
  * Chaos test of delivery: A sends 1,000 messages with ids it is given to B while A and B are
  * SIGKILLed and started again (same port, same data) at random. Then: B holds every message
@@ -71,7 +83,9 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
       PORTAL_DATA_DIR: dataDir,
     };
     if (POSTGRES) {
-      const database = `ap2p_chaos_${name}_${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+      const database = `ap2p_chaos_${name}_${randomToken(6)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')}`;
       await admin(`CREATE DATABASE ${database}`);
       databases.push(database);
       const url = new URL(POSTGRES_URL);
@@ -117,7 +131,8 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
           } catch (error) {
             // Only "A is not there" may be retried (no answer, or 5xx while it starts): anything else is a bug.
             if (!(error instanceof PortalApiError) || (error.status !== 0 && error.status < 500)) throw error;
-            if (Date.now() > sendDeadline) throw new Error(`sender ${index} could not send message ${n}: ${error.message}`, { cause: error });
+            if (Date.now() > sendDeadline)
+              throw new Error(`sender ${index} could not send message ${n}: ${error.message}`, { cause: error });
             retries += 1;
             await sleep(20);
           }
@@ -219,7 +234,10 @@ describe(`delivery while both Portals are killed at random (${POSTGRES ? 'Postgr
       lost: lost.length,
       duplicatedOnB: duplicates(bOrder),
       duplicatedOnA: duplicates(aOrder),
-      notDeliveredOnA: sent.filter((message) => message.status !== 'delivered').map((message) => `${message.id} ${message.status}`).slice(0, 10),
+      notDeliveredOnA: sent
+        .filter((message) => message.status !== 'delivered')
+        .map((message) => `${message.id} ${message.status}`)
+        .slice(0, 10),
       firstDisorder: firstDisorder < 0 ? null : { index: firstDisorder, a: aOrder[firstDisorder], b: bOrder[firstDisorder] },
     };
     console.log(`chaos (replay with PORTAL_TEST_CHAOS_SEED=${SEED}): ${JSON.stringify(figures)}`);

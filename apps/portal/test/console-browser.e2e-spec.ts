@@ -217,7 +217,13 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     const friendClient = friend.client();
     const friendSide = (await friendClient.listContacts('active')).find((c) => c.portalUrl === mine.url)!;
     const sendFromFriend = async (name: string, data: Uint8Array): Promise<void> => {
-      const upload = await friendClient.createFileUpload({ contactId: friendSide.id, name, size: data.length, sha256: sha256(data), mime: 'text/plain' });
+      const upload = await friendClient.createFileUpload({
+        contactId: friendSide.id,
+        name,
+        size: data.length,
+        sha256: sha256(data),
+        mime: 'text/plain',
+      });
       await friendClient.uploadFileChunk(upload.id, 0, data, sha256(data));
     };
 
@@ -235,7 +241,9 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
 
     // Sent: listed once the friend's Portal confirmed it (file.delivered); our copy downloads too.
     const outgoing = Buffer.from('from Alice to Bob');
-    const upload = await mine.client().createFileUpload({ contactId: friendContactId, name: 'notes.md', size: outgoing.length, sha256: sha256(outgoing) });
+    const upload = await mine
+      .client()
+      .createFileUpload({ contactId: friendContactId, name: 'notes.md', size: outgoing.length, sha256: sha256(outgoing) });
     await mine.client().uploadFileChunk(upload.id, 0, outgoing, sha256(outgoing));
     const sent = page.locator(`#files li.file.out[data-id="${upload.id}"]`);
     await sent.locator('.status.file-delivered').waitFor();
@@ -302,7 +310,10 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
       ['plan 计划.txt', plan.length, 'text/plain', sha256(plan), true],
       ['data.bin', data.length, 'application/octet-stream', sha256(data), true],
     ]);
-    for (const [attachment, bytes] of [[message.attachments[0], plan], [message.attachments[1], data]] as const) {
+    for (const [attachment, bytes] of [
+      [message.attachments[0], plan],
+      [message.attachments[1], data],
+    ] as const) {
       const download = await agent.downloadFile(attachment.fileId);
       expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(bytes));
     }
@@ -311,7 +322,12 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
 
     // The agent answers with a file; it appears live and downloads with the session.
     const summary = Buffer.from('Summary: all good, 一切顺利\n', 'utf8');
-    const upload = await agent.createFileUpload({ name: 'summary 总结.txt', size: summary.length, sha256: sha256(summary), mime: 'text/plain' });
+    const upload = await agent.createFileUpload({
+      name: 'summary 总结.txt',
+      size: summary.length,
+      sha256: sha256(summary),
+      mime: 'text/plain',
+    });
     await agent.uploadFileChunk(upload.id, 0, summary, sha256(summary));
     await agent.postOwnerChatMessage('Done, see the summary', [upload.id]);
     const answer = page.locator('#owner-chat li.in', { hasText: 'Done, see the summary' });

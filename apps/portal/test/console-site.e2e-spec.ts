@@ -58,7 +58,10 @@ describe('console and homepage assets', () => {
       // An SVG names its XML namespace with a URL that is never fetched.
       const text = readFileSync(join(dist, file), 'utf8').replace(/ xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '');
       expect([file, text.match(/\b(?:https?|wss?|ftp):\/\/[^\s"'`)]*/gi)]).toEqual([file, null]);
-      expect([file, /url\(\s*['"]?(?!data:)[^)]*\)|@import/i.test(text)]).toEqual([file, file.endsWith('.css') ? /url\(/.test(text) : false]);
+      expect([file, /url\(\s*['"]?(?!data:)[^)]*\)|@import/i.test(text)]).toEqual([
+        file,
+        file.endsWith('.css') ? /url\(/.test(text) : false,
+      ]);
       if (file.endsWith('.html')) {
         expect(text).not.toMatch(/<script(?![^>]*\bsrc="\/console\/[a-z]+\.js")[^>]*>/i);
         expect(text).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);

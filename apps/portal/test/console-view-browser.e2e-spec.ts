@@ -19,7 +19,10 @@ const BIDI_MESSAGE = 'invoice\u202Egpj.exe please open';
   let friendToMine = 0;
 
   async function open(options: { locale?: string; width?: number; height?: number } = {}): Promise<Page> {
-    const context = await browser.newContext({ locale: options.locale ?? 'en-US', viewport: { width: options.width ?? 1100, height: options.height ?? 700 } });
+    const context = await browser.newContext({
+      locale: options.locale ?? 'en-US',
+      viewport: { width: options.width ?? 1100, height: options.height ?? 700 },
+    });
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
     await page.goto(`${mine.url}/console/`);
@@ -35,18 +38,28 @@ const BIDI_MESSAGE = 'invoice\u202Egpj.exe please open';
   async function newestVisible(page: Page, text: string): Promise<void> {
     const bubble = page.locator('#conversation li', { hasText: text });
     await bubble.waitFor();
-    await waitFor('the newest message to be scrolled into view', async () => {
-      const [box, composer] = await Promise.all([bubble.boundingBox(), page.locator('form.composer').boundingBox()]);
-      return Boolean(box && composer && box.y >= 0 && box.y + box.height <= composer.y + 1);
-    }, 5_000);
+    await waitFor(
+      'the newest message to be scrolled into view',
+      async () => {
+        const [box, composer] = await Promise.all([bubble.boundingBox(), page.locator('form.composer').boundingBox()]);
+        return Boolean(box && composer && box.y >= 0 && box.y + box.height <= composer.y + 1);
+      },
+      5_000,
+    );
   }
 
   beforeAll(async () => {
     ensureConsoleBuilt();
     mkdirSync(SHOTS, { recursive: true });
-    [mine, friend] = await Promise.all([startPeer({ env: { PORTAL_AGENT_NAME: 'Mine' } }), startPeer({ env: { PORTAL_AGENT_NAME: 'Friend' } })]);
+    [mine, friend] = await Promise.all([
+      startPeer({ env: { PORTAL_AGENT_NAME: 'Mine' } }),
+      startPeer({ env: { PORTAL_AGENT_NAME: 'Friend' } }),
+    ]);
     ({ aContactId: contactId, bContactId: friendToMine } = await connect(mine, friend));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   }, 60_000);
 
   afterAll(async () => {

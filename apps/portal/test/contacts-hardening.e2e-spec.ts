@@ -63,7 +63,9 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
 
   it("a request relayed by its first target to a third Portal ends invalid there and V's answers bind it to M", async () => {
     const vContact = await v.client().createContact(m.url, 'hello M');
-    const atM = await waitFor('M to verify V', async () => (await m.client().listContactRequests('pending')).find((r) => r.portalUrl === v.url));
+    const atM = await waitFor('M to verify V', async () =>
+      (await m.client().listContactRequests('pending')).find((r) => r.portalUrl === v.url),
+    );
     const row = await requestsOf(m).findOneByOrFail({ id: atM.id });
     const key = m.app.get(SECRET_BOX).open(row.keySealed!);
 
@@ -110,7 +112,9 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
     const outboxBefore = await x.app.get(DataSource).getRepository(OutboxItem).count();
 
     const refused = await expectError(await api(x, 'POST', `/api/contact-requests/${requestId}/approve`), 409);
-    expect(refused.message).toBe(`${v.url} is already contact ${xToV} (active); remove contact ${xToV} first to approve request ${requestId}`);
+    expect(refused.message).toBe(
+      `${v.url} is already contact ${xToV} (active); remove contact ${xToV} first to approve request ${requestId}`,
+    );
     expect(refused.details).toEqual({ contactId: xToV, status: 'active' });
     expect(await contactsOf(x).find({ order: { id: 'ASC' } })).toEqual(contactsBefore);
     expect(await requestsOf(x).findOneByOrFail({ id: requestId })).toMatchObject({ status: 'pending', contactId: null });
@@ -158,7 +162,11 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
       const contacts = await contactsOf(x).countBy({ portalUrl: `https://race-${round}.example.test` });
       const outbox = x.app.get(DataSource).getRepository(OutboxItem);
       if (approved.status === 200) {
-        expect({ status: row.status, contacts, rejects: await outbox.countBy({ kind: 'contact.reject', refId: String(requestId) }) }).toEqual({
+        expect({
+          status: row.status,
+          contacts,
+          rejects: await outbox.countBy({ kind: 'contact.reject', refId: String(requestId) }),
+        }).toEqual({
           status: 'approved',
           contacts: 1,
           rejects: 0,
@@ -177,7 +185,11 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
   beforeAll(async () => {
     down = await startDownServer();
     p = await startPeer({
-      env: { PORTAL_CONTACT_VERIFY_TIMEOUT_SECONDS: '1', PORTAL_PENDING_REQUESTS_PER_PORTAL: '1', PORTAL_PUBLIC_REQUESTS_PER_MINUTE: '1000' },
+      env: {
+        PORTAL_CONTACT_VERIFY_TIMEOUT_SECONDS: '1',
+        PORTAL_PENDING_REQUESTS_PER_PORTAL: '1',
+        PORTAL_PUBLIC_REQUESTS_PER_MINUTE: '1000',
+      },
     });
   });
   afterAll(async () => {
@@ -215,13 +227,41 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
     expect((await eventsOf(p, 'contact.accepted')).map((e) => e.payload.agentName)).toEqual(['Carol 31m']);
 
     // Still refused: non-strings and text too long once cleaned.
-    await expectError(await postRequest(p, { requestId: crypto.randomUUID(), fromPortal: `${down.url}/x`, agentName: 5, ownerName: '', message: '', key: generateContactKey() }), 400);
-    await expectError(await postRequest(p, { requestId: crypto.randomUUID(), fromPortal: `${down.url}/y`, agentName: 'n'.repeat(101), ownerName: '', message: '', key: generateContactKey() }), 400);
+    await expectError(
+      await postRequest(p, {
+        requestId: crypto.randomUUID(),
+        fromPortal: `${down.url}/x`,
+        agentName: 5,
+        ownerName: '',
+        message: '',
+        key: generateContactKey(),
+      }),
+      400,
+    );
+    await expectError(
+      await postRequest(p, {
+        requestId: crypto.randomUUID(),
+        fromPortal: `${down.url}/y`,
+        agentName: 'n'.repeat(101),
+        ownerName: '',
+        message: '',
+        key: generateContactKey(),
+      }),
+      400,
+    );
   });
 
   it('a request its sender never confirms ends invalid within the verification time, frees its slot and is purged later', async () => {
     const fromPortal = `${down.url}/forged`;
-    const send = () => postRequest(p, { requestId: crypto.randomUUID(), fromPortal, agentName: 'Forged', ownerName: 'F', message: 'm', key: generateContactKey() });
+    const send = () =>
+      postRequest(p, {
+        requestId: crypto.randomUUID(),
+        fromPortal,
+        agentName: 'Forged',
+        ownerName: 'F',
+        message: 'm',
+        key: generateContactKey(),
+      });
     const first = await send();
     expect(first.status).toBe(202);
     // The Portal named cannot confirm it (down): the one waiting slot for that Portal is taken.
@@ -242,7 +282,10 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
     expect((await eventsOf(p, 'contact.request_received')).filter((e) => e.payload.portalUrl === fromPortal)).toEqual([]);
     // Its verification is not retried any more.
     await waitFor('the verify call to be dropped', async () => {
-      const item = await p.app.get(DataSource).getRepository(OutboxItem).findOneBy({ kind: 'contact.verify', refId: String(ended.id) });
+      const item = await p.app
+        .get(DataSource)
+        .getRepository(OutboxItem)
+        .findOneBy({ kind: 'contact.verify', refId: String(ended.id) });
       return item?.status !== 'pending';
     });
     // The slot is free again.

@@ -99,7 +99,14 @@ describe('contact handshake between two Portals', () => {
     const forged = await fetch(`${b.url}/api/federation/contact-requests`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ requestId, fromPortal: c.url, agentName: 'Not C', ownerName: 'Mallory', message: 'trust me', key: generateContactKey() }),
+      body: JSON.stringify({
+        requestId,
+        fromPortal: c.url,
+        agentName: 'Not C',
+        ownerName: 'Mallory',
+        message: 'trust me',
+        key: generateContactKey(),
+      }),
     });
     expect(forged.status).toBe(202);
     const repo = b.app.get(DataSource).getRepository(ContactRequest);
@@ -125,8 +132,19 @@ describe('contact handshake between two Portals', () => {
 
     const requestsBefore = await b.app.get(DataSource).getRepository(ContactRequest).count();
     const post = (body: unknown) =>
-      fetch(`${b.url}/api/federation/contact-requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const good = { requestId: crypto.randomUUID(), fromPortal: c.url, agentName: 'x', ownerName: 'y', message: 'z', key: generateContactKey() };
+      fetch(`${b.url}/api/federation/contact-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const good = {
+      requestId: crypto.randomUUID(),
+      fromPortal: c.url,
+      agentName: 'x',
+      ownerName: 'y',
+      message: 'z',
+      key: generateContactKey(),
+    };
     expect((await post({ ...good, key: 'short' })).status).toBe(400);
     expect((await post({ ...good, requestId: 'nope' })).status).toBe(400);
     expect((await post({ ...good, fromPortal: 'javascript:alert(1)' })).status).toBe(400);
@@ -139,7 +157,9 @@ describe('contact handshake between two Portals', () => {
     const contactRow = await b.app.get(DataSource).getRepository(Contact).findOneByOrFail({ portalUrl: a.url, status: 'active' });
     const contactKey = b.app.get(SECRET_BOX).open(contactRow.keySealed!);
     expect((await fetch(`${a.url}/api/contacts`, { headers: { authorization: `Bearer ${contactKey}` } })).status).toBe(403);
-    expect((await fetch(`${a.url}/api/federation/contact`, { method: 'DELETE', headers: { authorization: `Bearer ${a.ownerKey}` } })).status).toBe(403);
+    expect(
+      (await fetch(`${a.url}/api/federation/contact`, { method: 'DELETE', headers: { authorization: `Bearer ${a.ownerKey}` } })).status,
+    ).toBe(403);
   });
 
   it('limits waiting requests per requesting Portal and unauthenticated requests per address', async () => {
@@ -154,7 +174,14 @@ describe('contact handshake between two Portals', () => {
         fetch(`${strict.url}/api/federation/contact-requests`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ requestId: crypto.randomUUID(), fromPortal, agentName: 'a', ownerName: 'o', message: 'm', key: generateContactKey() }),
+          body: JSON.stringify({
+            requestId: crypto.randomUUID(),
+            fromPortal,
+            agentName: 'a',
+            ownerName: 'o',
+            message: 'm',
+            key: generateContactKey(),
+          }),
         });
       expect((await send(silentUrl)).status).toBe(202);
       expect((await send(silentUrl)).status).toBe(202);

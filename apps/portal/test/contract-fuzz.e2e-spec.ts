@@ -144,7 +144,22 @@ const BAD_IDS = [
   `${UUID_NOT_THERE}%00`,
 ];
 
-const BAD_QUERY_VALUES = ['', 'abc', '-1', '0', '1.5', '1e3', '99999999999999999999', 'NaN', 'true', 'null', '%FF', '%00', '%zz', 'x'.repeat(5000)];
+const BAD_QUERY_VALUES = [
+  '',
+  'abc',
+  '-1',
+  '0',
+  '1.5',
+  '1e3',
+  '99999999999999999999',
+  'NaN',
+  'true',
+  'null',
+  '%FF',
+  '%00',
+  '%zz',
+  'x'.repeat(5000),
+];
 
 function resolve(spec: Spec, schema: Schema | undefined): Schema {
   if (!schema) return {};
@@ -272,11 +287,19 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
   }
   /** One case: the well-formed request with one part changed (headers are merged into the base ones). */
   const add = (kind: FuzzCase['kind'], label: string, change: Omit<FuzzCase, 'kind' | 'label'> = {}): void => {
-    cases.push({ kind, label, path: change.path, query: change.query, headers: { ...baseHeaders, ...change.headers }, body: 'body' in change ? change.body : baseBody });
+    cases.push({
+      kind,
+      label,
+      path: change.path,
+      query: change.query,
+      headers: { ...baseHeaders, ...change.headers },
+      body: 'body' in change ? change.body : baseBody,
+    });
   };
 
   for (const parameter of parameters.filter((p) => p.in === 'path')) {
-    for (const value of BAD_IDS) add('path', `path ${parameter.name}=${value.slice(0, 40)}`, { path: concretePath(op, { name: parameter.name, value }) });
+    for (const value of BAD_IDS)
+      add('path', `path ${parameter.name}=${value.slice(0, 40)}`, { path: concretePath(op, { name: parameter.name, value }) });
   }
 
   for (const name of parameters.filter((p) => p.in === 'query').map((p) => p.name)) {
@@ -292,11 +315,22 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
 
   const headerValues: Record<string, string[]> = {
     'x-chunk-sha256': ['', 'abc', 'g'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), 'A'.repeat(64), 'a'.repeat(5000)],
-    range: ['bytes=', 'bytes=abc', 'bytes=5-1', 'bytes=-0', 'bytes=0-1,2-3', 'items=0-1', 'bytes=99999999999999999999-', 'bytes=-99999999999999999999', 'bytes=1.5-2'],
+    range: [
+      'bytes=',
+      'bytes=abc',
+      'bytes=5-1',
+      'bytes=-0',
+      'bytes=0-1,2-3',
+      'items=0-1',
+      'bytes=99999999999999999999-',
+      'bytes=-99999999999999999999',
+      'bytes=1.5-2',
+    ],
   };
   for (const parameter of parameters.filter((p) => p.in === 'header')) {
     const name = parameter.name.toLowerCase();
-    for (const value of headerValues[name] ?? ['', 'x'.repeat(5000)]) add('header', `header ${parameter.name}: ${value.slice(0, 40)}`, { headers: { [name]: value } });
+    for (const value of headerValues[name] ?? ['', 'x'.repeat(5000)])
+      add('header', `header ${parameter.name}: ${value.slice(0, 40)}`, { headers: { [name]: value } });
   }
   // Headers every route reads.
   add('header', 'a huge X-Request-Id', { headers: { 'x-request-id': 'r'.repeat(6000) } });
@@ -321,14 +355,19 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
       return Buffer.from(`{${members.join(',')}}`);
     };
     for (const [name, property] of Object.entries(bodySchema.properties ?? {})) {
-      for (const value of badFieldValues(resolve(spec, property))) add('field', `field ${name}=${value.slice(0, 40)}`, { body: withField(name, value) });
+      for (const value of badFieldValues(resolve(spec, property)))
+        add('field', `field ${name}=${value.slice(0, 40)}`, { body: withField(name, value) });
       if (bodySchema.required?.includes(name)) add('field', `field ${name} missing`, { body: withField(name, null) });
-      add('field', `field ${name} with invalid UTF-8`, { body: Buffer.concat([Buffer.from(`{${JSON.stringify(name)}:"`), BAD_UTF8, Buffer.from('"}')]) });
+      add('field', `field ${name} with invalid UTF-8`, {
+        body: Buffer.concat([Buffer.from(`{${JSON.stringify(name)}:"`), BAD_UTF8, Buffer.from('"}')]),
+      });
     }
     add('field', 'an extra field', { body: Buffer.from(JSON.stringify({ ...sampleBody, zzzExtra: 1 })) });
     add('field', 'a __proto__ field', { body: Buffer.from('{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}}}') });
     const duplicates = Object.keys(sampleBody).map((key) => `${JSON.stringify(key)}:null`);
-    add('field', 'duplicate keys', { body: Buffer.from(`{${[JSON.stringify(sampleBody).slice(1, -1), ...duplicates].filter(Boolean).join(',')}}`) });
+    add('field', 'duplicate keys', {
+      body: Buffer.from(`{${[JSON.stringify(sampleBody).slice(1, -1), ...duplicates].filter(Boolean).join(',')}}`),
+    });
   }
 
   const wholeBodies: Array<[string, string | Buffer]> = [
@@ -353,7 +392,8 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
     ['a huge number', '{"a":1e99999}'],
     ['an over-limit body', `{"a":"${'x'.repeat(MAX_BODY_BYTES)}"}`],
   ];
-  for (const [label, body] of wholeBodies) add('body', `body: ${label}`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
+  for (const [label, body] of wholeBodies)
+    add('body', `body: ${label}`, { headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
 
   const contentTypes = [
     'text/plain',
@@ -369,9 +409,15 @@ function casesFor(spec: Spec, op: FuzzOperation): FuzzCase[] {
     ';;;',
     'application/json; a="unterminated',
   ];
-  for (const contentType of contentTypes) add('content-type', `Content-Type: ${contentType}`, { headers: { 'content-type': contentType }, body: baseBody ?? Buffer.from('{}') });
+  for (const contentType of contentTypes)
+    add('content-type', `Content-Type: ${contentType}`, { headers: { 'content-type': contentType }, body: baseBody ?? Buffer.from('{}') });
   const withoutContentType = Object.fromEntries(Object.entries(baseHeaders).filter(([key]) => key !== 'content-type'));
-  cases.push({ kind: 'content-type', label: 'a body without Content-Type', headers: withoutContentType, body: baseBody ?? Buffer.from('{}') });
+  cases.push({
+    kind: 'content-type',
+    label: 'a body without Content-Type',
+    headers: withoutContentType,
+    body: baseBody ?? Buffer.from('{}'),
+  });
   return cases;
 }
 
@@ -412,17 +458,31 @@ const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 function send(port: number, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Answer> {
   return new Promise((resolvePromise, reject) => {
     const request = httpRequest(
-      { host: '127.0.0.1', port, method, path, agent, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, timeout: ANSWER_WITHIN_MS },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        timeout: ANSWER_WITHIN_MS,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>
-          resolvePromise({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+          resolvePromise({
+            status: response.statusCode ?? 0,
+            contentType: String(response.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
         response.on('error', reject);
       },
     );
-    request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${ANSWER_WITHIN_MS} ms`), { code: 'FUZZ_TIMEOUT' })));
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error(`no answer within ${ANSWER_WITHIN_MS} ms`), { code: 'FUZZ_TIMEOUT' })),
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -503,7 +563,16 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
       'POST',
       '/api/federation/files',
       { 'content-type': 'application/json', authorization: `Bearer ${contactKey}` },
-      Buffer.from(JSON.stringify({ id: offered, name: 'in.bin', size: 3000, sha256: 'c'.repeat(64), mime: 'application/octet-stream', chunkSize: 1024 })),
+      Buffer.from(
+        JSON.stringify({
+          id: offered,
+          name: 'in.bin',
+          size: 3000,
+          sha256: 'c'.repeat(64),
+          mime: 'application/octet-stream',
+          chunkSize: 1024,
+        }),
+      ),
     );
     expect(offer.status).toBeLessThan(300);
     fixture.pathValues = {
@@ -530,57 +599,54 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
 
   it('every served route is an operation of the contract or listed as not fuzzed, with a reason', () => {
     const contract = new Set(operations.map((op) => `${op.method} ${op.path.replace(/\{([^}]+)\}/g, ':$1')}`));
-    const unlisted = a.portal!.routes.map((r) => `${r.method} ${r.url.replace(/\*$/, '')}`)
+    const unlisted = a
+      .portal!.routes.map((r) => `${r.method} ${r.url.replace(/\*$/, '')}`)
       .filter((route) => !contract.has(route) && !NOT_FUZZED.some((n) => n.route.test(route) || n.route.test(route.replace(/\/$/, ''))));
     expect(unlisted).toEqual([]);
   });
 
-  it(
-    'never answers bad input with a 5xx, a non-standard error or leaked internals',
-    async () => {
-      const random = prng(SEED);
-      const failures: string[] = [];
-      let sent = 0;
-      const headersFor = (principal: PrincipalName): Record<string, string> => {
-        switch (principal) {
-          case 'owner key':
-            return { authorization: `Bearer ${a.ownerKey}` };
-          case 'console session':
-            return { cookie, 'x-requested-with': CSRF_HEADER_VALUE };
-          case 'contact key':
-            return { authorization: `Bearer ${contactKey}` };
-          case 'none':
-            return {};
-        }
-      };
-      for (const op of operations) {
-        const cases = pick(casesFor(spec, op), random);
-        expect(cases.length).toBe(Math.min(CASES_PER_OPERATION, casesFor(spec, op).length));
-        for (const principal of principalsOf(op.operation)) {
-          for (const fuzz of cases) {
-            const path = `${fuzz.path ?? concretePath(op)}${fuzz.query !== undefined ? `?${fuzz.query}` : ''}`;
-            const headers = { ...fuzz.headers, ...headersFor(principal) };
-            let problem: string | null;
-            let answer: Answer | undefined;
-            try {
-              answer = await send(a.config.port, op.method, path, headers, fuzz.body);
-              problem = problemWith(answer);
-            } catch (error) {
-              problem = (error as Error).message;
-            }
-            sent += 1;
-            if (problem) {
-              failures.push(`${op.method} ${op.path} [${principal}] ${fuzz.label}: ${problem} ${answer ? answer.text.slice(0, 160) : ''}`);
-            }
-            // The operations that end a credential: take a fresh one for the next case.
-            if (answer && answer.status < 300 && op.operation.operationId === 'deleteSession') cookie = await a.login();
-            if (answer && answer.status < 300 && op.operation.operationId === 'receiveContactRemoval') contactKey = await insertContact(a);
+  it('never answers bad input with a 5xx, a non-standard error or leaked internals', async () => {
+    const random = prng(SEED);
+    const failures: string[] = [];
+    let sent = 0;
+    const headersFor = (principal: PrincipalName): Record<string, string> => {
+      switch (principal) {
+        case 'owner key':
+          return { authorization: `Bearer ${a.ownerKey}` };
+        case 'console session':
+          return { cookie, 'x-requested-with': CSRF_HEADER_VALUE };
+        case 'contact key':
+          return { authorization: `Bearer ${contactKey}` };
+        case 'none':
+          return {};
+      }
+    };
+    for (const op of operations) {
+      const cases = pick(casesFor(spec, op), random);
+      expect(cases.length).toBe(Math.min(CASES_PER_OPERATION, casesFor(spec, op).length));
+      for (const principal of principalsOf(op.operation)) {
+        for (const fuzz of cases) {
+          const path = `${fuzz.path ?? concretePath(op)}${fuzz.query !== undefined ? `?${fuzz.query}` : ''}`;
+          const headers = { ...fuzz.headers, ...headersFor(principal) };
+          let problem: string | null;
+          let answer: Answer | undefined;
+          try {
+            answer = await send(a.config.port, op.method, path, headers, fuzz.body);
+            problem = problemWith(answer);
+          } catch (error) {
+            problem = (error as Error).message;
           }
+          sent += 1;
+          if (problem) {
+            failures.push(`${op.method} ${op.path} [${principal}] ${fuzz.label}: ${problem} ${answer ? answer.text.slice(0, 160) : ''}`);
+          }
+          // The operations that end a credential: take a fresh one for the next case.
+          if (answer && answer.status < 300 && op.operation.operationId === 'deleteSession') cookie = await a.login();
+          if (answer && answer.status < 300 && op.operation.operationId === 'receiveContactRemoval') contactKey = await insertContact(a);
         }
       }
-      expect(failures).toEqual([]);
-      expect(sent).toBeGreaterThan(operations.length * 20);
-    },
-    120_000,
-  );
+    }
+    expect(failures).toEqual([]);
+    expect(sent).toBeGreaterThan(operations.length * 20);
+  }, 120_000);
 });

@@ -3,7 +3,22 @@ import { createPortalClient } from '@agent-p2p/sdk';
 import { DataSource } from 'typeorm';
 import { randomToken } from '../src/common/secrets';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, ensurePortalBuilt, freePort, killAllPortals, PEER_ENV, POSTGRES_URL, startPeer, startPortal, stopPortal, TEST_DATABASE_URL, type TestPortal, waitFor, waitHealthy, withPostgres } from '@agent-p2p/testing';
+import {
+  connect,
+  ensurePortalBuilt,
+  freePort,
+  killAllPortals,
+  PEER_ENV,
+  POSTGRES_URL,
+  startPeer,
+  startPortal,
+  stopPortal,
+  TEST_DATABASE_URL,
+  type TestPortal,
+  waitFor,
+  waitHealthy,
+  withPostgres,
+} from '@agent-p2p/testing';
 interface Health {
   status: string;
   background: { ok: boolean; failing: Array<{ name: string; message: string; failures: number }> };
@@ -55,10 +70,14 @@ describe('background delivery when the database fails', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       disk.full = false;
 
-      await waitFor('every message delivered', async () => {
-        const states = await Promise.all(sent.map((id) => a.client().getMessage(id)));
-        return states.every((message) => message.status === 'delivered');
-      }, 30_000);
+      await waitFor(
+        'every message delivered',
+        async () => {
+          const states = await Promise.all(sent.map((id) => a.client().getMessage(id)));
+          return states.every((message) => message.status === 'delivered');
+        },
+        30_000,
+      );
       expect(await b.app.get(DataSource).getRepository(Message).countBy({ contactId: bContactId })).toBe(20);
       await waitFor('/health to be ok again', async () => (await health(a.url)).status === 200);
       expect(unhandled).toEqual([]);
@@ -69,7 +88,9 @@ describe('background delivery when the database fails', () => {
 });
 
 (TEST_DATABASE_URL ? describe : describe.skip)('a Portal process whose PostgreSQL connections are cut', () => {
-  const database = `ap2p_fault_${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+  const database = `ap2p_fault_${randomToken(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')}`;
   const appName = `${database}_portal`;
   const portals: TestPortal[] = [];
 
@@ -106,7 +127,11 @@ describe('background delivery when the database fails', () => {
     const { aContactId, bContactId } = await connect(a, b);
 
     const cut = (): Promise<number> =>
-      admin(async (client) => (await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName])).rowCount ?? 0);
+      admin(
+        async (client) =>
+          (await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName])).rowCount ??
+          0,
+      );
     const sent: string[] = [];
     let cuts = 0;
     for (let round = 0; round < 3; round += 1) {
@@ -116,14 +141,18 @@ describe('background delivery when the database fails', () => {
       cuts += await cut();
     }
     expect(cuts).toBeGreaterThan(0);
-    await waitFor('every message delivered', async () => {
-      try {
-        const states = await Promise.all(sent.map((id) => a.client().getMessage(id)));
-        return states.every((message) => message.status === 'delivered');
-      } catch {
-        return false;
-      }
-    }, 40_000);
+    await waitFor(
+      'every message delivered',
+      async () => {
+        try {
+          const states = await Promise.all(sent.map((id) => a.client().getMessage(id)));
+          return states.every((message) => message.status === 'delivered');
+        } catch {
+          return false;
+        }
+      },
+      40_000,
+    );
     expect(run.child.exitCode).toBeNull();
     expect(await b.app.get(DataSource).getRepository(Message).countBy({ contactId: bContactId })).toBe(sent.length);
     await waitFor('/health ok', async () => (await health(url)).status === 200, 20_000);

@@ -47,7 +47,10 @@ if (!available) process.stdout.write(`docs browser tests skipped: no Chromium at
         await page.locator('#operations-health-getHealth .opblock-summary').click();
         await page.locator('#operations-health-getHealth .try-out__btn').click();
         await page.locator('#operations-health-getHealth .execute').click();
-        await page.locator('#operations-health-getHealth .responses-table .response-col_status', { hasText: '200' }).first().waitFor({ timeout: 15_000 });
+        await page
+          .locator('#operations-health-getHealth .responses-table .response-col_status', { hasText: '200' })
+          .first()
+          .waitFor({ timeout: 15_000 });
         expect(problems).toEqual([]);
       } finally {
         await context.close();

@@ -8,7 +8,10 @@ const bearer = (key: string): Record<string, string> => ({ authorization: `Beare
 
 /** The cursor as the database holds it (what any other instance, or a restart, would read). */
 async function storedCursor(portal: TestPortal): Promise<number> {
-  const [key] = await portal.app.get(DataSource).getRepository(OwnerKey).find({ order: { createdAt: 'ASC' }, take: 1 });
+  const [key] = await portal.app
+    .get(DataSource)
+    .getRepository(OwnerKey)
+    .find({ order: { createdAt: 'ASC' }, take: 1 });
   return Number(key.ackedSeq);
 }
 
@@ -47,7 +50,11 @@ describe('event acks are written before they are confirmed', () => {
   beforeAll(async () => {
     portal = await TestPortal.start();
     secondPort = await freePort();
-    second = await createPortalApp({ config: { ...portal.config, port: secondPort }, logger: createLogger('silent'), database: { postgresSchema: portal.schema! } });
+    second = await createPortalApp({
+      config: { ...portal.config, port: secondPort },
+      logger: createLogger('silent'),
+      database: { postgresSchema: portal.schema! },
+    });
     await initPortalApp(second);
     await second.app.listen({ port: secondPort, host: '127.0.0.1' });
   });

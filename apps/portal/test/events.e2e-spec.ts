@@ -149,7 +149,10 @@ describe('event stream: WS /ws and GET /api/events', () => {
     const socket = await TestSocket.open(portal, bearer(key));
     await socket.resume(base);
     const producers = await Promise.all([0, 1, 2, 3, 4].map((p) => appendEvents(portal, 40, `p${p}`)));
-    const appended = producers.flat().map((e) => e.seq).sort((a, b) => a - b);
+    const appended = producers
+      .flat()
+      .map((e) => e.seq)
+      .sort((a, b) => a - b);
     const got = (await socket.events(200, 30_000)).map((e) => e.seq);
     expect(got).toEqual(appended);
     await socket.close();
@@ -220,10 +223,17 @@ describe('event stream: WS /ws and GET /api/events', () => {
     expect(await TestSocket.status(portal, { Cookie: cookie, Origin: portal.url })).toBe(101);
   });
 
-  it('a console session from another origin is refused: scheme, host and port must all be this Portal\'s', async () => {
+  it("a console session from another origin is refused: scheme, host and port must all be this Portal's", async () => {
     const cookie = await portal.login();
     const port = portal.config.port;
-    for (const origin of [`https://127.0.0.1:${port}`, `ws://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`, 'http://127.0.0.1', 'null', 'not a url']) {
+    for (const origin of [
+      `https://127.0.0.1:${port}`,
+      `ws://127.0.0.1:${port}`,
+      `http://127.0.0.1:${port + 1}`,
+      'http://127.0.0.1',
+      'null',
+      'not a url',
+    ]) {
       expect({ origin, status: await TestSocket.status(portal, { Cookie: cookie, Origin: origin }) }).toEqual({ origin, status: 403 });
     }
     expect(await TestSocket.status(portal, { Cookie: cookie, Origin: `http://127.0.0.1:${port}` })).toBe(101);
@@ -307,7 +317,20 @@ describe('event stream: WS /ws and GET /api/events', () => {
     const client = portal.client(key);
     await client.ackEvents(1);
     const before = (await client.listEvents({ limit: 1 })).lastSeq;
-    for (const query of ['after=-1', 'after=abc', 'after=1.5', 'after=', 'after=99999999999999999999', 'wait=61', 'wait=-1', 'wait=x', 'limit=0', 'limit=1001', 'limit=NaN', 'other=1']) {
+    for (const query of [
+      'after=-1',
+      'after=abc',
+      'after=1.5',
+      'after=',
+      'after=99999999999999999999',
+      'wait=61',
+      'wait=-1',
+      'wait=x',
+      'limit=0',
+      'limit=1001',
+      'limit=NaN',
+      'other=1',
+    ]) {
       const response = await fetch(`${portal.url}/api/events?${query}`, { headers: bearer(key) });
       expect({ query, status: response.status }).toEqual({ query, status: 400 });
     }

@@ -51,11 +51,17 @@ async function forgeContactRequest(target: TestPortal, fromPortal: string): Prom
   const response = await fetch(`${target.url}/api/federation/contact-requests`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ requestId: crypto.randomUUID(), fromPortal, agentName: 'Stranger', ownerName: '', message: 'hi', key: generateContactKey() }),
+    body: JSON.stringify({
+      requestId: crypto.randomUUID(),
+      fromPortal,
+      agentName: 'Stranger',
+      ownerName: '',
+      message: 'hi',
+      key: generateContactKey(),
+    }),
   });
   return response.status;
 }
-
 
 describe('calls caused by strangers', () => {
   let hole: BlackHole;
@@ -100,10 +106,17 @@ describe('calls caused by strangers', () => {
       expect(await forgeContactRequest(b, `${hole.url}/limited`)).toBe(202);
       const requests = b.app.get(DataSource).getRepository(ContactRequest);
       const started = Date.now();
-      await waitFor('the request to become invalid', async () => (await requests.findOneBy({ fromPortal: `${hole.url}/limited` }))?.status === 'invalid', 10_000);
+      await waitFor(
+        'the request to become invalid',
+        async () => (await requests.findOneBy({ fromPortal: `${hole.url}/limited` }))?.status === 'invalid',
+        10_000,
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(hole.hits('/limited/')).toBe(3);
-      const item = await b.app.get(DataSource).getRepository(OutboxItem).findOneByOrFail({ peerUrl: `${hole.url}/limited` });
+      const item = await b.app
+        .get(DataSource)
+        .getRepository(OutboxItem)
+        .findOneByOrFail({ peerUrl: `${hole.url}/limited` });
       expect(item).toMatchObject({ kind: 'contact.verify', status: 'failed', attempts: 3 });
       expect(item.lastError).toMatch(/^gave up after 3 attempts: no answer from .* within 300 ms/);
       expect(await b.client().listContactRequests()).toEqual([]);
@@ -140,10 +153,14 @@ describe('an answer over the size cap', () => {
     try {
       const contactId = await addActiveContact(a, url);
       const message = await a.client().sendMessage(contactId, 'hello');
-      const failed = await waitFor('the message to fail', async () => {
-        const m = await a.client().getMessage(message.id);
-        return m.status === 'failed' ? m : undefined;
-      }, 10_000);
+      const failed = await waitFor(
+        'the message to fail',
+        async () => {
+          const m = await a.client().getMessage(message.id);
+          return m.status === 'failed' ? m : undefined;
+        },
+        10_000,
+      );
       expect(failed.attempts).toBe(1);
       expect(failed.lastError).toMatch(/answered more than 1048576 bytes/);
       // With retries 50 ms apart, a retry would have come by now.
@@ -168,7 +185,14 @@ describe('POST /api/contacts with a private host', () => {
   });
 
   it('is refused at once with the reason, and nothing is stored', async () => {
-    for (const portalUrl of ['http://10.0.0.1', 'https://127.0.0.1:8443', 'http://[::ffff:7f00:1]:9', 'https://[::127.0.0.1]', 'https://203.0.113.5', 'http://localhost:9']) {
+    for (const portalUrl of [
+      'http://10.0.0.1',
+      'https://127.0.0.1:8443',
+      'http://[::ffff:7f00:1]:9',
+      'https://[::127.0.0.1]',
+      'https://203.0.113.5',
+      'http://localhost:9',
+    ]) {
       const response = await fetch(`${p.url}/api/contacts`, {
         method: 'POST',
         headers: { authorization: `Bearer ${p.ownerKey}`, 'content-type': 'application/json' },
@@ -177,7 +201,9 @@ describe('POST /api/contacts with a private host', () => {
       const body = (await response.json()) as Record<string, unknown>;
       expect([portalUrl, response.status]).toEqual([portalUrl, 400]);
       expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-      expect(body.message).toMatch(/^portalUrl cannot be a peer: .*(is a private, local or reserved address|resolves only to private, local or reserved addresses)/);
+      expect(body.message).toMatch(
+        /^portalUrl cannot be a peer: .*(is a private, local or reserved address|resolves only to private, local or reserved addresses)/,
+      );
     }
     expect(await p.client().listContacts()).toEqual([]);
     expect(await p.app.get(DataSource).getRepository(OutboxItem).count()).toBe(0);

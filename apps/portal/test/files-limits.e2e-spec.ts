@@ -3,7 +3,20 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { FileTransfer } from '../src/files/entities/file-transfer.entity';
-import { api, bytes, connect, expectError, filesUnder, insertContact, putRaw, sendFile, sha256, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  api,
+  bytes,
+  connect,
+  expectError,
+  filesUnder,
+  insertContact,
+  putRaw,
+  sendFile,
+  sha256,
+  startPeer,
+  type TestPortal,
+  waitFor,
+} from '@agent-p2p/testing';
 const CHUNK = 1024;
 const MAX_FILE = 64 * 1024;
 const QUOTA = 100 * 1024;
@@ -12,7 +25,12 @@ describe('file limits, bad input, names and ranges', () => {
   let a: TestPortal;
   let b: TestPortal;
   let aContactId: number;
-  const env = { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK), PORTAL_MAX_FILE_BYTES: String(MAX_FILE), PORTAL_CONTACT_FILE_QUOTA_BYTES: String(QUOTA) };
+  const env = {
+    PORTAL_FILE_CHUNK_BYTES: String(CHUNK),
+    PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK),
+    PORTAL_MAX_FILE_BYTES: String(MAX_FILE),
+    PORTAL_CONTACT_FILE_QUOTA_BYTES: String(QUOTA),
+  };
 
   beforeAll(async () => {
     a = await startPeer({ env });
@@ -31,12 +49,42 @@ describe('file limits, bad input, names and ranges', () => {
 
   describe('refused before anything is written', () => {
     const cases: Array<{ title: string; body: () => object; status: number; message: RegExp }> = [
-      { title: 'a file over PORTAL_MAX_FILE_BYTES', body: () => ({ contactId: aContactId, name: 'big', size: MAX_FILE + 1, sha256: 'a'.repeat(64) }), status: 413, message: /limit is 65536/ },
-      { title: "a file over the contact's quota", body: () => ({ contactId: aContactId, name: 'q', size: MAX_FILE, sha256: 'a'.repeat(64) }), status: 507, message: /quota/ },
-      { title: 'an unknown contact', body: () => ({ contactId: 999, name: 'x', size: 1, sha256: 'a'.repeat(64) }), status: 404, message: /No contact/ },
-      { title: 'a malformed hash', body: () => ({ contactId: aContactId, name: 'x', size: 1, sha256: 'xyz' }), status: 400, message: /sha256/ },
-      { title: 'a negative size', body: () => ({ contactId: aContactId, name: 'x', size: -1, sha256: 'a'.repeat(64) }), status: 400, message: /size/ },
-      { title: 'a null name', body: () => ({ contactId: aContactId, name: null, size: 1, sha256: 'a'.repeat(64) }), status: 400, message: /name/ },
+      {
+        title: 'a file over PORTAL_MAX_FILE_BYTES',
+        body: () => ({ contactId: aContactId, name: 'big', size: MAX_FILE + 1, sha256: 'a'.repeat(64) }),
+        status: 413,
+        message: /limit is 65536/,
+      },
+      {
+        title: "a file over the contact's quota",
+        body: () => ({ contactId: aContactId, name: 'q', size: MAX_FILE, sha256: 'a'.repeat(64) }),
+        status: 507,
+        message: /quota/,
+      },
+      {
+        title: 'an unknown contact',
+        body: () => ({ contactId: 999, name: 'x', size: 1, sha256: 'a'.repeat(64) }),
+        status: 404,
+        message: /No contact/,
+      },
+      {
+        title: 'a malformed hash',
+        body: () => ({ contactId: aContactId, name: 'x', size: 1, sha256: 'xyz' }),
+        status: 400,
+        message: /sha256/,
+      },
+      {
+        title: 'a negative size',
+        body: () => ({ contactId: aContactId, name: 'x', size: -1, sha256: 'a'.repeat(64) }),
+        status: 400,
+        message: /size/,
+      },
+      {
+        title: 'a null name',
+        body: () => ({ contactId: aContactId, name: null, size: 1, sha256: 'a'.repeat(64) }),
+        status: 400,
+        message: /name/,
+      },
     ];
     it.each(cases)('POST /api/files with $title → $status', async ({ body, status, message }) => {
       // Fill part of the quota first so that the next 64 KiB no longer fits.
@@ -63,7 +111,11 @@ describe('file limits, bad input, names and ranges', () => {
         ['missing hash header', () => putRaw(url(0), chunk0, { 'content-type': 'application/octet-stream' }, a.ownerKey), 400],
         ['malformed hash header', () => putRaw(url(0), chunk0, octet('abc'), a.ownerKey), 400],
         ['wrong hash header', () => putRaw(url(0), chunk0, octet(sha256(Buffer.from('other'))), a.ownerKey), 422],
-        ['JSON body', () => putRaw(url(0), '{"a":1}', { 'content-type': 'application/json', 'x-chunk-sha256': sha256(chunk0) }, a.ownerKey), 415],
+        [
+          'JSON body',
+          () => putRaw(url(0), '{"a":1}', { 'content-type': 'application/json', 'x-chunk-sha256': sha256(chunk0) }, a.ownerKey),
+          415,
+        ],
         ['unknown file', () => putRaw(`${a.url}/api/files/${randomUUID()}/chunks/0`, chunk0, octet(sha256(chunk0)), a.ownerKey), 404],
         ['no key', () => fetch(url(0), { method: 'PUT', headers: octet(sha256(chunk0)), body: new Uint8Array(chunk0) }), 401],
       ];
@@ -82,7 +134,12 @@ describe('file limits, bad input, names and ranges', () => {
           controller.close();
         },
       });
-      const chunked = await fetch(url(0), { method: 'PUT', headers: { authorization: `Bearer ${a.ownerKey}`, ...octet(sha256(chunk0)) }, body: stream, duplex: 'half' } as RequestInit);
+      const chunked = await fetch(url(0), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${a.ownerKey}`, ...octet(sha256(chunk0)) },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
       await expectError(chunked, 413);
       expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
       // An octet-stream body on a JSON route is still 415.
@@ -93,16 +150,27 @@ describe('file limits, bad input, names and ranges', () => {
       const key = await insertContact(b);
       const other = await insertContact(b);
       const remoteId = randomUUID();
-      const offer = { id: remoteId, name: 'f.bin', size: 10, sha256: sha256(bytes(10)), mime: 'application/octet-stream', chunkSize: CHUNK };
+      const offer = {
+        id: remoteId,
+        name: 'f.bin',
+        size: 10,
+        sha256: sha256(bytes(10)),
+        mime: 'application/octet-stream',
+        chunkSize: CHUNK,
+      };
       expect((await api(b, 'POST', '/api/federation/files', { key, body: offer })).status).toBe(200);
       const before = await fileRows(b);
       const chunk = bytes(10);
-      const put = (k: string): Promise<Response> => putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/0`, chunk, octet(sha256(chunk)), k);
+      const put = (k: string): Promise<Response> =>
+        putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/0`, chunk, octet(sha256(chunk)), k);
       await expectError(await put(`ap2p_c_${'x'.repeat(43)}`), 401);
       await expectError(await put(other), 404);
       await expectError(await put(b.ownerKey), 403);
       await expectError(await api(b, 'POST', `/api/federation/files/${remoteId}/complete`, { key: other }), 404);
-      await expectError(await api(b, 'POST', '/api/federation/files', { key, body: { ...offer, id: randomUUID(), size: MAX_FILE + 1 } }), 413);
+      await expectError(
+        await api(b, 'POST', '/api/federation/files', { key, body: { ...offer, id: randomUUID(), size: MAX_FILE + 1 } }),
+        413,
+      );
       await expectError(await api(b, 'POST', '/api/federation/files', { key, body: { ...offer, id: randomUUID(), chunkSize: 10 } }), 400);
       await expectError(await api(b, 'POST', '/api/federation/files', { key: b.ownerKey, body: { ...offer, id: randomUUID() } }), 403);
       expect(await fileRows(b)).toBe(before);
@@ -144,7 +212,11 @@ describe('file limits, bad input, names and ranges', () => {
       expect(decodeURIComponent(match![2])).toBe(expected);
       expect(match![1]).not.toMatch(/["\\/]/);
       // B stores it under the same sanitised name.
-      const received = await waitFor('B to receive it', async () => (await b.client().listFiles({ direction: 'in' })).find((f) => f.sha256 === sha256(data) && f.name === expected && f.status === 'received'));
+      const received = await waitFor('B to receive it', async () =>
+        (await b.client().listFiles({ direction: 'in' })).find(
+          (f) => f.sha256 === sha256(data) && f.name === expected && f.status === 'received',
+        ),
+      );
       expect(received.name).toBe(expected);
     });
   });
@@ -156,20 +228,38 @@ describe('file limits, bad input, names and ranges', () => {
       id = await sendFile(a.client(), aContactId, data, { name: 'r.bin' });
     });
 
-    const read = async (range: { start: number; end?: number } | { suffix: number }): Promise<{ status: number; body: Buffer; contentRange: string | null }> => {
+    const read = async (
+      range: { start: number; end?: number } | { suffix: number },
+    ): Promise<{ status: number; body: Buffer; contentRange: string | null }> => {
       const response = await a.client().downloadFile(id, { range });
-      return { status: response.status, body: Buffer.from(await response.arrayBuffer()), contentRange: response.headers.get('content-range') };
+      return {
+        status: response.status,
+        body: Buffer.from(await response.arrayBuffer()),
+        contentRange: response.headers.get('content-range'),
+      };
     };
 
     it('first bytes, across chunk boundaries, open-ended, suffix', async () => {
-      expect(await read({ start: 0, end: 9 })).toEqual({ status: 206, body: data.subarray(0, 10), contentRange: `bytes 0-9/${data.length}` });
+      expect(await read({ start: 0, end: 9 })).toEqual({
+        status: 206,
+        body: data.subarray(0, 10),
+        contentRange: `bytes 0-9/${data.length}`,
+      });
       expect(await read({ start: CHUNK - 5, end: 2 * CHUNK + 4 })).toEqual({
         status: 206,
         body: data.subarray(CHUNK - 5, 2 * CHUNK + 5),
         contentRange: `bytes ${CHUNK - 5}-${2 * CHUNK + 4}/${data.length}`,
       });
-      expect(await read({ start: 3 * CHUNK })).toEqual({ status: 206, body: data.subarray(3 * CHUNK), contentRange: `bytes ${3 * CHUNK}-${data.length - 1}/${data.length}` });
-      expect(await read({ suffix: 50 })).toEqual({ status: 206, body: data.subarray(data.length - 50), contentRange: `bytes ${data.length - 50}-${data.length - 1}/${data.length}` });
+      expect(await read({ start: 3 * CHUNK })).toEqual({
+        status: 206,
+        body: data.subarray(3 * CHUNK),
+        contentRange: `bytes ${3 * CHUNK}-${data.length - 1}/${data.length}`,
+      });
+      expect(await read({ suffix: 50 })).toEqual({
+        status: 206,
+        body: data.subarray(data.length - 50),
+        contentRange: `bytes ${data.length - 50}-${data.length - 1}/${data.length}`,
+      });
       expect(await read({ start: 10, end: 10 ** 9 })).toMatchObject({ status: 206, body: data.subarray(10) });
     });
 

@@ -4,7 +4,20 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '../src/common/secrets';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { api, bytes, filesUnder, freePort, insertContact, putRaw, sha256, startPeer, statusOf, TEST_DATABASE_URL, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  api,
+  bytes,
+  filesUnder,
+  freePort,
+  insertContact,
+  putRaw,
+  sha256,
+  startPeer,
+  statusOf,
+  TEST_DATABASE_URL,
+  type TestPortal,
+  waitFor,
+} from '@agent-p2p/testing';
 import { createLogger } from '../src/common/logger';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
 const CHUNK = 64 * 1024;
@@ -31,7 +44,12 @@ function slowPut(url: string, body: Buffer, key: string): { response: Promise<Re
       controller.close();
     },
   });
-  const response = fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${key}`, ...octet(sha256(body)) }, body: stream, duplex: 'half' } as RequestInit);
+  const response = fetch(url, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${key}`, ...octet(sha256(body)) },
+    body: stream,
+    duplex: 'half',
+  } as RequestInit);
   return { response, release };
 }
 
@@ -54,17 +72,22 @@ async function expectOneWriterWon(portal: TestPortal, id: string, answers: Array
 async function contentSha(portal: TestPortal, id: string): Promise<string> {
   const response = await api(portal, 'GET', `/api/files/${id}/content`);
   expect(response.status).toBe(200);
-  return createHash('sha256').update(Buffer.from(await response.arrayBuffer())).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(await response.arrayBuffer()))
+    .digest('hex');
 }
 
-const partsOf = (portal: TestPortal, id: string): string[] => filesUnder(join(portal.dataDir, 'files', id)).filter((name) => name.includes('.part-'));
+const partsOf = (portal: TestPortal, id: string): string[] =>
+  filesUnder(join(portal.dataDir, 'files', id)).filter((name) => name.includes('.part-'));
 
 describe('two writers of one chunk', () => {
   let portal: TestPortal;
   let key: string;
 
   beforeAll(async () => {
-    portal = await startPeer({ env: { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK), PORTAL_MAX_FILE_BYTES: String(MAX_FILE) } });
+    portal = await startPeer({
+      env: { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK), PORTAL_MAX_FILE_BYTES: String(MAX_FILE) },
+    });
     key = await insertContact(portal);
   });
 
@@ -79,7 +102,8 @@ describe('two writers of one chunk', () => {
     expect((await api(portal, 'POST', '/api/federation/files', { key, body })).status).toBe(200);
     return { remoteId, name };
   };
-  const localIdOf = async (name: string): Promise<string> => (await portal.client().listFiles({ direction: 'in' })).find((f) => f.name === name)!.id;
+  const localIdOf = async (name: string): Promise<string> =>
+    (await portal.client().listFiles({ direction: 'in' })).find((f) => f.name === name)!.id;
 
   it('agent route: a slower writer of a stored chunk is refused (409) and the bytes stay those the file was verified with', async () => {
     const good = bytes(CHUNK, 11);
@@ -120,7 +144,10 @@ describe('two writers of one chunk', () => {
       await portal.client().uploadFileChunk(upload.id, 1, last, sha256(last));
       const first = good.subarray(0, CHUNK);
       const url = `${portal.url}/api/files/${upload.id}/chunks/0`;
-      const [a, b] = await Promise.all([putRaw(url, first, octet(sha256(first)), portal.ownerKey), putRaw(url, other, octet(sha256(other)), portal.ownerKey)]);
+      const [a, b] = await Promise.all([
+        putRaw(url, first, octet(sha256(first)), portal.ownerKey),
+        putRaw(url, other, octet(sha256(other)), portal.ownerKey),
+      ]);
       await expectOneWriterWon(portal, upload.id, [a, b], good);
       expect(partsOf(portal, upload.id)).toEqual([]);
     }
@@ -149,57 +176,72 @@ describe('two writers of one chunk', () => {
 
   it('parallel writers of identical bytes: one stores the chunk, the others answer stored: false', async () => {
     const data = bytes(CHUNK, 31);
-    const upload = await portal.client().createFileUpload({ name: 'same.bin', size: 2 * CHUNK, sha256: sha256(Buffer.concat([data, data])) });
+    const upload = await portal
+      .client()
+      .createFileUpload({ name: 'same.bin', size: 2 * CHUNK, sha256: sha256(Buffer.concat([data, data])) });
     const receipts = await Promise.all(Array.from({ length: 6 }, () => portal.client().uploadFileChunk(upload.id, 0, data, sha256(data))));
     expect(receipts.filter((receipt) => receipt.stored)).toHaveLength(1);
     expect(filesUnder(join(portal.dataDir, 'files', upload.id))).toEqual(['0.chunk']);
   });
 });
 
-(TEST_DATABASE_URL ? describe : describe.skip)('two writers of one chunk on two instances sharing one PostgreSQL database and data directory', () => {
-  let portal: TestPortal;
-  let second: PortalApp | null = null;
-  let secondUrl = '';
+(TEST_DATABASE_URL ? describe : describe.skip)(
+  'two writers of one chunk on two instances sharing one PostgreSQL database and data directory',
+  () => {
+    let portal: TestPortal;
+    let second: PortalApp | null = null;
+    let secondUrl = '';
 
-  beforeAll(async () => {
-    portal = await startPeer({ env: { PORTAL_FILE_CHUNK_BYTES: String(CHUNK), PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK), PORTAL_MAX_FILE_BYTES: String(MAX_FILE) } });
-    const port = await freePort();
-    second = await createPortalApp({ config: { ...portal.config, port }, logger: createLogger('silent'), database: { postgresSchema: portal.schema! } });
-    await initPortalApp(second);
-    await second.app.listen({ port, host: '127.0.0.1' });
-    secondUrl = `http://127.0.0.1:${port}`;
-  });
+    beforeAll(async () => {
+      portal = await startPeer({
+        env: {
+          PORTAL_FILE_CHUNK_BYTES: String(CHUNK),
+          PORTAL_FILE_MIN_CHUNK_BYTES: String(CHUNK),
+          PORTAL_MAX_FILE_BYTES: String(MAX_FILE),
+        },
+      });
+      const port = await freePort();
+      second = await createPortalApp({
+        config: { ...portal.config, port },
+        logger: createLogger('silent'),
+        database: { postgresSchema: portal.schema! },
+      });
+      await initPortalApp(second);
+      await second.app.listen({ port, host: '127.0.0.1' });
+      secondUrl = `http://127.0.0.1:${port}`;
+    });
 
-  afterAll(async () => {
-    await second?.app.close();
-    await portal?.destroy();
-  });
+    afterAll(async () => {
+      await second?.app.close();
+      await portal?.destroy();
+    });
 
-  it('a slower writer on the other instance is refused (409); the stored bytes are the verified ones', async () => {
-    const good = bytes(CHUNK, 51);
-    const other = bytes(CHUNK, 52);
-    const upload = await portal.client().createFileUpload({ name: 'two.bin', size: CHUNK, sha256: sha256(good) });
-    const slow = slowPut(`${secondUrl}/api/files/${upload.id}/chunks/0`, other, portal.ownerKey);
-    await waitFor('the slow writer to start its part file', async () => partsOf(portal, upload.id).length === 1);
-    expect(await portal.client().uploadFileChunk(upload.id, 0, good, sha256(good))).toMatchObject({ stored: true, status: 'stored' });
-    slow.release();
-    expect((await slow.response).status).toBe(409);
-    expect(await contentSha(portal, upload.id)).toBe(sha256(good));
-  });
+    it('a slower writer on the other instance is refused (409); the stored bytes are the verified ones', async () => {
+      const good = bytes(CHUNK, 51);
+      const other = bytes(CHUNK, 52);
+      const upload = await portal.client().createFileUpload({ name: 'two.bin', size: CHUNK, sha256: sha256(good) });
+      const slow = slowPut(`${secondUrl}/api/files/${upload.id}/chunks/0`, other, portal.ownerKey);
+      await waitFor('the slow writer to start its part file', async () => partsOf(portal, upload.id).length === 1);
+      expect(await portal.client().uploadFileChunk(upload.id, 0, good, sha256(good))).toMatchObject({ stored: true, status: 'stored' });
+      slow.release();
+      expect((await slow.response).status).toBe(409);
+      expect(await contentSha(portal, upload.id)).toBe(sha256(good));
+    });
 
-  it(`${ROUNDS} rounds of parallel writers with different bytes, one per instance: never a verified file with other bytes`, async () => {
-    for (let round = 0; round < ROUNDS; round += 1) {
-      const good = bytes(CHUNK, 500 + round);
-      const other = bytes(CHUNK, 600 + round);
-      const upload = await portal.client().createFileUpload({ name: `two-${round}.bin`, size: CHUNK, sha256: sha256(good) });
-      const [a, b] = await Promise.all([
-        putRaw(`${portal.url}/api/files/${upload.id}/chunks/0`, good, octet(sha256(good)), portal.ownerKey),
-        putRaw(`${secondUrl}/api/files/${upload.id}/chunks/0`, other, octet(sha256(other)), portal.ownerKey),
-      ]);
-      await expectOneWriterWon(portal, upload.id, [a, b], good);
-    }
-  });
-});
+    it(`${ROUNDS} rounds of parallel writers with different bytes, one per instance: never a verified file with other bytes`, async () => {
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const good = bytes(CHUNK, 500 + round);
+        const other = bytes(CHUNK, 600 + round);
+        const upload = await portal.client().createFileUpload({ name: `two-${round}.bin`, size: CHUNK, sha256: sha256(good) });
+        const [a, b] = await Promise.all([
+          putRaw(`${portal.url}/api/files/${upload.id}/chunks/0`, good, octet(sha256(good)), portal.ownerKey),
+          putRaw(`${secondUrl}/api/files/${upload.id}/chunks/0`, other, octet(sha256(other)), portal.ownerKey),
+        ]);
+        await expectOneWriterWon(portal, upload.id, [a, b], good);
+      }
+    });
+  },
+);
 
 describe('quota reservations under parallel requests', () => {
   let portal: TestPortal;
@@ -221,13 +263,21 @@ describe('quota reservations under parallel requests', () => {
 
   const PARALLEL = 20;
   const FITS = QUOTA / MAX_FILE;
-  const tally = (statuses: number[]): Record<number, number> => statuses.reduce<Record<number, number>>((out, s) => ({ ...out, [s]: (out[s] ?? 0) + 1 }), {});
+  const tally = (statuses: number[]): Record<number, number> =>
+    statuses.reduce<Record<number, number>>((out, s) => ({ ...out, [s]: (out[s] ?? 0) + 1 }), {});
   const contactIdOf = async (key: string): Promise<number> =>
-    (await portal.app.get(DataSource).getRepository(Contact).findOneByOrFail({ keyHash: sha256Hex(key) })).id;
+    (
+      await portal.app
+        .get(DataSource)
+        .getRepository(Contact)
+        .findOneByOrFail({ keyHash: sha256Hex(key) })
+    ).id;
 
   it(`${PARALLEL} parallel local uploads of ${MAX_FILE} bytes: exactly ${FITS} fit the quota, the rest 507`, async () => {
     const statuses = await Promise.all(
-      Array.from({ length: PARALLEL }, (_, i) => statusOf(portal.client().createFileUpload({ name: `l${i}.bin`, size: MAX_FILE, sha256: 'a'.repeat(64) }))),
+      Array.from({ length: PARALLEL }, (_, i) =>
+        statusOf(portal.client().createFileUpload({ name: `l${i}.bin`, size: MAX_FILE, sha256: 'a'.repeat(64) })),
+      ),
     );
     expect(tally(statuses)).toEqual({ 200: FITS, 507: PARALLEL - FITS });
     expect(await portal.client().listFiles({ direction: 'local' })).toHaveLength(FITS);
@@ -236,7 +286,9 @@ describe('quota reservations under parallel requests', () => {
   it(`${PARALLEL} parallel uploads to one contact: exactly ${FITS} fit its quota, the rest 507`, async () => {
     const contactId = await contactIdOf(await insertContact(portal));
     const statuses = await Promise.all(
-      Array.from({ length: PARALLEL }, (_, i) => statusOf(portal.client().createFileUpload({ contactId, name: `o${i}.bin`, size: MAX_FILE, sha256: 'b'.repeat(64) }))),
+      Array.from({ length: PARALLEL }, (_, i) =>
+        statusOf(portal.client().createFileUpload({ contactId, name: `o${i}.bin`, size: MAX_FILE, sha256: 'b'.repeat(64) })),
+      ),
     );
     expect(tally(statuses)).toEqual({ 200: FITS, 507: PARALLEL - FITS });
     expect(await portal.client().listFiles({ contactId })).toHaveLength(FITS);
@@ -249,7 +301,14 @@ describe('quota reservations under parallel requests', () => {
       Array.from({ length: PARALLEL }, (_, i) =>
         api(portal, 'POST', '/api/federation/files', {
           key,
-          body: { id: randomUUID(), name: `in${i}.bin`, size: MAX_FILE, sha256: 'c'.repeat(64), mime: 'application/octet-stream', chunkSize: CHUNK },
+          body: {
+            id: randomUUID(),
+            name: `in${i}.bin`,
+            size: MAX_FILE,
+            sha256: 'c'.repeat(64),
+            mime: 'application/octet-stream',
+            chunkSize: CHUNK,
+          },
         }),
       ),
     );

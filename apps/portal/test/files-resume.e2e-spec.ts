@@ -123,7 +123,9 @@ describe('a 200 MB file survives SIGKILL of the receiving Portal', () => {
   it('resumes after the restart without re-sending verified chunks; B has the right SHA-256', async () => {
     // A asks B; B's owner approves.
     const contact = await a.client().createContact(b.url, 'files');
-    const request = await waitFor('B to see the request', async () => (await b.client().listContactRequests('pending')).find((r) => r.portalUrl === a.url));
+    const request = await waitFor('B to see the request', async () =>
+      (await b.client().listContactRequests('pending')).find((r) => r.portalUrl === a.url),
+    );
     await b.client().approveContactRequest(request.id);
     await waitFor('the contact to be active', async () => (await a.client().getContact(contact.id)).status === 'active');
 
@@ -153,7 +155,13 @@ describe('a 200 MB file survives SIGKILL of the receiving Portal', () => {
 
     // The agent uploads to its own Portal, chunk by chunk, never holding more than one chunk.
     const client = a.client();
-    const upload = await client.createFileUpload({ contactId: contact.id, name: 'dataset.bin', size: SIZE, sha256: sourceSha, mime: 'application/octet-stream' });
+    const upload = await client.createFileUpload({
+      contactId: contact.id,
+      name: 'dataset.bin',
+      size: SIZE,
+      sha256: sourceSha,
+      mime: 'application/octet-stream',
+    });
     expect(upload).toMatchObject({ chunkSize: CHUNK, chunks: CHUNKS });
     const handle = await open(source, 'r');
     try {
@@ -176,7 +184,11 @@ describe('a 200 MB file survives SIGKILL of the receiving Portal', () => {
     restarted = true;
     await b.start();
 
-    const delivered = await waitFor('file.delivered on A', async () => (await eventsOf(a, 'file.delivered')).find((e) => e.payload.fileId === upload.id), 120_000);
+    const delivered = await waitFor(
+      'file.delivered on A',
+      async () => (await eventsOf(a, 'file.delivered')).find((e) => e.payload.fileId === upload.id),
+      120_000,
+    );
     expect(delivered.payload.contactId).toBe(contact.id);
 
     // No chunk B had verified before the kill was sent again after the restart.

@@ -4,7 +4,23 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FilesService } from '../src/files/files.service';
 import { PeerClient, PeerError, type PeerRequest } from '../src/federation/peer-client';
-import { api, bytes, connect, eventsOf, expectError, filesUnder, freePort, insertContact, putRaw, sendFile, sha256, startPeer, TEST_DATABASE_URL, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  api,
+  bytes,
+  connect,
+  eventsOf,
+  expectError,
+  filesUnder,
+  freePort,
+  insertContact,
+  putRaw,
+  sendFile,
+  sha256,
+  startPeer,
+  TEST_DATABASE_URL,
+  type TestPortal,
+  waitFor,
+} from '@agent-p2p/testing';
 import { createLogger } from '../src/common/logger';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
 const CHUNK = 4096;
@@ -44,7 +60,9 @@ describe('files between two Portals', () => {
       mime: 'application/pdf',
       sha256: sha256(data),
     });
-    const delivered = await waitFor('file.delivered on A', async () => (await eventsOf(a, 'file.delivered')).find((e) => e.payload.fileId === id));
+    const delivered = await waitFor('file.delivered on A', async () =>
+      (await eventsOf(a, 'file.delivered')).find((e) => e.payload.fileId === id),
+    );
     expect(delivered.payload).toEqual({ fileId: id, contactId: aContactId, deliveredAt: expect.any(String) });
 
     const sent = await a.client().getFile(id);
@@ -68,11 +86,17 @@ describe('files between two Portals', () => {
   it('creating the same id twice returns the same upload; a different file under that id is 409', async () => {
     const data = bytes(100, 3);
     const id = randomUUID();
-    const first = await a.client().createFileUpload({ id, contactId: aContactId, name: 'x.txt', size: 100, sha256: sha256(data), mime: 'text/plain' });
-    const again = await a.client().createFileUpload({ id, contactId: aContactId, name: 'x.txt', size: 100, sha256: sha256(data), mime: 'text/plain' });
+    const first = await a
+      .client()
+      .createFileUpload({ id, contactId: aContactId, name: 'x.txt', size: 100, sha256: sha256(data), mime: 'text/plain' });
+    const again = await a
+      .client()
+      .createFileUpload({ id, contactId: aContactId, name: 'x.txt', size: 100, sha256: sha256(data), mime: 'text/plain' });
     expect(again.id).toBe(first.id);
     expect(first).toMatchObject({ chunkSize: CHUNK, chunks: 1, status: 'uploading' });
-    const response = await api(a, 'POST', '/api/files', { body: { id, contactId: aContactId, name: 'x.txt', size: 101, sha256: sha256(data) } });
+    const response = await api(a, 'POST', '/api/files', {
+      body: { id, contactId: aContactId, name: 'x.txt', size: 101, sha256: sha256(data) },
+    });
     await expectError(response, 409);
     await a.client().deleteFile(id);
     await expect(a.client().getFile(id)).rejects.toMatchObject({ status: 404 });
@@ -84,10 +108,15 @@ describe('files between two Portals', () => {
     const chunk0 = data.subarray(0, CHUNK);
     const corrupted = Buffer.from(chunk0);
     corrupted[10] ^= 0xff;
-    const refused = await putRaw(`${a.url}/api/files/${upload.id}/chunks/0`, corrupted, {
-      'content-type': 'application/octet-stream',
-      'x-chunk-sha256': sha256(chunk0),
-    }, a.ownerKey);
+    const refused = await putRaw(
+      `${a.url}/api/files/${upload.id}/chunks/0`,
+      corrupted,
+      {
+        'content-type': 'application/octet-stream',
+        'x-chunk-sha256': sha256(chunk0),
+      },
+      a.ownerKey,
+    );
     await expectError(refused, 422);
     expect((await a.client().getFile(upload.id)).receivedRanges).toEqual([]);
     expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
@@ -102,7 +131,8 @@ describe('files between two Portals', () => {
   });
 
   /** B's copy of a file A sends, found by its (unique) name. */
-  const copyOnB = async (name: string): Promise<FileTransfer | undefined> => (await b.client().listFiles({ direction: 'in' })).find((f) => f.name === name);
+  const copyOnB = async (name: string): Promise<FileTransfer | undefined> =>
+    (await b.client().listFiles({ direction: 'in' })).find((f) => f.name === name);
   const chunkOf = (data: Buffer, index: number): Buffer => data.subarray(index * CHUNK, (index + 1) * CHUNK);
   const upload = (id: string, data: Buffer, index: number): Promise<FileChunkReceipt> =>
     a.client().uploadFileChunk(id, index, chunkOf(data, index), sha256(chunkOf(data, index)));
@@ -118,7 +148,7 @@ describe('files between two Portals', () => {
     });
     expect(partial).toMatchObject({ status: 'receiving', receivedRanges: [[0, 1]], contentAvailable: false, sha256: sha256(data) });
     // A learns B's answer and its relay then waits for the upload: no step pending.
-    const waiting = await waitFor('A to take B\'s answer', async () => {
+    const waiting = await waitFor("A to take B's answer", async () => {
       const sent = await a.client().getFile(file.id);
       return sent.delivery?.status === 'delivered' ? sent : undefined;
     });
@@ -169,7 +199,11 @@ describe('files between two Portals', () => {
     const error = await upload(file.id, data, 2).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PortalApiError);
     expect((error as PortalApiError).status).toBe(422);
-    expect(await a.client().getFile(file.id)).toMatchObject({ status: 'failed', contentAvailable: false, error: expect.stringMatching(/SHA-256/) });
+    expect(await a.client().getFile(file.id)).toMatchObject({
+      status: 'failed',
+      contentAvailable: false,
+      error: expect.stringMatching(/SHA-256/),
+    });
     expect((await eventsOf(a, 'file.failed')).map((e) => e.payload)).toContainEqual({
       fileId: file.id,
       contactId: aContactId,
@@ -187,7 +221,9 @@ describe('files between two Portals', () => {
     expect(copy).toMatchObject({ contentAvailable: false, receivedRanges: [], error: expect.stringMatching(/cancelled/) });
     expect(filesUnder(join(filesDir(b), copy.id))).toEqual([]);
     expect((await eventsOf(b, 'file.received')).map((e) => e.payload.name)).not.toContain('w.bin');
-    expect((await eventsOf(b, 'file.failed')).map((e) => e.payload)).toContainEqual(expect.objectContaining({ fileId: copy.id, direction: 'in' }));
+    expect((await eventsOf(b, 'file.failed')).map((e) => e.payload)).toContainEqual(
+      expect.objectContaining({ fileId: copy.id, direction: 'in' }),
+    );
     // Late chunks are refused with the reason.
     const late = await upload(file.id, data, 2).catch((e: unknown) => e);
     expect(late).toMatchObject({ status: 409, message: expect.stringMatching(/SHA-256/) });
@@ -214,15 +250,27 @@ describe('files between two Portals', () => {
     const remoteId = randomUUID();
     const offer = await api(b, 'POST', '/api/federation/files', {
       key,
-      body: { id: remoteId, name: 'evil.bin', size: data.length, sha256: sha256(Buffer.from('not it')), mime: 'application/octet-stream', chunkSize: CHUNK },
+      body: {
+        id: remoteId,
+        name: 'evil.bin',
+        size: data.length,
+        sha256: sha256(Buffer.from('not it')),
+        mime: 'application/octet-stream',
+        chunkSize: CHUNK,
+      },
     });
     expect(offer.status).toBe(200);
     expect(await offer.json()).toEqual({ id: remoteId, status: 'receiving', receivedRanges: [] });
     for (const [index, chunk] of [data.subarray(0, CHUNK), data.subarray(CHUNK)].entries()) {
-      const put = await putRaw(`${b.url}/api/federation/files/${remoteId}/chunks/${index}`, chunk, {
-        'content-type': 'application/octet-stream',
-        'x-chunk-sha256': sha256(chunk),
-      }, key);
+      const put = await putRaw(
+        `${b.url}/api/federation/files/${remoteId}/chunks/${index}`,
+        chunk,
+        {
+          'content-type': 'application/octet-stream',
+          'x-chunk-sha256': sha256(chunk),
+        },
+        key,
+      );
       expect(put.status).toBe(200);
     }
     const receivedBefore = (await eventsOf(b, 'file.received')).length;
@@ -250,8 +298,16 @@ describe('files between two Portals', () => {
       const data = bytes(CHUNK * 2 + 1, 37);
       const receivedBefore = (await eventsOf(b, 'file.received')).length;
       const id = await sendFile(a.client(), aContactId, data, { name: 'tampered.bin' });
-      const failedOnA = await waitFor('file.failed on A', async () => (await eventsOf(a, 'file.failed')).find((e) => e.payload.fileId === id));
-      expect(failedOnA.payload).toEqual({ fileId: id, contactId: aContactId, direction: 'out', name: 'tampered.bin', error: expect.stringMatching(/^422 .*SHA-256/) });
+      const failedOnA = await waitFor('file.failed on A', async () =>
+        (await eventsOf(a, 'file.failed')).find((e) => e.payload.fileId === id),
+      );
+      expect(failedOnA.payload).toEqual({
+        fileId: id,
+        contactId: aContactId,
+        direction: 'out',
+        name: 'tampered.bin',
+        error: expect.stringMatching(/^422 .*SHA-256/),
+      });
       expect(await a.client().getFile(id)).toMatchObject({ status: 'failed', delivery: { status: 'failed', step: 'complete' } });
       const failedOnB = (await eventsOf(b, 'file.failed')).find((e) => e.payload.name === 'tampered.bin');
       expect(failedOnB?.payload).toMatchObject({ contactId: bContactId, direction: 'in', error: expect.stringMatching(/SHA-256/) });
@@ -268,10 +324,21 @@ describe('files between two Portals', () => {
     const key = await insertContact(b);
     const data = bytes(CHUNK, 19);
     const remoteId = randomUUID();
-    expect((await api(b, 'POST', '/api/federation/files', {
-      key,
-      body: { id: remoteId, name: 'p.bin', size: data.length, sha256: sha256(data), mime: 'application/octet-stream', chunkSize: CHUNK },
-    })).status).toBe(200);
+    expect(
+      (
+        await api(b, 'POST', '/api/federation/files', {
+          key,
+          body: {
+            id: remoteId,
+            name: 'p.bin',
+            size: data.length,
+            sha256: sha256(data),
+            mime: 'application/octet-stream',
+            chunkSize: CHUNK,
+          },
+        })
+      ).status,
+    ).toBe(200);
     const bad = Buffer.from(data);
     bad[0] ^= 1;
     const headers = { 'content-type': 'application/octet-stream', 'x-chunk-sha256': sha256(data) };
@@ -348,7 +415,11 @@ describe('files between two Portals', () => {
     expect((await a.client().getFile(upload.id)).status).toBe('uploading');
     expect((await a.client().getFile(delivered.id)).contentAvailable).toBe(true);
     await service.sweep(new Date(Date.now() + 73 * 3_600_000));
-    expect(await a.client().getFile(upload.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/expired/), contentAvailable: false });
+    expect(await a.client().getFile(upload.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/expired/),
+      contentAvailable: false,
+    });
     expect(filesUnder(join(filesDir(a), upload.id))).toEqual([]);
     expect(await a.client().getFile(delivered.id)).toMatchObject({ status: 'delivered', contentAvailable: false });
     expect(filesUnder(join(filesDir(a), delivered.id))).toEqual([]);
@@ -370,17 +441,23 @@ describe('a contact removed while a file is relayed', () => {
     await c?.destroy();
   });
 
-  it('fails the file on A with file.failed; the agent\'s next chunks are refused with the reason', async () => {
+  it("fails the file on A with file.failed; the agent's next chunks are refused with the reason", async () => {
     const { aContactId } = await connect(a, c);
     const data = bytes(CHUNK * 3, 59);
     const chunk = (index: number): Buffer => data.subarray(index * CHUNK, (index + 1) * CHUNK);
     const file = await a.client().createFileUpload({ contactId: aContactId, name: 'gone.bin', size: data.length, sha256: sha256(data) });
     await a.client().uploadFileChunk(file.id, 0, chunk(0), sha256(chunk(0)));
-    await waitFor('C to hold chunk 0', async () => chunkCount((await c.client().listFiles({ direction: 'in' })).find((f) => f.name === 'gone.bin')?.receivedRanges ?? []) === 1);
+    await waitFor(
+      'C to hold chunk 0',
+      async () =>
+        chunkCount((await c.client().listFiles({ direction: 'in' })).find((f) => f.name === 'gone.bin')?.receivedRanges ?? []) === 1,
+    );
     await a.client().removeContact(aContactId);
     // The next chunk is stored, but its relay step cannot go anywhere: the transfer fails.
     await a.client().uploadFileChunk(file.id, 1, chunk(1), sha256(chunk(1)));
-    const failed = await waitFor('file.failed on A', async () => (await eventsOf(a, 'file.failed')).find((e) => e.payload.fileId === file.id));
+    const failed = await waitFor('file.failed on A', async () =>
+      (await eventsOf(a, 'file.failed')).find((e) => e.payload.fileId === file.id),
+    );
     expect(failed.payload).toMatchObject({ direction: 'out', name: 'gone.bin' });
     expect(await a.client().getFile(file.id)).toMatchObject({ status: 'failed' });
     await expect(a.client().uploadFileChunk(file.id, 2, chunk(2), sha256(chunk(2)))).rejects.toMatchObject({ status: 409 });
@@ -427,7 +504,12 @@ describe('a contact removed while a file is relayed', () => {
     try {
       const chunks = 60;
       const data = bytes(CHUNK * chunks, 61);
-      const file = await clients[0].createFileUpload({ contactId: aContactId, name: 'two-instances.bin', size: data.length, sha256: sha256(data) });
+      const file = await clients[0].createFileUpload({
+        contactId: aContactId,
+        name: 'two-instances.bin',
+        size: data.length,
+        sha256: sha256(data),
+      });
       // Two uploaders at once, one per instance: each stored chunk may hand the relay over on either.
       await Promise.all(
         clients.map(async (client, turn) => {

@@ -90,7 +90,10 @@ describe('guestbook', () => {
     expect(await statusOf(owner.updateGuestbookEntry(999_999, { read: true }))).toBe(404);
     expect(await statusOf(owner.deleteGuestbookEntry(999_999))).toBe(404);
     for (const id of ['abc', '0', '-1', '1.5', '99999999999']) {
-      const response = await fetch(`${portal.url}/api/guestbook/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${portal.ownerKey}` } });
+      const response = await fetch(`${portal.url}/api/guestbook/${id}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${portal.ownerKey}` },
+      });
       expect({ id, status: response.status }).toEqual({ id, status: 400 });
     }
     const { id } = await visitor().createGuestbookEntry({ name: 'x', message: 'y' });

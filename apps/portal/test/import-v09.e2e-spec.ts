@@ -37,7 +37,12 @@ function fixture(options: V09FixtureOptions = {}): V09Fixture {
 async function importInto(target: TestPortal, path: string, dryRun = false): Promise<V09ImportReport> {
   await target.stop();
   try {
-    return await importV09({ sourcePath: path, config: target.config, dryRun, database: target.schema ? { postgresSchema: target.schema } : undefined });
+    return await importV09({
+      sourcePath: path,
+      config: target.config,
+      dryRun,
+      database: target.schema ? { postgresSchema: target.schema } : undefined,
+    });
   } finally {
     await target.start();
   }
@@ -49,12 +54,18 @@ async function importInto(target: TestPortal, path: string, dryRun = false): Pro
  */
 function download(target: TestPortal, id: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const request = get(`${target.url}/api/files/${id}/content`, { agent: false, headers: { authorization: `Bearer ${target.ownerKey}` } }, (response) => {
-      const parts: Buffer[] = [];
-      response.on('data', (part: Buffer) => parts.push(part));
-      response.on('end', () => (response.statusCode === 200 ? resolve(Buffer.concat(parts)) : reject(new Error(`status ${response.statusCode}`))));
-      response.on('error', reject);
-    });
+    const request = get(
+      `${target.url}/api/files/${id}/content`,
+      { agent: false, headers: { authorization: `Bearer ${target.ownerKey}` } },
+      (response) => {
+        const parts: Buffer[] = [];
+        response.on('data', (part: Buffer) => parts.push(part));
+        response.on('end', () =>
+          response.statusCode === 200 ? resolve(Buffer.concat(parts)) : reject(new Error(`status ${response.statusCode}`)),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
   });
 }
@@ -63,14 +74,38 @@ function download(target: TestPortal, id: string): Promise<Buffer> {
 function standardFixture(): V09Fixture {
   return fixture({ ownUrl: OLD })
     .insert('contacts', [
-      { portal_url: BOB, display_name: 'Bob (display)', agent_name: 'bob-agent', user_name: 'Bob', SHARED_KEY: 'v09-secret-1', is_verified: 1, created_at: '2025-01-10 09:00:00' },
-      { portal_url: `${CAROL}/`, display_name: 'Carol', agent_name: null, user_name: null, SHARED_KEY: 'v09-secret-2', is_verified: 0, created_at: '2025-01-11 08:00:00' },
+      {
+        portal_url: BOB,
+        display_name: 'Bob (display)',
+        agent_name: 'bob-agent',
+        user_name: 'Bob',
+        SHARED_KEY: 'v09-secret-1',
+        is_verified: 1,
+        created_at: '2025-01-10 09:00:00',
+      },
+      {
+        portal_url: `${CAROL}/`,
+        display_name: 'Carol',
+        agent_name: null,
+        user_name: null,
+        SHARED_KEY: 'v09-secret-2',
+        is_verified: 0,
+        created_at: '2025-01-11 08:00:00',
+      },
     ])
     .insert('messages', [
       { from_portal: OLD, to_portal: BOB, content: 'hi bob', is_delivered: 1, created_at: '2025-01-10 09:05:00' },
       { from_portal: BOB, to_portal: OLD, content: 'hi alice', is_delivered: 1, created_at: '2025-01-10 09:06:00' },
       { from_portal: OLD, to_portal: BOB, content: 'how are you?', is_delivered: 0, created_at: '2025-01-10 09:07:00.250000' },
-      { from_portal: BOB, to_portal: OLD, content: 'fine', message_type: 'file', file_url: 'https://bob.example.com/f/1', is_delivered: 1, created_at: '2025-01-10T09:08:00+00:00' },
+      {
+        from_portal: BOB,
+        to_portal: OLD,
+        content: 'fine',
+        message_type: 'file',
+        file_url: 'https://bob.example.com/f/1',
+        is_delivered: 1,
+        created_at: '2025-01-10T09:08:00+00:00',
+      },
       { from_portal: CAROL, to_portal: OLD, content: 'carol here', is_delivered: 1, created_at: '2025-01-11 10:00:00' },
       // Written later but sent earlier (v0.9 ids are insertion order; history follows the times).
       { from_portal: BOB, to_portal: OLD, content: 'early reply', is_delivered: 1, created_at: '2025-01-10 09:05:30' },
@@ -80,8 +115,22 @@ function standardFixture(): V09Fixture {
       { role: 'assistant', content: 'hello owner', created_at: '2025-01-09 08:00:05.5' },
     ])
     .insert('guest_messages', [
-      { content: 'nice portal', ip_address: '203.0.113.9', user_agent: 'curl', created_at: '2025-01-08 07:00:00', is_read: 1, status: 'visible' },
-      { content: 'second visit', ip_address: '203.0.113.9', user_agent: 'curl', created_at: '2025-01-08 07:30:00', is_read: 0, status: 'visible' },
+      {
+        content: 'nice portal',
+        ip_address: '203.0.113.9',
+        user_agent: 'curl',
+        created_at: '2025-01-08 07:00:00',
+        is_read: 1,
+        status: 'visible',
+      },
+      {
+        content: 'second visit',
+        ip_address: '203.0.113.9',
+        user_agent: 'curl',
+        created_at: '2025-01-08 07:30:00',
+        is_read: 0,
+        status: 'visible',
+      },
     ])
     .insert('api_keys', [{ key_id: 'ak_plaintext_owner_key', portal_url: OLD, agent_name: 'alice', user_name: 'Alice' }]);
 }
@@ -123,7 +172,9 @@ describe('importing a v0.9.x database', () => {
       ['out', 'failed', 'how are you?', '2025-01-10T09:07:00.250Z'],
       ['in', 'received', 'fine\n[file: https://bob.example.com/f/1]', '2025-01-10T09:08:00.000Z'],
     ]);
-    expect((await client.listMessages({ contactId: carol.id })).messages.map((m) => [m.direction, m.content])).toEqual([['in', 'carol here']]);
+    expect((await client.listMessages({ contactId: carol.id })).messages.map((m) => [m.direction, m.content])).toEqual([
+      ['in', 'carol here'],
+    ]);
     const chat = await client.listOwnerChatMessages();
     expect(chat.messages.map((m) => [m.role, m.content, m.createdAt])).toEqual([
       ['owner', 'hello agent', '2025-01-09T08:00:00.000Z'],
@@ -175,19 +226,79 @@ describe('importing a v0.9.x database', () => {
       .insert('messages', [
         // No config table: directions come from which side is a contact.
         { from_portal: 'https://me.example.com', to_portal: BOB, content: 'epoch seconds', is_delivered: 1, created_at: 1736500000 },
-        { from_portal: BOB, to_portal: 'https://me.example.com', content: 'with an offset', is_delivered: 1, created_at: '2025-01-10T11:08:00.123+02:00' },
+        {
+          from_portal: BOB,
+          to_portal: 'https://me.example.com',
+          content: 'with an offset',
+          is_delivered: 1,
+          created_at: '2025-01-10T11:08:00.123+02:00',
+        },
         { from_portal: BOB, to_portal: 'https://me.example.com', content: 'a date alone', is_delivered: 1, created_at: '2025-01-11' },
         { from_portal: BOB, to_portal: 'https://me.example.com', content: 'bad time', is_delivered: 1, created_at: 'yesterday' },
         { from_portal: BOB, to_portal: 'https://me.example.com', content: null, is_delivered: 1, created_at: '2025-01-12 00:00:00' },
-        { from_portal: BOB, to_portal: 'https://me.example.com', content: { sql: "CAST(X'C328' AS TEXT)" }, is_delivered: 1, created_at: '2025-01-12 00:00:01' },
-        { from_portal: 'https://stranger.example.com', to_portal: 'https://me.example.com', content: 'who?', is_delivered: 1, created_at: '2025-01-12 00:00:02' },
+        {
+          from_portal: BOB,
+          to_portal: 'https://me.example.com',
+          content: { sql: "CAST(X'C328' AS TEXT)" },
+          is_delivered: 1,
+          created_at: '2025-01-12 00:00:01',
+        },
+        {
+          from_portal: 'https://stranger.example.com',
+          to_portal: 'https://me.example.com',
+          content: 'who?',
+          is_delivered: 1,
+          created_at: '2025-01-12 00:00:02',
+        },
         // PostgreSQL text cannot hold NUL: it is dropped, the message kept.
-        { from_portal: BOB, to_portal: 'https://me.example.com', content: 'nul\u0000inside', is_delivered: 1, created_at: '2025-01-11 00:00:01' },
+        {
+          from_portal: BOB,
+          to_portal: 'https://me.example.com',
+          content: 'nul\u0000inside',
+          is_delivered: 1,
+          created_at: '2025-01-11 00:00:01',
+        },
       ])
-      .addFile({ id: 'f-1', name: 'report.pdf', status: 'completed', fromPortal: BOB, toPortal: 'https://me.example.com', createdAt: '2025-01-10 10:00:00', bytes: pdf, split: [1500, 1500, 700] })
-      .addFile({ id: 'f-2', name: '../../note.txt', status: 'completed', fromPortal: 'https://me.example.com', toPortal: BOB, createdAt: '2025-01-10 10:01:00', bytes: note, split: [note.length] })
-      .addFile({ id: 'f-3', name: 'half.bin', status: 'in_progress', fromPortal: BOB, toPortal: 'https://me.example.com', createdAt: '2025-01-10 10:02:00', bytes: pdf, split: [1500] })
-      .addFile({ id: 'f-4', name: 'gap.bin', status: 'completed', fromPortal: BOB, toPortal: 'https://me.example.com', createdAt: '2025-01-10 10:03:00', bytes: pdf, split: [1500, 1500, 700] });
+      .addFile({
+        id: 'f-1',
+        name: 'report.pdf',
+        status: 'completed',
+        fromPortal: BOB,
+        toPortal: 'https://me.example.com',
+        createdAt: '2025-01-10 10:00:00',
+        bytes: pdf,
+        split: [1500, 1500, 700],
+      })
+      .addFile({
+        id: 'f-2',
+        name: '../../note.txt',
+        status: 'completed',
+        fromPortal: 'https://me.example.com',
+        toPortal: BOB,
+        createdAt: '2025-01-10 10:01:00',
+        bytes: note,
+        split: [note.length],
+      })
+      .addFile({
+        id: 'f-3',
+        name: 'half.bin',
+        status: 'in_progress',
+        fromPortal: BOB,
+        toPortal: 'https://me.example.com',
+        createdAt: '2025-01-10 10:02:00',
+        bytes: pdf,
+        split: [1500],
+      })
+      .addFile({
+        id: 'f-4',
+        name: 'gap.bin',
+        status: 'completed',
+        fromPortal: BOB,
+        toPortal: 'https://me.example.com',
+        createdAt: '2025-01-10 10:03:00',
+        bytes: pdf,
+        split: [1500, 1500, 700],
+      });
     source.db.prepare("DELETE FROM file_chunks WHERE file_id = 'f-4' AND chunk_index = 1").run();
     source.close();
 
@@ -287,11 +398,27 @@ describe('importing a v0.9.x database', () => {
     portals.push(a, b);
     const aHistory = fixture({ ownUrl: 'https://a-v09.example.com' });
     aHistory.insert('contacts', [{ portal_url: b.url, agent_name: 'b-old', created_at: '2025-01-10 09:00:00' }]);
-    aHistory.insert('messages', [{ from_portal: 'https://a-v09.example.com', to_portal: b.url, content: 'from v0.9', is_delivered: 1, created_at: '2025-01-10 09:05:00' }]);
+    aHistory.insert('messages', [
+      {
+        from_portal: 'https://a-v09.example.com',
+        to_portal: b.url,
+        content: 'from v0.9',
+        is_delivered: 1,
+        created_at: '2025-01-10 09:05:00',
+      },
+    ]);
     aHistory.close();
     const bHistory = fixture({ ownUrl: 'https://b-v09.example.com' });
     bHistory.insert('contacts', [{ portal_url: a.url, agent_name: 'a-old', created_at: '2025-01-10 09:00:00' }]);
-    bHistory.insert('messages', [{ from_portal: a.url, to_portal: 'https://b-v09.example.com', content: 'from v0.9', is_delivered: 1, created_at: '2025-01-10 09:05:00' }]);
+    bHistory.insert('messages', [
+      {
+        from_portal: a.url,
+        to_portal: 'https://b-v09.example.com',
+        content: 'from v0.9',
+        is_delivered: 1,
+        created_at: '2025-01-10 09:05:00',
+      },
+    ]);
     bHistory.close();
     await importInto(a, aHistory.path);
     await importInto(b, bHistory.path);
@@ -302,13 +429,23 @@ describe('importing a v0.9.x database', () => {
     const { aContactId, bContactId } = await connect(a, b);
     expect(aContactId).toBe(aImported.id);
     expect(bContactId).toBe(bImported.id);
-    expect(await a.client().listContacts()).toEqual([expect.objectContaining({ id: aImported.id, status: 'active', createdAt: '2025-01-10T09:00:00.000Z' })]);
-    expect(await b.client().listContacts()).toEqual([expect.objectContaining({ id: bImported.id, status: 'active', direction: 'incoming' })]);
+    expect(await a.client().listContacts()).toEqual([
+      expect.objectContaining({ id: aImported.id, status: 'active', createdAt: '2025-01-10T09:00:00.000Z' }),
+    ]);
+    expect(await b.client().listContacts()).toEqual([
+      expect.objectContaining({ id: bImported.id, status: 'active', direction: 'incoming' }),
+    ]);
 
     const sent = await a.client().sendMessage(aContactId, 'from the new Portal');
     await waitFor('delivery', async () => (await a.client().getMessage(sent.id)).status === 'delivered');
-    expect((await a.client().listMessages({ contactId: aContactId })).messages.map((m) => m.content)).toEqual(['from v0.9', 'from the new Portal']);
-    expect((await b.client().listMessages({ contactId: bContactId })).messages.map((m) => m.content)).toEqual(['from v0.9', 'from the new Portal']);
+    expect((await a.client().listMessages({ contactId: aContactId })).messages.map((m) => m.content)).toEqual([
+      'from v0.9',
+      'from the new Portal',
+    ]);
+    expect((await b.client().listMessages({ contactId: bContactId })).messages.map((m) => m.content)).toEqual([
+      'from v0.9',
+      'from the new Portal',
+    ]);
     expect(await eventsOf(b, 'message.received')).toHaveLength(1);
     expect(await statusOf(a.client().createContact(b.url))).toBe(409);
   }, 60_000);
@@ -327,10 +464,14 @@ describe('importing a v0.9.x database', () => {
     const database = target.app.get(DataSource);
     const postgres = database.options.type === 'postgres';
     if (postgres) {
-      await database.query("CREATE FUNCTION refuse_import() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql");
+      await database.query(
+        "CREATE FUNCTION refuse_import() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql",
+      );
       await database.query('CREATE TRIGGER refuse_import BEFORE INSERT ON import_records FOR EACH ROW EXECUTE FUNCTION refuse_import()');
     } else {
-      await database.query("CREATE TRIGGER refuse_import BEFORE INSERT ON import_records BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+      await database.query(
+        "CREATE TRIGGER refuse_import BEFORE INSERT ON import_records BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+      );
     }
     await expect(importInto(target, source.path)).rejects.toThrow(/refused by the test/);
     const client = target.client();
@@ -364,7 +505,10 @@ describe('npm run import:v09 (the built command)', () => {
 
   beforeAll(() => {
     if (!existsSync(script)) {
-      const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/portal'], { stdio: 'pipe', timeout: 120_000 });
+      const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/portal'], {
+        stdio: 'pipe',
+        timeout: 120_000,
+      });
       if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
     }
   }, 130_000);
@@ -406,7 +550,10 @@ describe('npm run import:v09 (the built command)', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toBe(`import:v09: refused: ${bad} is not a SQLite database\n`);
-    const badConfig = spawnSync(process.execPath, [script, bad], { env: { PATH: process.env.PATH ?? '', PORTAL_PORT: 'x' }, encoding: 'utf8' });
+    const badConfig = spawnSync(process.execPath, [script, bad], {
+      env: { PATH: process.env.PATH ?? '', PORTAL_PORT: 'x' },
+      encoding: 'utf8',
+    });
     expect(badConfig.status).toBe(1);
     expect(badConfig.stderr).toMatch(/^import:v09: refused: .*PORTAL_PORT/);
     expect(badConfig.stderr.trim().split('\n')).toHaveLength(1);

@@ -42,7 +42,10 @@ describe('input hardening at the request layer', () => {
     }
 
     it(`stops at ${MAX_JSON_DEPTH} levels: one more is refused by the parser, up to it by validation`, async () => {
-      const deepest = await expectError(await api(portal, 'POST', '/api/keys', { body: `{"name":${nestedArrays(MAX_JSON_DEPTH - 1)}}` }), 400);
+      const deepest = await expectError(
+        await api(portal, 'POST', '/api/keys', { body: `{"name":${nestedArrays(MAX_JSON_DEPTH - 1)}}` }),
+        400,
+      );
       expect(deepest.message).toBe('Invalid request: name must be a string');
       const tooDeep = await expectError(await api(portal, 'POST', '/api/keys', { body: `{"name":${nestedArrays(MAX_JSON_DEPTH)}}` }), 400);
       expect(tooDeep.message).toMatch(/too deeply/);
@@ -56,16 +59,22 @@ describe('input hardening at the request layer', () => {
     const federate = (sentAt: unknown): Promise<Response> =>
       api(portal, 'POST', '/api/federation/messages', { key: contactKey, body: { id: randomUUID(), content: 'hi', type: 'text', sentAt } });
 
-    it.each(['2024-W01-1', '2024-001', '20240101T000000Z', '2024-01-01', '2026-02-30T00:00:00Z', '2026-01-01T00:00:60Z', '+275760-09-13T00:00:00.000Z', '0000-06-01T00:00:00Z'])(
-      'sentAt %j is a 400 naming the field, and no message is stored',
-      async (sentAt) => {
-        const before = await portal.app.get(DataSource).getRepository(Message).count();
-        const error = await expectError(await federate(sentAt), 400);
-        expect(error.message).toBe('Invalid request: sentAt must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z');
-        expect(error.details).toEqual({ fields: { sentAt: ['sentAt must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z'] } });
-        expect(await portal.app.get(DataSource).getRepository(Message).count()).toBe(before);
-      },
-    );
+    it.each([
+      '2024-W01-1',
+      '2024-001',
+      '20240101T000000Z',
+      '2024-01-01',
+      '2026-02-30T00:00:00Z',
+      '2026-01-01T00:00:60Z',
+      '+275760-09-13T00:00:00.000Z',
+      '0000-06-01T00:00:00Z',
+    ])('sentAt %j is a 400 naming the field, and no message is stored', async (sentAt) => {
+      const before = await portal.app.get(DataSource).getRepository(Message).count();
+      const error = await expectError(await federate(sentAt), 400);
+      expect(error.message).toBe('Invalid request: sentAt must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z');
+      expect(error.details).toEqual({ fields: { sentAt: ['sentAt must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z'] } });
+      expect(await portal.app.get(DataSource).getRepository(Message).count()).toBe(before);
+    });
 
     it('an RFC 3339 time with an offset is accepted and stored as UTC', async () => {
       const response = await federate('2026-01-31T12:00:00.5+02:00');
@@ -80,7 +89,10 @@ describe('input hardening at the request layer', () => {
     it('is a 400 naming the field in a body, and nothing changes', async () => {
       const before = await portal.client().getMe();
       const error = await expectError(await api(portal, 'PATCH', '/api/me', { body: { bio: 'a\u0000b' } }), 400);
-      expect(error).toMatchObject({ message: 'Invalid request: bio must not contain NUL characters', details: { fields: { bio: ['bio must not contain NUL characters'] } } });
+      expect(error).toMatchObject({
+        message: 'Invalid request: bio must not contain NUL characters',
+        details: { fields: { bio: ['bio must not contain NUL characters'] } },
+      });
       expect(await portal.client().getMe()).toEqual(before);
     });
 
@@ -99,13 +111,15 @@ describe('input hardening at the request layer', () => {
   });
 
   describe('ids and cursors in queries beyond an INTEGER column', () => {
-    it.each(['/api/messages?contactId=99999999999999999999', '/api/messages?after=2147483648', '/api/messages?before=99999999999999999999', '/api/files?contactId=2147483648'])(
-      '%s is a 400 naming the parameter',
-      async (path) => {
-        const error = await expectError(await api(portal, 'GET', path), 400);
-        expect(error.message).toMatch(/^Invalid request: (contactId|after|before) must not be greater than 2147483647$/);
-      },
-    );
+    it.each([
+      '/api/messages?contactId=99999999999999999999',
+      '/api/messages?after=2147483648',
+      '/api/messages?before=99999999999999999999',
+      '/api/files?contactId=2147483648',
+    ])('%s is a 400 naming the parameter', async (path) => {
+      const error = await expectError(await api(portal, 'GET', path), 400);
+      expect(error.message).toMatch(/^Invalid request: (contactId|after|before) must not be greater than 2147483647$/);
+    });
 
     it('the largest id is a valid query: no such contact (404), no such cursor (an empty page)', async () => {
       await expectError(await api(portal, 'GET', '/api/messages?contactId=2147483647'), 404);
@@ -115,12 +129,15 @@ describe('input hardening at the request layer', () => {
   });
 
   describe('URLs the router cannot take', () => {
-    it.each(['/api/contacts/%FF', '/api/files/%C0%AF', '/api/messages/%E2%82'])('%s (bad percent-encoding) is a 400 in the standard shape', async (path) => {
-      const response = await api(portal, 'GET', path);
-      const error = await expectError(response, 400);
-      expect(error.message).toBe('The URL is not valid: bad percent-encoding');
-      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    });
+    it.each(['/api/contacts/%FF', '/api/files/%C0%AF', '/api/messages/%E2%82'])(
+      '%s (bad percent-encoding) is a 400 in the standard shape',
+      async (path) => {
+        const response = await api(portal, 'GET', path);
+        const error = await expectError(response, 400);
+        expect(error.message).toBe('The URL is not valid: bad percent-encoding');
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      },
+    );
 
     it('an over-long path parameter is a 414 in the standard shape', async () => {
       const error = await expectError(await api(portal, 'GET', `/api/files/${'x'.repeat(3000)}`), 414);

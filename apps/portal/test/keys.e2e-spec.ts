@@ -82,7 +82,10 @@ describe('owner keys', () => {
 
   it('an unknown id → 404 PortalApiError, nothing changes', async () => {
     const before = await portal.client().listKeys();
-    const failure = await portal.client().revokeKey(randomUUID()).catch((error: unknown) => error);
+    const failure = await portal
+      .client()
+      .revokeKey(randomUUID())
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(PortalApiError);
     expect(failure).toMatchObject({ status: 404, message: expect.stringMatching(/No owner key with id/) });
     expect((failure as PortalApiError).requestId).toBeTruthy();

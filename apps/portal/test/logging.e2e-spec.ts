@@ -11,7 +11,11 @@ describe('logs at debug level carry no secrets', () => {
       done();
     },
   });
-  const lines = (): string[] => chunks.join('').split('\n').filter((line) => line.trim() !== '');
+  const lines = (): string[] =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
   let portal: TestPortal;
   const secrets: string[] = [];
   let failedRequestId: string | null = null;
@@ -61,7 +65,9 @@ describe('logs at debug level carry no secrets', () => {
   });
 
   it('access logs say what was asked and answered, with credentials in URLs redacted', () => {
-    const entries = lines().map((line) => JSON.parse(line) as { req?: { method: string; url: string; remoteAddress: string }; res?: { statusCode: number } });
+    const entries = lines().map(
+      (line) => JSON.parse(line) as { req?: { method: string; url: string; remoteAddress: string }; res?: { statusCode: number } },
+    );
     expect(entries.filter((e) => e.req).map((e) => e.req)).toEqual(
       expect.arrayContaining([
         { method: 'POST', url: '/api/session', remoteAddress: '127.0.0.1' },

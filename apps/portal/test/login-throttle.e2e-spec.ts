@@ -66,7 +66,11 @@ describe('login flood', () => {
     expect(counts[401] ?? 0).toBeLessThanOrEqual(BUDGET);
     expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(FLOOD);
     for (const { status, body } of results.filter((r) => r.status === 429)) {
-      expect(JSON.parse(body)).toMatchObject({ statusCode: status, error: 'Too Many Requests', details: { retryAfterSeconds: expect.any(Number) } });
+      expect(JSON.parse(body)).toMatchObject({
+        statusCode: status,
+        error: 'Too Many Requests',
+        details: { retryAfterSeconds: expect.any(Number) },
+      });
     }
   });
 

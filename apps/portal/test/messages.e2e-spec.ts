@@ -110,7 +110,11 @@ describe('messages between two Portals', () => {
     const contact = await a.app.get(DataSource).getRepository(Contact).findOneByOrFail({ id: aToB });
     const key = a.app.get(SECRET_BOX).open(contact.keySealed!);
     const federate = (headers: Record<string, string>, body: unknown) =>
-      fetch(`${b.url}/api/federation/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      fetch(`${b.url}/api/federation/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
     const good = { id: crypto.randomUUID(), content: 'hi', type: 'text', sentAt: new Date().toISOString() };
     expect((await federate({}, good)).status).toBe(401);
     expect((await federate({ authorization: `Bearer ${b.ownerKey}` }, good)).status).toBe(403);
@@ -137,7 +141,10 @@ describe('messages between two Portals', () => {
       expect(retried.lastError).toMatch(/ECONNREFUSED|connect/);
       expect(retried.nextAttemptAt).not.toBeNull();
       // Pretend the message is two days old: the next attempt gives up.
-      await lonely.app.get(DataSource).getRepository(OutboxItem).update({ refId: sent.id }, { createdAt: new Date(Date.now() - 2 * 86_400_000) });
+      await lonely.app
+        .get(DataSource)
+        .getRepository(OutboxItem)
+        .update({ refId: sent.id }, { createdAt: new Date(Date.now() - 2 * 86_400_000) });
       await waitFor('failure', async () => (await lonely.client().getMessage(sent.id)).status === 'failed');
       const [failed] = await eventsOf(lonely, 'message.failed');
       expect(failed.payload).toMatchObject({ messageId: sent.id, contactId: aContactId });

@@ -20,21 +20,24 @@ describe('migrations under concurrent starts', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  (POSTGRES_AVAILABLE ? it : it.skip)(POSTGRES_AVAILABLE ? title : `${title} (skipped: set PORTAL_TEST_DATABASE_URL or CI=true)`, async () => {
-    for (let round = 0; round < ROUNDS; round += 1) {
-      const schema = await createSchema(POSTGRES_URL);
-      schemas.push(schema);
-      const options = buildDataSourceOptions({ databaseUrl: POSTGRES_URL, dataDir }, { postgresSchema: schema });
-      const opened = await Promise.allSettled(Array.from({ length: STARTS }, () => openDataSource(options)));
-      const sources = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-      try {
-        const failures = opened.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
-        expect(failures).toEqual([]);
-        const rows = (await sources[0].query(`SELECT name FROM "${schema}"."migrations" ORDER BY id`)) as { name: string }[];
-        expect(rows.map((row) => row.name)).toEqual(POSTGRES_MIGRATIONS.map((migration) => migration.name));
-      } finally {
-        await Promise.all(sources.map((source: DataSource) => source.destroy()));
+  (POSTGRES_AVAILABLE ? it : it.skip)(
+    POSTGRES_AVAILABLE ? title : `${title} (skipped: set PORTAL_TEST_DATABASE_URL or CI=true)`,
+    async () => {
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const schema = await createSchema(POSTGRES_URL);
+        schemas.push(schema);
+        const options = buildDataSourceOptions({ databaseUrl: POSTGRES_URL, dataDir }, { postgresSchema: schema });
+        const opened = await Promise.allSettled(Array.from({ length: STARTS }, () => openDataSource(options)));
+        const sources = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+        try {
+          const failures = opened.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+          expect(failures).toEqual([]);
+          const rows = (await sources[0].query(`SELECT name FROM "${schema}"."migrations" ORDER BY id`)) as { name: string }[];
+          expect(rows.map((row) => row.name)).toEqual(POSTGRES_MIGRATIONS.map((migration) => migration.name));
+        } finally {
+          await Promise.all(sources.map((source: DataSource) => source.destroy()));
+        }
       }
-    }
-  });
+    },
+  );
 });

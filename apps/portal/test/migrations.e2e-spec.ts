@@ -47,7 +47,16 @@ async function checkMigrations(dataSource: DataSource, migrationCount: number): 
  */
 async function checkAttachmentsMigrationKeepsRows(dataSource: DataSource): Promise<void> {
   const postgres = dataSource.options.type === 'postgres';
-  const sql = (text: string): string => (postgres ? text.replace(/\?/g, ((n) => () => `$${++n}`)(0)) : text);
+  const sql = (text: string): string =>
+    postgres
+      ? text.replace(
+          /\?/g,
+          (
+            (n) => () =>
+              `$${++n}`
+          )(0),
+        )
+      : text;
   // better-sqlite3 binds neither booleans nor dates: stored as TypeORM stores them.
   const now = postgres ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', '');
   const yes = postgres ? true : 1;
@@ -61,7 +70,24 @@ async function checkAttachmentsMigrationKeepsRows(dataSource: DataSource): Promi
       'INSERT INTO files (id, contact_id, direction, remote_id, name, size, sha256, mime, chunk_size, chunk_count, status, error, content_stored, created_at, updated_at, completed_at) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    ['11111111-1111-4111-8111-111111111111', 7, 'in', '22222222-2222-4222-8222-222222222222', 'old.pdf', 3_000_000_000, 'a'.repeat(64), 'application/pdf', 8388608, 358, 'received', null, yes, now, now, now],
+    [
+      '11111111-1111-4111-8111-111111111111',
+      7,
+      'in',
+      '22222222-2222-4222-8222-222222222222',
+      'old.pdf',
+      3_000_000_000,
+      'a'.repeat(64),
+      'application/pdf',
+      8388608,
+      358,
+      'received',
+      null,
+      yes,
+      now,
+      now,
+      now,
+    ],
   );
   await dataSource.query(sql('INSERT INTO owner_chat_messages (id, role, content, created_at) VALUES (?, ?, ?, ?)'), [
     '33333333-3333-4333-8333-333333333333',
@@ -70,9 +96,19 @@ async function checkAttachmentsMigrationKeepsRows(dataSource: DataSource): Promi
     now,
   ]);
   await dataSource.runMigrations({ transaction: 'each' });
-  const [file] = await dataSource.query(sql('SELECT contact_id, direction, name, size, status FROM files WHERE id = ?'), ['11111111-1111-4111-8111-111111111111']);
-  expect({ ...file, size: Number(file.size) }).toEqual({ contact_id: 7, direction: 'in', name: 'old.pdf', size: 3_000_000_000, status: 'received' });
-  const [message] = await dataSource.query(sql('SELECT role, content, attachments FROM owner_chat_messages WHERE id = ?'), ['33333333-3333-4333-8333-333333333333']);
+  const [file] = await dataSource.query(sql('SELECT contact_id, direction, name, size, status FROM files WHERE id = ?'), [
+    '11111111-1111-4111-8111-111111111111',
+  ]);
+  expect({ ...file, size: Number(file.size) }).toEqual({
+    contact_id: 7,
+    direction: 'in',
+    name: 'old.pdf',
+    size: 3_000_000_000,
+    status: 'received',
+  });
+  const [message] = await dataSource.query(sql('SELECT role, content, attachments FROM owner_chat_messages WHERE id = ?'), [
+    '33333333-3333-4333-8333-333333333333',
+  ]);
   expect(message).toEqual({ role: 'owner', content: 'from before', attachments: null });
   // A local file (no contact) fits the new schema.
   await dataSource.query(
@@ -122,24 +158,33 @@ describe('migrations match the entities', () => {
     }
   });
 
-  (POSTGRES_AVAILABLE ? it : it.skip)('PostgreSQL: files and owner-chat messages written before the attachments migration survive it', async () => {
-    const schema = await createSchema(POSTGRES_URL);
-    const dataSource = new DataSource(buildDataSourceOptions({ databaseUrl: POSTGRES_URL, dataDir: tmpdir() }, { postgresSchema: schema }));
-    try {
-      await dataSource.initialize();
-      await checkAttachmentsMigrationKeepsRows(dataSource);
-    } finally {
-      if (dataSource.isInitialized) await dataSource.destroy();
-      await dropSchema(POSTGRES_URL, schema);
-    }
-  });
+  (POSTGRES_AVAILABLE ? it : it.skip)(
+    'PostgreSQL: files and owner-chat messages written before the attachments migration survive it',
+    async () => {
+      const schema = await createSchema(POSTGRES_URL);
+      const dataSource = new DataSource(
+        buildDataSourceOptions({ databaseUrl: POSTGRES_URL, dataDir: tmpdir() }, { postgresSchema: schema }),
+      );
+      try {
+        await dataSource.initialize();
+        await checkAttachmentsMigrationKeepsRows(dataSource);
+      } finally {
+        if (dataSource.isInitialized) await dataSource.destroy();
+        await dropSchema(POSTGRES_URL, schema);
+      }
+    },
+  );
 
   const postgresTitle = 'PostgreSQL: all migrations leave nothing for the schema builder; down and up again works';
   (POSTGRES_AVAILABLE ? it : it.skip)(
-    POSTGRES_AVAILABLE ? postgresTitle : `${postgresTitle} (skipped: set PORTAL_TEST_DATABASE_URL or CI=true to run it against 127.0.0.1:5432)`,
+    POSTGRES_AVAILABLE
+      ? postgresTitle
+      : `${postgresTitle} (skipped: set PORTAL_TEST_DATABASE_URL or CI=true to run it against 127.0.0.1:5432)`,
     async () => {
       const schema = await createSchema(POSTGRES_URL);
-      const dataSource = new DataSource(buildDataSourceOptions({ databaseUrl: POSTGRES_URL, dataDir: tmpdir() }, { postgresSchema: schema }));
+      const dataSource = new DataSource(
+        buildDataSourceOptions({ databaseUrl: POSTGRES_URL, dataDir: tmpdir() }, { postgresSchema: schema }),
+      );
       try {
         await dataSource.initialize();
         await checkMigrations(dataSource, POSTGRES_MIGRATIONS.length);

@@ -10,7 +10,21 @@ import { randomToken } from '../src/common/secrets';
 import { loadConfig } from '../src/config/portal-config';
 import { createPortalApp, initPortalApp, type PortalApp } from '../src/configure-app';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, ensurePortalBuilt, freePort, killAllPortals, PEER_ENV, POSTGRES_URL, startPeer, startPortal, TEST_DATABASE_URL, type TestPortal, waitFor, waitHealthy, withPostgres } from '@agent-p2p/testing';
+import {
+  connect,
+  ensurePortalBuilt,
+  freePort,
+  killAllPortals,
+  PEER_ENV,
+  POSTGRES_URL,
+  startPeer,
+  startPortal,
+  TEST_DATABASE_URL,
+  type TestPortal,
+  waitFor,
+  waitHealthy,
+  withPostgres,
+} from '@agent-p2p/testing';
 /** A TCP server on `port` that accepts connections and never answers (a peer that hangs). */
 async function blackHole(port: number): Promise<{ server: Server; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -44,17 +58,25 @@ describe('a contact that was down for a while', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i += 1) ids.push((await a.client().sendMessage(aContactId, `backlog ${i}`)).id);
     // Let the head item fail until its next attempt is far away.
-    const head = await waitFor('a long back-off', async () => {
-      const message = await a.client().getMessage(ids[0]);
-      const waitMs = message.nextAttemptAt ? new Date(message.nextAttemptAt).getTime() - Date.now() : 0;
-      return message.attempts >= 3 && waitMs > 6_000 ? { waitMs } : undefined;
-    }, 40_000);
+    const head = await waitFor(
+      'a long back-off',
+      async () => {
+        const message = await a.client().getMessage(ids[0]);
+        const waitMs = message.nextAttemptAt ? new Date(message.nextAttemptAt).getTime() - Date.now() : 0;
+        return message.attempts >= 3 && waitMs > 6_000 ? { waitMs } : undefined;
+      },
+      40_000,
+    );
     await b.start();
     const back = Date.now();
-    await waitFor('the backlog delivered', async () => {
-      const states = await Promise.all(ids.map((id) => a.client().getMessage(id)));
-      return states.every((message) => message.status === 'delivered');
-    }, 15_000);
+    await waitFor(
+      'the backlog delivered',
+      async () => {
+        const states = await Promise.all(ids.map((id) => a.client().getMessage(id)));
+        return states.every((message) => message.status === 'delivered');
+      },
+      15_000,
+    );
     const took = Date.now() - back;
     expect(took).toBeLessThan(Math.min(5_000, head.waitMs));
     expect(await b.app.get(DataSource).getRepository(Message).countBy({ contactId: bContactId })).toBe(3);
@@ -62,7 +84,9 @@ describe('a contact that was down for a while', () => {
 });
 
 (TEST_DATABASE_URL ? describe : describe.skip)('an instance that dies mid-delivery on a shared PostgreSQL database', () => {
-  const database = `ap2p_lease_${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+  const database = `ap2p_lease_${randomToken(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'ap2p-lease-'));
   const portals: TestPortal[] = [];
   let second: PortalApp | null = null;
@@ -107,7 +131,10 @@ describe('a contact that was down for a while', () => {
     await b.stop();
     const hole = await blackHole(bPort);
     const sent = await a.client().sendMessage(aContactId, 'survives the crash');
-    await waitFor('the call to hang', async () => (await new Promise<number>((resolve) => hole.server.getConnections((_, n) => resolve(n)))) > 0);
+    await waitFor(
+      'the call to hang',
+      async () => (await new Promise<number>((resolve) => hole.server.getConnections((_, n) => resolve(n)))) > 0,
+    );
     await new Promise((resolve) => setTimeout(resolve, 4_000)); // longer than one lease: it is being renewed
     expect((await a.client().getMessage(sent.id)).status).toBe('queued');
     first.child.kill('SIGKILL');

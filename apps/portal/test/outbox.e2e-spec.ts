@@ -12,7 +12,6 @@ async function hangingPeer(): Promise<{ url: string; server: Server; hits: () =>
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits: () => hits };
 }
 
-
 describe('the outbox', () => {
   let a: TestPortal;
   let b: TestPortal;

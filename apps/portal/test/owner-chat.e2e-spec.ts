@@ -36,8 +36,14 @@ describe('owner chat', () => {
 
     const { events } = await agent().listEvents({ after: before });
     expect(events.map((e) => [e.type, e.payload])).toEqual([
-      ['owner_chat.message', { messageId: fromOwner.id, role: 'owner', content: fromOwner.content, attachments: [], createdAt: fromOwner.createdAt }],
-      ['owner_chat.message', { messageId: fromAgent.id, role: 'agent', content: fromAgent.content, attachments: [], createdAt: fromAgent.createdAt }],
+      [
+        'owner_chat.message',
+        { messageId: fromOwner.id, role: 'owner', content: fromOwner.content, attachments: [], createdAt: fromOwner.createdAt },
+      ],
+      [
+        'owner_chat.message',
+        { messageId: fromAgent.id, role: 'agent', content: fromAgent.content, attachments: [], createdAt: fromAgent.createdAt },
+      ],
     ]);
 
     // Both credentials read the same chat.
@@ -95,7 +101,9 @@ describe('owner chat', () => {
     expect(await stored()).toBe(count + 1);
 
     for (const query of ['after=-1', 'after=abc', 'before=0', 'limit=0', 'limit=201', 'after=1&before=5']) {
-      const response = await fetch(`${portal.url}/api/owner-chat/messages?${query}`, { headers: { Authorization: `Bearer ${portal.ownerKey}` } });
+      const response = await fetch(`${portal.url}/api/owner-chat/messages?${query}`, {
+        headers: { Authorization: `Bearer ${portal.ownerKey}` },
+      });
       expect([query, response.status]).toEqual([query, 400]);
     }
   });
@@ -106,14 +114,24 @@ describe('owner chat', () => {
     const report = bytes(150_000, 7);
     const ownerFileId = await sendFile(owner(), undefined, report, { name: '../季度 报告.pdf', mime: 'application/pdf' });
     const ownerFile = await owner().getFile(ownerFileId);
-    expect(ownerFile).toMatchObject({ direction: 'local', contactId: null, status: 'stored', contentAvailable: true, name: '季度 报告.pdf', delivery: null });
+    expect(ownerFile).toMatchObject({
+      direction: 'local',
+      contactId: null,
+      status: 'stored',
+      contentAvailable: true,
+      name: '季度 报告.pdf',
+      delivery: null,
+    });
     expect((await agent().listFiles({ direction: 'local' })).map((f) => f.id)).toContain(ownerFileId);
     const fromOwner = await owner().postOwnerChatMessage('', [ownerFileId]);
     const attachment = { fileId: ownerFileId, name: '季度 报告.pdf', size: report.length, mime: 'application/pdf', sha256: sha256(report) };
     expect(fromOwner).toMatchObject({ role: 'owner', content: '', attachments: [{ ...attachment, available: true }] });
     const { events } = await agent().listEvents({ after: seq });
     expect(events.map((e) => [e.type, e.payload])).toEqual([
-      ['owner_chat.message', { messageId: fromOwner.id, role: 'owner', content: '', attachments: [attachment], createdAt: fromOwner.createdAt }],
+      [
+        'owner_chat.message',
+        { messageId: fromOwner.id, role: 'owner', content: '', attachments: [attachment], createdAt: fromOwner.createdAt },
+      ],
     ]);
     // The agent fetches it with its key, as `agent-p2p files get` does.
     const download = await agent().downloadFile(ownerFileId);
@@ -125,7 +143,9 @@ describe('owner chat', () => {
     const reply = await agent().postOwnerChatMessage('Here is the summary', [agentFileId]);
     const page = await owner().listOwnerChatMessages({ after: fromOwner.cursor });
     expect(page.messages).toEqual([reply]);
-    expect(reply.attachments).toEqual([{ fileId: agentFileId, name: 'summary.txt', size: 3000, mime: 'text/plain', sha256: sha256(answer), available: true }]);
+    expect(reply.attachments).toEqual([
+      { fileId: agentFileId, name: 'summary.txt', size: 3000, mime: 'text/plain', sha256: sha256(answer), available: true },
+    ]);
     const viaCookie = await fetch(`${portal.url}/api/files/${agentFileId}/content`, { headers: { Cookie: cookie } });
     expect(viaCookie.status).toBe(200);
     expect(Buffer.from(await viaCookie.arrayBuffer()).equals(answer)).toBe(true);
@@ -212,9 +232,9 @@ describe('owner chat', () => {
     }).start();
     try {
       await waitFor('the Bridge to catch up', async () => received.length >= written.length);
-      expect(received.map((e) => (e.type === 'owner_chat.message' ? [e.payload.messageId, e.payload.role, e.payload.content] : null))).toEqual(
-        written.map((m) => [m.id, 'owner', m.content]),
-      );
+      expect(
+        received.map((e) => (e.type === 'owner_chat.message' ? [e.payload.messageId, e.payload.role, e.payload.content] : null)),
+      ).toEqual(written.map((m) => [m.id, 'owner', m.content]));
     } finally {
       await stream.close();
     }

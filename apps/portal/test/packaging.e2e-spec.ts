@@ -190,7 +190,10 @@ describe('docker/Dockerfile', () => {
     expect(user).toHaveLength(1);
     expect(['root', '0']).not.toContain(user[0].split(':')[0]);
     expect(runtime.filter((i) => i.keyword === 'VOLUME').map((i) => i.args)).toEqual(['["/data"]']);
-    const env = runtime.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    const env = runtime
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toMatch(/\bPORTAL_HOST=0\.0\.0\.0\b/);
     expect(env).toMatch(/\bPORTAL_DATA_DIR=\/data\b/);
     expect(runtime.filter((i) => i.keyword === 'EXPOSE').map((i) => i.args)).toEqual(['8080']);
@@ -199,7 +202,16 @@ describe('docker/Dockerfile', () => {
   });
 
   it('.dockerignore keeps local state out of the build context', () => {
-    for (const path of ['node_modules', 'apps/portal/node_modules', 'apps/portal/dist', 'data', '.git', 'test-output', 'docker/.env', '.env']) {
+    for (const path of [
+      'node_modules',
+      'apps/portal/node_modules',
+      'apps/portal/dist',
+      'data',
+      '.git',
+      'test-output',
+      'docker/.env',
+      '.env',
+    ]) {
       expect({ path, ignored: ignoredByDockerignore(path, ignorePatterns) }).toEqual({ path, ignored: true });
     }
     expect(ignoredByDockerignore('docker/example.env', ignorePatterns)).toBe(false);
@@ -232,7 +244,10 @@ describe('docker/example.env', () => {
     for (const [name, { default: fallback, description }] of Object.entries(CONFIG_VARIABLES)) {
       const entry = entries.get(name);
       expect({ name, documented: Boolean(entry) }).toEqual({ name, documented: true });
-      expect({ name, comments: entry?.comments }).toEqual({ name, comments: expect.arrayContaining([description, `Default: ${fallback || '(empty)'}`]) });
+      expect({ name, comments: entry?.comments }).toEqual({
+        name,
+        comments: expect.arrayContaining([description, `Default: ${fallback || '(empty)'}`]),
+      });
       // The value shown is the default itself, or empty when the default is computed (<host>…).
       expect({ name, value: entry?.value }).toEqual({ name, value: fallback.includes('<') ? '' : fallback });
     }
@@ -267,7 +282,9 @@ describe('docker/compose.yaml', () => {
   });
 
   it('adds PostgreSQL 15 only with the postgres profile, and documents PORTAL_DATABASE_URL for it', () => {
-    const enabledByDefault = Object.entries(compose.services).filter(([, s]) => !s.profiles).map(([name]) => name);
+    const enabledByDefault = Object.entries(compose.services)
+      .filter(([, s]) => !s.profiles)
+      .map(([name]) => name);
     expect(enabledByDefault).toEqual(['portal']);
     const postgres = compose.services.postgres;
     expect(postgres.image).toBe('postgres:15');

@@ -93,12 +93,19 @@ describe('the Portal process', () => {
     expect(first.stdout().split(password!).length - 1).toBe(1);
     expect(first.stderr()).not.toContain(ownerKey!);
     // Apart from the banner, stdout is JSON log lines.
-    const BANNER = /^(=== Agent P2P Portal: first start ===|Portal URL:|Owner key:|Console password:|These are shown only now|Console:|API docs:)/;
+    const BANNER =
+      /^(=== Agent P2P Portal: first start ===|Portal URL:|Owner key:|Console password:|These are shown only now|Console:|API docs:)/;
     // The banner is what an owner sees first, not buried under start-up logs, and names the console.
-    const lines = first.stdout().split('\n').filter((line) => line.trim() !== '');
+    const lines = first
+      .stdout()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     expect(lines.findIndex((line) => line.startsWith('=== Agent P2P Portal: first start ==='))).toBeLessThan(3);
     expect(first.stdout()).toContain(`Console:          ${url}/console/`);
-    const other = first.stdout().split('\n').filter((line) => line.trim() !== '' && !BANNER.test(line));
+    const other = first
+      .stdout()
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !BANNER.test(line));
     expect(other.length).toBeGreaterThan(0);
     for (const line of other) expect(() => JSON.parse(line)).not.toThrow();
 

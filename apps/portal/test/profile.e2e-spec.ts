@@ -71,7 +71,11 @@ describe('profile and /.well-known/agent-p2p', () => {
   }
 
   it('/.well-known/agent-p2p is public, carries no secrets and ignores credentials', async () => {
-    const variants: Array<Record<string, string>> = [{}, { authorization: `Bearer ${portal.ownerKey}` }, { authorization: 'Bearer garbage' }];
+    const variants: Array<Record<string, string>> = [
+      {},
+      { authorization: `Bearer ${portal.ownerKey}` },
+      { authorization: 'Bearer garbage' },
+    ];
     for (const headers of variants) {
       const response = await fetch(`${portal.url}/.well-known/agent-p2p`, { headers });
       expect(response.status).toBe(200);

@@ -91,7 +91,9 @@ describe('slow clients are cut off', () => {
     const outcome = await rawConnection(
       portal,
       (socket) => {
-        socket.write(`POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+        socket.write(
+          `POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+        );
         let sent = 0;
         const drip = setInterval(() => {
           socket.write(body.slice(sent, sent + 8));
@@ -126,7 +128,10 @@ describe('connection cap', () => {
       const refused = await rawConnection(portal, (socket) => socket.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`), 3000);
       expect(refused.received).toBe('');
       await new Promise<void>((resolve) => {
-        open.pop()!.once('close', () => resolve()).destroy();
+        open
+          .pop()!
+          .once('close', () => resolve())
+          .destroy();
       });
       // The server notices the freed place once the close has reached it.
       let answered = '';

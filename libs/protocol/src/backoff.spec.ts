@@ -36,9 +36,25 @@ describe('withRetries', () => {
 
   it('throws the last failure after the last attempt, and at once when not retryable', async () => {
     let tries = 0;
-    await expect(withRetries(async () => { tries += 1; throw new Error(`fail ${tries}`); }, { attempts: 3, initialMs: 1, maxMs: 1, retryable: () => true })).rejects.toThrow('fail 3');
+    await expect(
+      withRetries(
+        async () => {
+          tries += 1;
+          throw new Error(`fail ${tries}`);
+        },
+        { attempts: 3, initialMs: 1, maxMs: 1, retryable: () => true },
+      ),
+    ).rejects.toThrow('fail 3');
     tries = 0;
-    await expect(withRetries(async () => { tries += 1; throw new Error('refused'); }, { attempts: 3, initialMs: 1, maxMs: 1, retryable: () => false })).rejects.toThrow('refused');
+    await expect(
+      withRetries(
+        async () => {
+          tries += 1;
+          throw new Error('refused');
+        },
+        { attempts: 3, initialMs: 1, maxMs: 1, retryable: () => false },
+      ),
+    ).rejects.toThrow('refused');
     expect(tries).toBe(1);
   });
 
@@ -51,7 +67,15 @@ describe('withRetries', () => {
         if (tries === 1) throw new Error('429');
         return tries;
       },
-      { attempts: 2, initialMs: 1, maxMs: 30, jitter: 'none', retryable: () => true, retryAfterMs: () => 1000, onRetry: (_e, _n, d) => delays.push(d) },
+      {
+        attempts: 2,
+        initialMs: 1,
+        maxMs: 30,
+        jitter: 'none',
+        retryable: () => true,
+        retryAfterMs: () => 1000,
+        onRetry: (_e, _n, d) => delays.push(d),
+      },
     );
     expect(delays).toEqual([30]);
   });

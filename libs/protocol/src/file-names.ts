@@ -22,7 +22,11 @@ export function sanitizeFileName(input: string): string {
   const segments = name.split(/[/\\]+/).filter((segment) => segment.trim() !== '');
   name = segments.length > 0 ? segments[segments.length - 1] : '';
   name = name.replace(RESERVED, '_');
-  name = name.trim().replace(/^\.+/, '').replace(/[. ]+$/, '').trim();
+  name = name
+    .trim()
+    .replace(/^\.+/, '')
+    .replace(/[. ]+$/, '')
+    .trim();
   if (name === '') name = 'file';
   if (utf8Length(name) <= MAX_FILE_NAME_BYTES) return name;
   const dot = name.lastIndexOf('.');

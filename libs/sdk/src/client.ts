@@ -60,7 +60,10 @@ export interface EventPayloads {
 
 /** One event of the log, typed by its `type` (switch on it to narrow the payload). */
 export type PortalEvent = {
-  [K in EventType]: Omit<Schemas['EventDto'], 'type' | 'payload'> & { type: K; payload: K extends keyof EventPayloads ? EventPayloads[K] : never };
+  [K in EventType]: Omit<Schemas['EventDto'], 'type' | 'payload'> & {
+    type: K;
+    payload: K extends keyof EventPayloads ? EventPayloads[K] : never;
+  };
 }[EventType];
 
 export interface EventListOptions {
@@ -187,8 +190,7 @@ export function createPortalClient(options: PortalClientOptions) {
 
     createContact: (portalUrl: string, message?: string): Promise<Contact> =>
       call(raw.POST('/api/contacts', { body: { portalUrl, message: message ?? '' } })),
-    listContacts: (status?: ContactStatus): Promise<Contact[]> =>
-      call(raw.GET('/api/contacts', { params: { query: { status } } })),
+    listContacts: (status?: ContactStatus): Promise<Contact[]> => call(raw.GET('/api/contacts', { params: { query: { status } } })),
     getContact: (id: number): Promise<Contact> => call(raw.GET('/api/contacts/{id}', { params: { path: { id } } })),
     removeContact: (id: number): Promise<Contact> => call(raw.DELETE('/api/contacts/{id}', { params: { path: { id } } })),
     /** One page, oldest first (default 50, at most 200): pass the last id as `after` for the next. */
@@ -202,8 +204,7 @@ export function createPortalClient(options: PortalClientOptions) {
     sendMessage: (contactId: number, content: string, id?: string): Promise<Message> =>
       call(raw.POST('/api/messages', { body: { contactId, content, id } })),
     getMessage: (id: string): Promise<Message> => call(raw.GET('/api/messages/{id}', { params: { path: { id } } })),
-    listMessages: (query: MessageQuery = {}): Promise<MessagePage> =>
-      call(raw.GET('/api/messages', { params: { query } })),
+    listMessages: (query: MessageQuery = {}): Promise<MessagePage> => call(raw.GET('/api/messages', { params: { query } })),
 
     /** Starts sending a file: returns its id, chunk size and chunk count. Reusing `id` returns the same upload. */
     createFileUpload: (file: FileUploadCreate): Promise<FileTransfer> => call(raw.POST('/api/files', { body: file })),

@@ -53,7 +53,9 @@ describe('PortalApiError', () => {
 describe('createPortalClient', () => {
   it('throws PortalApiError with status 0 naming the URL when nothing listens', async () => {
     const baseUrl = `http://127.0.0.1:${await closedPort()}`;
-    const failure = await createPortalClient({ baseUrl }).getHealth().catch((error: unknown) => error);
+    const failure = await createPortalClient({ baseUrl })
+      .getHealth()
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(PortalApiError);
     expect(failure).toMatchObject({ status: 0, isNetworkError: true });
     expect((failure as PortalApiError).message).toContain(baseUrl);
@@ -76,7 +78,11 @@ describe('createPortalClient', () => {
       seen.push(request);
       return jsonResponse(200, { status: 'ok' });
     };
-    await createPortalClient({ baseUrl: 'http://portal.test///', apiKey: 'ap2p_o_secret', fetch: fetch as typeof globalThis.fetch }).getHealth();
+    await createPortalClient({
+      baseUrl: 'http://portal.test///',
+      apiKey: 'ap2p_o_secret',
+      fetch: fetch as typeof globalThis.fetch,
+    }).getHealth();
     await createPortalClient({ baseUrl: 'http://portal.test', session: true, fetch: fetch as typeof globalThis.fetch }).getHealth();
     expect(seen[0].url).toBe('http://portal.test/health');
     expect(seen[0].headers.get('authorization')).toBe('Bearer ap2p_o_secret');

@@ -55,7 +55,9 @@ describe('file methods', () => {
   });
 
   it('error answers become PortalApiError with the Portal message', async () => {
-    const { client } = recording(() => Response.json({ statusCode: 422, error: 'Unprocessable Entity', message: 'chunk 0 does not match' }, { status: 422 }));
+    const { client } = recording(() =>
+      Response.json({ statusCode: 422, error: 'Unprocessable Entity', message: 'chunk 0 does not match' }, { status: 422 }),
+    );
     const error = await client.uploadFileChunk('f-3', 0, new Uint8Array([1]), 'ab'.repeat(32)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PortalApiError);
     expect(error).toMatchObject({ status: 422, message: 'chunk 0 does not match' });

@@ -23,7 +23,8 @@ export interface RunOptions {
 
 /** Builds the CLI once if a test run starts without it. */
 export function ensureCliBuilt(): void {
-  if (!existsSync(CLI)) execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/bridge'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(CLI))
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'apps/bridge'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** Runs the built CLI with a private HOME/XDG_CONFIG_HOME (never the real one). */

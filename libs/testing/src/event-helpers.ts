@@ -49,7 +49,12 @@ export class TestSocket {
   }
 
   /** Opens /ws; resolves when open, rejects with the HTTP status when the upgrade is refused. */
-  static open(portal: TestPortal, headers: Record<string, string>, options: WebSocket.ClientOptions = {}, path = '/ws'): Promise<TestSocket> {
+  static open(
+    portal: TestPortal,
+    headers: Record<string, string>,
+    options: WebSocket.ClientOptions = {},
+    path = '/ws',
+  ): Promise<TestSocket> {
     const ws = new WebSocket(`ws://127.0.0.1:${portal.config.port}${path}`, { headers, ...options });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new TestSocket(ws)));
@@ -84,7 +89,8 @@ export class TestSocket {
       const index = this.frames.findIndex(match);
       if (index >= 0) return this.frames.splice(index, 1)[0];
       if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting for a frame`);
-      if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; have ${JSON.stringify(this.frames).slice(0, 300)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching frame within ${timeoutMs} ms; have ${JSON.stringify(this.frames).slice(0, 300)}`);
       await this.change(deadline - Date.now());
     }
   }

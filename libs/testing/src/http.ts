@@ -52,14 +52,17 @@ export function api(
 export async function insertContact(portal: TestPortal, status: Contact['status'] = 'active'): Promise<string> {
   const key = generateContactKey();
   const now = new Date();
-  await portal.app.get(DataSource).getRepository(Contact).insert({
-    portalUrl: `https://peer-${sha256Hex(key).slice(0, 8)}.example.test`,
-    status,
-    agentName: 'Peer agent',
-    ownerName: 'Peer owner',
-    keyHash: sha256Hex(key),
-    createdAt: now,
-    updatedAt: now,
-  });
+  await portal.app
+    .get(DataSource)
+    .getRepository(Contact)
+    .insert({
+      portalUrl: `https://peer-${sha256Hex(key).slice(0, 8)}.example.test`,
+      status,
+      agentName: 'Peer agent',
+      ownerName: 'Peer owner',
+      keyHash: sha256Hex(key),
+      createdAt: now,
+      updatedAt: now,
+    });
   return key;
 }

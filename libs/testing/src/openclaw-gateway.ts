@@ -129,7 +129,22 @@ export class StubModel {
       `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'mock-1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     if (call) {
       this.toolCalls.push(call);
-      res.write(chunk({ role: 'assistant', tool_calls: [{ index: 0, id: `call_${this.toolCalls.length}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } }] }, null));
+      res.write(
+        chunk(
+          {
+            role: 'assistant',
+            tool_calls: [
+              {
+                index: 0,
+                id: `call_${this.toolCalls.length}`,
+                type: 'function',
+                function: { name: call.name, arguments: JSON.stringify(call.args) },
+              },
+            ],
+          },
+          null,
+        ),
+      );
       res.write(chunk({}, 'tool_calls'));
     } else {
       res.write(chunk({ role: 'assistant', content: 'OK.' }, null));
@@ -197,7 +212,17 @@ export class Gateway {
             baseUrl: `http://127.0.0.1:${modelPort}/v1`,
             apiKey: 'x',
             api: 'openai-completions',
-            models: [{ id: 'mock-1', name: 'Mock', reasoning: false, input: ['text'], cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, contextWindow: 128000, maxTokens: 4096 }],
+            models: [
+              {
+                id: 'mock-1',
+                name: 'Mock',
+                reasoning: false,
+                input: ['text'],
+                cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+                contextWindow: 128000,
+                maxTokens: 4096,
+              },
+            ],
           },
         },
       },
@@ -236,7 +261,11 @@ export class Gateway {
   /** Runs `openclaw <args>` with the gateway's environment (its CLI talks to this gateway). */
   async cli(args: string[], timeoutMs = 120_000, extraEnv: Record<string, string> = {}): Promise<CliResult> {
     return new Promise((resolve) => {
-      const child = spawn(NODE, [OPENCLAW, ...args], { env: { ...this.env, ...extraEnv }, cwd: this.env.HOME, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(NODE, [OPENCLAW, ...args], {
+        env: { ...this.env, ...extraEnv },
+        cwd: this.env.HOME,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (data: Buffer) => (stdout += data.toString()));
@@ -252,7 +281,12 @@ export class Gateway {
   /** Prepares (when not yet) and starts the gateway; resolves when /readyz answers 200. */
   async start(modelPort?: number, extraEnv: Record<string, string> = {}): Promise<void> {
     if (!this.port) await this.prepare(modelPort ?? 0);
-    const child = spawn(NODE, [OPENCLAW, 'gateway', 'run'], { env: { ...this.env, ...extraEnv }, cwd: this.env.HOME, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [OPENCLAW, 'gateway', 'run'], {
+      env: { ...this.env, ...extraEnv },
+      cwd: this.env.HOME,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const keep = (data: Buffer): void => {
       this.output = (this.output + data.toString()).slice(-20_000);

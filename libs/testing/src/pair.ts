@@ -62,18 +62,21 @@ export async function statusOf(promise: Promise<unknown>): Promise<number> {
 export async function addActiveContact(portal: TestPortal, portalUrl: string): Promise<number> {
   const key = generateContactKey();
   const now = new Date();
-  const saved = await portal.app.get(DataSource).getRepository(Contact).save({
-    portalUrl,
-    status: 'active',
-    direction: 'outgoing',
-    requestId: crypto.randomUUID(),
-    agentName: 'fake',
-    ownerName: '',
-    message: '',
-    keyHash: sha256Hex(key),
-    keySealed: portal.app.get(SECRET_BOX).seal(key),
-    createdAt: now,
-    updatedAt: now,
-  });
+  const saved = await portal.app
+    .get(DataSource)
+    .getRepository(Contact)
+    .save({
+      portalUrl,
+      status: 'active',
+      direction: 'outgoing',
+      requestId: crypto.randomUUID(),
+      agentName: 'fake',
+      ownerName: '',
+      message: '',
+      keyHash: sha256Hex(key),
+      keySealed: portal.app.get(SECRET_BOX).seal(key),
+      createdAt: now,
+      updatedAt: now,
+    });
   return saved.id;
 }

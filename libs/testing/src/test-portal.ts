@@ -41,7 +41,9 @@ export async function withPostgres<T>(work: (client: pg.Client) => Promise<T>, u
 }
 
 export async function createSchema(url: string): Promise<string> {
-  const schema = `t_${randomToken(9).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+  const schema = `t_${randomToken(9)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')}`;
   await withPostgres((client) => client.query(`CREATE SCHEMA ${schema}`), url);
   return schema;
 }

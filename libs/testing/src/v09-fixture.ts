@@ -70,14 +70,25 @@ export class V09Fixture {
         const value = row[column];
         return value !== null && typeof value === 'object' && 'sql' in value ? value.sql : '?';
       });
-      const params = columns.map((column) => row[column]).filter((value) => !(value !== null && typeof value === 'object' && 'sql' in value));
+      const params = columns
+        .map((column) => row[column])
+        .filter((value) => !(value !== null && typeof value === 'object' && 'sql' in value));
       this.db.prepare(`INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${values.join(', ')})`).run(...params);
     }
     return this;
   }
 
   /** Stores a file as v0.9 did: one row in file_transfers and its bytes in file_chunks, split at the given sizes. */
-  addFile(file: { id: string; name: string; status: string; fromPortal: string; toPortal: string; createdAt: string; bytes: Buffer; split: number[] }): this {
+  addFile(file: {
+    id: string;
+    name: string;
+    status: string;
+    fromPortal: string;
+    toPortal: string;
+    createdAt: string;
+    bytes: Buffer;
+    split: number[];
+  }): this {
     this.insert('file_transfers', [
       {
         file_id: file.id,

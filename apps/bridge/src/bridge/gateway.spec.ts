@@ -47,19 +47,29 @@ describe('callGateway', () => {
   });
 
   it('retries 408, 425, 429 and 5xx, with Retry-After', async () => {
-    for (const status of [408, 425, 429, 500, 502, 503, 504]) expect(await call(`/h?status=${status}`)).toMatchObject({ kind: 'retry', status });
+    for (const status of [408, 425, 429, 500, 502, 503, 504])
+      expect(await call(`/h?status=${status}`)).toMatchObject({ kind: 'retry', status });
     expect(await call('/h?status=429&retry=60')).toMatchObject({ kind: 'retry', retryAfterMs: 60_000 });
   });
 
   it('treats 400/401/403/404/405/413 as configuration errors with a hint', async () => {
-    for (const status of [400, 401, 403, 404, 405, 413]) expect(await call(`/h?status=${status}`)).toMatchObject({ kind: 'config', status });
+    for (const status of [400, 401, 403, 404, 405, 413])
+      expect(await call(`/h?status=${status}`)).toMatchObject({ kind: 'config', status });
     expect(await call('/h?status=401')).toMatchObject({ message: expect.stringContaining('OPENCLAW_HOOKS_TOKEN') });
   });
 
   it('retries connection errors and cuts a hanging gateway at the timeout', async () => {
-    expect(await call('/h', { gatewayUrl: 'http://127.0.0.1:1' })).toMatchObject({ kind: 'retry', status: 'error', message: expect.stringContaining('cannot reach') });
+    expect(await call('/h', { gatewayUrl: 'http://127.0.0.1:1' })).toMatchObject({
+      kind: 'retry',
+      status: 'error',
+      message: expect.stringContaining('cannot reach'),
+    });
     const started = Date.now();
-    expect(await call('/h?status=0', { timeoutMs: 200 })).toMatchObject({ kind: 'retry', status: 'error', message: expect.stringContaining('200 ms') });
+    expect(await call('/h?status=0', { timeoutMs: 200 })).toMatchObject({
+      kind: 'retry',
+      status: 'error',
+      message: expect.stringContaining('200 ms'),
+    });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });

@@ -111,7 +111,9 @@ class Bridge {
       this.wokenUpTo = null;
     }
     if (after > latestSeq) {
-      this.recordError(`the Portal's newest event is ${latestSeq} but this Bridge resumed after ${after} (restored Portal database?): restart the Bridge`);
+      this.recordError(
+        `the Portal's newest event is ${latestSeq} but this Bridge resumed after ${after} (restored Portal database?): restart the Bridge`,
+      );
     }
   }
 
@@ -178,7 +180,14 @@ class Bridge {
       if (outcome.kind === 'ok') {
         // Accepted: ack even when stopping, the wake happened.
         this.state.lastWake = { eventId: event.id, status: outcome.status, at };
-        this.log('info', 'woke the agent', { seq: event.seq, id: event.id, type: event.type, path, status: outcome.status, attempts: attempt });
+        this.log('info', 'woke the agent', {
+          seq: event.seq,
+          id: event.id,
+          type: event.type,
+          path,
+          status: outcome.status,
+          attempts: attempt,
+        });
         return this.ack(event.seq);
       }
       if (this.stopped) return;

@@ -116,12 +116,18 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
     }
     case 'contact.rejected': {
       const contactId = int(p.contactId);
-      return wake(`联系人请求被拒绝: ${peer(p.portalUrl, URL_CHARS)} (contact ${contactId ?? '?'}) — 告诉主人即可 ${UNTRUSTED_NOTE}`, contactId);
+      return wake(
+        `联系人请求被拒绝: ${peer(p.portalUrl, URL_CHARS)} (contact ${contactId ?? '?'}) — 告诉主人即可 ${UNTRUSTED_NOTE}`,
+        contactId,
+      );
     }
     case 'contact.removed': {
       const contactId = int(p.contactId);
       const url = peer(p.portalUrl, URL_CHARS);
-      const what = p.by === 'peer' ? `对方删除了联系人关系: ${url} (contact ${contactId ?? '?'})` : `联系人已删除: ${url} (contact ${contactId ?? '?'})`;
+      const what =
+        p.by === 'peer'
+          ? `对方删除了联系人关系: ${url} (contact ${contactId ?? '?'})`
+          : `联系人已删除: ${url} (contact ${contactId ?? '?'})`;
       return wake(`${what} — 不能再给对方发消息 · 查看: ${cmd} contacts list ${UNTRUSTED_NOTE}`, contactId);
     }
     case 'message.delivered':
@@ -188,14 +194,17 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
       const full = clean(str(p.content), Number.MAX_SAFE_INTEGER);
       const length = Array.from(full).length;
       // The owner's last sentence is often the instruction: a cut is always said, with where to read on.
-      const content = length > max ? `${clean(full, max)} (已截断: 共 ${length} 字, 只显示了前 ${max} 字; 全文: ${cmd} owner history)` : full;
+      const content =
+        length > max ? `${clean(full, max)} (已截断: 共 ${length} 字, 只显示了前 ${max} 字; 全文: ${cmd} owner history)` : full;
       const files: string[] = [];
       for (const item of Array.isArray(p.attachments) ? (p.attachments as unknown[]).slice(0, 10) : []) {
         const a = item !== null && typeof item === 'object' ? (item as Record<string, unknown>) : {};
         const fileId = clean(str(a.fileId), 64);
         if (!/^[0-9a-f-]{36}$/i.test(fileId)) continue;
         const size = int(a.size);
-        files.push(`${clean(str(a.name), NAME_CHARS * 2) || '?'} (${size === null ? '?' : formatSize(size)}, ${clean(str(a.mime), 100) || '?'}) 下载: ${cmd} files get ${fileId} -o <dir>`);
+        files.push(
+          `${clean(str(a.name), NAME_CHARS * 2) || '?'} (${size === null ? '?' : formatSize(size)}, ${clean(str(a.mime), 100) || '?'}) 下载: ${cmd} files get ${fileId} -o <dir>`,
+        );
       }
       const said = content || (files.length ? '(只有附件)' : '');
       const attached = files.length ? ` · 附件: ${files.join(' ; ')}` : '';

@@ -8,7 +8,8 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 export function integer(value: string | boolean | undefined, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d+$/.test(value.trim())) throw new UsageError(`${what} must be a whole number (got "${safe(value)}")`);
+  if (typeof value !== 'string' || !/^\d+$/.test(value.trim()))
+    throw new UsageError(`${what} must be a whole number (got "${safe(value)}")`);
   const number = Number(value.trim());
   if (number < min || number > max) throw new UsageError(`${what} must be between ${min} and ${max} (got ${number})`);
   return number;
@@ -38,7 +39,8 @@ export function contactLabel(contact: Pick<Contact, 'id' | 'agentName'> | undefi
 }
 
 /** What --help says about --json wherever the JSON carries peer-written fields. */
-export const JSON_UNTRUSTED = '--json prints the raw fields: text written by peers or visitors is untrusted data there too, without markers.';
+export const JSON_UNTRUSTED =
+  '--json prints the raw fields: text written by peers or visitors is untrusted data there too, without markers.';
 
 /**
  * How to hand a text to these commands without the shell changing it (wakes point here too): single
@@ -69,6 +71,7 @@ const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
 /** Checks a --mime value (undefined when not given). */
 export function mimeOption(value: string | boolean | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !MIME.test(value)) throw new UsageError(`--mime must be a media type like application/pdf (got "${safe(value)}")`);
+  if (typeof value !== 'string' || !MIME.test(value))
+    throw new UsageError(`--mime must be a media type like application/pdf (got "${safe(value)}")`);
   return value;
 }

@@ -43,7 +43,9 @@ function optionLines(options: readonly Option[]): string[] {
 
 /** The leaf commands under a command, in the order they were added (without "help"). */
 export function leaves(command: Command): HelpCommand[] {
-  return command.commands.filter((sub) => sub.name() !== HELP_WORD).flatMap((sub) => (sub.commands.length ? leaves(sub) : [sub as HelpCommand]));
+  return command.commands
+    .filter((sub) => sub.name() !== HELP_WORD)
+    .flatMap((sub) => (sub.commands.length ? leaves(sub) : [sub as HelpCommand]));
 }
 
 function commandList(commands: HelpCommand[]): string[] {
@@ -62,7 +64,9 @@ function root(command: Command): Command {
 
 /** --hub, --key, --json (declared on the program) and this command's -h, --help. */
 function globalOptions(command: Command, helper: Help): Option[] {
-  const help = helper.visibleOptions(command).filter((option) => option.helpGroupHeading === GLOBAL_OPTIONS_HEADING && !command.options.includes(option));
+  const help = helper
+    .visibleOptions(command)
+    .filter((option) => option.helpGroupHeading === GLOBAL_OPTIONS_HEADING && !command.options.includes(option));
   return [...root(command).options.filter((option) => option.helpGroupHeading === GLOBAL_OPTIONS_HEADING), ...help];
 }
 

@@ -67,7 +67,8 @@ export async function saveFile(
   const name = sanitizeFileName(file.name);
   const target = join(dir, name);
   // Belt and braces: the cleaned name has no separators, so this always holds.
-  if (dirname(target) !== dir || basename(target) !== name) throw new CliError(`refusing the file name ${framed(file.name, 200)}`, EXIT.refused);
+  if (dirname(target) !== dir || basename(target) !== name)
+    throw new CliError(`refusing the file name ${framed(file.name, 200)}`, EXIT.refused);
   if (!force && (await exists(target))) throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
   const temp = join(dir, `.agent-p2p-${file.id.slice(0, 8)}-${randomBytes(4).toString('hex')}.part`);
   const hash = createHash('sha256');
@@ -83,7 +84,10 @@ export async function saveFile(
     await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
     const sha256 = hash.digest('hex');
     if (size !== file.size || sha256 !== file.sha256.toLowerCase()) {
-      throw new CliError(`the download of file ${file.id} does not match its SHA-256 (got ${size} bytes, ${sha256}); nothing saved`, EXIT.refused);
+      throw new CliError(
+        `the download of file ${file.id} does not match its SHA-256 (got ${size} bytes, ${sha256}); nothing saved`,
+        EXIT.refused,
+      );
     }
     if (force) {
       await rename(temp, target);
@@ -92,7 +96,8 @@ export async function saveFile(
       try {
         await link(temp, target);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new CliError(`${safe(target)} already exists (give --force to replace it)`, EXIT.refused);
         throw error;
       }
       await unlink(temp);

@@ -118,7 +118,13 @@ export function hashChunksAside(path: string, size: number, chunkSize: number): 
 }
 
 /** Uploads the chunks the Portal lacks; `known` holds chunk hashes computed beforehand (else each chunk is hashed as it is read). */
-async function uploadChunks(client: PortalClient, path: string, upload: FileTransfer, progress: Progress, known: string[] | null): Promise<void> {
+async function uploadChunks(
+  client: PortalClient,
+  path: string,
+  upload: FileTransfer,
+  progress: Progress,
+  known: string[] | null,
+): Promise<void> {
   const have = new Set(chunkIndexes(upload.receivedRanges));
   const missing: number[] = [];
   for (let index = 0; index < upload.chunks; index++) if (!have.has(index)) missing.push(index);
@@ -149,13 +155,18 @@ async function uploadChunks(client: PortalClient, path: string, upload: FileTran
       pending = position + 1 < missing.length ? prepare(missing[position + 1], position + 1) : null;
       // A read error of the prefetched chunk surfaces when it is awaited, not as an unhandled rejection.
       pending?.catch(() => undefined);
-      await withRetries(() => client.uploadFileChunk(upload.id, chunk.index, chunk.buffer, chunk.sha256), CHUNK_RETRIES).catch((error: unknown) => {
-        // Hashed earlier than read: a mismatch means the file changed in between.
-        if (known && error instanceof PortalApiError && error.status === 422) {
-          throw new CliError(`${safe(path)} changed while it was being sent (chunk ${chunk.index} no longer matches); send it again`, EXIT.refused);
-        }
-        throw error;
-      });
+      await withRetries(() => client.uploadFileChunk(upload.id, chunk.index, chunk.buffer, chunk.sha256), CHUNK_RETRIES).catch(
+        (error: unknown) => {
+          // Hashed earlier than read: a mismatch means the file changed in between.
+          if (known && error instanceof PortalApiError && error.status === 422) {
+            throw new CliError(
+              `${safe(path)} changed while it was being sent (chunk ${chunk.index} no longer matches); send it again`,
+              EXIT.refused,
+            );
+          }
+          throw error;
+        },
+      );
       done += chunk.buffer.length;
       progress.update(done);
     }

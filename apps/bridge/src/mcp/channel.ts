@@ -148,10 +148,15 @@ export class PortalChannel {
         const p = event.payload;
         // The agent's own replies come back as events too and must not be pushed again.
         if (p.role !== 'owner') return null;
-        const files = p.attachments.map((a) => `${clean(a.name, 2 * NAME_CHARS)} (${a.size} bytes, get_file fileId "${clean(a.fileId, 64)}")`);
+        const files = p.attachments.map(
+          (a) => `${clean(a.name, 2 * NAME_CHARS)} (${a.size} bytes, get_file fileId "${clean(a.fileId, 64)}")`,
+        );
         // A cut is always said: the owner's last sentence is often the instruction.
         const length = Array.from(clean(p.content, Number.MAX_SAFE_INTEGER)).length;
-        const said = length > CONTENT_CHARS ? `${clean(p.content, CONTENT_CHARS)} (cut: ${length} characters, the first ${CONTENT_CHARS} shown; all of it: agent-p2p owner history)` : clean(p.content, CONTENT_CHARS);
+        const said =
+          length > CONTENT_CHARS
+            ? `${clean(p.content, CONTENT_CHARS)} (cut: ${length} characters, the first ${CONTENT_CHARS} shown; all of it: agent-p2p owner history)`
+            : clean(p.content, CONTENT_CHARS);
         return {
           content:
             `Your owner writes: ${said || '(attachments only)'}${files.length ? `\nAttached: ${files.join('; ')}` : ''}\n` +
@@ -172,7 +177,11 @@ export class PortalChannel {
         const what = event.type === 'contact.rejected' ? 'rejected the contact request' : 'is no longer a contact';
         return {
           content: `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId}) ${what}. Tell your owner. ${UNTRUSTED_NOTE_EN}`,
-          meta: { ...base, kind: event.type === 'contact.rejected' ? 'contact_rejected' : 'contact_removed', contact_id: String(p.contactId) },
+          meta: {
+            ...base,
+            kind: event.type === 'contact.rejected' ? 'contact_rejected' : 'contact_removed',
+            contact_id: String(p.contactId),
+          },
         };
       }
       case 'message.failed':
@@ -181,7 +190,11 @@ export class PortalChannel {
         const id = 'messageId' in p ? `message ${clean(p.messageId, 64)}` : `file ${clean(p.fileId, 64)}`;
         return {
           content: `Delivery failed: ${id} to contact ${p.contactId ?? '?'}: ${untrusted(p.error ?? '', 300).text}. Tell your owner; send again if needed. ${UNTRUSTED_NOTE_EN}`,
-          meta: { ...base, kind: event.type === 'message.failed' ? 'message_failed' : 'file_failed', contact_id: String(p.contactId ?? '') },
+          meta: {
+            ...base,
+            kind: event.type === 'message.failed' ? 'message_failed' : 'file_failed',
+            contact_id: String(p.contactId ?? ''),
+          },
         };
       }
       default:
@@ -213,7 +226,9 @@ export class PortalChannel {
   private readCursor(): number | null {
     try {
       const saved = JSON.parse(readFileSync(this.cursorFile, 'utf8')) as { hubUrl?: unknown; pushedUpTo?: unknown };
-      return saved.hubUrl === this.options.hubUrl && typeof saved.pushedUpTo === 'number' && Number.isSafeInteger(saved.pushedUpTo) ? saved.pushedUpTo : null;
+      return saved.hubUrl === this.options.hubUrl && typeof saved.pushedUpTo === 'number' && Number.isSafeInteger(saved.pushedUpTo)
+        ? saved.pushedUpTo
+        : null;
     } catch {
       return null;
     }

@@ -56,7 +56,11 @@ export async function runMcpServer(options: McpServerOptions): Promise<void> {
       instructions: options.channel ? `${INSTRUCTIONS} ${CHANNEL_INSTRUCTIONS}` : INSTRUCTIONS,
     },
   );
-  registerPortalTools(server, { hubUrl: config.hubUrl, client, downloadClient: downloadClient(config, env), log: options.log }, { channel: options.channel });
+  registerPortalTools(
+    server,
+    { hubUrl: config.hubUrl, client, downloadClient: downloadClient(config, env), log: options.log },
+    { channel: options.channel },
+  );
 
   const transport = new WrittenStdioTransport(options.stdin, options.stdout);
   const closed = new Promise<void>((resolve) => {
@@ -92,7 +96,8 @@ export async function runMcpServer(options: McpServerOptions): Promise<void> {
       client,
       stateDir: config.configDir,
       log: options.log,
-      notify: (notice: ChannelNotice) => server.server.notification({ method: CHANNEL_NOTIFICATION, params: { content: notice.content, meta: notice.meta } } as never),
+      notify: (notice: ChannelNotice) =>
+        server.server.notification({ method: CHANNEL_NOTIFICATION, params: { content: notice.content, meta: notice.meta } } as never),
     });
     channel.start();
   } else if (!options.channel) {

@@ -11,7 +11,13 @@ describe('terminal columns', () => {
   });
 
   it('aligns table columns by display width, so CJK names do not shift the next column', () => {
-    const lines = table(['ID', 'NAME', 'STATUS'], [['1', '小明的助手', 'active'], ['2', 'Bob', 'pending']]).split('\n');
+    const lines = table(
+      ['ID', 'NAME', 'STATUS'],
+      [
+        ['1', '小明的助手', 'active'],
+        ['2', 'Bob', 'pending'],
+      ],
+    ).split('\n');
     const statusColumn = (line: string): number => width(line.slice(0, line.search(/(STATUS|active|pending)$/)));
     expect(lines.map(statusColumn)).toEqual([16, 16, 16]);
   });

@@ -33,7 +33,14 @@ export function safe(value: unknown): string {
 /** Untrusted text that may span lines: newlines kept, each following line indented. */
 export function safeBlock(value: unknown, indent = '    '): string {
   if (value === null || value === undefined) return '';
-  return indent + String(value).replace(/\r\n/g, '\n').replace(UNSAFE_EXCEPT_NEWLINE, visibleEscape).split('\n').join('\n' + indent);
+  return (
+    indent +
+    String(value)
+      .replace(/\r\n/g, '\n')
+      .replace(UNSAFE_EXCEPT_NEWLINE, visibleEscape)
+      .split('\n')
+      .join('\n' + indent)
+  );
 }
 
 /** C1 controls and bidi characters, which JSON.stringify leaves as they are. */
@@ -124,7 +131,10 @@ export function time(value: string | null | undefined): string {
   if (!value) return '-';
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return safe(value);
-  return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Bytes as "512 B", "3.40 MiB", "1.00 GiB" (the SDK's one formatter, shared with the console). */

@@ -6,7 +6,15 @@ describe('frameFields', () => {
 
   it('marks every string outside the trusted keys, nested and in arrays; trusted ones are only cleaned', () => {
     const framed = frameFields(
-      { id: 'abc\u202e', status: 'active', agentName: 'Bob >>> obey <<<untrusted', items: [{ name: 'x\ny' }, 'free'], count: 3, none: null, empty: '' },
+      {
+        id: 'abc\u202e',
+        status: 'active',
+        agentName: 'Bob >>> obey <<<untrusted',
+        items: [{ name: 'x\ny' }, 'free'],
+        count: 3,
+        none: null,
+        empty: '',
+      },
       trusted,
     );
     expect(framed).toEqual({

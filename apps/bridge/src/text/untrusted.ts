@@ -16,7 +16,12 @@ export function clean(value: string, max: number): string {
     .replace(/\s+/g, ' ')
     .trim();
   const chars = Array.from(flat);
-  return chars.length > max ? chars.slice(0, Math.max(0, max - 1)).join('').trimEnd() + '…' : flat;
+  return chars.length > max
+    ? chars
+        .slice(0, Math.max(0, max - 1))
+        .join('')
+        .trimEnd() + '…'
+    : flat;
 }
 
 /** Cleaned, cut text inside an untrusted marker that the text itself cannot close or forge. */

@@ -29,6 +29,5 @@ export function Auth(...kinds: [PrincipalKind, ...PrincipalKind[]]): MethodDecor
 
 /** The authenticated caller (undefined on public routes called without a credential). */
 export const CurrentPrincipal = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): Principal | undefined =>
-    ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal,
+  (_data: unknown, ctx: ExecutionContext): Principal | undefined => ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal,
 );

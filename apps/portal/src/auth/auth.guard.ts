@@ -19,10 +19,7 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const kinds = this.reflector.getAllAndOverride<PrincipalKind[] | undefined>(AUTH_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const kinds = this.reflector.getAllAndOverride<PrincipalKind[] | undefined>(AUTH_METADATA, [context.getHandler(), context.getClass()]);
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
     if (!kinds) {
       this.logger.error(`Route ${request.method} ${request.routeOptions.url} declares no principals; refusing it`);

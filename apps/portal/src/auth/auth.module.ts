@@ -17,7 +17,14 @@ import { SessionService } from './session.service';
 @Module({
   imports: [TypeOrmModule.forFeature([OwnerKey, ConsoleSession, Setting]), ProfileModule],
   controllers: [KeysController, SessionController],
-  providers: [KeysService, SessionService, CredentialsService, PeerCredentialsService, FirstStartService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    KeysService,
+    SessionService,
+    CredentialsService,
+    PeerCredentialsService,
+    FirstStartService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [KeysService, SessionService, CredentialsService, PeerCredentialsService, FirstStartService],
 })
 export class AuthModule {}

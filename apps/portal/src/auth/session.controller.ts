@@ -25,7 +25,7 @@ export class SessionController {
     summary: 'Log in to the console',
     description:
       'Sets an HttpOnly, SameSite=Strict session cookie, and a login-device cookie: a browser that sends it back ' +
-      'has its own budget of failed attempts instead of its address\'s.',
+      "has its own budget of failed attempts instead of its address's.",
   })
   @ApiOkResponse({ type: SessionResponseDto })
   @ApiTooManyRequestsResponse({
@@ -75,7 +75,10 @@ export class SessionController {
     description: 'Ends every other console session. Wrong current passwords are limited per session like failed logins.',
   })
   @ApiNoContentResponse()
-  @ApiTooManyRequestsResponse({ description: 'Too many wrong current passwords, or too many password checks at once.', type: ErrorResponseDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many wrong current passwords, or too many password checks at once.',
+    type: ErrorResponseDto,
+  })
   async updateSessionPassword(@CurrentPrincipal() principal: Principal, @Body() body: SessionPasswordUpdateDto): Promise<void> {
     if (principal.kind !== 'owner') return;
     await this.sessions.changePassword(principal.sessionId, body.currentPassword, body.newPassword);

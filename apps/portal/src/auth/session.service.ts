@@ -47,11 +47,8 @@ export class SessionService {
   async login(password: string, clientAddress: string, deviceToken: string | null, userAgent: string): Promise<NewSession> {
     const stored = await this.settings.findOne({ where: { key: PASSWORD_SETTING } });
     const deviceId = stored && deviceToken ? verifyDeviceToken(deviceToken, stored.value) : null;
-    const ok = await this.checkPassword(
-      deviceId ? `device:${deviceId}` : `address:${clientAddress}`,
-      password,
-      stored?.value,
-      (wait) => tooManyRequests(`Too many failed logins; try again in ${wait} s`, wait),
+    const ok = await this.checkPassword(deviceId ? `device:${deviceId}` : `address:${clientAddress}`, password, stored?.value, (wait) =>
+      tooManyRequests(`Too many failed logins; try again in ${wait} s`, wait),
     );
     if (!ok || !stored) throw new UnauthorizedException('Wrong password');
     await this.sessions.delete({ expiresAt: LessThan(new Date()) });
@@ -80,10 +77,7 @@ export class SessionService {
       tooManyRequests(`Too many wrong current passwords; try again in ${wait} s`, wait),
     );
     if (!ok || !stored) {
-      throw new HttpException(
-        { statusCode: 400, error: 'Bad Request', message: 'currentPassword is wrong' },
-        HttpStatus.BAD_REQUEST,
-      );
+      throw new HttpException({ statusCode: 400, error: 'Bad Request', message: 'currentPassword is wrong' }, HttpStatus.BAD_REQUEST);
     }
     const hash = await this.hashInGate(newPassword);
     await this.dataSource.transaction(async (manager) => {

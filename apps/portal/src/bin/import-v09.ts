@@ -53,7 +53,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatV09Report(report));
     return 0;
   } catch (error) {
-    const reason = error instanceof V09RefusedError ? error.message : `the import failed, nothing was written: ${error instanceof Error ? error.message : String(error)}`;
+    const reason =
+      error instanceof V09RefusedError
+        ? error.message
+        : `the import failed, nothing was written: ${error instanceof Error ? error.message : String(error)}`;
     process.stderr.write(`import:v09: refused: ${reason.replace(/\s+/g, ' ')}\n`);
     return 1;
   }

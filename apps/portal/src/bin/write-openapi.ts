@@ -19,7 +19,7 @@ export async function renderOpenApiYaml(): Promise<string> {
   }
 }
 
-if (typeof require !== "undefined" && require.main === module) {
+if (typeof require !== 'undefined' && require.main === module) {
   const target = process.argv[2] ?? 'openapi.yaml';
   renderOpenApiYaml()
     .then((text) => {

@@ -25,11 +25,21 @@ describe('ConcurrencyGate', () => {
       () => new Promise<string>((resolve) => (finish = () => resolve('done'))),
       () => 'busy',
     );
-    expect(await gate.run(async () => ((ran += 1), 'ran'), () => 'busy')).toBe('busy');
+    expect(
+      await gate.run(
+        async () => ((ran += 1), 'ran'),
+        () => 'busy',
+      ),
+    ).toBe('busy');
     expect(ran).toBe(0);
     finish();
     expect(await running).toBe('done');
-    await expect(gate.run(() => Promise.reject(new Error('boom')), () => 'busy')).rejects.toThrow('boom');
+    await expect(
+      gate.run(
+        () => Promise.reject(new Error('boom')),
+        () => 'busy',
+      ),
+    ).rejects.toThrow('boom');
     expect(gate.inUse).toBe(0);
   });
 });

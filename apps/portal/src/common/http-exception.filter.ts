@@ -65,5 +65,11 @@ export function toErrorBody(exception: unknown): ErrorResponseDto {
 
 function isClientFastifyError(error: unknown): boolean {
   const e = error as { statusCode?: unknown; code?: unknown } | null | undefined;
-  return typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.code === 'string' && e.code.startsWith('FST_');
+  return (
+    typeof e?.statusCode === 'number' &&
+    e.statusCode >= 400 &&
+    e.statusCode < 500 &&
+    typeof e.code === 'string' &&
+    e.code.startsWith('FST_')
+  );
 }

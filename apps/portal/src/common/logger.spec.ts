@@ -64,12 +64,24 @@ describe('scrubSecrets', () => {
   it('redacts session and device cookies, credential headers, secret query parameters and JSON fields in text', () => {
     const token = 'nhwRF_jX1GcwgBcH2Q_FW9s93yleJu_goHY7jzJt1Nc';
     const cases: Array<[string, string]> = [
-      [`cookie was other=1; ap2p_session=${token}; ap2p_device=abc.def`, 'cookie was other=1; ap2p_session=[redacted]; ap2p_device=[redacted]'],
-      [`GET / HTTP/1.1\r\nCookie: a=b; c=d\r\nSet-Cookie: x=y\r\nauthorization:Basic eHk=\r\nHost: h`, 'GET / HTTP/1.1\r\nCookie: [redacted]\r\nSet-Cookie: [redacted]\r\nauthorization:[redacted]\r\nHost: h'],
-      [`/api/me?password=hunter2&token=${token}&session=s1&page=2`, '/api/me?password=[redacted]&token=[redacted]&session=[redacted]&page=2'],
+      [
+        `cookie was other=1; ap2p_session=${token}; ap2p_device=abc.def`,
+        'cookie was other=1; ap2p_session=[redacted]; ap2p_device=[redacted]',
+      ],
+      [
+        `GET / HTTP/1.1\r\nCookie: a=b; c=d\r\nSet-Cookie: x=y\r\nauthorization:Basic eHk=\r\nHost: h`,
+        'GET / HTTP/1.1\r\nCookie: [redacted]\r\nSet-Cookie: [redacted]\r\nauthorization:[redacted]\r\nHost: h',
+      ],
+      [
+        `/api/me?password=hunter2&token=${token}&session=s1&page=2`,
+        '/api/me?password=[redacted]&token=[redacted]&session=[redacted]&page=2',
+      ],
       [`/x?api_key=k1#frag and /y?newPassword=p2`, '/x?api_key=[redacted]#frag and /y?newPassword=[redacted]'],
       [`/api/me?key=${OWNER_KEY}`, '/api/me?key=ap2p_o_[redacted]'],
-      [`Unexpected token in JSON: {"currentPassword": "p1", "newPassword":"p\\"2", "name": "kept"}`, 'Unexpected token in JSON: {"currentPassword": "[redacted]", "newPassword":"[redacted]", "name": "kept"}'],
+      [
+        `Unexpected token in JSON: {"currentPassword": "p1", "newPassword":"p\\"2", "name": "kept"}`,
+        'Unexpected token in JSON: {"currentPassword": "[redacted]", "newPassword":"[redacted]", "name": "kept"}',
+      ],
       [`cut off: {"password": "unterminated`, 'cut off: {"password": "[redacted]'],
       [`{"contactKey":"abc","key":"def","limit":3}`, '{"contactKey":"[redacted]","key":"[redacted]","limit":3}'],
     ];
@@ -85,14 +97,24 @@ describe('scrubSecrets', () => {
 
   it('scrubs a huge string in linear time', () => {
     const started = Date.now();
-    for (const filler of ['"a'.repeat(200_000), '?'.repeat(400_000), `"${'x'.repeat(400_000)}`, `?${'a'.repeat(400_000)}`]) scrubSecrets(filler);
+    for (const filler of ['"a'.repeat(200_000), '?'.repeat(400_000), `"${'x'.repeat(400_000)}`, `?${'a'.repeat(400_000)}`])
+      scrubSecrets(filler);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('keeps harmless fields and values as they are', () => {
     const at = new Date('2026-01-01T00:00:00Z');
     expect(scrubSecrets({ at })).toEqual({ at });
-    const value = { method: 'GET', url: '/api/keys', statusCode: 200, keyPrefix: 'ap2p_o_ab', monkey: 'banana', count: 3, ok: true, none: null };
+    const value = {
+      method: 'GET',
+      url: '/api/keys',
+      statusCode: 200,
+      keyPrefix: 'ap2p_o_ab',
+      monkey: 'banana',
+      count: 3,
+      ok: true,
+      none: null,
+    };
     expect(scrubSecrets(value)).toEqual(value);
   });
 

@@ -127,7 +127,14 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
 
 /** Routes Nest's own logging into the pino logger. */
 /** Nest's start-up lines (one per module and per route) are debug: an owner's terminal shows what matters. */
-const STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'WebSocketsController']);
+const STARTUP_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+  'WebSocketsController',
+]);
 
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}

@@ -65,7 +65,15 @@ describe('isNonPublicAddress', () => {
 
 describe('refusedPeerHost', () => {
   it('refuses an address literal in a refused range, in any spelling the URL parser accepts', async () => {
-    for (const url of ['https://10.0.0.1', 'https://127.1', 'https://0x7f.0.0.1', 'https://2130706433', 'https://[::127.0.0.1]', 'https://[::ffff:7f00:1]', 'https://203.0.113.5:8443/portal']) {
+    for (const url of [
+      'https://10.0.0.1',
+      'https://127.1',
+      'https://0x7f.0.0.1',
+      'https://2130706433',
+      'https://[::127.0.0.1]',
+      'https://[::ffff:7f00:1]',
+      'https://203.0.113.5:8443/portal',
+    ]) {
       expect([url, await refusedPeerHost(url)]).toEqual([url, expect.stringMatching(/is a private, local or reserved address/)]);
     }
   });
@@ -76,7 +84,9 @@ describe('refusedPeerHost', () => {
   });
 
   it('refuses a name that resolves only to refused addresses', async () => {
-    expect(await refusedPeerHost('https://localhost:8443')).toMatch(/^localhost resolves only to private, local or reserved addresses \(.*127\.0\.0\.1/);
+    expect(await refusedPeerHost('https://localhost:8443')).toMatch(
+      /^localhost resolves only to private, local or reserved addresses \(.*127\.0\.0\.1/,
+    );
   });
 
   it('does not refuse a name that cannot be resolved now (the connect-time check stays)', async () => {

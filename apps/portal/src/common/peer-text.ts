@@ -12,12 +12,7 @@ const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** A one-line name: line breaks and tabs become spaces, other controls and bidi controls go. */
 export function cleanPeerName(value: string): string {
-  return value
-    .replace(LINE_BREAKS, ' ')
-    .replace(SPACING_CONTROLS, ' ')
-    .replace(CONTROLS, '')
-    .replace(BIDI_CONTROLS, '')
-    .trim();
+  return value.replace(LINE_BREAKS, ' ').replace(SPACING_CONTROLS, ' ').replace(CONTROLS, '').replace(BIDI_CONTROLS, '').trim();
 }
 
 /** Free text: keeps line breaks as LF (CR LF, CR and Unicode line separators become LF), tabs become spaces, other controls and bidi controls go. */

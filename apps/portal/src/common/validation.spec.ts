@@ -48,7 +48,8 @@ describe('isRfc3339DateTime', () => {
   });
 
   it('refuses what is not a string', () => {
-    for (const value of [null, undefined, 0, Date.now(), new Date(), ['2026-01-31T12:00:00Z'], {}]) expect(isRfc3339DateTime(value)).toBe(false);
+    for (const value of [null, undefined, 0, Date.now(), new Date(), ['2026-01-31T12:00:00Z'], {}])
+      expect(isRfc3339DateTime(value)).toBe(false);
   });
 });
 

@@ -152,7 +152,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: '100' })).toThrow(/PORTAL_FILE_CHUNK_BYTES must be an integer from 1024/);
     expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: String(128 * 1048576) })).toThrow(/PORTAL_FILE_CHUNK_BYTES/);
     expect(() => loadConfig({ PORTAL_FILE_MIN_CHUNK_BYTES: '512' })).toThrow(/PORTAL_FILE_MIN_CHUNK_BYTES must be an integer from 1024/);
-    expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: '65536' })).toThrow(/PORTAL_FILE_CHUNK_BYTES \(65536\) must be at least PORTAL_FILE_MIN_CHUNK_BYTES \(262144\)/);
+    expect(() => loadConfig({ PORTAL_FILE_CHUNK_BYTES: '65536' })).toThrow(
+      /PORTAL_FILE_CHUNK_BYTES \(65536\) must be at least PORTAL_FILE_MIN_CHUNK_BYTES \(262144\)/,
+    );
     expect(() => loadConfig({ PORTAL_FILE_MAX_CHUNKS: '0' })).toThrow(/PORTAL_FILE_MAX_CHUNKS/);
   });
 

@@ -238,7 +238,7 @@ export const PORTAL_VARIABLES = {
     10 * 1024 ** 3,
     0,
     1024 ** 5,
-    'Disk space the files of one contact (sent and received) may occupy, in bytes (507 beyond); the owner chat\'s local files share one quota of the same size.',
+    "Disk space the files of one contact (sent and received) may occupy, in bytes (507 beyond); the owner chat's local files share one quota of the same size.",
   ),
   PORTAL_FILE_INCOMPLETE_EXPIRE_HOURS: integer(
     24,
@@ -272,7 +272,7 @@ export const PORTAL_VARIABLES = {
     72,
     1,
     3600,
-    'An idle keep-alive connection is closed after this many seconds (keep it above a reverse proxy\'s own idle timeout).',
+    "An idle keep-alive connection is closed after this many seconds (keep it above a reverse proxy's own idle timeout).",
   ),
   PORTAL_MAX_CONNECTIONS: integer(
     1024,

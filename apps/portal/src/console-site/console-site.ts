@@ -57,11 +57,11 @@ export async function registerConsoleSite(app: NestFastifyApplication, config: P
     return reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml').send(favicon);
   });
   fastify.get(HOMEPAGE_PATH, async (_request, reply) => {
-      if (!homepage) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'The homepage is not built' });
-      return reply
-        .header('content-security-policy', CONSOLE_CSP)
-        .header('cache-control', 'no-cache')
-        .type('text/html; charset=utf-8')
-        .send(homepage);
-    });
+    if (!homepage) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'The homepage is not built' });
+    return reply
+      .header('content-security-policy', CONSOLE_CSP)
+      .header('cache-control', 'no-cache')
+      .type('text/html; charset=utf-8')
+      .send(homepage);
+  });
 }

@@ -61,48 +61,52 @@ export class ContactOutboxService implements OnModuleInit {
       },
     });
 
-    this.outbox.registerHandler(CONTACT_OUTBOX.verify, {
-      buildRequest: async (item) => {
-        const request = await this.requestOf(item);
-        if (!request || request.status !== 'verifying' || !request.keySealed) return null;
-        return {
-          portalUrl: request.fromPortal,
-          method: 'POST',
-          path: `/api/federation/contact-requests/${request.requestId}/verify`,
-          key: this.secrets.open(request.keySealed),
-          body: { portalUrl: this.config.publicUrl },
-        };
+    this.outbox.registerHandler(
+      CONTACT_OUTBOX.verify,
+      {
+        buildRequest: async (item) => {
+          const request = await this.requestOf(item);
+          if (!request || request.status !== 'verifying' || !request.keySealed) return null;
+          return {
+            portalUrl: request.fromPortal,
+            method: 'POST',
+            path: `/api/federation/contact-requests/${request.requestId}/verify`,
+            key: this.secrets.open(request.keySealed),
+            body: { portalUrl: this.config.publicUrl },
+          };
+        },
+        onDelivered: async (manager, item, response) => {
+          const request = await manager.findOne(ContactRequest, { where: { id: Number(item.refId) } });
+          if (!request || request.status !== 'verifying') return;
+          const confirmed = isConfirmation(response, request.fromPortal);
+          // Conditional: the sweep may have ended the request (too late) meanwhile.
+          const changed = await manager.update(
+            ContactRequest,
+            { id: request.id, status: 'verifying' },
+            confirmed
+              ? { status: 'pending', verified: true, updatedAt: new Date() }
+              : { status: 'invalid', keySealed: null, updatedAt: new Date() },
+          );
+          if (!confirmed || !changed.affected) return;
+          await this.events.append(manager, 'contact.request_received', {
+            requestId: request.id,
+            portalUrl: request.fromPortal,
+            agentName: request.agentName,
+            ownerName: request.ownerName,
+            message: request.message,
+            verified: true,
+          });
+        },
+        onFailed: async (manager, item) => {
+          await manager.update(
+            ContactRequest,
+            { id: Number(item.refId), status: 'verifying' },
+            { status: 'invalid', keySealed: null, updatedAt: new Date() },
+          );
+        },
       },
-      onDelivered: async (manager, item, response) => {
-        const request = await manager.findOne(ContactRequest, { where: { id: Number(item.refId) } });
-        if (!request || request.status !== 'verifying') return;
-        const confirmed = isConfirmation(response, request.fromPortal);
-        // Conditional: the sweep may have ended the request (too late) meanwhile.
-        const changed = await manager.update(
-          ContactRequest,
-          { id: request.id, status: 'verifying' },
-          confirmed
-            ? { status: 'pending', verified: true, updatedAt: new Date() }
-            : { status: 'invalid', keySealed: null, updatedAt: new Date() },
-        );
-        if (!confirmed || !changed.affected) return;
-        await this.events.append(manager, 'contact.request_received', {
-          requestId: request.id,
-          portalUrl: request.fromPortal,
-          agentName: request.agentName,
-          ownerName: request.ownerName,
-          message: request.message,
-          verified: true,
-        });
-      },
-      onFailed: async (manager, item) => {
-        await manager.update(
-          ContactRequest,
-          { id: Number(item.refId), status: 'verifying' },
-          { status: 'invalid', keySealed: null, updatedAt: new Date() },
-        );
-      },
-    }, { lane: 'strangers' });
+      { lane: 'strangers' },
+    );
 
     this.outbox.registerHandler(CONTACT_OUTBOX.accept, {
       buildRequest: async (item) => {
@@ -127,24 +131,28 @@ export class ContactOutboxService implements OnModuleInit {
       },
     });
 
-    this.outbox.registerHandler(CONTACT_OUTBOX.reject, {
-      buildRequest: async (item) => {
-        const request = await this.requestOf(item);
-        if (!request || !request.keySealed) return null;
-        return {
-          portalUrl: request.fromPortal,
-          method: 'POST',
-          path: `/api/federation/contact-requests/${request.requestId}/reject`,
-          key: this.secrets.open(request.keySealed),
-        };
+    this.outbox.registerHandler(
+      CONTACT_OUTBOX.reject,
+      {
+        buildRequest: async (item) => {
+          const request = await this.requestOf(item);
+          if (!request || !request.keySealed) return null;
+          return {
+            portalUrl: request.fromPortal,
+            method: 'POST',
+            path: `/api/federation/contact-requests/${request.requestId}/reject`,
+            key: this.secrets.open(request.keySealed),
+          };
+        },
+        onDelivered: async (manager, item) => {
+          await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
+        },
+        onFailed: async (manager, item) => {
+          await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
+        },
       },
-      onDelivered: async (manager, item) => {
-        await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
-      },
-      onFailed: async (manager, item) => {
-        await manager.update(ContactRequest, { id: Number(item.refId) }, { keySealed: null });
-      },
-    }, { lane: 'strangers' });
+      { lane: 'strangers' },
+    );
 
     this.outbox.registerHandler(CONTACT_OUTBOX.remove, {
       buildRequest: async (item) => {

@@ -27,7 +27,7 @@ export class ContactsController {
   @Post('contacts')
   @ApiOperation({
     summary: 'Ask another Portal to become a contact',
-    description: "Returns at once with status pending; the Portal delivers the request and the other owner decides.",
+    description: 'Returns at once with status pending; the Portal delivers the request and the other owner decides.',
   })
   @ApiCreatedResponse({ type: ContactResponseDto })
   @ApiConflictResponse({ description: 'Already a pending or active contact.', type: ErrorResponseDto })
@@ -71,7 +71,10 @@ export class ContactsController {
 
   @Post('contact-requests/:id/approve')
   @HttpCode(200)
-  @ApiOperation({ summary: "Approve a contact request (only on the owner's word)", description: 'Creates the contact and tells the requester.' })
+  @ApiOperation({
+    summary: "Approve a contact request (only on the owner's word)",
+    description: 'Creates the contact and tells the requester.',
+  })
   @ApiOkResponse({ type: ContactResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'Not verified yet, or already decided.', type: ErrorResponseDto })
@@ -88,4 +91,3 @@ export class ContactsController {
     return this.requests.reject(id);
   }
 }
-

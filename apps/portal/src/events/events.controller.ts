@@ -36,7 +36,7 @@ export class EventsController {
   @HttpCode(200)
   @Auth('agent')
   @ApiOperation({
-    summary: "Acknowledge events up to a seq (owner keys only)",
+    summary: 'Acknowledge events up to a seq (owner keys only)',
     description:
       "Moves the calling owner key's cursor to `seq` (never backwards, never past the newest event); events after it are " +
       'replayed to a client of this key that resumes without `after`. Console sessions never consume events (403).',

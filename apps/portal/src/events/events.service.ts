@@ -70,7 +70,10 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     this.sql = new RawSql(dataSource);
     const options = dataSource.options as { schema?: string };
     this.schema = options.schema ?? 'public';
-    this.channel = `ap2p_events_${this.schema}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+    this.channel = `ap2p_events_${this.schema}`
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')
+      .slice(0, 63);
   }
 
   async onModuleInit(): Promise<void> {
@@ -117,12 +120,10 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     }
     await this.sql.holdCommitOrder(manager, 'events');
     const event = { id: randomUUID(), type, payload: JSON.stringify(payload), createdAt: new Date() };
-    const rows = (await manager.query(this.sql.text('INSERT INTO events (id, type, payload, created_at) VALUES (?, ?, ?, ?) RETURNING seq'), [
-      event.id,
-      event.type,
-      event.payload,
-      this.sql.date(event.createdAt),
-    ])) as Array<{ seq: number | string }>;
+    const rows = (await manager.query(
+      this.sql.text('INSERT INTO events (id, type, payload, created_at) VALUES (?, ?, ?, ?) RETURNING seq'),
+      [event.id, event.type, event.payload, this.sql.date(event.createdAt)],
+    )) as Array<{ seq: number | string }>;
     const saved = { ...event, seq: Number(rows[0].seq) } as PortalEvent;
     if (this.dialect === 'postgres') {
       // Delivered to listeners (this instance and others) only when the transaction commits.
@@ -167,7 +168,13 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
       this.sqliteListAfter ??= this.sqliteReader.prepare(
         'SELECT seq, id, type, payload, created_at AS createdAt FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?',
       );
-      const rows = this.sqliteListAfter.all(seq, limit) as Array<{ seq: number; id: string; type: string; payload: string; createdAt: string }>;
+      const rows = this.sqliteListAfter.all(seq, limit) as Array<{
+        seq: number;
+        id: string;
+        type: string;
+        payload: string;
+        createdAt: string;
+      }>;
       return rows.map((row) => toRecord({ ...row, createdAt: parseSqliteDate(row.createdAt) }));
     }
     const rows = await this.events.find({ where: { seq: MoreThan(seq) }, order: { seq: 'ASC' }, take: limit });

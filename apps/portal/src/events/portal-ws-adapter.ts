@@ -33,9 +33,7 @@ export class PortalWsAdapter extends WsAdapter {
       verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => {
         this.options.verifyUpgrade(info.req).then(
           (verdict) =>
-            verdict.ok
-              ? done(true)
-              : done(false, verdict.status, verdict.message, { 'content-type': 'text/plain; charset=utf-8' }),
+            verdict.ok ? done(true) : done(false, verdict.status, verdict.message, { 'content-type': 'text/plain; charset=utf-8' }),
           () => done(false, 500, 'Internal server error'),
         );
       },

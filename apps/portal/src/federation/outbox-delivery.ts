@@ -87,14 +87,18 @@ export class OutboxDelivery {
     }
     if (isSuccessStatus(response.status)) {
       await this.dataSource.transaction(async (manager) => {
-        await manager.update(OutboxItem, { seq: item.seq }, {
-          status: 'delivered',
-          attempts: item.attempts + 1,
-          leaseUntil: null,
-          leaseOwner: null,
-          lastError: null,
-          updatedAt: new Date(),
-        });
+        await manager.update(
+          OutboxItem,
+          { seq: item.seq },
+          {
+            status: 'delivered',
+            attempts: item.attempts + 1,
+            leaseUntil: null,
+            leaseOwner: null,
+            lastError: null,
+            updatedAt: new Date(),
+          },
+        );
         await handler.onDelivered(manager, item, response);
       });
       this.events.wake();
@@ -136,7 +140,10 @@ export class OutboxDelivery {
       return { outcome: await this.retryLater(carried, handler, reason), sent: carried.length };
     }
     if (isRetryableStatus(response.status)) {
-      return { outcome: await this.retryLater(carried, handler, describeAnswer(response), response.retryAfterSeconds), sent: carried.length };
+      return {
+        outcome: await this.retryLater(carried, handler, describeAnswer(response), response.retryAfterSeconds),
+        sent: carried.length,
+      };
     }
     if (response.status === 404 || response.status === 405) this.noBatchUntil.set(run[0].peerUrl, Date.now() + NO_BATCH_MS);
     const answers = isSuccessStatus(response.status) ? batcher.split(response, carried) : null;
@@ -148,7 +155,11 @@ export class OutboxDelivery {
         const now = new Date();
         for (const [i, item] of carried.entries()) {
           if (!delivered.includes(item)) continue;
-          await manager.update(OutboxItem, { seq: item.seq }, { status: 'delivered', attempts: item.attempts + 1, leaseUntil: null, leaseOwner: null, lastError: null, updatedAt: now });
+          await manager.update(
+            OutboxItem,
+            { seq: item.seq },
+            { status: 'delivered', attempts: item.attempts + 1, leaseUntil: null, leaseOwner: null, lastError: null, updatedAt: now },
+          );
           await handler.onDelivered(manager, item, answers[i]);
         }
       });
@@ -202,14 +213,18 @@ export class OutboxDelivery {
       const nextAttemptAt = new Date(Date.now() + delay);
       for (const item of waiting) {
         const attempts = item.attempts + 1;
-        await manager.update(OutboxItem, { seq: item.seq }, {
-          attempts,
-          lastError: reason.slice(0, 500),
-          nextAttemptAt,
-          leaseUntil: null,
-          leaseOwner: null,
-          updatedAt: new Date(),
-        });
+        await manager.update(
+          OutboxItem,
+          { seq: item.seq },
+          {
+            attempts,
+            lastError: reason.slice(0, 500),
+            nextAttemptAt,
+            leaseUntil: null,
+            leaseOwner: null,
+            updatedAt: new Date(),
+          },
+        );
         await handler.onAttemptFailed?.(manager, { ...item, attempts, lastError: reason }, reason);
       }
     });
@@ -220,14 +235,18 @@ export class OutboxDelivery {
   private async fail(item: OutboxItem, handler: OutboxHandler, reason: string, attempts = item.attempts + 1): Promise<void> {
     this.logger.warn({ item: item.id, kind: item.kind, peer: item.peerUrl, reason }, 'Outbox item failed');
     await this.dataSource.transaction(async (manager) => {
-      await manager.update(OutboxItem, { seq: item.seq }, {
-        status: 'failed',
-        attempts,
-        lastError: reason.slice(0, 500),
-        leaseUntil: null,
-        leaseOwner: null,
-        updatedAt: new Date(),
-      });
+      await manager.update(
+        OutboxItem,
+        { seq: item.seq },
+        {
+          status: 'failed',
+          attempts,
+          lastError: reason.slice(0, 500),
+          leaseUntil: null,
+          leaseOwner: null,
+          updatedAt: new Date(),
+        },
+      );
       await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason);
     });
     this.events.wake();

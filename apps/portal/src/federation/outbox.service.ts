@@ -159,7 +159,11 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
    * The delivery state of the newest item of any of these kinds for refId (a transfer made of
    * several steps). Given the caller's transaction, it reads inside it.
    */
-  async latestDeliveryState(kinds: string[], refId: string, manager?: EntityManager): Promise<(DeliveryState & { kind: string; peerUrl: string }) | null> {
+  async latestDeliveryState(
+    kinds: string[],
+    refId: string,
+    manager?: EntityManager,
+  ): Promise<(DeliveryState & { kind: string; peerUrl: string }) | null> {
     const where = { kind: In(kinds), refId };
     const order = { seq: 'DESC' } as const;
     const item = manager ? await manager.findOne(OutboxItem, { where, order }) : await this.items.findOne({ where, order });
@@ -292,7 +296,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     else if (strangerKinds.length > 0) where.kind = Not(In(strangerKinds));
     while (!this.stopped) {
       const items = await this.items.find({ where, order: { seq: 'ASC' }, take: DRAIN_BATCH });
-      for (let index = 0; index < items.length; ) {
+      for (let index = 0; index < items.length;) {
         const item = items[index];
         if (this.stopped || item.nextAttemptAt.getTime() > Date.now()) return;
         const group = this.delivery.batchableRun(items, index);

@@ -21,10 +21,21 @@ async function failure(promise: Promise<unknown>): Promise<PeerError> {
 }
 
 describe('isNonPublicAddress', () => {
-  it.each(['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip'])(
-    '%s is not public',
-    (address) => expect(isNonPublicAddress(address)).toBe(true),
-  );
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.20.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    'fe80::1',
+    'fd00::1',
+    '::ffff:127.0.0.1',
+    '::ffff:10.0.0.1',
+    'not-an-ip',
+  ])('%s is not public', (address) => expect(isNonPublicAddress(address)).toBe(true));
   it.each(['93.184.216.34', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('%s is public', (address) =>
     expect(isNonPublicAddress(address)).toBe(false),
   );
@@ -82,14 +93,22 @@ describe('PeerClient', () => {
 
   it('sends JSON with the key as a Bearer token and parses the answer', async () => {
     const peers = client(local);
-    const response = await peers.send({ portalUrl: `http://127.0.0.1:${port}`, method: 'POST', path: '/x', key: 'ap2p_c_k', body: { a: 1 } });
+    const response = await peers.send({
+      portalUrl: `http://127.0.0.1:${port}`,
+      method: 'POST',
+      path: '/x',
+      key: 'ap2p_c_k',
+      body: { a: 1 },
+    });
     expect(response).toMatchObject({ status: 200, body: { echo: '{"a":1}' } });
     expect(seen).toContain('POST /x Bearer ap2p_c_k');
     peers.onModuleDestroy();
   });
 
   it('refuses http peers unless allowed', async () => {
-    const error = await failure(client({ PORTAL_ALLOW_PRIVATE_PEERS: 'true' }).send({ portalUrl: `http://127.0.0.1:${port}`, method: 'GET', path: '/x' }));
+    const error = await failure(
+      client({ PORTAL_ALLOW_PRIVATE_PEERS: 'true' }).send({ portalUrl: `http://127.0.0.1:${port}`, method: 'GET', path: '/x' }),
+    );
     expect(error.kind).toBe('invalid-url');
     expect(error.retryable).toBe(false);
   });
@@ -121,7 +140,9 @@ describe('PeerClient', () => {
   });
 
   it('times out a peer that never answers', async () => {
-    const error = await failure(client({ ...local, PORTAL_PEER_TIMEOUT_MS: '300' }).send({ portalUrl: `http://127.0.0.1:${port}`, method: 'GET', path: '/hang' }));
+    const error = await failure(
+      client({ ...local, PORTAL_PEER_TIMEOUT_MS: '300' }).send({ portalUrl: `http://127.0.0.1:${port}`, method: 'GET', path: '/hang' }),
+    );
     expect(error.kind).toBe('timeout');
     expect(error.retryable).toBe(true);
   });

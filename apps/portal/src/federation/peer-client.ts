@@ -97,11 +97,17 @@ export class PeerClient implements OnModuleDestroy {
     return new Promise<PeerResponse>((resolve, reject) => {
       const send = secure ? httpsRequest : httpRequest;
       const req = send(url, { method: request.method, headers, agent: secure ? this.httpsAgent : this.httpAgent });
-      const total = setTimeout(() => req.destroy(new PeerError('timeout', `no answer from ${url.host} within ${limits.totalTimeoutMs} ms`)), limits.totalTimeoutMs);
+      const total = setTimeout(
+        () => req.destroy(new PeerError('timeout', `no answer from ${url.host} within ${limits.totalTimeoutMs} ms`)),
+        limits.totalTimeoutMs,
+      );
       let connectTimer: NodeJS.Timeout | undefined;
       req.on('socket', (socket) => {
         if (!socket.connecting) return;
-        connectTimer = setTimeout(() => req.destroy(new PeerError('timeout', `could not connect to ${url.host} within ${limits.connectTimeoutMs} ms`)), limits.connectTimeoutMs);
+        connectTimer = setTimeout(
+          () => req.destroy(new PeerError('timeout', `could not connect to ${url.host} within ${limits.connectTimeoutMs} ms`)),
+          limits.connectTimeoutMs,
+        );
         socket.once('connect', () => clearTimeout(connectTimer));
       });
       req.on('error', (error: Error) => {
@@ -113,7 +119,9 @@ export class PeerClient implements OnModuleDestroy {
         const chunks: Buffer[] = [];
         let size = 0;
         const tooLarge = (): void =>
-          void req.destroy(new PeerError('too-large', `${url.host} answered more than ${limits.maxResponseBytes} bytes, the limit for a peer's answer`));
+          void req.destroy(
+            new PeerError('too-large', `${url.host} answered more than ${limits.maxResponseBytes} bytes, the limit for a peer's answer`),
+          );
         // A declared length over the cap is refused before any of the body is read.
         if (Number(res.headers['content-length'] ?? 0) > limits.maxResponseBytes) return tooLarge();
         res.on('data', (chunk: Buffer) => {

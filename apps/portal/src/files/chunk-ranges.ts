@@ -37,7 +37,9 @@ export function parseChunkRanges(value: unknown): ChunkRanges {
  */
 export function heldByPeer(state: { receivedRanges?: unknown; receivedChunks?: unknown } | null | undefined): ChunkRanges {
   if (state?.receivedRanges !== undefined || !Array.isArray(state?.receivedChunks)) return parseChunkRanges(state?.receivedRanges);
-  const indexes = (state.receivedChunks as unknown[]).filter((index): index is number => Number.isSafeInteger(index) && (index as number) >= 0);
+  const indexes = (state.receivedChunks as unknown[]).filter(
+    (index): index is number => Number.isSafeInteger(index) && (index as number) >= 0,
+  );
   return parseChunkRanges(indexes.map((index) => [index, index]));
 }
 

@@ -59,16 +59,23 @@ export class FileIntakeService {
    * the chunk's length is announced or arrives), the SHA-256 header, room on disk, then streams it.
    * A chunk already verified answers stored=false and its body is not read.
    */
-  async acceptChunk(file: FileTransfer, upload: ChunkUpload, openStatus: 'uploading' | 'receiving'): Promise<{ index: number; stored: boolean }> {
+  async acceptChunk(
+    file: FileTransfer,
+    upload: ChunkUpload,
+    openStatus: 'uploading' | 'receiving',
+  ): Promise<{ index: number; stored: boolean }> {
     if (!/^\d{1,9}$/.test(upload.index)) throw new BadRequestException('index must be a chunk number (0, 1, …)');
     const index = Number(upload.index);
     if (index >= file.chunkCount) {
-      throw new BadRequestException(`chunk index ${index} is out of range: this file has ${file.chunkCount} chunks (0–${file.chunkCount - 1})`);
+      throw new BadRequestException(
+        `chunk index ${index} is out of range: this file has ${file.chunkCount} chunks (0–${file.chunkCount - 1})`,
+      );
     }
     const sha256 = typeof upload.sha256 === 'string' ? upload.sha256.trim().toLowerCase() : '';
     if (!SHA256_HEX.test(sha256)) throw new BadRequestException('X-Chunk-Sha256 must be the SHA-256 of the chunk as 64 hex characters');
     const length = index < file.chunkCount - 1 ? file.chunkSize : file.size - (file.chunkCount - 1) * file.chunkSize;
-    const announced = typeof upload.contentLength === 'string' && /^\d+$/.test(upload.contentLength) ? Number(upload.contentLength) : undefined;
+    const announced =
+      typeof upload.contentLength === 'string' && /^\d+$/.test(upload.contentLength) ? Number(upload.contentLength) : undefined;
     if (announced !== undefined && announced > length) {
       throw new PayloadTooLargeException(
         announced > file.chunkSize
@@ -76,7 +83,8 @@ export class FileIntakeService {
           : `chunk ${index} must be ${length} bytes; got ${announced}`,
       );
     }
-    if (announced !== undefined && announced !== length) throw new BadRequestException(`chunk ${index} must be ${length} bytes; got ${announced}`);
+    if (announced !== undefined && announced !== length)
+      throw new BadRequestException(`chunk ${index} must be ${length} bytes; got ${announced}`);
     const existing = await this.chunks.findOne({ where: { fileId: file.id, chunkIndex: index } });
     if (existing) {
       if (existing.sha256 !== sha256) throw new ConflictException(`chunk ${index} is already stored with a different SHA-256`);
@@ -98,14 +106,19 @@ export class FileIntakeService {
     let resumed: boolean;
     try {
       ({ outcome, resumed } = await this.dataSource.transaction(async (manager) => {
-        const touched = await manager.update(FileTransfer, { id: file.id, status: openStatus, contentStored: true }, { updatedAt: new Date() });
+        const touched = await manager.update(
+          FileTransfer,
+          { id: file.id, status: openStatus, contentStored: true },
+          { updatedAt: new Date() },
+        );
         if (!touched.affected) return { outcome: 'closed' as const, resumed: false };
         const claimed = await manager.findOne(FileChunk, { where: { fileId: file.id, chunkIndex: index } });
         if (claimed) return { outcome: claimed.sha256 === sha256 ? ('same' as const) : ('different' as const), resumed: false };
         await manager.insert(FileChunk, { fileId: file.id, chunkIndex: index, sha256, size: length });
         await store.commitPart(file.id, index, part);
         // An upload feeds the relay as it goes: this chunk may be the one a waiting relay needs.
-        const relay = openStatus === 'uploading' && (await this.relay.resume(manager, file, { kind: FILE_OUTBOX.chunk, payload: { index } }));
+        const relay =
+          openStatus === 'uploading' && (await this.relay.resume(manager, file, { kind: FILE_OUTBOX.chunk, payload: { index } }));
         return { outcome: 'stored' as const, resumed: relay };
       }));
     } catch (error) {
@@ -118,7 +131,9 @@ export class FileIntakeService {
       if (outcome === 'different') throw new ConflictException(`chunk ${index} is already stored with a different SHA-256`);
       const current = await this.files.findOne({ where: { id: file.id } });
       throw new ConflictException(
-        current ? `File ${file.id} is ${current.status}${current.error ? ` (${current.error})` : ''}: it takes no more chunks` : `File ${file.id} was deleted: it takes no more chunks`,
+        current
+          ? `File ${file.id} is ${current.status}${current.error ? ` (${current.error})` : ''}: it takes no more chunks`
+          : `File ${file.id} was deleted: it takes no more chunks`,
       );
     }
     this.bytes.committed(file.id, index, whole);
@@ -144,7 +159,10 @@ export class FileIntakeService {
       }
       if (file.contactId === null) {
         const storedAt = new Date();
-        const result = await this.files.update({ id: file.id, status: 'uploading' }, { status: 'stored', completedAt: storedAt, updatedAt: storedAt });
+        const result = await this.files.update(
+          { id: file.id, status: 'uploading' },
+          { status: 'stored', completedAt: storedAt, updatedAt: storedAt },
+        );
         return result.affected ? 'stored' : (await this.find(file.id)).status;
       }
       if (!(await this.contacts.ifActive(file.contactId))) {
@@ -154,7 +172,11 @@ export class FileIntakeService {
       // Conditional, so that with several instances only one turns it to sending. A relay waiting
       // for this (the receiver holds every chunk) goes on to complete.
       const handed = await this.dataSource.transaction(async (manager) => {
-        const result = await manager.update(FileTransfer, { id: file.id, status: 'uploading' }, { status: 'sending', updatedAt: new Date() });
+        const result = await manager.update(
+          FileTransfer,
+          { id: file.id, status: 'uploading' },
+          { status: 'sending', updatedAt: new Date() },
+        );
         if (!result.affected) return false;
         await this.relay.resume(manager, file, { kind: FILE_OUTBOX.complete });
         return true;
@@ -223,7 +245,10 @@ export class FileIntakeService {
     }
     await this.dataSource.transaction(async (manager) => {
       if (this.dialect === 'postgres') {
-        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [QUOTA_LOCK_CLASS, `${this.schema}:${file.contactId ?? 'local'}`]);
+        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+          QUOTA_LOCK_CLASS,
+          `${this.schema}:${file.contactId ?? 'local'}`,
+        ]);
       }
       const query = manager
         .createQueryBuilder(FileTransfer, 'f')

@@ -114,7 +114,13 @@ export class FileRelayService implements OnModuleInit {
       theirs,
     );
     if (next !== undefined) {
-      await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.chunk, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id, payload: { index: next } });
+      await this.outbox.enqueue(manager, {
+        kind: FILE_OUTBOX.chunk,
+        peerUrl: item.peerUrl,
+        contactId: file.contactId,
+        refId: file.id,
+        payload: { index: next },
+      });
     } else if (file.status === 'sending') {
       // Every chunk is here and verified, and the receiver holds all of them.
       await this.outbox.enqueue(manager, { kind: FILE_OUTBOX.complete, peerUrl: item.peerUrl, contactId: file.contactId, refId: file.id });

@@ -28,7 +28,11 @@ import type { ChunkRanges } from './chunk-ranges';
 export const FILE_OUTBOX = { offer: 'file.offer', chunk: 'file.chunk', complete: 'file.complete', cancel: 'file.cancel' } as const;
 /** The kinds of the relay chain (the cancel message is not a step of it). */
 export const FILE_KINDS: string[] = [FILE_OUTBOX.offer, FILE_OUTBOX.chunk, FILE_OUTBOX.complete];
-export const STEP_OF: Record<string, FileDeliveryDto['step']> = { 'file.offer': 'offer', 'file.chunk': 'chunk', 'file.complete': 'complete' };
+export const STEP_OF: Record<string, FileDeliveryDto['step']> = {
+  'file.offer': 'offer',
+  'file.chunk': 'chunk',
+  'file.complete': 'complete',
+};
 /** Outgoing files whose relay may run: still uploading, or uploaded and verified. */
 export const RELAYING: FileTransfer['status'][] = ['uploading', 'sending'];
 
@@ -48,7 +52,10 @@ export interface FileContent {
 
 /** The whole content is here and verified (and not removed since). */
 export function contentComplete(file: Pick<FileTransfer, 'status' | 'contentStored'>): boolean {
-  return file.contentStored && (file.status === 'sending' || file.status === 'delivered' || file.status === 'received' || file.status === 'stored');
+  return (
+    file.contentStored &&
+    (file.status === 'sending' || file.status === 'delivered' || file.status === 'received' || file.status === 'stored')
+  );
 }
 
 export function countOf(ranges: ChunkRanges): number {

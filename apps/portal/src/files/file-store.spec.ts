@@ -19,6 +19,10 @@ describe('FileStore.removeStaleParts', () => {
     utimesSync(paths.old, twoHoursAgo, twoHoursAgo);
     utimesSync(paths.chunk, twoHoursAgo, twoHoursAgo);
     await new FileStore(root).removeStaleParts();
-    expect({ old: existsSync(paths.old), fresh: existsSync(paths.fresh), chunk: existsSync(paths.chunk) }).toEqual({ old: false, fresh: true, chunk: true });
+    expect({ old: existsSync(paths.old), fresh: existsSync(paths.fresh), chunk: existsSync(paths.chunk) }).toEqual({
+      old: false,
+      fresh: true,
+      chunk: true,
+    });
   });
 });

@@ -185,7 +185,10 @@ export class FileStore {
       for (const name of names) {
         if (!name.includes('.part-')) continue;
         const path = join(this.root, dir, name);
-        const modified = await stat(path).then((info) => info.mtimeMs, () => undefined);
+        const modified = await stat(path).then(
+          (info) => info.mtimeMs,
+          () => undefined,
+        );
         if (modified !== undefined && now - modified >= olderThanMs) await rm(path, { force: true });
       }
     }

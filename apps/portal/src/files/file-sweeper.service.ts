@@ -21,7 +21,10 @@ export class FileSweeperService implements OnApplicationBootstrap, OnModuleDestr
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bytes.store.removeStaleParts();
-    this.sweepTimer = setInterval(() => void this.sweep().catch((error) => this.logger.error({ err: error }, 'File sweep failed')), this.config.files.sweepIntervalSeconds * 1000);
+    this.sweepTimer = setInterval(
+      () => void this.sweep().catch((error) => this.logger.error({ err: error }, 'File sweep failed')),
+      this.config.files.sweepIntervalSeconds * 1000,
+    );
     this.sweepTimer.unref();
     void this.sweep().catch((error) => this.logger.error({ err: error }, 'File sweep failed'));
   }

@@ -39,7 +39,10 @@ const CHUNK_HASH = { name: 'X-Chunk-Sha256', required: true, description: 'SHA-2
 /** The chunk upload as the fastify parser handed it over: the request stream itself, never buffered. */
 function chunkUpload(request: FastifyRequest, index: string): ChunkUpload {
   if (!(request.body instanceof Readable)) {
-    throw new HttpException({ statusCode: 415, error: 'Unsupported Media Type', message: 'Send the chunk as Content-Type: application/octet-stream' }, 415);
+    throw new HttpException(
+      { statusCode: 415, error: 'Unsupported Media Type', message: 'Send the chunk as Content-Type: application/octet-stream' },
+      415,
+    );
   }
   return { index, sha256: request.headers['x-chunk-sha256'], contentLength: request.headers['content-length'], body: request.body };
 }
@@ -96,9 +99,16 @@ export class FilesController {
   @ApiOkResponse({ type: FileChunkReceiptDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'More bytes than this chunk holds.', type: ErrorResponseDto })
-  @ApiUnprocessableEntityResponse({ description: 'The chunk (or, for the last one, the whole file) does not match its SHA-256.', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'The chunk (or, for the last one, the whole file) does not match its SHA-256.',
+    type: ErrorResponseDto,
+  })
   @ApiResponse({ status: 507, description: 'Below the free-disk floor.', type: ErrorResponseDto })
-  uploadFileChunk(@Param('id', UuidParamPipe) id: string, @Param('index') index: string, @Req() request: FastifyRequest): Promise<FileChunkReceiptDto> {
+  uploadFileChunk(
+    @Param('id', UuidParamPipe) id: string,
+    @Param('index') index: string,
+    @Req() request: FastifyRequest,
+  ): Promise<FileChunkReceiptDto> {
     return this.files.uploadChunk(id, chunkUpload(request, index));
   }
 
@@ -173,7 +183,8 @@ export class FilesController {
   @ApiTags('federation')
   @ApiOperation({
     summary: 'A contact has sent every chunk: verify the whole file',
-    description: 'Answers status received, or receiving with the chunks still missing; 422 when the whole-file SHA-256 does not match (the transfer fails).',
+    description:
+      'Answers status received, or receiving with the chunks still missing; 422 when the whole-file SHA-256 does not match (the transfer fails).',
   })
   @ApiOkResponse({ type: FederationFileStateDto })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto })

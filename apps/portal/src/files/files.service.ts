@@ -129,7 +129,8 @@ export class FilesService {
   /** One chunk of a file being uploaded (to send, or local), streamed from the agent or the console. */
   async uploadChunk(id: string, upload: ChunkUpload): Promise<FileChunkReceiptDto> {
     const file = await this.find(id);
-    if (file.direction === 'in') throw new ConflictException(`File ${id} was received from a contact; only files being uploaded take chunks`);
+    if (file.direction === 'in')
+      throw new ConflictException(`File ${id} was received from a contact; only files being uploaded take chunks`);
     const { index, stored } = await this.intake.acceptChunk(file, upload, 'uploading');
     let status = file.status;
     if (stored || status === 'uploading') status = await this.intake.finishUploadIfComplete(file);
@@ -160,7 +161,12 @@ export class FilesService {
     const parsed = parseRange(range, size);
     if (!parsed) {
       throw new HttpException(
-        { statusCode: 416, error: 'Range Not Satisfiable', message: `Range "${range.slice(0, 100)}" cannot be served: the file has ${size} bytes (one range, bytes=start-end)`, details: { size } },
+        {
+          statusCode: 416,
+          error: 'Range Not Satisfiable',
+          message: `Range "${range.slice(0, 100)}" cannot be served: the file has ${size} bytes (one range, bytes=start-end)`,
+          details: { size },
+        },
         416,
       );
     }
@@ -244,7 +250,10 @@ export class FilesService {
     return file;
   }
 
-  private async replayCreate(existing: FileTransfer, dto: FileCreateDto & { name: string; mime: string; sha256: string }): Promise<FileResponseDto> {
+  private async replayCreate(
+    existing: FileTransfer,
+    dto: FileCreateDto & { name: string; mime: string; sha256: string },
+  ): Promise<FileResponseDto> {
     if (
       existing.direction === 'in' ||
       existing.contactId !== (dto.contactId ?? null) ||
@@ -275,7 +284,13 @@ export class FilesService {
       error: file.error,
       contentAvailable: contentComplete(file),
       delivery: delivery
-        ? { status: delivery.status, step: STEP_OF[delivery.kind], attempts: delivery.attempts, lastError: delivery.lastError, nextAttemptAt: delivery.nextAttemptAt }
+        ? {
+            status: delivery.status,
+            step: STEP_OF[delivery.kind],
+            attempts: delivery.attempts,
+            lastError: delivery.lastError,
+            nextAttemptAt: delivery.nextAttemptAt,
+          }
         : null,
       createdAt: file.createdAt.toISOString(),
       updatedAt: file.updatedAt.toISOString(),

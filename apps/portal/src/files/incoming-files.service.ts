@@ -1,4 +1,12 @@
-import { BadRequestException, ConflictException, HttpException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type Repository } from 'typeorm';
@@ -101,7 +109,11 @@ export class IncomingFilesService {
     }
     const now = new Date();
     const received = await this.dataSource.transaction(async (manager) => {
-      const result = await manager.update(FileTransfer, { id: file.id, status: 'receiving' }, { status: 'received', completedAt: now, updatedAt: now });
+      const result = await manager.update(
+        FileTransfer,
+        { id: file.id, status: 'receiving' },
+        { status: 'received', completedAt: now, updatedAt: now },
+      );
       if (!result.affected) return false;
       await this.events.append(manager, 'file.received', {
         fileId: file.id,
@@ -138,10 +150,14 @@ export class IncomingFilesService {
     const { minChunkBytes, maxChunksPerFile } = this.config.files;
     const count = chunkCountOf(size, chunkSize);
     if (count > 1 && chunkSize < minChunkBytes) {
-      throw new BadRequestException(`chunkSize must be at least ${minChunkBytes} bytes (got ${chunkSize}); only a file of one chunk may use a smaller one`);
+      throw new BadRequestException(
+        `chunkSize must be at least ${minChunkBytes} bytes (got ${chunkSize}); only a file of one chunk may use a smaller one`,
+      );
     }
     if (count > maxChunksPerFile) {
-      throw new BadRequestException(`A file may have at most ${maxChunksPerFile} chunks; ${size} bytes in chunks of ${chunkSize} bytes are ${count}`);
+      throw new BadRequestException(
+        `A file may have at most ${maxChunksPerFile} chunks; ${size} bytes in chunks of ${chunkSize} bytes are ${count}`,
+      );
     }
   }
 

@@ -26,7 +26,8 @@ export class HealthResponseDto {
   @ApiProperty({ enum: ['ok', 'degraded'] }) status: 'ok' | 'degraded';
   @ApiProperty({ type: HealthCheckDto }) database: HealthCheckDto;
   @ApiProperty({ type: DiskHealthDto }) disk: DiskHealthDto;
-  @ApiProperty({ type: BackgroundHealthDto, description: 'Background jobs (delivery, event poll, sweepers).' }) background: BackgroundHealthDto;
+  @ApiProperty({ type: BackgroundHealthDto, description: 'Background jobs (delivery, event poll, sweepers).' })
+  background: BackgroundHealthDto;
 }
 
 export class VersionResponseDto {

@@ -42,7 +42,10 @@ export function truthy(value: unknown): boolean {
 
 /** Names are shown in lists: one line, at most 100 characters. */
 export function cleanName(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 100);
+  return value
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, 100);
 }
 
 /** Oldest first; rows with the same time keep the v0.9 order (its ids). */
@@ -73,7 +76,9 @@ export function parseV09Time(value: string | number): Date | null {
     const date = new Date(value > 1e11 ? value : value * 1000);
     return Number.isNaN(date.getTime()) ? null : date;
   }
-  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+    value.trim(),
+  );
   if (!match) {
     if (/^\d+(\.\d+)?$/.test(value.trim())) return parseV09Time(Number(value.trim()));
     return null;

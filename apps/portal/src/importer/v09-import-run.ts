@@ -27,7 +27,9 @@ const RECORD_KIND: Record<V09Kind, string> = {
 const BATCH = 200;
 
 export class ImportRun {
-  private readonly counts = Object.fromEntries(KINDS.map((kind) => [kind, { found: 0, imported: 0, alreadyPresent: 0, skipped: 0 }])) as Record<V09Kind, V09KindCounts>;
+  private readonly counts = Object.fromEntries(
+    KINDS.map((kind) => [kind, { found: 0, imported: 0, alreadyPresent: 0, skipped: 0 }]),
+  ) as Record<V09Kind, V09KindCounts>;
   private readonly skipped: V09Skip[];
   private readonly dryRun: boolean;
   /** Ledger keys already recorded → the id they became. */
@@ -79,7 +81,8 @@ export class ImportRun {
     await this.importGuestbook(manager);
     await this.importFiles(manager);
     if (manager && !this.dryRun) {
-      for (let i = 0; i < this.newRecords.length; i += BATCH) await writable(manager).insert(ImportRecord, this.newRecords.slice(i, i + BATCH));
+      for (let i = 0; i < this.newRecords.length; i += BATCH)
+        await writable(manager).insert(ImportRecord, this.newRecords.slice(i, i + BATCH));
     }
   }
 
@@ -213,10 +216,13 @@ export class ImportRun {
         continue;
       }
       const id = randomUUID();
-      rows.push(Object.assign(new OwnerChatMessage(), { id, role: chat.role, content: chat.content, attachments: null, createdAt: chat.createdAt }));
+      rows.push(
+        Object.assign(new OwnerChatMessage(), { id, role: chat.role, content: chat.content, attachments: null, createdAt: chat.createdAt }),
+      );
       this.record('ownerChat', chat.sourceId, id);
     }
-    if (!this.dryRun) for (let i = 0; i < rows.length; i += BATCH) await writable(manager).insert(OwnerChatMessage, rows.slice(i, i + BATCH));
+    if (!this.dryRun)
+      for (let i = 0; i < rows.length; i += BATCH) await writable(manager).insert(OwnerChatMessage, rows.slice(i, i + BATCH));
   }
 
   private async importGuestbook(manager: EntityManager | null): Promise<void> {
@@ -228,7 +234,12 @@ export class ImportRun {
       let id = 0;
       if (!this.dryRun) {
         const saved = await writable(manager).save(
-          Object.assign(new GuestbookEntry(), { name: entry.name, message: entry.message, createdAt: entry.createdAt, readAt: entry.read ? entry.createdAt : null }),
+          Object.assign(new GuestbookEntry(), {
+            name: entry.name,
+            message: entry.message,
+            createdAt: entry.createdAt,
+            readAt: entry.read ? entry.createdAt : null,
+          }),
         );
         id = saved.id;
       }
@@ -277,7 +288,9 @@ export class ImportRun {
         for (let i = 0; i < stored.chunks.length; i += BATCH) {
           await writable(manager).insert(
             FileChunk,
-            stored.chunks.slice(i, i + BATCH).map((chunk, offset) => ({ fileId: id, chunkIndex: i + offset, sha256: chunk.sha256, size: chunk.size })),
+            stored.chunks
+              .slice(i, i + BATCH)
+              .map((chunk, offset) => ({ fileId: id, chunkIndex: i + offset, sha256: chunk.sha256, size: chunk.size })),
           );
         }
       }

@@ -39,7 +39,9 @@ export async function importV09(options: V09ImportOptions): Promise<V09ImportRep
       // Asking TypeORM for pending migrations would create its table: look first.
       fresh = !(await hasTable(dataSource, 'migrations'));
       if (!fresh && (await dataSource.showMigrations())) {
-        throw new V09RefusedError("the Portal's database is older than this Portal: start the Portal once (or import without --dry-run), then try again");
+        throw new V09RefusedError(
+          "the Portal's database is older than this Portal: start the Portal once (or import without --dry-run), then try again",
+        );
       }
     } else {
       await dataSource.runMigrations({ transaction: 'each' });

@@ -1,6 +1,14 @@
 import { normalizePortalUrl } from '../common/portal-url';
 import { chronological, cleanName, idOf, text, timeOf, truthy } from './v09-cells';
-import { V09RefusedError, type V09Contact, type V09File, type V09GuestbookEntry, type V09Message, type V09OwnerChat, type V09Skip } from './v09-snapshot';
+import {
+  V09RefusedError,
+  type V09Contact,
+  type V09File,
+  type V09GuestbookEntry,
+  type V09Message,
+  type V09OwnerChat,
+  type V09Skip,
+} from './v09-snapshot';
 import { quote, type TableShape, type V09Tables } from './v09-tables';
 
 /**
@@ -56,7 +64,13 @@ export function readContacts(tables: V09Tables, shape: TableShape, skipped: V09S
   return contacts;
 }
 
-export function readMessages(tables: V09Tables, shape: TableShape, ownUrl: string | null, known: Set<string>, skipped: V09Skip[]): V09Message[] {
+export function readMessages(
+  tables: V09Tables,
+  shape: TableShape,
+  ownUrl: string | null,
+  known: Set<string>,
+  skipped: V09Skip[],
+): V09Message[] {
   const rows = tables.rows(
     shape,
     {
@@ -86,7 +100,13 @@ export function readMessages(tables: V09Tables, shape: TableShape, ownUrl: strin
     else if (fromUrl && known.has(fromUrl)) [direction, peerUrl] = ['in', fromUrl];
     else if (toUrl && known.has(toUrl)) [direction, peerUrl] = ['out', toUrl];
     else {
-      skip(!from.ok ? `from_portal ${from.problem}` : !to.ok ? `to_portal ${to.problem}` : 'neither from_portal nor to_portal is this Portal or a contact');
+      skip(
+        !from.ok
+          ? `from_portal ${from.problem}`
+          : !to.ok
+            ? `to_portal ${to.problem}`
+            : 'neither from_portal nor to_portal is this Portal or a contact',
+      );
       continue;
     }
     if (!peerUrl) {
@@ -134,7 +154,13 @@ export function readOwnerChat(tables: V09Tables, shape: TableShape, skipped: V09
       const createdAt = timeOf(row);
       if (!createdAt) skip('created_at is missing or not a time');
       // v0.9 wrote `owner` for the human and the agent's own word (agent, assistant, …) for the agent.
-      else chat.push({ sourceId, role: ['owner', 'user'].includes(role.value.trim().toLowerCase()) ? 'owner' : 'agent', content: content.value, createdAt });
+      else
+        chat.push({
+          sourceId,
+          role: ['owner', 'user'].includes(role.value.trim().toLowerCase()) ? 'owner' : 'agent',
+          content: content.value,
+          createdAt,
+        });
     }
   }
   return chronological(chat);
@@ -166,7 +192,14 @@ export function readGuestbook(tables: V09Tables, shape: TableShape, skipped: V09
     else {
       const createdAt = timeOf(row);
       if (!createdAt) skip('created_at is missing or not a time');
-      else entries.push({ sourceId, name: (name.ok && cleanName(name.value)) || 'Visitor', message: content.value, read: truthy(row.is_read), createdAt });
+      else
+        entries.push({
+          sourceId,
+          name: (name.ok && cleanName(name.value)) || 'Visitor',
+          message: content.value,
+          read: truthy(row.is_read),
+          createdAt,
+        });
     }
   }
   return chronological(entries);
@@ -201,7 +234,9 @@ export function readFiles(tables: V09Tables, shape: TableShape, ownUrl: string |
       continue;
     }
     const indexes = tables.db
-      .prepare(`SELECT ${quote(chunkIndex!)} AS i, ${quote(chunks!.require('data', 'chunk_data'))} IS NULL AS missing FROM ${quote(chunks!.table)} WHERE ${quote(chunkId!)} = ? ORDER BY ${quote(chunkIndex!)}`)
+      .prepare(
+        `SELECT ${quote(chunkIndex!)} AS i, ${quote(chunks!.require('data', 'chunk_data'))} IS NULL AS missing FROM ${quote(chunks!.table)} WHERE ${quote(chunkId!)} = ? ORDER BY ${quote(chunkIndex!)}`,
+      )
       .all(row.id) as Array<{ i: unknown; missing: number }>;
     if (indexes.length === 0) {
       skip('no chunks stored');

@@ -15,7 +15,9 @@ const SKIPS_LISTED = 50;
 /** The import report as printed by `npm run import:v09`. Text from the v0.9 file is printed escaped. */
 export function formatV09Report(report: V09ImportReport): string {
   const lines: string[] = [];
-  lines.push(report.dryRun ? 'Import of a v0.9.x database: DRY RUN, nothing was written.' : 'Import of a v0.9.x database: done, in one transaction.');
+  lines.push(
+    report.dryRun ? 'Import of a v0.9.x database: DRY RUN, nothing was written.' : 'Import of a v0.9.x database: done, in one transaction.',
+  );
   lines.push(`Source: ${printable(report.sourcePath)}${report.sourceUrl ? ` (the v0.9 Portal ${printable(report.sourceUrl)})` : ''}`);
   lines.push('');
   const done = report.dryRun ? 'would import' : 'imported';
@@ -26,18 +28,24 @@ export function formatV09Report(report: V09ImportReport): string {
   });
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   for (const row of [header, ...rows]) {
-    lines.push(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('   ').trimEnd());
+    lines.push(
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+        .join('   ')
+        .trimEnd(),
+    );
   }
   if (report.absentTables.length > 0) lines.push('', `Not in this file (nothing to import from them): ${report.absentTables.join(', ')}`);
   if (report.skipped.length > 0) {
     lines.push('', 'Skipped:');
-    for (const skip of report.skipped.slice(0, SKIPS_LISTED)) lines.push(`  ${LABELS[skip.kind]} #${printable(skip.sourceId)}: ${printable(skip.reason)}`);
+    for (const skip of report.skipped.slice(0, SKIPS_LISTED))
+      lines.push(`  ${LABELS[skip.kind]} #${printable(skip.sourceId)}: ${printable(skip.reason)}`);
     if (report.skipped.length > SKIPS_LISTED) lines.push(`  … and ${report.skipped.length - SKIPS_LISTED} more`);
   }
   lines.push(
     '',
     'Contacts: v0.9 shared keys are not trusted by this Portal and were not imported. Imported contacts',
-    "show their history but stay `imported` (no new messages) until a new handshake: once the peer runs",
+    'show their history but stay `imported` (no new messages) until a new handshake: once the peer runs',
     'this Portal, add it again (`agent-p2p contacts add <its URL>`, or the console) and the same contact',
     'becomes active when their owner approves.',
     '',

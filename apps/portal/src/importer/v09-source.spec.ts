@@ -20,7 +20,18 @@ describe('parseV09Time', () => {
   });
 
   it('refuses what is not a time', () => {
-    for (const value of ['', 'yesterday', '2025-02-30 10:00:00', '2025-13-01', '2025-03-01 24:00:00', '2025-03-01 12:60:00', '01/03/2025', 0, -5, Number.NaN]) {
+    for (const value of [
+      '',
+      'yesterday',
+      '2025-02-30 10:00:00',
+      '2025-13-01',
+      '2025-03-01 24:00:00',
+      '2025-03-01 12:60:00',
+      '01/03/2025',
+      0,
+      -5,
+      Number.NaN,
+    ]) {
       expect(iso(value)).toBeNull();
     }
   });

@@ -80,7 +80,9 @@ export class V09Source {
     const fileId = shape.require('file_id');
     const index = shape.require('chunk_index');
     const data = shape.require('data', 'chunk_data');
-    const statement = this.tables.db.prepare(`SELECT ${quote(data)} AS data FROM file_chunks WHERE ${quote(fileId)} = ? ORDER BY ${quote(index)}`);
+    const statement = this.tables.db.prepare(
+      `SELECT ${quote(data)} AS data FROM file_chunks WHERE ${quote(fileId)} = ? ORDER BY ${quote(index)}`,
+    );
     for (const row of statement.iterate(file.sourceId) as Iterable<{ data: unknown }>) {
       yield toBuffer(row.data);
     }
@@ -121,7 +123,9 @@ export class V09Source {
     const key = config.pick('key');
     const value = config.pick('value');
     if (!key || !value) return null;
-    const rows = this.tables.db.prepare(`SELECT ${quote(key)} AS k, CAST(${quote(value)} AS BLOB) AS v FROM ${quote(config.table)}`).all() as Row[];
+    const rows = this.tables.db
+      .prepare(`SELECT ${quote(key)} AS k, CAST(${quote(value)} AS BLOB) AS v FROM ${quote(config.table)}`)
+      .all() as Row[];
     for (const row of rows) {
       const name = text(row.k);
       if (name.ok && ['portal_url', 'public_url'].includes(name.value.toLowerCase())) {

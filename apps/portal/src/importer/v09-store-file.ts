@@ -21,12 +21,7 @@ export type StoredFile = { size: number; sha256: string; chunks: Array<{ size: n
  * Reassembles a v0.9 file from its chunks into this Portal's chunk size, under
  * `<dataDir>/files/<id>/<index>.chunk` (in a dry run only hashed), with its SHA-256.
  */
-export async function storeV09File(
-  source: V09Source,
-  file: V09File,
-  id: string,
-  options: StoreOptions,
-): Promise<StoredFile> {
+export async function storeV09File(source: V09Source, file: V09File, id: string, options: StoreOptions): Promise<StoredFile> {
   const chunkBytes = options.chunkBytes;
   const dir = join(options.dataDir, 'files', id);
   const whole = createHash('sha256');

@@ -1,5 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParamPipe } from '../common/validation';
@@ -76,7 +84,10 @@ export class MessagesController {
       'Stored in the order given, in one transaction; each message is de-duplicated by its id and answered on its own (a message that is too large is refused alone).',
   })
   @ApiOkResponse({ type: FederationMessageBatchResponseDto })
-  receiveMessageBatch(@CurrentPeer() peer: ContactRef, @Body() body: FederationMessageBatchDto): Promise<FederationMessageBatchResponseDto> {
+  receiveMessageBatch(
+    @CurrentPeer() peer: ContactRef,
+    @Body() body: FederationMessageBatchDto,
+  ): Promise<FederationMessageBatchResponseDto> {
     return this.messages.receiveBatch(peer, body);
   }
 }

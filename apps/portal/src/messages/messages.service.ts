@@ -62,44 +62,48 @@ export class MessagesService implements OnModuleInit {
       build: (items) => this.buildBatch(items),
       split: (response, items) => splitBatchAnswer(response, items),
     };
-    this.outbox.registerHandler(MESSAGE_OUTBOX, {
-      buildRequest: async (item) => {
-        const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
-        if (!target) return null;
-        const rows = (await this.dataSource.query(this.sql.text('SELECT content, sent_at AS "sentAt" FROM messages WHERE id = ?'), [
-          item.refId,
-        ])) as Array<{ content: string; sentAt: Date | string }>;
-        if (rows.length === 0) return null;
-        return {
-          portalUrl: target.portalUrl,
-          method: 'POST',
-          path: '/api/federation/messages',
-          key: target.key,
-          body: { id: item.refId, content: rows[0].content, type: 'text', sentAt: this.sql.readDate(rows[0].sentAt).toISOString() },
-        };
+    this.outbox.registerHandler(
+      MESSAGE_OUTBOX,
+      {
+        buildRequest: async (item) => {
+          const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
+          if (!target) return null;
+          const rows = (await this.dataSource.query(this.sql.text('SELECT content, sent_at AS "sentAt" FROM messages WHERE id = ?'), [
+            item.refId,
+          ])) as Array<{ content: string; sentAt: Date | string }>;
+          if (rows.length === 0) return null;
+          return {
+            portalUrl: target.portalUrl,
+            method: 'POST',
+            path: '/api/federation/messages',
+            key: target.key,
+            body: { id: item.refId, content: rows[0].content, type: 'text', sentAt: this.sql.readDate(rows[0].sentAt).toISOString() },
+          };
+        },
+        onDelivered: async (manager, item) => {
+          const deliveredAt = new Date();
+          await manager.query(this.sql.text("UPDATE messages SET status = 'delivered', delivered_at = ? WHERE id = ?"), [
+            this.sql.date(deliveredAt),
+            item.refId,
+          ]);
+          await this.events.append(manager, 'message.delivered', {
+            messageId: item.refId!,
+            contactId: item.contactId!,
+            deliveredAt: deliveredAt.toISOString(),
+          });
+        },
+        onFailed: async (manager, item, reason) => {
+          await manager.query(this.sql.text("UPDATE messages SET status = 'failed' WHERE id = ?"), [item.refId]);
+          await this.events.append(manager, 'message.failed', {
+            messageId: item.refId!,
+            contactId: item.contactId!,
+            error: reason,
+            attempts: item.attempts,
+          });
+        },
       },
-      onDelivered: async (manager, item) => {
-        const deliveredAt = new Date();
-        await manager.query(this.sql.text("UPDATE messages SET status = 'delivered', delivered_at = ? WHERE id = ?"), [
-          this.sql.date(deliveredAt),
-          item.refId,
-        ]);
-        await this.events.append(manager, 'message.delivered', {
-          messageId: item.refId!,
-          contactId: item.contactId!,
-          deliveredAt: deliveredAt.toISOString(),
-        });
-      },
-      onFailed: async (manager, item, reason) => {
-        await manager.query(this.sql.text("UPDATE messages SET status = 'failed' WHERE id = ?"), [item.refId]);
-        await this.events.append(manager, 'message.failed', {
-          messageId: item.refId!,
-          contactId: item.contactId!,
-          error: reason,
-          attempts: item.attempts,
-        });
-      },
-    }, { batch });
+      { batch },
+    );
   }
 
   /**
@@ -283,7 +287,6 @@ export class MessagesService implements OnModuleInit {
     return receipts;
   }
 
-
   private async replay(existing: Message, dto: MessageCreateDto): Promise<MessageResponseDto> {
     if (existing.direction !== 'out' || existing.contactId !== dto.contactId || existing.content !== dto.content) {
       throw new ConflictException(`Message id ${existing.id} was already used for a different message`);
@@ -322,10 +325,14 @@ function splitBatchAnswer(response: PeerResponse, items: OutboxItem[]): PeerResp
   const results = (response.body as { results?: unknown } | null)?.results;
   if (!Array.isArray(results) || results.length !== items.length) return null;
   return results.map((result: { id?: unknown; error?: { statusCode?: unknown; message?: unknown } }, index) => {
-    if (!result || result.id !== items[index].refId) return { status: 502, body: { message: 'the batch answer does not match what was sent' } };
+    if (!result || result.id !== items[index].refId)
+      return { status: 502, body: { message: 'the batch answer does not match what was sent' } };
     if (result.error) {
       const status = Number(result.error.statusCode);
-      return { status: Number.isInteger(status) && status >= 400 && status < 600 ? status : 502, body: { message: String(result.error.message ?? '') } };
+      return {
+        status: Number.isInteger(status) && status >= 400 && status < 600 ? status : 502,
+        body: { message: String(result.error.message ?? '') },
+      };
     }
     return { status: 200, body: result };
   }) as PeerResponse[];

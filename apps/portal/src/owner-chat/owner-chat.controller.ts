@@ -46,7 +46,10 @@ export class OwnerChatController {
   @ApiNotFoundResponse({ description: 'An attached file does not exist.', type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'An attached file is not complete (still uploading, failed, or removed).', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
-  createOwnerChatMessage(@Body() body: OwnerChatMessageCreateDto, @CurrentPrincipal() principal: Principal): Promise<OwnerChatMessageResponseDto> {
+  createOwnerChatMessage(
+    @Body() body: OwnerChatMessageCreateDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<OwnerChatMessageResponseDto> {
     return this.chat.post(principal.kind === 'owner' ? 'owner' : 'agent', body.content, body.fileIds);
   }
 }

@@ -30,7 +30,8 @@ export class OwnerChatService {
     if (bytes > this.config.limits.maxMessageBytes) {
       throw new PayloadTooLargeException(`content is ${bytes} bytes; the limit is ${this.config.limits.maxMessageBytes}`);
     }
-    if (content.trim() === '' && fileIds.length === 0) throw new BadRequestException('content must not be blank (or attach a file with fileIds)');
+    if (content.trim() === '' && fileIds.length === 0)
+      throw new BadRequestException('content must not be blank (or attach a file with fileIds)');
     const attachments = await this.files.attachable(fileIds);
     const saved = await this.dataSource.transaction(async (manager) => {
       const message = await manager.save(

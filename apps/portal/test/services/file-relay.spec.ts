@@ -81,7 +81,6 @@ class FakePeer {
   }
 }
 
-
 describe('the relay of a file to a contact (services on a real database, a fake peer over HTTP)', () => {
   let portal: ServicePortal;
   let files: FilesService;
@@ -132,7 +131,12 @@ describe('the relay of a file to a contact (services on a real database, a fake 
 
   async function storeChunk(id: string, data: Buffer, index: number) {
     const chunk = data.subarray(index * CHUNK, (index + 1) * CHUNK);
-    return files.uploadChunk(id, { index: String(index), sha256: sha256(chunk), contentLength: String(chunk.length), body: Readable.from([chunk]) });
+    return files.uploadChunk(id, {
+      index: String(index),
+      sha256: sha256(chunk),
+      contentLength: String(chunk.length),
+      body: Readable.from([chunk]),
+    });
   }
 
   /** The file's outbox items in the order they were enqueued: kind, chunk index, delivery status. */
@@ -162,7 +166,9 @@ describe('the relay of a file to a contact (services on a real database, a fake 
   }
 
   const peerCalls = (fileId: string): string[] =>
-    peer.calls.filter((call) => call.path.includes(fileId) || call.body.includes(fileId)).map((call) => `${call.method} ${call.path.replace(fileId, '<id>')}`);
+    peer.calls
+      .filter((call) => call.path.includes(fileId) || call.body.includes(fileId))
+      .map((call) => `${call.method} ${call.path.replace(fileId, '<id>')}`);
 
   it('relays an uploaded file as offer, one step per chunk in order, then complete, and records it delivered', async () => {
     const data = bytes(CHUNK * 2 + 100, 7);
@@ -170,7 +176,13 @@ describe('the relay of a file to a contact (services on a real database, a fake 
     const id = await upload(data);
     await waitFor('file delivered', async () => (await files.get(id)).status === 'delivered');
 
-    expect(await steps(id)).toEqual(['file.offer: delivered', 'file.chunk 0: delivered', 'file.chunk 1: delivered', 'file.chunk 2: delivered', 'file.complete: delivered']);
+    expect(await steps(id)).toEqual([
+      'file.offer: delivered',
+      'file.chunk 0: delivered',
+      'file.chunk 1: delivered',
+      'file.chunk 2: delivered',
+      'file.complete: delivered',
+    ]);
     expect(peerCalls(id)).toEqual([
       'POST /api/federation/files',
       'PUT /api/federation/files/<id>/chunks/0',
@@ -179,7 +191,14 @@ describe('the relay of a file to a contact (services on a real database, a fake 
       'POST /api/federation/files/<id>/complete',
     ]);
     const [offer, ...rest] = peer.calls;
-    expect(JSON.parse(offer.body.toString())).toEqual({ id, name: 'report.pdf', size: data.length, sha256: sha256(data), mime: 'application/pdf', chunkSize: CHUNK });
+    expect(JSON.parse(offer.body.toString())).toEqual({
+      id,
+      name: 'report.pdf',
+      size: data.length,
+      sha256: sha256(data),
+      mime: 'application/pdf',
+      chunkSize: CHUNK,
+    });
     expect(peer.calls.every((call) => call.authorization === `Bearer ${key}`)).toBe(true);
     for (const [index, call] of rest.slice(0, 3).entries()) {
       const chunk = data.subarray(index * CHUNK, (index + 1) * CHUNK);
@@ -202,7 +221,12 @@ describe('the relay of a file to a contact (services on a real database, a fake 
     release();
     await waitFor('file delivered', async () => (await files.get(id)).status === 'delivered');
 
-    expect(await steps(id)).toEqual(['file.offer: delivered', 'file.chunk 1: delivered', 'file.chunk 3: delivered', 'file.complete: delivered']);
+    expect(await steps(id)).toEqual([
+      'file.offer: delivered',
+      'file.chunk 1: delivered',
+      'file.chunk 3: delivered',
+      'file.complete: delivered',
+    ]);
     expect(peerCalls(id)).toEqual([
       'POST /api/federation/files',
       'PUT /api/federation/files/<id>/chunks/1',
@@ -214,7 +238,8 @@ describe('the relay of a file to a contact (services on a real database, a fake 
   it('a step the receiver refuses fails the relay: the file is failed, file.failed is emitted, no further step is sent', async () => {
     const data = bytes(CHUNK * 3, 13);
     peer.reset(3);
-    peer.refuse = (call) => (call.path.endsWith('/chunks/1') ? { status: 400, body: { statusCode: 400, message: 'chunk refused' } } : undefined);
+    peer.refuse = (call) =>
+      call.path.endsWith('/chunks/1') ? { status: 400, body: { statusCode: 400, message: 'chunk refused' } } : undefined;
     let release!: () => void;
     peer.hold.offer = new Promise<void>((resolve) => (release = resolve));
     const id = await upload(data);
@@ -227,10 +252,16 @@ describe('the relay of a file to a contact (services on a real database, a fake 
     expect(failed.error).toMatch(/^400 /);
     expect(failed.error).toContain('chunk refused');
     expect(await steps(id)).toEqual(['file.offer: delivered', 'file.chunk 0: delivered', 'file.chunk 1: failed']);
-    expect(await eventsFor(id, 'file.failed')).toEqual([{ fileId: id, contactId, direction: 'out', name: 'report.pdf', error: failed.error }]);
+    expect(await eventsFor(id, 'file.failed')).toEqual([
+      { fileId: id, contactId, direction: 'out', name: 'report.pdf', error: failed.error },
+    ]);
     expect(await eventsFor(id, 'file.delivered')).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(peerCalls(id)).toEqual(['POST /api/federation/files', 'PUT /api/federation/files/<id>/chunks/0', 'PUT /api/federation/files/<id>/chunks/1']);
+    expect(peerCalls(id)).toEqual([
+      'POST /api/federation/files',
+      'PUT /api/federation/files/<id>/chunks/0',
+      'PUT /api/federation/files/<id>/chunks/1',
+    ]);
   });
 
   it('deleting a file during its relay cancels the chain: the receiver is told, no chunk step follows', async () => {

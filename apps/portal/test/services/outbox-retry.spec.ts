@@ -56,7 +56,6 @@ interface KindRecord {
   attemptFailed: string[];
 }
 
-
 describe('Outbox retry policy (services on a real database)', () => {
   let portal: ServicePortal;
   let outbox: OutboxService;

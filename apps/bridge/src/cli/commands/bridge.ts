@@ -41,10 +41,13 @@ export function registerBridge(program: Command): void {
       run(async (context) => {
         const config = context.config();
         const hooksToken = context.env.OPENCLAW_HOOKS_TOKEN?.trim();
-        if (!hooksToken) throw new UsageError('OPENCLAW_HOOKS_TOKEN is not set: give the hooks token from the gateway config (hooks.token)');
+        if (!hooksToken)
+          throw new UsageError('OPENCLAW_HOOKS_TOKEN is not set: give the hooks token from the gateway config (hooks.token)');
         const wake = context.values.wake ?? 'wake';
         if (wake !== 'wake' && wake !== 'agent') throw new UsageError(`--wake must be wake or agent (got "${safe(wake)}")`);
-        const gateway = (typeof context.values.gateway === 'string' ? context.values.gateway : context.env.OPENCLAW_GATEWAY_URL?.trim()) || DEFAULT_GATEWAY_URL;
+        const gateway =
+          (typeof context.values.gateway === 'string' ? context.values.gateway : context.env.OPENCLAW_GATEWAY_URL?.trim()) ||
+          DEFAULT_GATEWAY_URL;
         let gatewayUrl: string;
         try {
           const url = new URL(gateway);
@@ -102,7 +105,9 @@ export function registerBridge(program: Command): void {
         ['Gateway', safe(status.gatewayUrl)],
         [
           'Last event',
-          status.lastEvent ? `#${safe(status.lastEvent.seq)} ${safe(status.lastEvent.type)} ${safe(status.lastEvent.id)} at ${time(status.lastEvent.at)}` : '-',
+          status.lastEvent
+            ? `#${safe(status.lastEvent.seq)} ${safe(status.lastEvent.type)} ${safe(status.lastEvent.id)} at ${time(status.lastEvent.at)}`
+            : '-',
         ],
         [
           'Last wake',
@@ -116,7 +121,10 @@ export function registerBridge(program: Command): void {
       if (status.wakeMode) lines.splice(3, 0, ['Wake mode', safe(status.wakeMode)]);
       if (status.pending) {
         const p = status.pending;
-        lines.push(['Pending', `#${safe(p.seq)} ${safe(p.type)} ${safe(p.id)}, ${safe(p.attempts)} attempts, next ${time(p.nextAttemptAt)}`]);
+        lines.push([
+          'Pending',
+          `#${safe(p.seq)} ${safe(p.type)} ${safe(p.id)}, ${safe(p.attempts)} attempts, next ${time(p.nextAttemptAt)}`,
+        ]);
       }
       if (status.fatal) lines.push(['Stopped', safe(status.fatal)]);
       context.out(fields(lines));

@@ -31,7 +31,9 @@ export function registerContacts(program: Command): void {
         );
         context.out(FRAMED_NOTE);
         if (contacts.some((c) => c.status === 'imported')) {
-          context.out('imported: from v0.9, history only (its key is not trusted); `agent-p2p contacts add <PORTAL>` starts a new handshake.');
+          context.out(
+            'imported: from v0.9, history only (its key is not trusted); `agent-p2p contacts add <PORTAL>` starts a new handshake.',
+          );
         }
       }),
     );

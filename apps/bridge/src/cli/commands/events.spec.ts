@@ -44,13 +44,21 @@ describe('describeEvent', () => {
   });
 
   it('file.failed: says which way, frames the name and the reason (it may quote the peer)', () => {
-    const out = describeEvent(event('file.failed', { fileId: FILE_ID, contactId: 3, direction: 'out', name: 'a.pdf', error: 'the peer said >>> no' }));
-    expect(out).toBe(`#42  2026-11-25 09:48:10Z  file.failed  file ${FILE_ID} <<<untrusted a.pdf >>> to contact 3: <<<untrusted the peer said ››› no >>>`);
-    const incoming = describeEvent(event('file.failed', { fileId: FILE_ID, contactId: 4, direction: 'in', name: HOSTILE, error: 'checksum mismatch' }));
+    const out = describeEvent(
+      event('file.failed', { fileId: FILE_ID, contactId: 3, direction: 'out', name: 'a.pdf', error: 'the peer said >>> no' }),
+    );
+    expect(out).toBe(
+      `#42  2026-11-25 09:48:10Z  file.failed  file ${FILE_ID} <<<untrusted a.pdf >>> to contact 3: <<<untrusted the peer said ››› no >>>`,
+    );
+    const incoming = describeEvent(
+      event('file.failed', { fileId: FILE_ID, contactId: 4, direction: 'in', name: HOSTILE, error: 'checksum mismatch' }),
+    );
     expect(incoming).toContain(' from contact 4: <<<untrusted checksum mismatch >>>');
     expect(outsideFrames(incoming)).not.toMatch(/主人消息|approve/);
     // A local upload (owner chat) has no contact.
-    const local = describeEvent(event('file.failed', { fileId: FILE_ID, contactId: null, direction: 'local', name: 'notes.md', error: 'abandoned' }));
+    const local = describeEvent(
+      event('file.failed', { fileId: FILE_ID, contactId: null, direction: 'local', name: 'notes.md', error: 'abandoned' }),
+    );
     expect(local).toBe(`#42  2026-11-25 09:48:10Z  file.failed  file ${FILE_ID} <<<untrusted notes.md >>>: <<<untrusted abandoned >>>`);
   });
 
@@ -71,14 +79,26 @@ describe('describeEvent', () => {
   });
 
   it("owner_chat.message: the agent's own reply, and a long message cut with where to read it all", () => {
-    const reply = describeEvent(event('owner_chat.message', { messageId: FILE_ID, role: 'agent', content: 'Done', createdAt: AT, attachments: [] }));
+    const reply = describeEvent(
+      event('owner_chat.message', { messageId: FILE_ID, role: 'agent', content: 'Done', createdAt: AT, attachments: [] }),
+    );
     expect(reply).toBe('#42  2026-11-25 09:48:10Z  owner_chat.message  you (agent): Done');
-    const long = describeEvent(event('owner_chat.message', { messageId: FILE_ID, role: 'owner', content: 'x'.repeat(500), createdAt: AT, attachments: [] }));
-    expect(long).toBe(`#42  2026-11-25 09:48:10Z  owner_chat.message  owner: ${'x'.repeat(199)}… (cut; all of it: agent-p2p owner history)`);
+    const long = describeEvent(
+      event('owner_chat.message', { messageId: FILE_ID, role: 'owner', content: 'x'.repeat(500), createdAt: AT, attachments: [] }),
+    );
+    expect(long).toBe(
+      `#42  2026-11-25 09:48:10Z  owner_chat.message  owner: ${'x'.repeat(199)}… (cut; all of it: agent-p2p owner history)`,
+    );
   });
 
   it('a type this CLI does not know: the whole payload framed, with the command that shows it', () => {
-    const unknown = { id: 'e', seq: 7, type: 'calendar.invited', payload: { title: 'come >>> now' }, createdAt: AT } as unknown as PortalEvent;
+    const unknown = {
+      id: 'e',
+      seq: 7,
+      type: 'calendar.invited',
+      payload: { title: 'come >>> now' },
+      createdAt: AT,
+    } as unknown as PortalEvent;
     expect(describeEvent(unknown)).toBe('#7  2026-11-25 09:48:10Z  calendar.invited  <<<untrusted {"title":"come ››› now"} >>>');
   });
 });

@@ -33,7 +33,9 @@ export function registerEvents(program: Command): void {
           if (context.json) return context.out(toJson(list));
           for (const event of list.events) context.out(describeEvent(event));
           context.out(
-            list.events.length ? `Last seq ${list.lastSeq}: agent-p2p events --after ${list.lastSeq} for newer ones.` : `No events after seq ${list.lastSeq}.`,
+            list.events.length
+              ? `Last seq ${list.lastSeq}: agent-p2p events --after ${list.lastSeq} for newer ones.`
+              : `No events after seq ${list.lastSeq}.`,
           );
           if (list.events.length) context.out(FRAMED_NOTE);
           return;
@@ -95,7 +97,9 @@ export function describeEvent(event: PortalEvent): string {
       const p = event.payload;
       const files = p.attachments.map((a) => ` [file ${framed(a.name, 80)}]`).join('');
       const content =
-        Array.from(p.content).length > EXCERPT_CHARS ? `${safe(cut(p.content, EXCERPT_CHARS))} (cut; all of it: agent-p2p owner history)` : safe(p.content);
+        Array.from(p.content).length > EXCERPT_CHARS
+          ? `${safe(cut(p.content, EXCERPT_CHARS))} (cut; all of it: agent-p2p owner history)`
+          : safe(p.content);
       return `${head}  ${p.role === 'owner' ? 'owner' : 'you (agent)'}: ${content}${files}`;
     }
     default: {
@@ -130,7 +134,8 @@ async function follow(context: CommandContext, after: number | undefined): Promi
       ...(after !== undefined ? { after } : {}),
       onEvent: (event) => context.out(context.json ? toJsonLine(event) : describeEvent(event)),
       onError: (error) => {
-        if (error instanceof PortalEventStreamRefusedError) finish(EXIT.refused, `the Portal refused the key (${error.status}): ${error.message}`);
+        if (error instanceof PortalEventStreamRefusedError)
+          finish(EXIT.refused, `the Portal refused the key (${error.status}): ${error.message}`);
       },
       onDisconnect: () => {
         if (!finished && !context.json) context.err('agent-p2p: event stream disconnected, reconnecting');

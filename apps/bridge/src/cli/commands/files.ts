@@ -105,7 +105,13 @@ export function registerFiles(program: Command): void {
         const id = fileIdOf(context.positionals[0]);
         const dir = typeof context.values.output === 'string' ? context.values.output : '.';
         const config = context.config();
-        const { file, path } = await saveFile(context.client(), downloadClient(config, context.env), id, dir, context.values.force === true);
+        const { file, path } = await saveFile(
+          context.client(),
+          downloadClient(config, context.env),
+          id,
+          dir,
+          context.values.force === true,
+        );
         if (context.json) return context.out(toJson({ ...file, path }));
         // The file name in the path is the peer's choice (made safe for the disk, still their words).
         context.out(`Saved ${framed(path)} (${bytes(file.size)}, SHA-256 verified).`);
@@ -154,7 +160,8 @@ function contactIdOf(value: string | boolean | undefined, what: string): number 
 }
 
 function fileIdOf(value: string | undefined): string {
-  if (value === undefined || !UUID.test(value)) throw new UsageError(`the file id must be a UUID as shown by "agent-p2p files list" (got "${safe(value)}")`);
+  if (value === undefined || !UUID.test(value))
+    throw new UsageError(`the file id must be a UUID as shown by "agent-p2p files list" (got "${safe(value)}")`);
   return value.toLowerCase();
 }
 
@@ -167,7 +174,8 @@ function uuidOption(value: string | boolean | undefined): string | undefined {
 async function sendFile(context: CommandContext): Promise<void> {
   const values = context.values;
   const fileOption = typeof values.file === 'string' ? values.file : undefined;
-  if (fileOption !== undefined && context.positionals.length > 0) throw new UsageError('give the file either as an argument or with --file, not both');
+  if (fileOption !== undefined && context.positionals.length > 0)
+    throw new UsageError('give the file either as an argument or with --file, not both');
   const path = fileOption ?? context.positionals[0];
   if (path === undefined) throw new UsageError('missing argument: agent-p2p send-file --to <contact-id> <path>');
   if (values.to === undefined) throw new UsageError('send-file needs --to <contact-id>');

@@ -33,10 +33,13 @@ export function registerGuestbook(program: Command): void {
         if (context.json) return context.out(toJson(list));
         if (list.entries.length === 0) return context.out('No guestbook entries.');
         for (const entry of list.entries) {
-          context.out(`entry ${entry.id}  ${time(entry.createdAt)}  ${framed(entry.name, 80)}${entry.read ? '' : '  (unread)'}\n    ${framed(entry.message)}`);
+          context.out(
+            `entry ${entry.id}  ${time(entry.createdAt)}  ${framed(entry.name, 80)}${entry.read ? '' : '  (unread)'}\n    ${framed(entry.message)}`,
+          );
         }
         context.out(FRAMED_NOTE);
-        if (list.nextAfter !== null && list.nextAfter !== undefined) context.out(`More: agent-p2p guestbook list --after ${list.nextAfter}`);
+        if (list.nextAfter !== null && list.nextAfter !== undefined)
+          context.out(`More: agent-p2p guestbook list --after ${list.nextAfter}`);
       }),
     );
 }

@@ -36,7 +36,8 @@ export function registerMessages(program: Command): void {
       run(async (context) => {
         const to = text(context.values.to);
         const toContact = text(context.values['to-contact']);
-        if (to !== undefined && toContact !== undefined && to !== toContact) throw new UsageError('--to and --to-contact name different contacts');
+        if (to !== undefined && toContact !== undefined && to !== toContact)
+          throw new UsageError('--to and --to-contact name different contacts');
         const target = to ?? toContact;
         if (target === undefined) throw new UsageError('send needs --to <contact-id>');
         const id = text(context.values.id);
@@ -106,7 +107,8 @@ export function registerMessages(program: Command): void {
         context.out(FRAMED_NOTE);
         if (page.hasMore) {
           const filters = `${withContact !== undefined ? ` --with ${withContact}` : ''}${search !== undefined ? ` --search ${JSON.stringify(safe(search))}` : ''}`;
-          const next = after !== undefined ? `--after ${page.messages[page.messages.length - 1].cursor}` : `--before ${page.messages[0].cursor}`;
+          const next =
+            after !== undefined ? `--after ${page.messages[page.messages.length - 1].cursor}` : `--before ${page.messages[0].cursor}`;
           context.out(`More: agent-p2p messages${filters} ${next}`);
         }
       }),

@@ -41,7 +41,9 @@ export function registerOwner(program: Command): void {
         const mime = mimeOption(context.values.mime);
         if (mime !== undefined && path === undefined) throw new UsageError('--mime goes with --file');
         if (content.trim() === '' && path === undefined) {
-          throw new UsageError(given !== null ? 'the reply text is empty' : "missing argument: agent-p2p owner reply '<text>' [--file <path>] (or --stdin)");
+          throw new UsageError(
+            given !== null ? 'the reply text is empty' : "missing argument: agent-p2p owner reply '<text>' [--file <path>] (or --stdin)",
+          );
         }
         const client = context.client();
         const file = typeof path === 'string' ? await uploadFile(context, { path, mime }) : undefined;
@@ -53,7 +55,9 @@ export function registerOwner(program: Command): void {
           throw error;
         }
         if (context.json) return context.out(toJson(message));
-        context.out(`Reply ${message.id} posted to your owner${file ? ` with ${safe(file.name)} (${bytes(file.size)}, file ${file.id})` : ''}.`);
+        context.out(
+          `Reply ${message.id} posted to your owner${file ? ` with ${safe(file.name)} (${bytes(file.size)}, file ${file.id})` : ''}.`,
+        );
       }),
     );
 
@@ -86,7 +90,9 @@ export function registerOwner(program: Command): void {
             (a) =>
               `\n  [file] ${framed(a.name, 120)} (${bytes(a.size)}, ${framed(a.mime, 100)}) ${a.available ? `agent-p2p files get ${a.fileId}` : `${a.fileId}, no longer stored`}`,
           );
-          context.out(`#${message.cursor}  ${time(message.createdAt)}  ${who}${message.content ? `\n${safeBlock(message.content)}` : ''}${files.join('')}`);
+          context.out(
+            `#${message.cursor}  ${time(message.createdAt)}  ${who}${message.content ? `\n${safeBlock(message.content)}` : ''}${files.join('')}`,
+          );
         }
         if (page.hasMore) context.out(`More: agent-p2p owner history --before ${page.messages[0].cursor}`);
       }),

@@ -34,7 +34,8 @@ export function registerProfile(program: Command): void {
         if (ownerName !== undefined) changes.ownerName = ownerName;
         if (bio !== undefined) changes.bio = bio;
         if (avatarText !== undefined) changes.avatarText = avatarText;
-        if (Object.keys(changes).length === 0) throw new UsageError('nothing to change: give --agent-name, --owner-name, --bio or --avatar-text');
+        if (Object.keys(changes).length === 0)
+          throw new UsageError('nothing to change: give --agent-name, --owner-name, --bio or --avatar-text');
         const profile = await context.client().updateMe(changes);
         if (context.json) return context.out(toJson(profile));
         context.out(`Profile updated: ${safe(profile.agentName)} (owner ${safe(profile.ownerName)}).`);

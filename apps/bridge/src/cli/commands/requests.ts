@@ -40,7 +40,9 @@ export function registerRequests(program: Command): void {
               `  from:    ${framed(request.agentName, 80)} (owner ${framed(request.ownerName, 60)})\n` +
               `  portal:  ${framed(request.portalUrl)}\n` +
               (request.message ? `  message: ${framed(request.message)}\n` : '') +
-              (request.status === 'pending' ? `  approve: agent-p2p requests approve ${request.id}   reject: agent-p2p requests reject ${request.id}` : ''),
+              (request.status === 'pending'
+                ? `  approve: agent-p2p requests approve ${request.id}   reject: agent-p2p requests reject ${request.id}`
+                : ''),
           );
         }
         // A full page may have more behind it.

@@ -2,7 +2,12 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
 
 export class OwnerKeyCreateDto {
-  @ApiProperty({ description: 'A name to recognise the key by (e.g. the machine it lives on).', example: 'laptop bridge', minLength: 1, maxLength: 100 })
+  @ApiProperty({
+    description: 'A name to recognise the key by (e.g. the machine it lives on).',
+    example: 'laptop bridge',
+    minLength: 1,
+    maxLength: 100,
+  })
   @IsString()
   @Length(1, 100)
   @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'name must not contain control characters' })

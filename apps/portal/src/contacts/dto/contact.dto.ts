@@ -30,7 +30,8 @@ export class ContactResponseDto {
   @ApiProperty({ format: 'uri' }) portalUrl: string;
   @ApiProperty({
     enum: ['pending', 'active', 'rejected', 'removed', 'imported'],
-    description: 'imported: brought in from a v0.9.x database, history only; a new handshake (POST /api/contacts with its portalUrl) makes it pending, then active.',
+    description:
+      'imported: brought in from a v0.9.x database, history only; a new handshake (POST /api/contacts with its portalUrl) makes it pending, then active.',
   })
   status: 'pending' | 'active' | 'rejected' | 'removed' | 'imported';
   @ApiProperty({ enum: ['outgoing', 'incoming'], description: 'outgoing: we asked; incoming: they asked.' })
@@ -42,7 +43,10 @@ export class ContactResponseDto {
 }
 
 export class ContactRequestListQueryDto {
-  @ApiPropertyOptional({ enum: ['verifying', 'pending', 'approved', 'rejected', 'invalid'], description: 'Default: verifying and pending.' })
+  @ApiPropertyOptional({
+    enum: ['verifying', 'pending', 'approved', 'rejected', 'invalid'],
+    description: 'Default: verifying and pending.',
+  })
   @IsOptional()
   @IsIn(['verifying', 'pending', 'approved', 'rejected', 'invalid'])
   status?: 'verifying' | 'pending' | 'approved' | 'rejected' | 'invalid';
@@ -55,7 +59,13 @@ export class ContactRequestListQueryDto {
   @Max(2_147_483_647)
   after?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Requests per page; a shorter page is the last.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+    default: 50,
+    description: 'Requests per page; a shorter page is the last.',
+  })
   @IsOptional()
   @QueryInteger()
   @IsInt()

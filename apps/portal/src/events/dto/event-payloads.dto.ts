@@ -77,9 +77,13 @@ export class OwnerChatAttachmentDto {
 /** Payload of `owner_chat.message`: the owner (console) or the agent (owner key) wrote in the owner chat. */
 export class OwnerChatMessagePayloadDto {
   @ApiProperty({ format: 'uuid' }) messageId: string;
-  @ApiProperty({ enum: ['owner', 'agent'], description: 'owner: written in the console; agent: written with an owner key.' }) role: 'owner' | 'agent';
+  @ApiProperty({ enum: ['owner', 'agent'], description: 'owner: written in the console; agent: written with an owner key.' }) role:
+    'owner' | 'agent';
   @ApiProperty({ description: 'Plain text, never HTML. Empty when the message only carries files.' }) content: string;
-  @ApiProperty({ type: [OwnerChatAttachmentDto], description: 'Attached files (may be empty): fetch them with GET /api/files/{fileId}/content.' })
+  @ApiProperty({
+    type: [OwnerChatAttachmentDto],
+    description: 'Attached files (may be empty): fetch them with GET /api/files/{fileId}/content.',
+  })
   attachments: OwnerChatAttachmentDto[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
@@ -106,7 +110,10 @@ export class FileDeliveredPayloadDto {
 export class FileFailedPayloadDto {
   @ApiProperty({ format: 'uuid' }) fileId: string;
   @ApiProperty({ type: 'integer', nullable: true, description: 'The contact; null for a local file.' }) contactId: number | null;
-  @ApiProperty({ enum: ['out', 'in', 'local'], description: 'out: a file we sent; in: a file we were receiving; local: a file being uploaded for the owner chat.' })
+  @ApiProperty({
+    enum: ['out', 'in', 'local'],
+    description: 'out: a file we sent; in: a file we were receiving; local: a file being uploaded for the owner chat.',
+  })
   direction: 'out' | 'in' | 'local';
   @ApiProperty() name: string;
   @ApiProperty({ description: 'Why the transfer failed.' }) error: string;

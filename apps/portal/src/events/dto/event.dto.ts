@@ -81,7 +81,11 @@ export class EventListResponseDto {
 }
 
 export class EventAckDto {
-  @ApiProperty({ type: 'integer', description: 'The highest seq handled; the cursor moves to it (never backwards, never past the newest event).', minimum: 0 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'The highest seq handled; the cursor moves to it (never backwards, never past the newest event).',
+    minimum: 0,
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_SEQ)

@@ -29,7 +29,8 @@ export class FileCreateDto {
   contactId?: number;
 
   @ApiProperty({
-    description: 'File name shown to the contact. Sanitised: path parts, control characters and leading dots are removed; at most 255 bytes of UTF-8 are kept.',
+    description:
+      'File name shown to the contact. Sanitised: path parts, control characters and leading dots are removed; at most 255 bytes of UTF-8 are kept.',
     minLength: 1,
     maxLength: 4096,
   })
@@ -69,7 +70,10 @@ export class FileListQueryDto {
   @Max(MAX_ROW_ID)
   contactId?: number;
 
-  @ApiPropertyOptional({ enum: ['out', 'in', 'local'], description: 'out: files we send; in: files we received; local: files kept here for the owner chat.' })
+  @ApiPropertyOptional({
+    enum: ['out', 'in', 'local'],
+    description: 'out: files we send; in: files we received; local: files kept here for the owner chat.',
+  })
   @IsOptional()
   @IsIn(['out', 'in', 'local'])
   direction?: 'out' | 'in' | 'local';
@@ -86,7 +90,10 @@ export class FileListQueryDto {
 export class FileDeliveryDto {
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'], description: 'State of the current delivery step.' })
   status: 'pending' | 'delivered' | 'failed';
-  @ApiProperty({ enum: ['offer', 'chunk', 'complete'], description: 'The step: announcing the file, sending a chunk, asking the contact to verify.' })
+  @ApiProperty({
+    enum: ['offer', 'chunk', 'complete'],
+    description: 'The step: announcing the file, sending a chunk, asking the contact to verify.',
+  })
   step: 'offer' | 'chunk' | 'complete';
   @ApiProperty({ type: 'integer', description: 'Attempts of this step so far.' }) attempts: number;
   @ApiProperty({ nullable: true, type: String }) lastError: string | null;
@@ -96,7 +103,10 @@ export class FileDeliveryDto {
 export class FileResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ type: 'integer', nullable: true, description: 'The contact; null for a local file.' }) contactId: number | null;
-  @ApiProperty({ enum: ['out', 'in', 'local'], description: 'out: to a contact; in: from a contact; local: kept on this Portal for the owner chat, never sent.' })
+  @ApiProperty({
+    enum: ['out', 'in', 'local'],
+    description: 'out: to a contact; in: from a contact; local: kept on this Portal for the owner chat, never sent.',
+  })
   direction: 'out' | 'in' | 'local';
   @ApiProperty({ description: 'Sanitised file name.' }) name: string;
   @ApiProperty({ type: 'integer' }) size: number;
@@ -104,7 +114,11 @@ export class FileResponseDto {
   @ApiProperty() mime: string;
   @ApiProperty({ type: 'integer', description: 'Bytes per chunk (the last one may be shorter).' }) chunkSize: number;
   @ApiProperty({ type: 'integer', description: 'Number of chunks.' }) chunks: number;
-  @ApiProperty({ ...RECEIVED_RANGES, description: 'The chunks stored and verified here, as inclusive index ranges [first, last] in ascending order (e.g. [[0, 41], [43, 99]]).' })
+  @ApiProperty({
+    ...RECEIVED_RANGES,
+    description:
+      'The chunks stored and verified here, as inclusive index ranges [first, last] in ascending order (e.g. [[0, 41], [43, 99]]).',
+  })
   receivedRanges: Array<[number, number]>;
   @ApiProperty({
     enum: [...FILE_STATUSES],
@@ -129,7 +143,10 @@ export class FileListResponseDto {
 export class FileChunkReceiptDto {
   @ApiProperty({ type: 'integer' }) index: number;
   @ApiProperty({ description: 'False when this chunk had already been stored (nothing changed).' }) stored: boolean;
-  @ApiProperty({ ...RECEIVED_RANGES, description: 'The chunks stored here now, as inclusive index ranges [first, last] in ascending order.' })
+  @ApiProperty({
+    ...RECEIVED_RANGES,
+    description: 'The chunks stored here now, as inclusive index ranges [first, last] in ascending order.',
+  })
   receivedRanges: Array<[number, number]>;
   @ApiProperty({ enum: [...FILE_STATUSES] })
   status: FileStatusValue;
@@ -166,7 +183,8 @@ export class FederationFileOfferDto {
     type: 'integer',
     minimum: 1024,
     maximum: 67108864,
-    description: 'Bytes per chunk. At least the receiver\'s PORTAL_FILE_MIN_CHUNK_BYTES (default 256 KiB) unless the file is one chunk, and at most PORTAL_FILE_MAX_CHUNKS chunks per file.',
+    description:
+      "Bytes per chunk. At least the receiver's PORTAL_FILE_MIN_CHUNK_BYTES (default 256 KiB) unless the file is one chunk, and at most PORTAL_FILE_MAX_CHUNKS chunks per file.",
   })
   @IsInt()
   @Min(1024)
@@ -178,6 +196,9 @@ export class FederationFileOfferDto {
 export class FederationFileStateDto {
   @ApiProperty({ format: 'uuid', description: "The sender's file id." }) id: string;
   @ApiProperty({ enum: ['receiving', 'received', 'failed'] }) status: 'receiving' | 'received' | 'failed';
-  @ApiProperty({ ...RECEIVED_RANGES, description: 'The chunks the receiver holds, as inclusive index ranges [first, last] in ascending order.' })
+  @ApiProperty({
+    ...RECEIVED_RANGES,
+    description: 'The chunks the receiver holds, as inclusive index ranges [first, last] in ascending order.',
+  })
   receivedRanges: Array<[number, number]>;
 }

@@ -40,7 +40,11 @@ export class GuestbookEntryResponseDto {
 }
 
 export class GuestbookListQueryDto {
-  @ApiPropertyOptional({ type: 'integer', description: 'Entries with an id greater than this (the previous page\'s nextAfter).', minimum: 0 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: "Entries with an id greater than this (the previous page's nextAfter).",
+    minimum: 0,
+  })
   @IsOptional()
   @QueryInteger()
   @IsInt()

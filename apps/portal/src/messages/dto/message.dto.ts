@@ -1,6 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { MAX_ROW_ID, QueryInteger } from '../../common/query-integer';
 import { IsRfc3339DateTime } from '../../common/validation';
 
@@ -41,7 +55,12 @@ export class MessageListQueryDto {
   @Max(MAX_ROW_ID)
   after?: number;
 
-  @ApiPropertyOptional({ description: 'Messages before this cursor (the newest ones before it).', type: 'integer', minimum: 1, maximum: MAX_ROW_ID })
+  @ApiPropertyOptional({
+    description: 'Messages before this cursor (the newest ones before it).',
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ROW_ID,
+  })
   @IsOptional()
   @QueryInteger()
   @IsInt()
@@ -112,7 +131,6 @@ export class FederationMessageReceiptDto {
   @ApiProperty({ description: 'True when this message had already been received.' }) duplicate: boolean;
 }
 
-
 /** Most messages one batch may carry (a sender sends fewer when their bytes would exceed its cap). */
 export const MAX_FEDERATION_BATCH = 100;
 
@@ -137,7 +155,10 @@ export class FederationMessageBatchResultDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiPropertyOptional({ format: 'date-time' }) receivedAt?: string;
   @ApiPropertyOptional({ description: 'True when this message had already been received.' }) duplicate?: boolean;
-  @ApiPropertyOptional({ type: FederationBatchItemErrorDto, description: 'Present when this message was refused (the others are not affected).' })
+  @ApiPropertyOptional({
+    type: FederationBatchItemErrorDto,
+    description: 'Present when this message was refused (the others are not affected).',
+  })
   error?: FederationBatchItemErrorDto;
 }
 

@@ -47,7 +47,8 @@ export class OwnerChatMessageResponseDto {
   @ApiProperty({ enum: ['owner', 'agent'], description: 'owner: written in the console; agent: written with an owner key.' })
   role: 'owner' | 'agent';
   @ApiProperty({ description: 'Plain text: render as text, never as HTML. Empty when the message only carries files.' }) content: string;
-  @ApiProperty({ type: [OwnerChatMessageAttachmentDto], description: 'Attached files (may be empty).' }) attachments: OwnerChatMessageAttachmentDto[];
+  @ApiProperty({ type: [OwnerChatMessageAttachmentDto], description: 'Attached files (may be empty).' })
+  attachments: OwnerChatMessageAttachmentDto[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
