@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { registerCommands } from './cli/commands';
+// commands/index by name: a build from before the command groups left dist/cli/commands.js, which would win.
+import { registerCommands } from './cli/commands/index';
 import { addHelpCommand, createProgram, runProgram } from './cli/program';
 
 // A reader that went away (`agent-p2p messages | head -1`) is not an error worth a stack trace.

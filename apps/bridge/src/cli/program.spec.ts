@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
-import { registerCommands } from './commands';
+import { registerCommands } from './commands/index';
 import { addHelpCommand, createProgram, runProgram } from './program';
 
 /** Runs the command line without a Portal: only what fails or answers before any request. */
