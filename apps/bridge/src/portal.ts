@@ -55,7 +55,10 @@ export function clientFor(config: { hubUrl: string; apiKey: string }, env: NodeJ
       try {
         return await globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
       } catch (error) {
-        if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs / 1000} s`, { cause: error });
+        // No cause attached on purpose: the SDK names a network failure by its cause's code, and the
+        // timeout is the whole story here.
+        // eslint-disable-next-line preserve-caught-error
+        if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs / 1000} s`);
         throw error;
       }
     },

@@ -3,6 +3,7 @@
 export * from './cli-runner';
 export * from './console-build';
 export * from './event-helpers';
+export * from './fake-peer';
 export * from './files';
 export * from './http';
 export * from './openclaw-gateway';

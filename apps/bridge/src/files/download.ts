@@ -24,7 +24,9 @@ export function downloadClient(config: { hubUrl: string; apiKey: string }, env: 
       try {
         return await globalThis.fetch(input, { ...init, signal: controller.signal });
       } catch (error) {
-        if (controller.signal.aborted) throw new Error(`no answer within ${timeoutMs / 1000} s`, { cause: error });
+        // No cause attached on purpose (see portal.ts): the timeout is the whole story.
+        // eslint-disable-next-line preserve-caught-error
+        if (controller.signal.aborted) throw new Error(`no answer within ${timeoutMs / 1000} s`);
         throw error;
       } finally {
         clearTimeout(timer);

@@ -1,53 +1,41 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { SECRET_BOX, type SecretBox } from '../../src/common/secret-box';
 import { generateContactKey, sha256Hex } from '../../src/common/secrets';
 import { FilesService } from '../../src/files/files.service';
-import { ServicePortal, waitFor } from '@agent-p2p/testing';
+import { FakePeer, type PeerAnswer, type PeerCall, ServicePortal, waitFor } from '@agent-p2p/testing';
 const CHUNK = 4096;
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 const bytes = (length: number, seed: number): Buffer => Buffer.from(Array.from({ length }, (_, i) => (i * 31 + seed) % 251));
-
-interface PeerCall {
-  method: string;
-  path: string;
-  authorization: string | undefined;
-  chunkSha256: string | undefined;
-  body: Buffer;
-}
 
 /**
  * A contact's Portal as the relay sees it: it holds the chunks it was sent (or was told to hold),
  * answers every step with them, and reports `received` on complete once it holds every chunk.
  * `hold` makes a call of that kind wait until released; `refuse` answers a call with an error.
  */
-class FakePeer {
-  readonly calls: PeerCall[] = [];
+class RelayPeer {
   held = new Set<number>();
   chunks = 0;
   hold: { offer?: Promise<void> } = {};
-  refuse: ((call: PeerCall) => { status: number; body: unknown } | undefined) | undefined;
-  private server!: Server;
-  url = '';
+  refuse: ((call: PeerCall) => PeerAnswer | undefined) | undefined;
+  private server!: FakePeer;
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      void this.handle(req).then(({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await FakePeer.start((call) => this.handle(call));
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  get url(): string {
+    return this.server.url;
+  }
+
+  get calls(): PeerCall[] {
+    return this.server.calls;
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   reset(chunks: number, held: number[] = []): void {
@@ -58,23 +46,13 @@ class FakePeer {
     this.refuse = undefined;
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    const parts: Buffer[] = [];
-    for await (const part of req) parts.push(part as Buffer);
-    const call: PeerCall = {
-      method: req.method ?? '',
-      path: req.url ?? '',
-      authorization: req.headers.authorization,
-      chunkSha256: req.headers['x-chunk-sha256'] as string | undefined,
-      body: Buffer.concat(parts),
-    };
-    this.calls.push(call);
+  private async handle(call: PeerCall): Promise<PeerAnswer> {
     const refused = this.refuse?.(call);
     if (refused) return refused;
     const chunk = /\/chunks\/(\d+)$/.exec(call.path);
     if (call.method === 'POST' && call.path === '/api/federation/files') await this.hold.offer;
     if (chunk) this.held.add(Number(chunk[1]));
-    if (call.method === 'DELETE') return { status: 204, body: null };
+    if (call.method === 'DELETE') return { status: 204 };
     const all = this.held.size === this.chunks;
     const ranges = [...this.held].sort((x, y) => x - y).map((index) => [index, index]);
     return { status: 200, body: { status: all && call.path.endsWith('/complete') ? 'received' : 'receiving', receivedRanges: ranges } };
@@ -84,7 +62,7 @@ class FakePeer {
 describe('the relay of a file to a contact (services on a real database, a fake peer over HTTP)', () => {
   let portal: ServicePortal;
   let files: FilesService;
-  const peer = new FakePeer();
+  const peer = new RelayPeer();
   let contactId: number;
   let key: string;
 
@@ -167,7 +145,7 @@ describe('the relay of a file to a contact (services on a real database, a fake 
 
   const peerCalls = (fileId: string): string[] =>
     peer.calls
-      .filter((call) => call.path.includes(fileId) || call.body.includes(fileId))
+      .filter((call) => call.path.includes(fileId) || call.bytes.includes(fileId))
       .map((call) => `${call.method} ${call.path.replace(fileId, '<id>')}`);
 
   it('relays an uploaded file as offer, one step per chunk in order, then complete, and records it delivered', async () => {
@@ -191,7 +169,7 @@ describe('the relay of a file to a contact (services on a real database, a fake 
       'POST /api/federation/files/<id>/complete',
     ]);
     const [offer, ...rest] = peer.calls;
-    expect(JSON.parse(offer.body.toString())).toEqual({
+    expect(offer.body).toEqual({
       id,
       name: 'report.pdf',
       size: data.length,
@@ -202,8 +180,8 @@ describe('the relay of a file to a contact (services on a real database, a fake 
     expect(peer.calls.every((call) => call.authorization === `Bearer ${key}`)).toBe(true);
     for (const [index, call] of rest.slice(0, 3).entries()) {
       const chunk = data.subarray(index * CHUNK, (index + 1) * CHUNK);
-      expect(call.body.equals(chunk)).toBe(true);
-      expect(call.chunkSha256).toBe(sha256(chunk));
+      expect(call.bytes.equals(chunk)).toBe(true);
+      expect(call.headers['x-chunk-sha256']).toBe(sha256(chunk));
     }
     expect(await eventsFor(id, 'file.delivered')).toEqual([{ fileId: id, contactId, deliveredAt: expect.any(String) }]);
     expect(await files.get(id)).toMatchObject({ status: 'delivered', delivery: { status: 'delivered', step: 'complete' } });

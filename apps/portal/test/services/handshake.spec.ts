@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictException, ForbiddenException, type HttpException } from '@nestjs/common';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { FirstStartService } from '../../src/auth/first-start.service';
 import { generateContactKey } from '../../src/common/secrets';
@@ -12,62 +11,7 @@ import { FederationContactsService } from '../../src/contacts/federation-contact
 import { OutgoingRequestsService } from '../../src/contacts/outgoing-requests.service';
 import { EventsService } from '../../src/events/events.service';
 import { OutboxItem } from '../../src/federation/entities/outbox-item.entity';
-import { ServicePortal, waitFor } from '@agent-p2p/testing';
-/** One call a fake peer received. */
-interface PeerCall {
-  method: string;
-  path: string;
-  authorization: string | undefined;
-  body: Record<string, unknown> | null;
-}
-
-/**
- * Another Portal, as far as the handshake needs one: an HTTP server on 127.0.0.1 that records the
- * calls the Portal's outbox makes and answers them with answer() (by default 200 {}). Each test
- * speaks for its own "Portal" under a path of its own (`${peer.url}/<name>`).
- */
-class FakePeer {
-  readonly calls: PeerCall[] = [];
-  answer: (call: PeerCall) => { status: number; body: unknown } = () => ({ status: 200, body: {} });
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(): Promise<FakePeer> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const peer = new FakePeer(server, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
-    server.on('request', (request: IncomingMessage, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const call = {
-          method: request.method ?? '',
-          path: request.url ?? '',
-          authorization: request.headers.authorization,
-          body: text ? JSON.parse(text) : null,
-        };
-        peer.calls.push(call);
-        const { status, body } = peer.answer(call);
-        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      });
-    });
-    return peer;
-  }
-
-  /** The first call to a path, once it came. */
-  callTo(path: string): Promise<PeerCall> {
-    return waitFor(`a call to ${path}`, async () => this.calls.find((call) => call.path === path));
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
+import { FakePeer, ServicePortal, waitFor } from '@agent-p2p/testing';
 async function rejection(promise: Promise<unknown>): Promise<HttpException> {
   const error = await promise.then(
     () => undefined,

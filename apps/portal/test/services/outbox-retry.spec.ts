@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { OutboxItem } from '../../src/federation/entities/outbox-item.entity';
 import { type OutboxHandler, type OutboxKindOptions, OutboxService } from '../../src/federation/outbox.service';
-import { ServicePortal, waitFor } from '@agent-p2p/testing';
+import { FakePeer, type PeerAnswer, ServicePortal, waitFor } from '@agent-p2p/testing';
 /**
  * The outbox's retry policy on a real database: back-off bounds, Retry-After, giving up, and that
  * one failing destination does not hold back another. The peers are fake HTTP servers on 127.0.0.1.
@@ -13,39 +10,9 @@ import { ServicePortal, waitFor } from '@agent-p2p/testing';
 const RETRY_BASE_MS = 400;
 const RETRY_MAX_SECONDS = 3;
 
-/** A fake peer: answers each call with what `answer` says, and remembers when calls came. */
-class FakePeer {
-  readonly calls: number[] = [];
-  private server!: Server;
-  url = '';
-
-  constructor(private readonly answer: (res: ServerResponse, call: number) => void) {}
-
-  static async start(answer: (res: ServerResponse, call: number) => void): Promise<FakePeer> {
-    const peer = new FakePeer(answer);
-    peer.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      req.resume();
-      req.on('end', () => {
-        peer.calls.push(Date.now());
-        peer.answer(res, peer.calls.length);
-      });
-    });
-    peer.server.listen(0, '127.0.0.1');
-    await once(peer.server, 'listening');
-    peer.url = `http://127.0.0.1:${(peer.server.address() as AddressInfo).port}`;
-    return peer;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
-    await once(this.server, 'close').catch(() => undefined);
-  }
-}
-
-function reply(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ message: `status ${status}` }));
+/** An answer with a JSON error body, as a Portal gives it. */
+function reply(status: number, headers: Record<string, string> = {}): PeerAnswer {
+  return { status, headers, body: { message: `status ${status}` } };
 }
 
 /** What the outbox told one test kind's handler. */
@@ -77,8 +44,9 @@ describe('Outbox retry policy (services on a real database)', () => {
     await Promise.all(peers.map((peer) => peer.stop()));
   });
 
-  async function fakePeer(answer: (res: ServerResponse, call: number) => void): Promise<FakePeer> {
-    const peer = await FakePeer.start(answer);
+  /** A fake peer whose answer is told the call's number (1 for the first). */
+  async function fakePeer(answer: (call: number) => PeerAnswer | Promise<PeerAnswer>): Promise<FakePeer> {
+    const peer: FakePeer = await FakePeer.start(() => answer(peer.calls.length));
     peers.push(peer);
     return peer;
   }
@@ -116,7 +84,7 @@ describe('Outbox retry policy (services on a real database)', () => {
   }
 
   it('a failing destination (503) gets attempts + 1 and a next attempt within the back-off bounds, doubling', async () => {
-    const peer = await fakePeer((res) => reply(res, 503));
+    const peer = await fakePeer(() => reply(503));
     const { kind, attemptFailed } = testKind();
     const item = await enqueue(kind, peer.url);
 
@@ -124,40 +92,40 @@ describe('Outbox retry policy (services on a real database)', () => {
     expect(first.row).toMatchObject({ status: 'pending', attempts: 1, lastError: '503 status 503' });
     // Retry 0 waits between half of retryBaseMs and all of it (jitter), counted from the failed answer.
     const firstWait = first.row.nextAttemptAt.getTime();
-    expect(firstWait).toBeGreaterThanOrEqual(peer.calls[0] + RETRY_BASE_MS / 2 - 5);
+    expect(firstWait).toBeGreaterThanOrEqual(peer.calls[0].at + RETRY_BASE_MS / 2 - 5);
     expect(firstWait).toBeLessThanOrEqual(first.seenAt + RETRY_BASE_MS);
 
     const second = await afterAttempts(item, 2);
     expect(peer.calls.length).toBe(2);
     // Not before the first back-off ended.
-    expect(peer.calls[1]).toBeGreaterThanOrEqual(firstWait - 5);
+    expect(peer.calls[1].at).toBeGreaterThanOrEqual(firstWait - 5);
     expect(second.row).toMatchObject({ status: 'pending', attempts: 2 });
     // Retry 1 waits between retryBaseMs and twice it.
-    expect(second.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[1] + RETRY_BASE_MS - 5);
+    expect(second.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[1].at + RETRY_BASE_MS - 5);
     expect(second.row.nextAttemptAt.getTime()).toBeLessThanOrEqual(second.seenAt + 2 * RETRY_BASE_MS);
     expect(attemptFailed).toEqual([item.id, item.id]);
   });
 
   it('honours a longer Retry-After from the peer, but never beyond retryMaxSeconds', async () => {
-    const peer = await fakePeer((res, call) => reply(res, 429, { 'retry-after': call === 1 ? '2' : '600' }));
+    const peer = await fakePeer((call) => reply(429, { 'retry-after': call === 1 ? '2' : '600' }));
     const { kind } = testKind();
     const item = await enqueue(kind, peer.url);
 
     const first = await afterAttempts(item, 1);
     expect(first.row.lastError).toMatch(/^429 /);
     // Retry-After: 2 is longer than the back-off (at most 400 ms): it wins.
-    expect(first.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[0] + 2000 - 5);
+    expect(first.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[0].at + 2000 - 5);
     expect(first.row.nextAttemptAt.getTime()).toBeLessThanOrEqual(first.seenAt + 2000);
 
     const second = await afterAttempts(item, 2);
-    expect(peer.calls[1]).toBeGreaterThanOrEqual(peer.calls[0] + 2000 - 5);
+    expect(peer.calls[1].at).toBeGreaterThanOrEqual(peer.calls[0].at + 2000 - 5);
     // Retry-After: 600 is capped at retryMaxSeconds.
-    expect(second.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[1] + RETRY_MAX_SECONDS * 1000 - 5);
+    expect(second.row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(peer.calls[1].at + RETRY_MAX_SECONDS * 1000 - 5);
     expect(second.row.nextAttemptAt.getTime()).toBeLessThanOrEqual(second.seenAt + RETRY_MAX_SECONDS * 1000);
   });
 
   it('gives an item up after maxAttempts, and its handler hears it failed', async () => {
-    const peer = await fakePeer((res) => reply(res, 503));
+    const peer = await fakePeer(() => reply(503));
     const record = testKind({ maxAttempts: 2 });
     const item = await enqueue(record.kind, peer.url);
 
@@ -174,7 +142,7 @@ describe('Outbox retry policy (services on a real database)', () => {
   });
 
   it('gives an item up once it is older than giveUpMs', async () => {
-    const peer = await fakePeer((res) => reply(res, 503));
+    const peer = await fakePeer(() => reply(503));
     const record = testKind({ giveUpMs: 1 });
     const item = await enqueue(record.kind, peer.url);
 
@@ -190,10 +158,10 @@ describe('Outbox retry policy (services on a real database)', () => {
   });
 
   it('delivers to a healthy destination while another one fails or hangs', async () => {
-    const hanging: ServerResponse[] = [];
-    const slow = await fakePeer((res) => void hanging.push(res));
-    const failing = await fakePeer((res) => reply(res, 503));
-    const healthy = await fakePeer((res) => reply(res, 200));
+    const hanging: Array<(answer: PeerAnswer) => void> = [];
+    const slow = await fakePeer(() => new Promise<PeerAnswer>((resolve) => hanging.push(resolve)));
+    const failing = await fakePeer(() => reply(503));
+    const healthy = await fakePeer(() => reply(200));
     const record = testKind();
 
     const stuck = await enqueue(record.kind, slow.url);
@@ -209,7 +177,7 @@ describe('Outbox retry policy (services on a real database)', () => {
     expect((await afterAttempts(refused, 1)).row).toMatchObject({ status: 'pending', attempts: 1 });
 
     // Once the slow peer answers, its item is delivered as well.
-    reply(hanging[0], 200);
+    hanging[0](reply(200));
     await waitFor('the slow peer to get its item', async () => (await row(stuck)).status === 'delivered');
     expect(record.delivered).toEqual([good.id, stuck.id]);
   });
