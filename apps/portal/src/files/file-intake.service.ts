@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   ConflictException,
+  HttpException,
   Inject,
   Injectable,
   NotFoundException,
@@ -231,6 +232,26 @@ export class FileIntakeService {
   }
 
   /**
+   * Inserts a new file within its quota (insertWithinQuota). Its id may be taken by a parallel call
+   * of the same request (a retried upload or offer): when the insert fails for any reason other than
+   * a refusal (4xx, 507) and `findRaced` finds the row that won, that row is answered instead.
+   */
+  async insertOrFindRaced(
+    file: FileTransfer,
+    findRaced: () => Promise<FileTransfer | null>,
+  ): Promise<{ file: FileTransfer; raced: boolean }> {
+    try {
+      await this.insertWithinQuota(file);
+      return { file, raced: false };
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      const raced = await findRaced();
+      if (raced) return { file: raced, raced: true };
+      throw error;
+    }
+  }
+
+  /**
    * Inserts a new file only if it fits: refuses (507) a file that would take the contact (or, for
    * contactId null, the local files of the owner chat) over the quota, or the disk under its floor.
    * The sum and the insert are one transaction under a lock per contact (PostgreSQL: an advisory
@@ -238,7 +259,7 @@ export class FileIntakeService {
    * time), so parallel offers or uploads cannot all pass the check before any of them is counted.
    * The file's declared size is its reservation from then on, while it is still incomplete.
    */
-  async insertWithinQuota(file: FileTransfer): Promise<void> {
+  private async insertWithinQuota(file: FileTransfer): Promise<void> {
     const free = await this.bytes.store.freeBytes();
     if (free - file.size < this.config.limits.minFreeDiskBytes) {
       throw new InsufficientStorageException(`Not enough free disk space for ${file.size} bytes above the configured floor`);

@@ -98,14 +98,10 @@ export class FilesService {
       updatedAt: now,
       completedAt: null,
     });
-    try {
-      await this.intake.insertWithinQuota(file);
-    } catch (error) {
-      if (error instanceof HttpException) throw error;
-      const raced = dto.id ? await this.files.findOne({ where: { id: dto.id.toLowerCase() } }) : null;
-      if (raced) return this.replayCreate(raced, { ...dto, name, mime, sha256 });
-      throw error;
-    }
+    const stored = await this.intake.insertOrFindRaced(file, async () =>
+      dto.id ? this.files.findOne({ where: { id: dto.id.toLowerCase() } }) : null,
+    );
+    if (stored.raced) return this.replayCreate(stored.file, { ...dto, name, mime, sha256 });
     return this.toResponse(file);
   }
 

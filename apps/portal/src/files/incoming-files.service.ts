@@ -1,7 +1,6 @@
 import {
   BadRequestException,
   ConflictException,
-  HttpException,
   Inject,
   Injectable,
   NotFoundException,
@@ -71,15 +70,8 @@ export class IncomingFilesService {
       updatedAt: now,
       completedAt: null,
     });
-    try {
-      await this.intake.insertWithinQuota(file);
-    } catch (error) {
-      if (error instanceof HttpException) throw error;
-      const raced = await this.files.findOne({ where: { contactId: contact.id, remoteId } });
-      if (raced) return this.peerState(raced);
-      throw error;
-    }
-    return this.peerState(file);
+    const stored = await this.intake.insertOrFindRaced(file, () => this.files.findOne({ where: { contactId: contact.id, remoteId } }));
+    return this.peerState(stored.file);
   }
 
   async receiveChunk(peer: ContactRef, remoteId: string, upload: ChunkUpload): Promise<FederationFileStateDto> {
