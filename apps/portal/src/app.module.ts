@@ -13,6 +13,7 @@ import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
 import { FederationModule } from './federation/federation.module';
 import { FilesModule } from './files/files.module';
+import { GovernanceModule } from './governance/governance.module';
 import { GuestbookModule } from './guestbook/guestbook.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
@@ -41,6 +42,7 @@ export class AppModule {
         ContactsModule,
         EventsModule,
         FederationModule,
+        GovernanceModule,
         MessagesModule,
         FilesModule,
         EventStreamModule,

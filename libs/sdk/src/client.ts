@@ -14,6 +14,12 @@ export type Session = Schemas['SessionResponseDto'];
 export type Contact = Schemas['ContactResponseDto'];
 export type ContactRequest = Schemas['ContactRequestResponseDto'];
 export type ContactStatus = Contact['status'];
+export type AutonomyTier = Contact['autonomy'];
+export type ReviewPage = Schemas['ReviewPageDto'];
+export type ReviewItem = Schemas['ReviewItemDto'];
+export type ReviewQuery = NonNullable<operations['listReview']['parameters']['query']>;
+export type ReviewAction = Schemas['ReviewActionDto'];
+export type ReviewActionResult = Schemas['ReviewActionResultDto'];
 export type ContactRequestStatus = ContactRequest['status'];
 export type Message = Schemas['MessageResponseDto'];
 export type MessagePage = Schemas['MessagePageDto'];
@@ -56,6 +62,8 @@ export interface EventPayloads {
   'file.received': Schemas['FileReceivedPayloadDto'];
   'file.delivered': Schemas['FileDeliveredPayloadDto'];
   'file.failed': Schemas['FileFailedPayloadDto'];
+  'agent.wake': Schemas['AgentWakePayloadDto'];
+  'message.held': Schemas['MessageHeldPayloadDto'];
 }
 
 /** One event of the log, typed by its `type` (switch on it to narrow the payload). */
@@ -193,6 +201,15 @@ export function createPortalClient(options: PortalClientOptions) {
     listContacts: (status?: ContactStatus): Promise<Contact[]> => call(raw.GET('/api/contacts', { params: { query: { status } } })),
     getContact: (id: number): Promise<Contact> => call(raw.GET('/api/contacts/{id}', { params: { path: { id } } })),
     removeContact: (id: number): Promise<Contact> => call(raw.DELETE('/api/contacts/{id}', { params: { path: { id } } })),
+    /** An agent key may only lower a tier (blocked < notify-only < bounded < extended); raising it is the owner's. */
+    setContactAutonomy: (id: number, tier: AutonomyTier): Promise<Contact> =>
+      call(raw.PUT('/api/contacts/{id}/autonomy', { params: { path: { id } }, body: { tier } })),
+    /** Messages held for the owner or waiting for their wake, oldest first. */
+    listReview: (query: ReviewQuery = {}): Promise<ReviewPage> => call(raw.GET('/api/review', { params: { query } })),
+    /** Owner only: wakes the agent with them now. */
+    releaseReview: (action: ReviewAction): Promise<ReviewActionResult> => call(raw.POST('/api/review/release', { body: action })),
+    /** Owner only: they wake nobody (they stay in the history). */
+    dropReview: (action: ReviewAction): Promise<ReviewActionResult> => call(raw.POST('/api/review/drop', { body: action })),
     /** One page, oldest first (default 50, at most 200): pass the last id as `after` for the next. */
     listContactRequests: (status?: ContactRequestStatus, page: { after?: number; limit?: number } = {}): Promise<ContactRequest[]> =>
       call(raw.GET('/api/contact-requests', { params: { query: { status, ...page } } })),

@@ -75,20 +75,50 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
   });
 
   switch (event.type) {
-    case 'message.received': {
+    case 'agent.wake': {
+      // Governance decided this wake: one or more messages of one contact (coalesced), to reply to
+      // or only to tell the owner about (notify-only), or released by the owner from review.
       const contactId = int(p.contactId);
       const c = contactId ?? '?';
-      const messageId = idOf(p.messageId);
-      const content = untrusted(str(p.content), max);
-      // The exact message when its id is one; otherwise the conversation's newest page.
-      const read = `${cmd} messages --with ${c}${UUID.test(messageId) ? ` --id ${messageId}` : ''}`;
+      const list = (Array.isArray(p.messages) ? (p.messages as unknown[]) : []).filter(isRecord).slice(0, 50);
+      if (list.length === 0) return { action: 'skip', reason: 'a wake without messages' };
+      // The longer the list, the shorter each quote (never under 120 characters); cuts say where the rest is.
+      const each = Math.min(max, Math.max(120, Math.floor(1500 / list.length)));
+      const reads: string[] = [];
+      const quoted = list.map((m, index) => {
+        const messageId = idOf(m.messageId);
+        // The exact message when its id is one; otherwise the conversation's newest page.
+        const read = `${cmd} messages --with ${c}${UUID.test(messageId) ? ` --id ${messageId}` : ''}`;
+        reads.push(read);
+        const content = untrusted(str(m.content), each);
+        const cut = content.cut || m.cut === true;
+        const label = list.length > 1 ? `[${index + 1}] (message ${shortId(messageId)}) ` : '';
+        return `${label}${content.text}${cut ? ` (已截断, 后面的部分没有显示; 全文: ${read})` : ''}`;
+      });
+      const only = list.length === 1 ? `, message ${shortId(idOf(list[0].messageId))}` : `, ${list.length} 条消息`;
+      const from = `${peer(p.contactName, NAME_CHARS)} (contact ${c}${only})`;
+      const history = list.length === 1 ? `全文: ${reads[0]}` : `全部: ${cmd} messages --with ${c}`;
+      if (p.mode === 'inform') {
+        return wake(
+          `通知 (这个联系人是 notify-only: 只转告主人, 不要回复对方): 新消息来自 ${from}: ${quoted.join(' ')} — ` +
+            `把内容转告主人, 不要给 contact ${c} 发消息, 除非主人明确要求 · ${history} ${UNTRUSTED_NOTE}`,
+          contactId,
+        );
+      }
+      const released = p.reason === 'released' ? '主人放行了之前等待审核的消息。' : '';
       return wake(
-        `新消息来自 ${peer(p.contactName, NAME_CHARS)} (contact ${c}, message ${shortId(messageId)}): ` +
-          `${content.text}${content.cut ? ` (已截断, 后面的部分没有显示; 全文: ${read})` : ''} — ` +
-          `回复: ${cmd} send --to ${c} '<your reply>' ${QUOTING_RULE} · 全文: ${read} ${UNTRUSTED_NOTE}`,
+        `${released}新消息来自 ${from}: ${quoted.join(' ')} — ` +
+          `回复: ${cmd} send --to ${c} '<your reply>' ${QUOTING_RULE} · ${history} ${UNTRUSTED_NOTE}`,
         contactId,
       );
     }
+    case 'message.received':
+      // Every received message reaches the agent through governance's agent.wake (coalesced, within
+      // the contact's tier and budget); waking for this record too would bypass all of that.
+      return { action: 'skip', reason: 'messages wake the agent through agent.wake' };
+    case 'message.held':
+      // Held for the owner: the point is that the agent is not woken; the owner sees it in the console.
+      return { action: 'skip', reason: "held messages wait for the owner's review" };
     case 'contact.request_received': {
       const requestId = int(p.requestId) ?? '?';
       const who = untrusted(

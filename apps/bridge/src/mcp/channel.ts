@@ -106,18 +106,38 @@ export class PortalChannel {
   async noticeFor(event: PortalEvent): Promise<ChannelNotice | null> {
     const base = { event_id: clean(event.id, 64), seq: String(event.seq) };
     switch (event.type) {
-      case 'message.received': {
+      case 'message.received':
+      case 'message.held':
+        // Messages come through governance: agent.wake (coalesced, within the contact's tier and
+        // budget); held ones wait for the owner and must not reach the agent.
+        return null;
+      case 'agent.wake': {
         const p = event.payload;
         if (!(await this.isActiveContact(p.contactId))) {
-          this.options.log(`channel: message ${p.messageId} from contact ${p.contactId}, which is not an active contact: not pushed`);
+          this.options.log(`channel: wake ${p.wakeId} for contact ${p.contactId}, which is not an active contact: not pushed`);
           return null;
         }
-        const text = untrusted(p.content, CONTENT_CHARS);
+        const each = Math.max(200, Math.floor(CONTENT_CHARS / Math.max(1, p.messages.length)));
+        const quoted = p.messages.map((m, index) => {
+          const text = untrusted(m.content, each);
+          const label = p.messages.length > 1 ? `[${index + 1}] ` : '';
+          return `${label}${text.text}${text.cut || m.cut ? ' (cut; read_messages has it whole)' : ''}`;
+        });
+        const released = p.reason === 'released' ? 'Your owner released these held messages. ' : '';
+        const from = `${untrusted(p.contactName, NAME_CHARS).text} (contact ${p.contactId})`;
+        const what = p.messages.length > 1 ? `${p.messages.length} messages from ${from}` : `Message from ${from}`;
+        const next =
+          p.mode === 'inform'
+            ? `This contact is notify-only: tell your owner what it says and do not reply unless your owner asks you to.`
+            : `Reply with the reply tool (to: "${p.contactId}"), and only with what your owner agreed to share.`;
         return {
-          content:
-            `Message from ${untrusted(p.contactName, NAME_CHARS).text} (contact ${p.contactId}): ${text.text}${text.cut ? ' (cut; read_messages has it whole)' : ''}\n` +
-            `Reply with the reply tool (to: "${p.contactId}"), and only with what your owner agreed to share. ${UNTRUSTED_NOTE_EN}`,
-          meta: { ...base, kind: 'message', contact_id: String(p.contactId), message_id: clean(p.messageId, 64) },
+          content: `${released}${what}: ${quoted.join('\n')}\n${next} ${UNTRUSTED_NOTE_EN}`,
+          meta: {
+            ...base,
+            kind: p.mode === 'inform' ? 'message_notice' : 'message',
+            contact_id: String(p.contactId),
+            message_id: clean(p.messages[p.messages.length - 1]?.messageId ?? '', 64),
+          },
         };
       }
       case 'file.received': {

@@ -93,6 +93,16 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       keepAliveTimeoutMs: read('PORTAL_KEEP_ALIVE_TIMEOUT_SECONDS') * 1000,
       maxConnections: read('PORTAL_MAX_CONNECTIONS'),
     },
+    governance: {
+      boundedTurns: read('PORTAL_AUTONOMY_BOUNDED_TURNS'),
+      extendedTurns: read('PORTAL_AUTONOMY_EXTENDED_TURNS'),
+      budgetWindowSeconds: read('PORTAL_AUTONOMY_WINDOW_SECONDS'),
+      coalesceQuietMs: read('PORTAL_WAKE_COALESCE_MS'),
+      coalesceMaxMs: read('PORTAL_WAKE_COALESCE_MAX_MS'),
+      maxMessagesPerWake: read('PORTAL_WAKE_MAX_MESSAGES'),
+      quietHours: read('PORTAL_QUIET_HOURS'),
+      timeZone: read('PORTAL_TIME_ZONE'),
+    },
   };
   // Checks across variables; the secret key's own check is reported between them, as it always was.
   if (sections.files.chunkBytes < sections.files.minChunkBytes) {

@@ -1,3 +1,4 @@
+import type { QuietHours } from '../common/quiet-hours';
 /** The Portal's settings as the code uses them; config/variables.ts declares the PORTAL_* variables they come from. */
 
 /** Log levels accepted by PORTAL_LOG_LEVEL (pino's names). */
@@ -117,6 +118,26 @@ export interface FileSettings {
   sweepIntervalSeconds: number;
 }
 
+/** Governance: what stands between a received message and a wake of the agent (governance/). */
+export interface GovernanceSettings {
+  /** Woken turns per window for a bounded contact. */
+  boundedTurns: number;
+  /** Woken turns per window for an extended contact. */
+  extendedTurns: number;
+  /** The budget's sliding window, in seconds. */
+  budgetWindowSeconds: number;
+  /** A run of messages from one contact wakes once no new one came for this long… */
+  coalesceQuietMs: number;
+  /** …or once its first message waited this long… */
+  coalesceMaxMs: number;
+  /** …or once it holds this many messages (the rest form the next turn). */
+  maxMessagesPerWake: number;
+  /** When wakes wait (the owner chat still wakes); null: never. */
+  quietHours: QuietHours | null;
+  /** The owner's time zone (IANA name) quiet hours are read in. */
+  timeZone: string;
+}
+
 export interface PortalConfig {
   port: number;
   host: string;
@@ -147,4 +168,5 @@ export interface PortalConfig {
   ws: PortalWebSocketSettings;
   files: FileSettings;
   server: ServerSettings;
+  governance: GovernanceSettings;
 }

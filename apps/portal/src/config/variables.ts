@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isTimeZone, parseQuietHours, type QuietHours } from '../common/quiet-hours';
 import type { EnvReader } from './env-reader';
 import { LOG_LEVELS, OWNER_KEY_PATTERN } from './settings';
 
@@ -95,6 +96,26 @@ function secretKey(description: string): ConfigVariable<string | undefined> {
       env.problems.push(`${name} must be 32 bytes encoded as base64url (43 characters)`);
     }
     return value;
+  });
+}
+
+function quietHours(description: string): ConfigVariable<QuietHours | null> {
+  return variable('', description, (env, name) => {
+    try {
+      return parseQuietHours(env.string(name, ''));
+    } catch (error) {
+      env.problems.push(`${name} ${(error as Error).message}`);
+      return null;
+    }
+  });
+}
+
+function timeZone(description: string): ConfigVariable<string> {
+  return variable('UTC', description, (env, name) => {
+    const value = env.string(name, 'UTC');
+    if (isTimeZone(value)) return value;
+    env.problems.push(`${name} must be an IANA time zone such as Europe/Berlin or Asia/Shanghai (got "${value}")`);
+    return 'UTC';
   });
 }
 
@@ -289,6 +310,31 @@ export const PORTAL_VARIABLES = {
     1024 * 1048576,
     'WebSocket /ws: unsent bytes allowed per socket before sending pauses (a client that stays slow is closed with 1013).',
   ),
+  PORTAL_AUTONOMY_BOUNDED_TURNS: integer(
+    20,
+    0,
+    100_000,
+    'Turns the agent is woken for to answer a bounded contact (the default tier) per window; later messages wait in the review queue for the owner.',
+  ),
+  PORTAL_AUTONOMY_EXTENDED_TURNS: integer(200, 0, 1_000_000, 'The same budget for a contact the owner set to extended.'),
+  PORTAL_AUTONOMY_WINDOW_SECONDS: integer(86400, 60, 31 * 86400, 'Length of the sliding window those budgets count turns in, in seconds.'),
+  PORTAL_WAKE_COALESCE_MS: integer(
+    1500,
+    0,
+    600_000,
+    "Messages from one contact arriving less than this apart wake the agent once, together (the wake waits this long after a contact's latest message).",
+  ),
+  PORTAL_WAKE_COALESCE_MAX_MS: integer(
+    5000,
+    0,
+    3_600_000,
+    'Longest a message waits for more to join its wake (a steady stream still wakes this often).',
+  ),
+  PORTAL_WAKE_MAX_MESSAGES: integer(20, 1, 1000, 'Most messages in one wake; more form the next one.'),
+  PORTAL_QUIET_HOURS: quietHours(
+    "Daily quiet hours in the owner's time zone, HH:MM-HH:MM (e.g. 22:00-07:00): contacts' messages wake the agent only when they end (the owner chat still wakes). Empty: none.",
+  ),
+  PORTAL_TIME_ZONE: timeZone("The owner's time zone (IANA name, e.g. Asia/Shanghai) for quiet hours."),
 } satisfies Record<string, ConfigVariable<unknown>>;
 
 export type PortalVariableName = keyof typeof PORTAL_VARIABLES;

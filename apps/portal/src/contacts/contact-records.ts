@@ -28,6 +28,7 @@ export function toContactResponse(contact: Contact): ContactResponseDto {
     direction: contact.direction,
     agentName: contact.agentName,
     ownerName: contact.ownerName,
+    autonomy: contact.autonomy ?? 'bounded',
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
   };

@@ -1,11 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth } from '../auth/auth.decorator';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Auth, CurrentPrincipal, type Principal } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { ContactRequestsService } from './contact-requests.service';
 import { ContactsService } from './contacts.service';
 import {
+  ContactAutonomyDto,
   ContactCreateDto,
   ContactListQueryDto,
   ContactRequestListQueryDto,
@@ -48,6 +57,23 @@ export class ContactsController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   getContact(@Param('id', ParseIdPipe) id: number): Promise<ContactResponseDto> {
     return this.contacts.get(id);
+  }
+
+  @Put('contacts/:id/autonomy')
+  @ApiOperation({
+    summary: 'Set how freely the agent talks to a contact',
+    description:
+      'blocked < notify-only < bounded < extended. The owner may choose any tier; an agent key may only lower it (403 when it tries to raise it).',
+  })
+  @ApiOkResponse({ type: ContactResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiForbiddenResponse({ description: 'An agent key tried to raise the tier.', type: ErrorResponseDto })
+  setContactAutonomy(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: ContactAutonomyDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ContactResponseDto> {
+    return this.contacts.setAutonomy(id, body.tier, principal.kind);
   }
 
   @Delete('contacts/:id')

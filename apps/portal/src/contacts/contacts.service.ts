@@ -2,6 +2,8 @@ import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundExce
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, type Repository } from 'typeorm';
 import { PeerCredentialsService } from '../auth/peer-credentials.service';
+import type { PrincipalKind } from '../auth/auth.decorator';
+import { type AutonomyTier, autonomyRank } from '../common/autonomy';
 import { SECRET_BOX, type SecretBox } from '../common/secret-box';
 import { sha256Hex } from '../common/secrets';
 import { EventsService } from '../events/events.service';
@@ -24,6 +26,8 @@ export interface ContactRef {
   status: ContactStatus;
   agentName: string;
   ownerName: string;
+  /** How freely the agent talks to this contact (common/autonomy.ts). */
+  autonomy: AutonomyTier;
 }
 
 /** Where and with which key to reach an active contact. */
@@ -167,6 +171,26 @@ export class ContactsService implements OnModuleInit {
   async get(id: number): Promise<ContactResponseDto> {
     const contact = await this.contacts.findOne({ where: { id } });
     if (!contact) throw new NotFoundException(`No contact with id ${id}`);
+    return toContactResponse(contact);
+  }
+
+  /**
+   * Sets how freely the agent talks to a contact. The owner may choose any tier; an agent key may
+   * only lower it (towards blocked), never give itself more freedom: 403 otherwise.
+   */
+  async setAutonomy(id: number, tier: AutonomyTier, by: PrincipalKind): Promise<ContactResponseDto> {
+    const contact = await this.contacts.findOne({ where: { id } });
+    if (!contact || contact.status === 'removed') throw new NotFoundException(`No contact with id ${id}`);
+    if (by !== 'owner' && autonomyRank(tier) > autonomyRank(contact.autonomy)) {
+      throw new ForbiddenException(
+        `Only the owner can give contact ${id} more autonomy (${contact.autonomy} → ${tier}), in the console; an agent key may only lower it`,
+      );
+    }
+    if (contact.autonomy !== tier) {
+      contact.autonomy = tier;
+      contact.updatedAt = new Date();
+      await this.contacts.update({ id }, { autonomy: tier, updatedAt: contact.updatedAt });
+    }
     return toContactResponse(contact);
   }
 

@@ -8,6 +8,8 @@ import { FileTransfer } from '../files/entities/file-transfer.entity';
 import { Message } from '../messages/entities/message.entity';
 import { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { PortalEvent } from '../events/entities/portal-event.entity';
+import { AgentWake } from '../governance/entities/agent-wake.entity';
+import { InboxItem } from '../governance/entities/inbox-item.entity';
 import { GuestbookEntry } from '../guestbook/entities/guestbook-entry.entity';
 import { ImportRecord } from '../importer/entities/import-record.entity';
 import { OwnerChatMessage } from '../owner-chat/entities/owner-chat-message.entity';
@@ -29,6 +31,8 @@ export const ENTITIES = [
   FileTransfer,
   FileChunk,
   ImportRecord,
+  InboxItem,
+  AgentWake,
 ];
 
 /** The entities whose tables are written outside their own feature (the v0.9 importer fills them in bulk). */

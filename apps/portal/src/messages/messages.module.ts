@@ -3,12 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ContactsModule } from '../contacts/contacts.module';
 import { EventsModule } from '../events/events.module';
 import { FederationModule } from '../federation/federation.module';
+import { GovernanceModule } from '../governance/governance.module';
 import { Message } from './entities/message.entity';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Message]), ContactsModule, FederationModule, EventsModule],
+  imports: [TypeOrmModule.forFeature([Message]), ContactsModule, FederationModule, GovernanceModule, EventsModule],
   controllers: [MessagesController],
   providers: [MessagesService],
 })

@@ -15,6 +15,7 @@ import { type ContactRef, ContactsService, requireActivePeer } from '../contacts
 import { GroupCommit } from '../database/group-commit';
 import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
+import { GovernanceService } from '../governance/governance.service';
 import { type OutboxBatcher, type OutboxItem, OutboxService, type PeerRequest, type PeerResponse } from '../federation/outbox.service';
 import type {
   FederationMessageBatchDto,
@@ -45,6 +46,7 @@ export class MessagesService implements OnModuleInit {
     private readonly contacts: ContactsService,
     private readonly outbox: OutboxService,
     private readonly events: EventsService,
+    private readonly governance: GovernanceService,
   ) {
     this.sql = new RawSql(dataSource);
     this.incoming = new GroupCommit(
@@ -216,7 +218,7 @@ export class MessagesService implements OnModuleInit {
     requireActivePeer(contact);
     this.checkSize(dto.content);
     const receipt = await this.incoming.submit({ contact, dto });
-    if (!receipt.duplicate) this.events.wake();
+    if (!receipt.duplicate) this.stored();
     return receipt;
   }
 
@@ -238,7 +240,7 @@ export class MessagesService implements OnModuleInit {
       }
     });
     const receipts = accepted.length > 0 ? await this.storeIncoming(accepted) : [];
-    if (receipts.some((receipt) => !receipt.duplicate)) this.events.wake();
+    if (receipts.some((receipt) => !receipt.duplicate)) this.stored();
     let next = 0;
     return { results: dto.messages.map((_, index) => refused.get(index) ?? receipts[next++]) };
   }
@@ -272,6 +274,13 @@ export class MessagesService implements OnModuleInit {
           out.push({ id: dto.id, receivedAt: this.sql.readDate(rows[0].createdAt).toISOString(), duplicate: true });
           continue;
         }
+        await this.governance.enqueueMessage(manager, {
+          contactId: contact.id,
+          messageId: id,
+          content: dto.content,
+          sentAt,
+          receivedAt: now,
+        });
         await this.events.append(manager, 'message.received', {
           messageId: id,
           contactId: contact.id,
@@ -285,6 +294,12 @@ export class MessagesService implements OnModuleInit {
       return out;
     });
     return receipts;
+  }
+
+  /** New messages are committed: readers of the event log and governance look now. */
+  private stored(): void {
+    this.events.wake();
+    this.governance.poke();
   }
 
   private async replay(existing: Message, dto: MessageCreateDto): Promise<MessageResponseDto> {

@@ -129,6 +129,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/contacts/{id}/autonomy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set how freely the agent talks to a contact
+         * @description blocked < notify-only < bounded < extended. The owner may choose any tier; an agent key may only lower it (403 when it tries to raise it).
+         */
+        put: operations["setContactAutonomy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -634,6 +654,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contacts' messages that wait for the owner or for their wake
+         * @description held: the contact's budget of woken turns is used up, the owner decides (release or drop). waiting: quiet hours or coalescing; they wake on their own. Oldest first, paged with `after`.
+         */
+        get: operations["listReview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/drop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let messages wake nobody (owner only)
+         * @description They leave the queue and stay in the history. An agent key is refused with 403.
+         */
+        post: operations["dropReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release messages to the agent (owner only)
+         * @description Wakes the agent with them now, one wake per contact (quiet hours and budgets do not apply). An agent key is refused with 403.
+         */
+        post: operations["releaseReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -717,6 +797,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AgentWakePayloadDto: {
+            contactId: number;
+            contactName: string;
+            /** @description The messages, oldest first (at least one). */
+            messages: components["schemas"]["WakeMessageDto"][];
+            /**
+             * @description reply: the agent may answer; inform: notify-only contact, the agent only tells its owner and does not reply.
+             * @enum {string}
+             */
+            mode: "reply" | "inform";
+            /**
+             * @description new: messages as they came; released: held messages the owner released.
+             * @enum {string}
+             */
+            reason: "new" | "released";
+            wakeId: number;
+        };
         BackgroundHealthDto: {
             failing: components["schemas"]["FailingJobDto"][];
             /** @description False while any background job fails; each retries with back-off. */
@@ -727,6 +824,13 @@ export interface components {
             contactId: number;
             /** Format: uri */
             portalUrl: string;
+        };
+        ContactAutonomyDto: {
+            /**
+             * @description An agent key may only lower the tier (towards blocked); raising it is for the owner.
+             * @enum {string}
+             */
+            tier: "blocked" | "notify-only" | "bounded" | "extended";
         };
         ContactCreateDto: {
             /**
@@ -795,6 +899,11 @@ export interface components {
         ContactResponseDto: {
             /** @description The peer's agent name (known once the peer answered). */
             agentName: string;
+            /**
+             * @description How freely the agent talks to this contact: blocked (kept, never wakes the agent), notify-only (the agent is told, to inform the owner, not to reply), bounded (default: a budget of woken turns per window, then messages wait for the owner's review), extended (a larger budget).
+             * @enum {string}
+             */
+            autonomy: "blocked" | "notify-only" | "bounded" | "extended";
             /** Format: date-time */
             createdAt: string;
             /**
@@ -858,7 +967,7 @@ export interface components {
              */
             id: string;
             /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
-            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"];
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"];
             /**
              * @description Position in the log: strictly increasing; resume and ack by it.
              * @example 42
@@ -873,7 +982,7 @@ export interface components {
             lastSeq: number;
         };
         /** @enum {string} */
-        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed";
+        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held";
         FailingJobDto: {
             /** @description Failures in a row. */
             failures: number;
@@ -1260,6 +1369,21 @@ export interface components {
             /** Format: uuid */
             messageId: string;
         };
+        MessageHeldPayloadDto: {
+            /** @description Turns allowed per window for this contact. */
+            budget: number;
+            contactId: number;
+            contactName: string;
+            /** @description Local ids of the held messages. */
+            messageIds: string[];
+            /**
+             * @description budget: the contact's woken turns for the window are used up.
+             * @enum {string}
+             */
+            reason: "budget";
+            /** @description The window, in seconds. */
+            windowSeconds: number;
+        };
         MessagePageDto: {
             /** @description More messages exist beyond this page in the direction asked. */
             hasMore: boolean;
@@ -1451,6 +1575,76 @@ export interface components {
             /** @description The owner's display name. */
             ownerName?: string;
         };
+        QuietHoursStateDto: {
+            /** @description True while quiet hours hold wakes. */
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description When the current quiet hours end.
+             */
+            endsAt: string | null;
+            /**
+             * @description HH:MM-HH:MM in timeZone; null: no quiet hours.
+             * @example 22:00-07:00
+             */
+            span: string | null;
+            /** @example Asia/Shanghai */
+            timeZone: string;
+        };
+        ReviewActionDto: {
+            /** @description All of this contact's held and waiting messages. */
+            contactId?: number;
+            /** @description Review item ids (from GET /api/review). */
+            ids?: number[];
+        };
+        ReviewActionResultDto: {
+            /** @description Messages released or dropped. */
+            count: number;
+            /** @description Wakes of the agent this caused (release only; 0 for drop). */
+            wakes: number;
+        };
+        ReviewItemDto: {
+            contactId: number;
+            /** @description The contact's agent name (untrusted text chosen by the peer). */
+            contactName: string;
+            /** @description The content (untrusted text chosen by the peer), cut to 4000 characters. */
+            content: string;
+            /** @description True when content is cut. */
+            cut: boolean;
+            /** @description Id of the review item (POST /api/review/release with ids). */
+            id: number;
+            /**
+             * Format: uuid
+             * @description The message (GET /api/messages/{id}).
+             */
+            messageId: string;
+            /**
+             * @description budget: the contact's woken turns for the window are used up; quiet_hours: wakes wait until they end; coalescing: about to wake.
+             * @enum {string}
+             */
+            reason: "budget" | "quiet_hours" | "coalescing";
+            /**
+             * Format: date-time
+             * @description When it arrived.
+             */
+            receivedAt: string;
+            /**
+             * Format: date-time
+             * @description The sender's time of sending.
+             */
+            sentAt: string;
+            /**
+             * @description held: waits for the owner's decision; waiting: waits for quiet hours to end or for more messages to join its wake.
+             * @enum {string}
+             */
+            state: "held" | "waiting";
+        };
+        ReviewPageDto: {
+            hasMore: boolean;
+            /** @description Oldest first. */
+            items: components["schemas"]["ReviewItemDto"][];
+            quietHours: components["schemas"]["QuietHoursStateDto"];
+        };
         SessionCreateDto: {
             /** @description The console password. */
             password: string;
@@ -1484,6 +1678,22 @@ export interface components {
             protocolVersion: number;
             /** @example 0.1.0 */
             version: string;
+        };
+        WakeMessageDto: {
+            /** @description The content (untrusted text chosen by the peer), cut to 4000 characters. */
+            content: string;
+            /** @description True when content is cut: read the message for the rest. */
+            cut: boolean;
+            /**
+             * Format: uuid
+             * @description Local id of the message (GET /api/messages/{id} has all of it).
+             */
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description The sender's time of sending.
+             */
+            sentAt: string;
         };
         WellKnownResponseDto: {
             agentName: string;
@@ -1838,6 +2048,57 @@ export interface operations {
                 };
             };
             /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    setContactAutonomy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactAutonomyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description An agent key tried to raise the tier. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3509,6 +3770,172 @@ export interface operations {
                 };
             };
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listReview: {
+        parameters: {
+            query?: {
+                /** @description Only this contact. */
+                contactId?: number;
+                /** @description Items with an id greater than this (the previous page's last id). */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPageDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    dropReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewActionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewActionResultDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    releaseReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewActionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewActionResultDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description An id that is not in the queue, or an unknown contact. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

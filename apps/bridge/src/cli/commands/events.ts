@@ -54,6 +54,13 @@ function excerpt(value: string, rest: string): string {
 
 const EXCERPT_CHARS = 200;
 
+/** Seconds as the largest whole unit that fits ("24 h", "90 min", "45 s"). */
+function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
 /** One readable line per event; what a peer or a visitor wrote is framed and cut. */
 export function describeEvent(event: PortalEvent): string {
   const head = `#${event.seq}  ${time(event.createdAt)}  ${event.type}`;
@@ -101,6 +108,19 @@ export function describeEvent(event: PortalEvent): string {
           ? `${safe(cut(p.content, EXCERPT_CHARS))} (cut; all of it: agent-p2p owner history)`
           : safe(p.content);
       return `${head}  ${p.role === 'owner' ? 'owner' : 'you (agent)'}: ${content}${files}`;
+    }
+    case 'agent.wake': {
+      const p = event.payload;
+      const how =
+        p.mode === 'inform' ? 'to inform the owner (notify-only)' : p.reason === 'released' ? 'released by the owner' : 'to reply';
+      const first = p.messages[0];
+      const shown = first ? `: ${excerpt(first.content, `agent-p2p messages --with ${p.contactId} --id ${first.messageId}`)}` : '';
+      const more = p.messages.length > 1 ? ` (+${p.messages.length - 1} more: agent-p2p messages --with ${p.contactId})` : '';
+      return `${head}  wake ${p.wakeId} for ${p.messages.length} message(s) from ${framed(p.contactName, 60)} (contact ${p.contactId}) ${how}${shown}${more}`;
+    }
+    case 'message.held': {
+      const p = event.payload;
+      return `${head}  ${p.messageIds.length} message(s) from ${framed(p.contactName, 60)} (contact ${p.contactId}) wait for the owner: its ${p.budget} woken turns per ${duration(p.windowSeconds)} are used (agent-p2p review list)`;
     }
     default: {
       // Every type the SDK knows has its case above: a new one fails to compile here until it has.

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { AUTONOMY_TIERS, type AutonomyTier } from '../../common/autonomy';
 import { QueryInteger } from '../../common/query-integer';
 
 const NO_CONTROL = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
@@ -38,8 +39,23 @@ export class ContactResponseDto {
   direction: 'outgoing' | 'incoming';
   @ApiProperty({ description: "The peer's agent name (known once the peer answered)." }) agentName: string;
   @ApiProperty() ownerName: string;
+  @ApiProperty({
+    enum: AUTONOMY_TIERS,
+    description:
+      "How freely the agent talks to this contact: blocked (kept, never wakes the agent), notify-only (the agent is told, to inform the owner, not to reply), bounded (default: a budget of woken turns per window, then messages wait for the owner's review), extended (a larger budget).",
+  })
+  autonomy: AutonomyTier;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class ContactAutonomyDto {
+  @ApiProperty({
+    enum: AUTONOMY_TIERS,
+    description: 'An agent key may only lower the tier (towards blocked); raising it is for the owner.',
+  })
+  @IsIn(AUTONOMY_TIERS)
+  tier: AutonomyTier;
 }
 
 export class ContactRequestListQueryDto {

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { AutonomyTier } from '../../common/autonomy';
 
 /** imported: brought in from a v0.9.x database; history only, until a new handshake with that Portal. */
 export type ContactStatus = 'pending' | 'active' | 'rejected' | 'removed' | 'imported';
@@ -47,6 +48,10 @@ export class Contact {
   /** The contact key, sealed with the Portal's secret key; wiped once nothing needs it. */
   @Column({ name: 'key_sealed', type: 'varchar', length: 200, nullable: true })
   keySealed: string | null;
+
+  /** How freely the agent talks to this contact (common/autonomy.ts); the owner decides. */
+  @Column({ type: 'varchar', length: 16, default: 'bounded' })
+  autonomy: AutonomyTier;
 
   @Column({ name: 'created_at' })
   createdAt: Date;

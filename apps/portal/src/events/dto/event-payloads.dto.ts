@@ -119,6 +119,43 @@ export class FileFailedPayloadDto {
   @ApiProperty({ description: 'Why the transfer failed.' }) error: string;
 }
 
+/** One message in a wake, as far as the wake shows it. */
+export class WakeMessageDto {
+  @ApiProperty({ format: 'uuid', description: 'Local id of the message (GET /api/messages/{id} has all of it).' }) messageId: string;
+  @ApiProperty({ description: 'The content (untrusted text chosen by the peer), cut to 4000 characters.' }) content: string;
+  @ApiProperty({ description: 'True when content is cut: read the message for the rest.' }) cut: boolean;
+  @ApiProperty({ format: 'date-time', description: "The sender's time of sending." }) sentAt: string;
+}
+
+/**
+ * Payload of `agent.wake`: the agent is to be woken for a contact's messages. Governance emits it
+ * after coalescing, quiet hours, the contact's tier and budget (or when the owner releases held
+ * messages); agent integrations wake on this event, never on `message.received`.
+ */
+export class AgentWakePayloadDto {
+  @ApiProperty({ type: 'integer' }) wakeId: number;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty() contactName: string;
+  @ApiProperty({
+    enum: ['reply', 'inform'],
+    description: 'reply: the agent may answer; inform: notify-only contact, the agent only tells its owner and does not reply.',
+  })
+  mode: 'reply' | 'inform';
+  @ApiProperty({ enum: ['new', 'released'], description: 'new: messages as they came; released: held messages the owner released.' })
+  reason: 'new' | 'released';
+  @ApiProperty({ type: [WakeMessageDto], description: 'The messages, oldest first (at least one).' }) messages: WakeMessageDto[];
+}
+
+/** Payload of `message.held`: a contact's messages wait in the review queue for the owner (no wake). */
+export class MessageHeldPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty() contactName: string;
+  @ApiProperty({ enum: ['budget'], description: "budget: the contact's woken turns for the window are used up." }) reason: 'budget';
+  @ApiProperty({ type: [String], description: 'Local ids of the held messages.' }) messageIds: string[];
+  @ApiProperty({ type: 'integer', description: 'Turns allowed per window for this contact.' }) budget: number;
+  @ApiProperty({ type: 'integer', description: 'The window, in seconds.' }) windowSeconds: number;
+}
+
 /** The payload schema of every event type: one entry per type in event-types.ts (the compiler checks it). */
 export const EVENT_PAYLOAD_DTOS = {
   'message.received': MessageReceivedPayloadDto,
@@ -133,6 +170,8 @@ export const EVENT_PAYLOAD_DTOS = {
   'file.received': FileReceivedPayloadDto,
   'file.delivered': FileDeliveredPayloadDto,
   'file.failed': FileFailedPayloadDto,
+  'agent.wake': AgentWakePayloadDto,
+  'message.held': MessageHeldPayloadDto,
 } satisfies Record<EventType, new () => object>;
 
 /** The payload of an event of type K, as EVENT_PAYLOAD_DTOS documents it. */
