@@ -402,7 +402,8 @@ describe('agent-p2p mcp over stdio against real Portals', () => {
     const first = await startMcp(envOf(a), ['--channel']);
     const texts: string[] = [];
     for (let i = 0; i < 4; i++) texts.push((await b.client().sendMessage(bContactId, `batch one #${i}`)).content);
-    await waitFor('two notifications', async () => first.notices.length >= 2);
+    // Sent one by one, they may come as one coalesced notification or several.
+    await waitFor('a notification', async () => first.notices.length >= 1);
     process.kill(first.transport.pid!, 'SIGTERM');
     await first.closed;
     for (let i = 0; i < 4; i++) texts.push((await b.client().sendMessage(bContactId, `batch two #${i}`)).content);
@@ -414,7 +415,8 @@ describe('agent-p2p mcp over stdio against real Portals', () => {
     const ids = received.map((m) => m.id);
 
     const second = await startMcp(envOf(a), ['--channel']);
-    const pushed = () => [...first.notices, ...second.notices].filter((n) => n.meta.kind === 'message').map((n) => n.meta.message_id);
+    const pushed = () =>
+      [...first.notices, ...second.notices].filter((n) => n.meta.kind === 'message').flatMap((n) => n.meta.message_ids.split(','));
     await waitFor('all eight pushed', async () => new Set(pushed()).size === 8, 20_000);
     await waitFor('every event acked', async () => (await a.client().listEvents({ limit: 500 })).events.length === 0);
     expect(pushed().sort()).toEqual([...ids].sort());

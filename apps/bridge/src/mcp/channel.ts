@@ -137,6 +137,8 @@ export class PortalChannel {
             kind: p.mode === 'inform' ? 'message_notice' : 'message',
             contact_id: String(p.contactId),
             message_id: clean(p.messages[p.messages.length - 1]?.messageId ?? '', 64),
+            // Every message of a coalesced wake, oldest first (message_id is the newest).
+            message_ids: p.messages.map((m) => clean(m.messageId, 64)).join(','),
           },
         };
       }
