@@ -6,6 +6,13 @@ import { contactId, JSON_UNTRUSTED, oneOf, text } from '../arguments';
 import { command, group, run } from '../program';
 
 const CONTACT_STATUSES = ['pending', 'active', 'rejected', 'removed', 'imported'] as const;
+const TIERS = ['blocked', 'notify-only', 'bounded', 'extended'] as const;
+const TIER_MEANING: Record<(typeof TIERS)[number], string> = {
+  blocked: 'messages are kept, nothing wakes the agent',
+  'notify-only': 'the agent is woken only to tell the owner, not to reply',
+  bounded: 'the agent is woken to reply, within a budget of turns per window; then messages wait for the owner',
+  extended: 'the same with a larger budget',
+};
 
 export function registerContacts(program: Command): void {
   const contactsGroup = group(program, 'contacts', 'Portals this agent is in contact with.', 'list');
@@ -63,6 +70,30 @@ export function registerContacts(program: Command): void {
         const contact = await context.client().removeContact(contactId(context.positionals[0]));
         if (context.json) return context.out(toJson(contact));
         context.out(`Contact ${contact.id} (${framed(contact.agentName || contact.portalUrl, 80)}) removed.`);
+      }),
+    );
+
+  command(
+    contactsGroup,
+    'autonomy',
+    '<contact-id> [TIER]',
+    "Show or set how freely the agent talks to a contact (only on the owner's word)",
+    [
+      'Tiers, from least to most freedom:',
+      ...TIERS.map((tier) => `  ${tier.padEnd(12)} ${TIER_MEANING[tier]}`),
+      'An owner key may only lower a tier (towards blocked); raising it is for the owner, in the console.',
+    ].join('\n'),
+  )
+    .argument('<contact-id>')
+    .argument('[tier]')
+    .action(
+      run(async (context) => {
+        const id = contactId(context.positionals[0]);
+        const tier = oneOf(context.positionals[1], TIERS, 'tier');
+        const contact = tier ? await context.client().setContactAutonomy(id, tier) : await context.client().getContact(id);
+        if (context.json) return context.out(toJson(contact));
+        const meaning = TIER_MEANING[contact.autonomy as (typeof TIERS)[number]] ?? '';
+        context.out(`Contact ${contact.id} (${framed(contact.agentName || contact.portalUrl, 80)}) is ${contact.autonomy}: ${meaning}.`);
       }),
     );
 }

@@ -10,6 +10,7 @@ import { registerMessages } from './messages';
 import { registerOwner } from './owner';
 import { registerMe, registerProfile } from './profile';
 import { registerRequests } from './requests';
+import { registerReview } from './review';
 import type { CliCommand } from '../program';
 
 /** Every command, in the order the program's --help lists them. */
@@ -20,6 +21,7 @@ export function registerCommands(program: CliCommand): void {
   registerContacts(program);
   registerRequests(program);
   registerMessages(program);
+  registerReview(program);
   registerOwner(program);
   registerFiles(program);
   registerGuestbook(program);
