@@ -15,6 +15,7 @@ import {
 import { append, clear, formatSize, formatTime, h, scrollToEnd, setText, type Child } from './dom';
 import { initialLang, lang, setLang, statusText, t, type Lang } from './i18n';
 import { LiveEvents } from './live';
+import { autonomyChoice, reviewPage } from './review';
 import { uploadFile, type UploadProgress } from './upload';
 
 const client = createPortalClient({ baseUrl: location.origin, session: true });
@@ -27,6 +28,7 @@ type View =
   | { name: 'conversation'; contactId: number }
   | { name: 'files'; contactId?: number }
   | { name: 'guestbook' }
+  | { name: 'review' }
   | { name: 'settings' };
 
 let loggedIn = false;
@@ -55,7 +57,7 @@ function parseView(): View {
   const contactFiles = /^files\/(\d{1,9})$/.exec(hash);
   if (contactFiles) return { name: 'files', contactId: Number(contactFiles[1]) };
   if (hash === 'files') return { name: 'files' };
-  if (hash === 'contacts' || hash === 'guestbook' || hash === 'settings') return { name: hash };
+  if (hash === 'contacts' || hash === 'guestbook' || hash === 'review' || hash === 'settings') return { name: hash };
   return { name: 'chat' };
 }
 
@@ -185,6 +187,7 @@ function shell(view: View, ...content: Child[]): void {
         {},
         link('chat', t('chat')),
         link('contacts', t('contacts')),
+        link('review', t('review')),
         link('files', t('files')),
         link('guestbook', t('guestbook')),
         link('settings', t('settings')),
@@ -207,6 +210,7 @@ function render(): void {
   else if (view.name === 'conversation') renderConversation(view.contactId);
   else if (view.name === 'files') renderFiles(view.contactId);
   else if (view.name === 'guestbook') renderGuestbook();
+  else if (view.name === 'review') renderReview();
   else renderSettings();
 }
 
@@ -565,6 +569,7 @@ function renderContacts(): void {
 // ---------------------------------------------------------------- a conversation
 
 function renderConversation(contactId: number): void {
+  const autonomySlot = h('div', { class: 'autonomy-slot' });
   const token = renderToken;
   const list = h('ol', { class: 'messages', id: 'conversation' });
   const older = h('button', { type: 'button', class: 'link', hidden: true }, t('loadOlder'));
@@ -668,6 +673,7 @@ function renderConversation(contactId: number): void {
       if (token !== renderToken) return;
       setText(title, contact.agentName || contact.portalUrl);
       importedNote.hidden = contact.status !== 'imported';
+      if (contact.status !== 'removed') autonomySlot.replaceChildren(autonomyChoice(reviewDeps(token), contact));
     })
     .catch((e: unknown) => {
       if (token !== renderToken) return;
@@ -688,6 +694,7 @@ function renderConversation(contactId: number): void {
     h('a', { href: '#/contacts', class: 'back' }, `← ${t('back')}`),
     title,
     importedNote,
+    autonomySlot,
     h('a', { href: `#/files/${contactId}`, class: 'files-link', id: 'contact-files' }, t('filesWithContact')),
     searchForm,
     older,
@@ -704,6 +711,21 @@ function renderConversation(contactId: number): void {
     ),
   );
   loadPage();
+}
+
+// ---------------------------------------------------------------- review
+
+function reviewDeps(token: number): Parameters<typeof reviewPage>[0] {
+  return { client, onError: (e, where) => handleError(e, where), current: () => token === renderToken };
+}
+
+/** Held and waiting messages; refreshed when governance holds or wakes (live events). */
+function renderReview(): void {
+  const page = reviewPage(reviewDeps(renderToken));
+  onLiveEvent = (event) => {
+    if (event.type === 'message.held' || event.type === 'agent.wake' || event.type === 'message.received') page.reload();
+  };
+  shell({ name: 'review' }, ...page.content);
 }
 
 // ---------------------------------------------------------------- files

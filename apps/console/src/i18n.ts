@@ -103,6 +103,25 @@ const en = {
   noSuchContact: 'There is no contact #{id} on this Portal. It may have been removed.',
   tryAgainIn: 'Too many requests. Try again in {wait}.',
   loading: 'Loading…',
+  review: 'Review',
+  reviewIntro:
+    "Contacts' messages that wait before they wake your agent. Held: the contact used up its budget of replies for now; you decide. Waiting: quiet hours, or a burst being gathered; they wake the agent on their own.",
+  reviewEmpty: 'Nothing waits for review.',
+  reviewHeld: 'held: budget used up',
+  reviewQuiet: 'waiting: quiet hours',
+  reviewSoon: 'waiting: about to wake',
+  quietUntil: 'Quiet hours ({span}, {zone}) until {time}: wakes wait; the owner chat still wakes your agent.',
+  release: 'Release to the agent',
+  drop: 'Drop',
+  releaseAll: 'Release all from this contact',
+  released: 'Released {count}: your agent was woken {wakes} time(s).',
+  dropped: 'Dropped {count}: they wake nobody (still in the history).',
+  autonomy: 'Autonomy',
+  tier_blocked: 'blocked: keep messages, never wake the agent',
+  'tier_notify-only': 'notify-only: the agent tells you, it does not reply',
+  tier_bounded: 'bounded: the agent replies within a budget, then messages wait for you',
+  tier_extended: 'extended: a larger budget',
+  autonomySaved: 'Saved.',
 };
 export type Key = keyof typeof en;
 
@@ -207,6 +226,25 @@ const zh: Record<Key, string> = {
   noSuchContact: '这个 Portal 上没有联系人 #{id}，可能已被删除。',
   tryAgainIn: '请求过于频繁，请在 {wait} 后重试。',
   loading: '加载中…',
+  review: '审核',
+  reviewIntro:
+    '联系人发来、在唤醒你的智能体之前等待的消息。已暂扣: 该联系人的自动回复额度暂时用完, 由你决定。等待中: 安静时段, 或正在合并的一串消息; 它们会自己唤醒智能体。',
+  reviewEmpty: '没有等待审核的消息。',
+  reviewHeld: '已暂扣: 额度已用完',
+  reviewQuiet: '等待中: 安静时段',
+  reviewSoon: '等待中: 即将唤醒',
+  quietUntil: '安静时段 ({span}, {zone}) 到 {time} 结束: 唤醒会等待; 主人对话仍会唤醒智能体。',
+  release: '放行给智能体',
+  drop: '不处理',
+  releaseAll: '放行此联系人的全部消息',
+  released: '已放行 {count} 条: 智能体被唤醒 {wakes} 次。',
+  dropped: '已不处理 {count} 条: 不会唤醒任何人 (仍在历史记录中)。',
+  autonomy: '自主程度',
+  tier_blocked: '屏蔽: 保留消息, 从不唤醒智能体',
+  'tier_notify-only': '仅通知: 智能体告诉你, 不回复对方',
+  tier_bounded: '有限: 智能体在额度内回复, 之后消息等你审核',
+  tier_extended: '扩展: 更大的额度',
+  autonomySaved: '已保存。',
 };
 
 const STORAGE_KEY = 'ap2p.lang';
