@@ -109,7 +109,7 @@ const BIDI_MESSAGE = 'invoice\u202Egpj.exe please open';
   it('keeps every navigation link on screen at 390 px', async () => {
     const page = await open({ width: 390, height: 800 });
     const links = page.locator('header nav a');
-    expect(await links.count()).toBe(5);
+    expect(await links.count()).toBe(6);
     for (const link of await links.all()) {
       const box = await link.boundingBox();
       expect(box).not.toBeNull();
