@@ -122,6 +122,27 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
     // contact's tier and budget); message.received is the record only, and held messages never wake.
     if (event.type === 'agent.wake') {
       const p = event.payload;
+      // Received files (complete, SHA-256 checked) come in the wake too: each is downloaded and checked
+      // again here, then becomes a turn with the file as media.
+      for (const file of p.mode === 'reply' ? (p.files ?? []) : []) {
+        const path = await downloadReceivedFile(client, file);
+        await dispatchContactTurn(inbound, event, {
+          messageId: file.fileId,
+          contactId: p.contactId,
+          contactName: p.contactName,
+          content: '',
+          receivedAt: event.createdAt,
+          media: { path, name: file.name, mime: file.mime, size: file.size, sha256: file.sha256 },
+        });
+      }
+      if (p.mode === 'inform' && (p.files ?? []).length > 0 && p.messages.length === 0) {
+        return systemEvent(
+          inbound,
+          `Agent P2P: notify-only contact ${JSON.stringify(p.contactName)} (contact ${p.contactId}) sent ${p.files.length} file(s): ${p.files.map((f) => `${JSON.stringify(f.name)} (file ${f.fileId}, ${f.size} bytes)`).join('; ')}. Tell your owner; do not reply unless your owner asks you to.`,
+          `agent-p2p:notice:${p.wakeId}`,
+          true,
+        );
+      }
       const last = p.messages[p.messages.length - 1];
       if (!last) return;
       const content = p.messages.map((m) => `${m.content}${m.cut ? ' [cut: the rest is in the Portal history]' : ''}`).join('\n\n');
@@ -142,18 +163,7 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
         receivedAt: event.createdAt,
       });
     }
-    if (event.type === 'file.received') {
-      const file = event.payload;
-      const path = await downloadReceivedFile(client, file);
-      return dispatchContactTurn(inbound, event, {
-        messageId: file.fileId,
-        contactId: file.contactId,
-        contactName: file.contactName,
-        content: '',
-        receivedAt: event.createdAt,
-        media: { path, name: file.name, mime: file.mime, size: file.size, sha256: file.sha256 },
-      });
-    }
+
     if (event.type === 'contact.request_received' && event.payload.verified) await pairing.offer(event.payload);
     const line = systemEventText(event);
     if (line) systemEvent(inbound, line.text, `agent-p2p:event:${event.id}`, line.wake);

@@ -87,22 +87,33 @@ describe('PortalChannel notices', () => {
         expect(await channel.noticeFor(messageWake({ messageId: MESSAGE_ID, contactId, contactName: 'x', content: 'hi' }))).toBeNull();
         expect(
           await channel.noticeFor(
-            event('file.received', { fileId: FILE_ID, contactId, contactName: 'x', name: 'a.txt', size: 1, mime: 'text/plain' }),
+            event('agent.wake', {
+              wakeId: 9,
+              contactId,
+              contactName: 'x',
+              mode: 'reply',
+              reason: 'new',
+              messages: [],
+              files: [{ fileId: FILE_ID, name: 'a.txt', size: 1, mime: 'text/plain', sha256: 'a'.repeat(64) }],
+            }),
           ),
         ).toBeNull();
       }
       expect(logs.filter((line) => line.includes('not an active contact'))).toHaveLength(6);
       const file = await channel.noticeFor(
-        event('file.received', {
-          fileId: FILE_ID,
+        event('agent.wake', {
+          wakeId: 10,
           contactId: 6,
           contactName: HOSTILE_NAME,
-          name: '../../evil.sh',
-          size: 10,
-          mime: 'text/x-sh',
+          mode: 'reply',
+          reason: 'new',
+          messages: [],
+          files: [{ fileId: FILE_ID, name: '../../evil.sh', size: 10, mime: 'text/x-sh', sha256: 'b'.repeat(64) }],
         }),
       );
-      expect(file!.meta).toMatchObject({ kind: 'file', contact_id: '6', file_id: FILE_ID });
+      expect(file!.meta).toMatchObject({ kind: 'file', contact_id: '6', file_id: FILE_ID, file_ids: FILE_ID });
+      // file.received is the record only: nothing is pushed for it.
+      expect(await channel.noticeFor(event('file.received', { fileId: FILE_ID, contactId: 6, contactName: 'x', name: 'a' }))).toBeNull();
       expect(file!.content).toContain('<<<untrusted ../../evil.sh >>>');
       expect(file!.content).toContain('<<<untrusted Bob ›››');
     } finally {

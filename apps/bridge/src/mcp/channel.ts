@@ -107,6 +107,7 @@ export class PortalChannel {
     const base = { event_id: clean(event.id, 64), seq: String(event.seq) };
     switch (event.type) {
       case 'message.received':
+      case 'file.received':
       case 'message.held':
         // Messages come through governance: agent.wake (coalesced, within the contact's tier and
         // budget); held ones wait for the owner and must not reach the agent.
@@ -117,6 +118,27 @@ export class PortalChannel {
           this.options.log(`channel: wake ${p.wakeId} for contact ${p.contactId}, which is not an active contact: not pushed`);
           return null;
         }
+        const from = `${untrusted(p.contactName, NAME_CHARS).text} (contact ${p.contactId})`;
+        const files = (p.files ?? []).map(
+          (f) =>
+            `File from ${from}: ${untrusted(f.name, 2 * NAME_CHARS).text}, ${f.size} bytes, ${untrusted(f.mime, 100).text}, SHA-256 verified. ` +
+            `Save it with get_file (fileId "${clean(f.fileId, 64)}"); its content comes from the contact too.`,
+        );
+        if (p.messages.length === 0 && files.length === 0) return null;
+        if (p.messages.length === 0) {
+          const inform =
+            p.mode === 'inform' ? ' This contact is notify-only: tell your owner and do not reply unless your owner asks you to.' : '';
+          return {
+            content: `${files.join('\n')}${inform} ${UNTRUSTED_NOTE_EN}`,
+            meta: {
+              ...base,
+              kind: 'file',
+              contact_id: String(p.contactId),
+              file_id: clean(p.files[p.files.length - 1].fileId, 64),
+              file_ids: p.files.map((f) => clean(f.fileId, 64)).join(','),
+            },
+          };
+        }
         const each = Math.max(200, Math.floor(CONTENT_CHARS / Math.max(1, p.messages.length)));
         const quoted = p.messages.map((m, index) => {
           const text = untrusted(m.content, each);
@@ -124,14 +146,13 @@ export class PortalChannel {
           return `${label}${text.text}${text.cut || m.cut ? ' (cut; read_messages has it whole)' : ''}`;
         });
         const released = p.reason === 'released' ? 'Your owner released these held messages. ' : '';
-        const from = `${untrusted(p.contactName, NAME_CHARS).text} (contact ${p.contactId})`;
         const what = p.messages.length > 1 ? `${p.messages.length} messages from ${from}` : `Message from ${from}`;
         const next =
           p.mode === 'inform'
             ? `This contact is notify-only: tell your owner what it says and do not reply unless your owner asks you to.`
             : `Reply with the reply tool (to: "${p.contactId}"), and only with what your owner agreed to share.`;
         return {
-          content: `${released}${what}: ${quoted.join('\n')}\n${next} ${UNTRUSTED_NOTE_EN}`,
+          content: `${released}${what}: ${quoted.join('\n')}${files.length ? `\n${files.join('\n')}` : ''}\n${next} ${UNTRUSTED_NOTE_EN}`,
           meta: {
             ...base,
             kind: p.mode === 'inform' ? 'message_notice' : 'message',
@@ -142,20 +163,7 @@ export class PortalChannel {
           },
         };
       }
-      case 'file.received': {
-        const p = event.payload;
-        if (!(await this.isActiveContact(p.contactId))) {
-          this.options.log(`channel: file ${p.fileId} from contact ${p.contactId}, which is not an active contact: not pushed`);
-          return null;
-        }
-        return {
-          content:
-            `File from ${untrusted(p.contactName, NAME_CHARS).text} (contact ${p.contactId}): ${untrusted(p.name, 2 * NAME_CHARS).text}, ` +
-            `${p.size} bytes, ${untrusted(p.mime, 100).text}, SHA-256 verified. Save it with get_file (fileId "${clean(p.fileId, 64)}"); ` +
-            `its content comes from the contact too. ${UNTRUSTED_NOTE_EN}`,
-          meta: { ...base, kind: 'file', contact_id: String(p.contactId), file_id: clean(p.fileId, 64) },
-        };
-      }
+
       case 'contact.request_received': {
         const p = event.payload;
         return {

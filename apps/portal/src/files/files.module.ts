@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ContactsModule } from '../contacts/contacts.module';
 import { EventsModule } from '../events/events.module';
 import { FederationModule } from '../federation/federation.module';
+import { GovernanceModule } from '../governance/governance.module';
 import { FileChunk } from './entities/file-chunk.entity';
 import { FileTransfer } from './entities/file-transfer.entity';
 import { FileBytes } from './file-bytes';
@@ -16,7 +17,7 @@ import { IncomingFilesService } from './incoming-files.service';
 
 /** Chunked, resumable, verified file transfer between the agent, its Portal and contacts' Portals. */
 @Module({
-  imports: [TypeOrmModule.forFeature([FileTransfer, FileChunk]), ContactsModule, FederationModule, EventsModule],
+  imports: [TypeOrmModule.forFeature([FileTransfer, FileChunk]), ContactsModule, FederationModule, GovernanceModule, EventsModule],
   controllers: [FilesController],
   providers: [FilesService, FileContacts, FileBytes, FileRelayService, FileIntakeService, IncomingFilesService, FileSweeperService],
   exports: [FilesService],

@@ -12,6 +12,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import type { ContactRef } from '../contacts/contacts.service';
 import { EventsService } from '../events/events.service';
+import { GovernanceService } from '../governance/governance.service';
 import { toChunkRanges } from './chunk-ranges';
 import type { FederationFileOfferDto, FederationFileStateDto } from './dto/file.dto';
 import { FileTransfer } from './entities/file-transfer.entity';
@@ -35,6 +36,7 @@ export class IncomingFilesService {
     private readonly events: EventsService,
     private readonly intake: FileIntakeService,
     private readonly bytes: FileBytes,
+    private readonly governance: GovernanceService,
   ) {}
 
   /** A contact announces a file: answers which chunks are already here (none for a new one). */
@@ -107,6 +109,16 @@ export class IncomingFilesService {
         { status: 'received', completedAt: now, updatedAt: now },
       );
       if (!result.affected) return false;
+      // The agent hears of it through governance (agent.wake), like a message.
+      await this.governance.enqueueFile(manager, {
+        contactId: contact.id,
+        fileId: file.id,
+        name: file.name,
+        size: file.size,
+        mime: file.mime,
+        sha256: file.sha256,
+        receivedAt: now,
+      });
       await this.events.append(manager, 'file.received', {
         fileId: file.id,
         contactId: contact.id,
@@ -118,7 +130,10 @@ export class IncomingFilesService {
       });
       return true;
     });
-    if (received) this.events.wake();
+    if (received) {
+      this.events.wake();
+      this.governance.poke();
+    }
     return { id: remoteId, status: 'received', receivedRanges: have };
   }
 

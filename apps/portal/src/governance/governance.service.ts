@@ -98,6 +98,31 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
     );
   }
 
+  /**
+   * Puts a received file (complete, its SHA-256 checked) into the agent's inbox, in the caller's
+   * transaction (the one that marks it received). Call poke() after the commit.
+   */
+  async enqueueFile(
+    manager: EntityManager,
+    file: { contactId: number; fileId: string; name: string; size: number; mime: string; sha256: string; receivedAt: Date },
+  ): Promise<void> {
+    const detail: FileDetail = { name: file.name, size: file.size, mime: file.mime, sha256: file.sha256 };
+    await manager.query(
+      this.sql.text(
+        `INSERT INTO agent_inbox (contact_id, kind, ref_id, preview, preview_cut, sent_at, created_at, state)
+         VALUES (?, 'file', ?, ?, ?, ?, ?, 'pending')`,
+      ),
+      [
+        file.contactId,
+        file.fileId,
+        JSON.stringify(detail),
+        this.sql.postgres ? false : 0,
+        this.sql.date(file.receivedAt),
+        this.sql.date(file.receivedAt),
+      ],
+    );
+  }
+
   /** New messages are in the inbox (committed): look at once. */
   poke(): void {
     this.schedule(0);
@@ -213,11 +238,12 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
             contactId,
             contactName: contact?.agentName ?? '',
             reason: decision.reason,
-            messageIds: taken.map((item) => item.refId),
+            messageIds: taken.filter((item) => item.kind !== 'file').map((item) => item.refId),
+          fileIds: taken.filter((item) => item.kind === 'file').map((item) => item.refId),
             budget: budgetFor(tier, settings),
             windowSeconds: settings.budgetWindowSeconds,
           });
-          return { more, held: taken.map((item) => item.refId) };
+          return { more, held: taken.filter((item) => item.kind !== 'file').map((item) => item.refId) };
         }
         await this.wake(manager, contactId, contact?.agentName ?? '', decision.mode, 'new', taken, now);
         return { more, held: [] };
@@ -262,12 +288,15 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
       contactName,
       mode,
       reason,
-      messages: items.map((item) => ({
-        messageId: item.refId,
-        content: item.preview,
-        cut: Boolean(item.previewCut),
-        sentAt: item.sentAt.toISOString(),
-      })),
+      messages: items
+        .filter((item) => item.kind !== 'file')
+        .map((item) => ({
+          messageId: item.refId,
+          content: item.preview,
+          cut: Boolean(item.previewCut),
+          sentAt: item.sentAt.toISOString(),
+        })),
+      files: items.filter((item) => item.kind === 'file').map((item) => ({ fileId: item.refId, ...fileDetail(item.preview) })),
     });
   }
 
@@ -294,6 +323,23 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
         this.logger.warn(`a governance listener failed: ${(error as Error).message}`);
       }
     }
+  }
+}
+
+/** What a wake shows of a received file (kept as JSON in the inbox row's preview). */
+interface FileDetail {
+  name: string;
+  size: number;
+  mime: string;
+  sha256: string;
+}
+
+function fileDetail(preview: string): FileDetail {
+  try {
+    const value = JSON.parse(preview) as Partial<FileDetail>;
+    return { name: String(value.name ?? ''), size: Number(value.size ?? 0), mime: String(value.mime ?? ''), sha256: String(value.sha256 ?? '') };
+  } catch {
+    return { name: '', size: 0, mime: '', sha256: '' };
   }
 }
 

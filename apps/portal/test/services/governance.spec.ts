@@ -178,6 +178,37 @@ describe('governance: tiers, budgets and the review queue', () => {
     expect((await contacts.setAutonomy(frank, 'bounded', 'owner')).autonomy).toBe('bounded');
   });
 
+  it("received files go through the same governance: a file and a message wake once together; a blocked contact's file wakes nobody", async () => {
+    now = new Date(Date.now() + 40_000);
+    const ivy = await newContact('Ivy');
+    const file = { name: 'report.pdf', size: 1234, mime: 'application/pdf', sha256: 'c'.repeat(64) };
+    const fileId = randomUUID();
+    // In one transaction, so the background scheduler sees both or neither.
+    await portal.dataSource.transaction(async (manager) => {
+      await governance.enqueueFile(manager, { contactId: ivy, fileId, ...file, receivedAt: new Date() });
+      const at = new Date();
+      await governance.enqueueMessage(manager, {
+        contactId: ivy,
+        messageId: randomUUID(),
+        content: 'see the attached report',
+        sentAt: at,
+        receivedAt: at,
+      });
+    });
+    const out = await pass();
+    const wake = out.wakes.find((w) => w.contactId === ivy) as unknown as { messages: unknown[]; files: unknown[] } | undefined;
+    expect(wake).toBeDefined();
+    expect(out.wakes.filter((w) => w.contactId === ivy)).toHaveLength(1);
+    expect(wake!.files).toEqual([{ fileId, ...file }]);
+    expect(wake!.messages).toEqual([expect.objectContaining({ content: 'see the attached report' })]);
+
+    await contacts.setAutonomy(ivy, 'blocked', 'agent');
+    await portal.dataSource.transaction(async (manager) => {
+      await governance.enqueueFile(manager, { contactId: ivy, fileId: randomUUID(), ...file, receivedAt: new Date() });
+    });
+    expect((await pass()).wakes).toEqual([]);
+  });
+
   it('a wake carries at most PORTAL_WAKE_MAX_MESSAGES messages; the rest form the next wake at once', async () => {
     now = new Date(Date.now() + 30_000);
     const gina = await newContact('Gina');

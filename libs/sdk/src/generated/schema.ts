@@ -800,7 +800,9 @@ export interface components {
         AgentWakePayloadDto: {
             contactId: number;
             contactName: string;
-            /** @description The messages, oldest first (at least one). */
+            /** @description Files received (complete and verified), oldest first (may be empty). */
+            files: components["schemas"]["WakeFileDto"][];
+            /** @description The messages, oldest first (may be empty when the wake is for files). */
             messages: components["schemas"]["WakeMessageDto"][];
             /**
              * @description reply: the agent may answer; inform: notify-only contact, the agent only tells its owner and does not reply.
@@ -1374,6 +1376,8 @@ export interface components {
             budget: number;
             contactId: number;
             contactName: string;
+            /** @description Local ids of the held files. */
+            fileIds: string[];
             /** @description Local ids of the held messages. */
             messageIds: string[];
             /**
@@ -1678,6 +1682,20 @@ export interface components {
             protocolVersion: number;
             /** @example 0.1.0 */
             version: string;
+        };
+        WakeFileDto: {
+            /**
+             * Format: uuid
+             * @description Local id of the file (GET /api/files/{id}/content).
+             */
+            fileId: string;
+            mime: string;
+            /** @description Sanitised file name (untrusted text chosen by the peer). */
+            name: string;
+            /** @description SHA-256 of the content (lowercase hex), verified. */
+            sha256: string;
+            /** @description Bytes. */
+            size: number;
         };
         WakeMessageDto: {
             /** @description The content (untrusted text chosen by the peer), cut to 4000 characters. */

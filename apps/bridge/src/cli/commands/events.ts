@@ -116,11 +116,12 @@ export function describeEvent(event: PortalEvent): string {
       const first = p.messages[0];
       const shown = first ? `: ${excerpt(first.content, `agent-p2p messages --with ${p.contactId} --id ${first.messageId}`)}` : '';
       const more = p.messages.length > 1 ? ` (+${p.messages.length - 1} more: agent-p2p messages --with ${p.contactId})` : '';
-      return `${head}  wake ${p.wakeId} for ${p.messages.length} message(s) from ${framed(p.contactName, 60)} (contact ${p.contactId}) ${how}${shown}${more}`;
+      const files = (p.files ?? []).map((f) => ` [file ${f.fileId} ${framed(f.name, 80)}, ${bytes(f.size)}]`).join('');
+      return `${head}  wake ${p.wakeId} for ${p.messages.length} message(s)${p.files?.length ? ` and ${p.files.length} file(s)` : ''} from ${framed(p.contactName, 60)} (contact ${p.contactId}) ${how}${shown}${more}${files}`;
     }
     case 'message.held': {
       const p = event.payload;
-      return `${head}  ${p.messageIds.length} message(s) from ${framed(p.contactName, 60)} (contact ${p.contactId}) wait for the owner: its ${p.budget} woken turns per ${duration(p.windowSeconds)} are used (agent-p2p review list)`;
+      return `${head}  ${p.messageIds.length + (p.fileIds?.length ?? 0)} message(s) and file(s) from ${framed(p.contactName, 60)} (contact ${p.contactId}) wait for the owner: its ${p.budget} woken turns per ${duration(p.windowSeconds)} are used (agent-p2p review list)`;
     }
     default: {
       // Every type the SDK knows has its case above: a new one fails to compile here until it has.

@@ -127,10 +127,20 @@ export class WakeMessageDto {
   @ApiProperty({ format: 'date-time', description: "The sender's time of sending." }) sentAt: string;
 }
 
+/** One received file in a wake (complete, its SHA-256 verified). */
+export class WakeFileDto {
+  @ApiProperty({ format: 'uuid', description: 'Local id of the file (GET /api/files/{id}/content).' }) fileId: string;
+  @ApiProperty({ description: 'Sanitised file name (untrusted text chosen by the peer).' }) name: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes.' }) size: number;
+  @ApiProperty() mime: string;
+  @ApiProperty({ description: 'SHA-256 of the content (lowercase hex), verified.' }) sha256: string;
+}
+
 /**
- * Payload of `agent.wake`: the agent is to be woken for a contact's messages. Governance emits it
- * after coalescing, quiet hours, the contact's tier and budget (or when the owner releases held
- * messages); agent integrations wake on this event, never on `message.received`.
+ * Payload of `agent.wake`: the agent is to be woken for a contact's messages and received files.
+ * Governance emits it after coalescing, quiet hours, the contact's tier and budget (or when the
+ * owner releases held ones); agent integrations wake on this event, never on `message.received` or
+ * `file.received`.
  */
 export class AgentWakePayloadDto {
   @ApiProperty({ type: 'integer' }) wakeId: number;
@@ -143,15 +153,19 @@ export class AgentWakePayloadDto {
   mode: 'reply' | 'inform';
   @ApiProperty({ enum: ['new', 'released'], description: 'new: messages as they came; released: held messages the owner released.' })
   reason: 'new' | 'released';
-  @ApiProperty({ type: [WakeMessageDto], description: 'The messages, oldest first (at least one).' }) messages: WakeMessageDto[];
+  @ApiProperty({ type: [WakeMessageDto], description: 'The messages, oldest first (may be empty when the wake is for files).' })
+  messages: WakeMessageDto[];
+  @ApiProperty({ type: [WakeFileDto], description: 'Files received (complete and verified), oldest first (may be empty).' })
+  files: WakeFileDto[];
 }
 
-/** Payload of `message.held`: a contact's messages wait in the review queue for the owner (no wake). */
+/** Payload of `message.held`: a contact's messages (and files) wait in the review queue for the owner (no wake). */
 export class MessageHeldPayloadDto {
   @ApiProperty({ type: 'integer' }) contactId: number;
   @ApiProperty() contactName: string;
   @ApiProperty({ enum: ['budget'], description: "budget: the contact's woken turns for the window are used up." }) reason: 'budget';
   @ApiProperty({ type: [String], description: 'Local ids of the held messages.' }) messageIds: string[];
+  @ApiProperty({ type: [String], description: 'Local ids of the held files.' }) fileIds: string[];
   @ApiProperty({ type: 'integer', description: 'Turns allowed per window for this contact.' }) budget: number;
   @ApiProperty({ type: 'integer', description: 'The window, in seconds.' }) windowSeconds: number;
 }

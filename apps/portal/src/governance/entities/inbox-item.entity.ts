@@ -12,9 +12,10 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 export type InboxState = 'pending' | 'woken' | 'informed' | 'held' | 'released' | 'dropped' | 'blocked';
 
 /**
- * One received message on its way to a wake of the agent. Written in the transaction that stores
- * the message, so none is lost; the scheduler moves it on. `preview` is the content as a wake shows
- * it (cut to PREVIEW_CHARS; the message itself is in `messages`).
+ * One received message or file on its way to a wake of the agent. Written in the transaction that
+ * stores the message (or completes the file), so none is lost; the scheduler moves it on.
+ * `preview` is what a wake shows: a message's content (cut to PREVIEW_CHARS; the message itself is
+ * in `messages`), or a file's {name, size, mime, sha256} as JSON (the file is in `files`).
  */
 @Entity('agent_inbox')
 @Index('ix_agent_inbox_state_contact', ['state', 'contactId', 'id'])
@@ -27,9 +28,9 @@ export class InboxItem {
   contactId: number;
 
   @Column({ type: 'varchar', length: 16 })
-  kind: 'message';
+  kind: 'message' | 'file';
 
-  /** The local id of the message. */
+  /** The local id of the message or file. */
   @Column({ name: 'ref_id', type: 'varchar', length: 36 })
   refId: string;
 
