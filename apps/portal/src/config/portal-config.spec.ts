@@ -72,7 +72,28 @@ describe('loadConfig', () => {
         sweepIntervalSeconds: 600,
       },
       server: { requestTimeoutMs: 300_000, headersTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 1024 },
+      governance: {
+        boundedTurns: 20,
+        extendedTurns: 200,
+        budgetWindowSeconds: 86400,
+        coalesceQuietMs: 1500,
+        coalesceMaxMs: 5000,
+        maxMessagesPerWake: 20,
+        quietHours: null,
+        timeZone: 'UTC',
+      },
     });
+  });
+
+  it('reads quiet hours and the time zone, and names what is wrong with bad ones', () => {
+    const config = loadConfig({ PORTAL_QUIET_HOURS: '22:30-07:00', PORTAL_TIME_ZONE: 'Asia/Shanghai' });
+    expect(config.governance.quietHours).toEqual({ startMinute: 22 * 60 + 30, endMinute: 7 * 60 });
+    expect(config.governance.timeZone).toBe('Asia/Shanghai');
+    expect(problemsOf({ PORTAL_QUIET_HOURS: '10pm-7am', PORTAL_TIME_ZONE: 'Mars/Olympus' })).toEqual([
+      'PORTAL_QUIET_HOURS must be HH:MM-HH:MM in 24-hour time (e.g. 22:00-07:00), or empty',
+      'PORTAL_TIME_ZONE must be an IANA time zone such as Europe/Berlin or Asia/Shanghai (got "Mars/Olympus")',
+    ]);
+    expect(problemsOf({ PORTAL_QUIET_HOURS: '08:00-08:00' })).toEqual(['PORTAL_QUIET_HOURS must not start and end at the same minute']);
   });
 
   it('reads the server timeouts and connection cap, and refuses a headers timeout above the request timeout', () => {
