@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, In, MoreThan, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, In, LessThan, MoreThan, type Repository } from 'typeorm';
 import { DEFAULT_AUTONOMY } from '../common/autonomy';
 import { Clock } from '../common/clock';
 import { inQuietHours, quietEndsAt } from '../common/quiet-hours';
@@ -18,6 +18,9 @@ export const PREVIEW_CHARS = 4000;
 /** With nothing due, the scheduler still looks this often (items another instance stored and could not wake). */
 const IDLE_LOOK_MS = 10_000;
 const JOB = 'governance';
+const PRUNE_EVERY_MS = 3_600_000;
+/** Decided inbox rows and wakes are kept at least this long (and at least the budget window). */
+const MIN_KEEP_MS = 7 * 86_400_000;
 
 /** Something governance decided, for the features that follow it (receipts). */
 export interface GovernanceListener {
@@ -43,6 +46,7 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
   private again = false;
   private stopped = true;
   private readonly listeners: GovernanceListener[] = [];
+  private prunedAt = 0;
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -179,6 +183,7 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
   private async wakeDueRuns(): Promise<number> {
     const settings = this.config.governance;
     const now = this.clock.now();
+    await this.prune(now);
     if (inQuietHours(now, settings.quietHours, settings.timeZone)) {
       return Math.min(IDLE_LOOK_MS * 6, Math.max(1000, quietEndsAt(now, settings.quietHours, settings.timeZone).getTime() - now.getTime()));
     }
@@ -206,6 +211,18 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
+   * At most once an hour: forgets decided inbox rows and wakes older than the budget window (and a
+   * week at least). Held and pending rows are never removed: they wait for the owner or their wake.
+   */
+  private async prune(now: Date): Promise<void> {
+    if (now.getTime() - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now.getTime();
+    const before = new Date(now.getTime() - Math.max(this.config.governance.budgetWindowSeconds * 1000, MIN_KEEP_MS));
+    await this.inbox.delete({ state: In(['woken', 'informed', 'released', 'dropped', 'blocked']), decidedAt: LessThan(before) });
+    await this.dataSource.getRepository(AgentWake).delete({ createdAt: LessThan(before) });
+  }
+
+  /**
    * Decides one contact's oldest pending messages (at most a wake's worth). Returns true when more
    * are pending after them. The claim (state pending → decided) fails when another instance took
    * the same rows; that pass is rolled back and the next one looks again.
@@ -226,7 +243,8 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
         if (taken.length === 0) return null;
         const since = new Date(now.getTime() - settings.budgetWindowSeconds * 1000);
         const used = await manager.count(AgentWake, { where: { contactId, mode: 'reply', reason: 'new', createdAt: MoreThan(since) } });
-        const decision = contact ? decide(tier, used, settings) : ({ action: 'block' } as const);
+        // A contact removed (or gone) since its messages came: nobody is woken to answer it.
+        const decision = contact?.status === 'active' ? decide(tier, used, settings) : ({ action: 'block' } as const);
         const ids = taken.map((item) => item.id);
         if (decision.action === 'block') {
           await this.claim(manager, ids, 'blocked', null, null, now);

@@ -218,6 +218,17 @@ describe('governance: tiers, budgets and the review queue', () => {
     expect(out.wakes.map((w) => w.messages.length)).toEqual([5, 2]);
     expect(out.wakes.flatMap((w) => w.messages.map((m) => m.content))).toEqual(Array.from({ length: 7 }, (_, i) => `m${i}`));
   });
+  it('forgets decided messages and wakes after the window (a week at least), never held ones', async () => {
+    const repo = portal.dataSource.getRepository('InboxItem');
+    const held = await repo.count({ where: { state: 'held' } });
+    expect(held).toBeGreaterThan(0);
+    expect(await repo.count({ where: { state: 'woken' } })).toBeGreaterThan(0);
+    now = new Date(Date.now() + 8 * 86_400_000);
+    await governance.runOnce();
+    expect(await repo.count({ where: { state: 'woken' } })).toBe(0);
+    expect(await repo.count({ where: { state: 'held' } })).toBe(held);
+    expect(await portal.dataSource.getRepository('AgentWake').count()).toBe(0);
+  });
 });
 
 /** A Portal of its own for each of these, so one's clock and settings cannot touch another's. */
