@@ -28,6 +28,15 @@ export function toContactResponse(contact: Contact): ContactResponseDto {
     direction: contact.direction,
     agentName: contact.agentName,
     ownerName: contact.ownerName,
+    request:
+      contact.direction === 'outgoing' && contact.requestState
+        ? {
+            state: contact.requestState,
+            attempts: contact.requestAttempts,
+            error: contact.requestState === 'undelivered' || contact.requestState === 'refused' ? contact.requestError : null,
+            updatedAt: (contact.requestStateAt ?? contact.updatedAt).toISOString(),
+          }
+        : null,
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
   };

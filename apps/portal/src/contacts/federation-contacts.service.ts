@@ -103,7 +103,8 @@ export class FederationContactsService {
       await manager.update(
         Contact,
         { id: contact.id },
-        { status: 'active', agentName: dto.agentName, ownerName: dto.ownerName, updatedAt: new Date() },
+        // Their answer proves our request arrived, whatever the outbox has recorded yet.
+        { status: 'active', agentName: dto.agentName, ownerName: dto.ownerName, requestState: 'delivered', updatedAt: new Date() },
       );
       await this.events.append(manager, 'contact.accepted', {
         contactId: contact.id,
@@ -118,7 +119,12 @@ export class FederationContactsService {
     const contact = await this.handshakeContact(peer, requestId);
     if (contact.status !== 'pending') throw new ConflictException(`This contact is ${contact.status}`);
     await this.dataSource.transaction(async (manager) => {
-      await manager.update(Contact, { id: contact.id }, { status: 'rejected', keyHash: null, keySealed: null, updatedAt: new Date() });
+      const now = new Date();
+      await manager.update(
+        Contact,
+        { id: contact.id },
+        { status: 'rejected', keyHash: null, keySealed: null, requestState: 'rejected', requestStateAt: now, updatedAt: now },
+      );
       await this.events.append(manager, 'contact.rejected', { contactId: contact.id, portalUrl: contact.portalUrl });
     });
     this.events.wake();
