@@ -233,7 +233,13 @@ function requestState(
   error: string | null,
 ): Pick<Contact, 'requestState' | 'requestAttempts' | 'requestError' | 'requestStateAt' | 'updatedAt'> {
   const now = new Date();
-  return { requestState: state, requestAttempts: attempts, requestError: error?.slice(0, 500) ?? null, requestStateAt: now, updatedAt: now };
+  return {
+    requestState: state,
+    requestAttempts: attempts,
+    requestError: error?.slice(0, 500) ?? null,
+    requestStateAt: now,
+    updatedAt: now,
+  };
 }
 
 function isConfirmation(response: PeerResponse, expectedUrl: string): boolean {

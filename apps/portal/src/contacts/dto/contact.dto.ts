@@ -30,7 +30,7 @@ export class ContactRequestDeliveryDto {
   @ApiProperty({
     enum: ['sending', 'delivered', 'undelivered', 'refused', 'rejected'],
     description:
-      "sending: not yet at their Portal; delivered: their Portal stored it, their owner decides; undelivered: attempts failed (retried while the contact is pending, given up once it is rejected); refused: their Portal refused it for good (its policy), see error; rejected: their owner said no.",
+      'sending: not yet at their Portal; delivered: their Portal stored it, their owner decides; undelivered: attempts failed (retried while the contact is pending, given up once it is rejected); refused: their Portal refused it for good (its policy), see error; rejected: their owner said no.',
   })
   state: 'sending' | 'delivered' | 'undelivered' | 'refused' | 'rejected';
   @ApiProperty({ type: 'integer', description: 'Delivery attempts so far.' }) attempts: number;
