@@ -132,7 +132,14 @@ describe('buildWake', () => {
   it('contact.request_failed: refused by their Portal, undelivered while retrying, undelivered and given up; delivered is skipped', () => {
     const url = 'https://g.example';
     const refused = buildWake(
-      event('contact.request_failed', { contactId: 7, portalUrl: url, reason: 'refused', error: '400 fromPortal must be https', attempts: 1, final: true }),
+      event('contact.request_failed', {
+        contactId: 7,
+        portalUrl: url,
+        reason: 'refused',
+        error: '400 fromPortal must be https',
+        attempts: 1,
+        final: true,
+      }),
       options,
     );
     expect(refused).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-7' });
@@ -142,16 +149,32 @@ describe('buildWake', () => {
     expect(text(refused)).toContain("agent-p2p contacts add '<PORTAL>'");
     const retrying = text(
       buildWake(
-        event('contact.request_failed', { contactId: 7, portalUrl: url, reason: 'undelivered', error: 'ECONNREFUSED', attempts: 3, final: false }),
+        event('contact.request_failed', {
+          contactId: 7,
+          portalUrl: url,
+          reason: 'undelivered',
+          error: 'ECONNREFUSED',
+          attempts: 3,
+          final: false,
+        }),
         options,
       ),
     );
-    expect(retrying).toContain('联系人请求还未送达: <<<untrusted https://g.example >>> (contact 7, 已尝试 3 次), 最后的错误: <<<untrusted ECONNREFUSED >>>');
+    expect(retrying).toContain(
+      '联系人请求还未送达: <<<untrusted https://g.example >>> (contact 7, 已尝试 3 次), 最后的错误: <<<untrusted ECONNREFUSED >>>',
+    );
     expect(retrying).toContain('Portal 会继续重试');
     expect(retrying).toContain('agent-p2p contacts show 7');
     const givenUp = text(
       buildWake(
-        event('contact.request_failed', { contactId: 7, portalUrl: url, reason: 'undelivered', error: 'timeout', attempts: 9, final: true }),
+        event('contact.request_failed', {
+          contactId: 7,
+          portalUrl: url,
+          reason: 'undelivered',
+          error: 'timeout',
+          attempts: 9,
+          final: true,
+        }),
         options,
       ),
     );

@@ -192,7 +192,8 @@ export class PortalChannel {
       case 'contact.removed': {
         const p = event.payload;
         const who = `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId})`;
-        const what = event.type === 'contact.rejected' ? `The owner of ${who} rejected the contact request` : `${who} is no longer a contact`;
+        const what =
+          event.type === 'contact.rejected' ? `The owner of ${who} rejected the contact request` : `${who} is no longer a contact`;
         return {
           content: `${what}. Tell your owner. ${UNTRUSTED_NOTE_EN}`,
           meta: {

@@ -54,7 +54,7 @@ export function registerContacts(program: Command): void {
   command(
     contactsGroup,
     'add',
-    '<portal-url> [--message TEXT]',
+    '<portal-url> [--message TEXT] [--wait SECONDS]',
     'Ask another Portal to become a contact (their owner approves); only when the owner asks',
     [
       'The contact stays "pending" until the other owner approves; then messages can be sent to it.',
