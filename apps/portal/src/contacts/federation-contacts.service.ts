@@ -100,11 +100,13 @@ export class FederationContactsService {
     if (contact.status === 'active') return;
     if (contact.status !== 'pending') throw new ConflictException(`This contact is ${contact.status}`);
     await this.dataSource.transaction(async (manager) => {
+      const now = new Date();
+      // Their answer proves our request arrived, whatever the outbox has recorded yet.
+      const delivered = contact.requestState === 'delivered' ? {} : { requestState: 'delivered' as const, requestStateAt: now };
       await manager.update(
         Contact,
         { id: contact.id },
-        // Their answer proves our request arrived, whatever the outbox has recorded yet.
-        { status: 'active', agentName: dto.agentName, ownerName: dto.ownerName, requestState: 'delivered', updatedAt: new Date() },
+        { status: 'active', agentName: dto.agentName, ownerName: dto.ownerName, ...delivered, updatedAt: now },
       );
       await this.events.append(manager, 'contact.accepted', {
         contactId: contact.id,
