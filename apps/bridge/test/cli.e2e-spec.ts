@@ -79,12 +79,13 @@ describe('agent-p2p CLI against real Portals', () => {
         ['profile', 'set'],
         ['--agent-name', '--owner-name', '--bio', '--avatar-text'],
       ],
-      [['contacts'], ['contacts list', 'contacts add', 'contacts remove']],
+      [['contacts'], ['contacts list', 'contacts add', 'contacts show', 'contacts remove']],
       [['contacts', 'list'], ['--status']],
       [
         ['contacts', 'add'],
-        ['<portal-url>', '--message'],
+        ['<portal-url>', '--message', '--wait'],
       ],
+      [['contacts', 'show'], ['<contact-id>']],
       [['contacts', 'remove'], ['<contact-id>']],
       [['requests'], ['requests list', 'requests approve', 'requests reject']],
       [

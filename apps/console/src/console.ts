@@ -429,15 +429,39 @@ function renderChat(): void {
       cursor: 0,
     });
   };
+  const agentSign = h('p', { class: 'agent-status', id: 'agent-status', 'data-connected': 'unknown' }, t('loading'));
+  const showAgent = (): void => {
+    client
+      .getAgentStatus()
+      .then((status) => {
+        if (token !== renderToken) return;
+        agentSign.dataset.connected = String(status.connected);
+        agentSign.className = `agent-status ${status.connected ? 'on' : 'off'}`;
+        setText(
+          agentSign,
+          status.connected
+            ? status.since
+              ? t('agentConnectedSince', { since: formatTime(status.since) })
+              : t('agentConnected')
+            : t('agentNotConnected'),
+        );
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        if (token === renderToken) window.setTimeout(showAgent, AGENT_POLL_MS);
+      });
+  };
   shell(
     { name: 'chat' },
     h('h2', {}, t('chat')),
+    agentSign,
     older,
     list,
     error,
     chatComposer((m) => add(m), error),
   );
   loadPage();
+  showAgent();
 }
 
 // ---------------------------------------------------------------- contacts and requests
@@ -473,6 +497,10 @@ function renderContacts(): void {
 
   const fillContacts = (contacts: Contact[]): void => {
     clear(contactsList);
+    // Attempts to deliver a request change no event each time: while one is under way, look again now and then.
+    if (contacts.some((c) => c.status === 'pending' && (c.request?.state === 'sending' || c.request?.state === 'undelivered'))) {
+      window.setTimeout(() => token === renderToken && refresh(), REQUEST_POLL_MS);
+    }
     if (!contacts.length) append(contactsList, h('li', { class: 'empty' }, t('noContacts')));
     for (const contact of contacts) {
       const remove = h('button', { type: 'button', class: 'danger' }, t('remove'));
@@ -490,8 +518,9 @@ function renderContacts(): void {
             h('a', { href: `#/contacts/${contact.id}`, class: 'name' }, contact.agentName || contact.portalUrl),
             h('span', { class: 'sub' }, contact.ownerName ? `${contact.ownerName} · ` : '', contact.portalUrl),
             contact.status === 'imported' ? h('span', { class: 'sub imported-note' }, t('importedNote')) : null,
+            requestLine(contact),
           ),
-          h('span', { class: `status ${contact.status}` }, statusText(contact.status)),
+          h('span', { class: `status ${badgeOf(contact)}` }, statusText(badgeOf(contact))),
           contact.status === 'active' || contact.status === 'imported'
             ? h('a', { href: `#/contacts/${contact.id}`, class: 'button' }, t('open'))
             : null,
@@ -564,6 +593,34 @@ function renderContacts(): void {
   };
   shell({ name: 'contacts' }, h('h2', {}, t('requests')), requestsList, h('h2', {}, t('contacts')), error, contactsList, addForm);
   refresh();
+}
+
+/** How often the contacts page looks again while a request is being delivered, and "My agent" at the agent's status. */
+const REQUEST_POLL_MS = 5_000;
+const AGENT_POLL_MS = 5_000;
+
+/** The contact's badge: its status, or for a closed request what became of it (refused, undelivered). */
+function badgeOf(contact: Contact): string {
+  const state = contact.request?.state;
+  return contact.status === 'rejected' && (state === 'refused' || state === 'undelivered') ? state : contact.status;
+}
+
+/** Where our request stands, in words (their Portal's reason as text); null when there is nothing to say. */
+function requestLine(contact: Contact): HTMLElement | null {
+  const request = contact.request;
+  if (!request || (contact.status !== 'pending' && contact.status !== 'rejected')) return null;
+  const values = { attempts: request.attempts, error: request.error ?? '' };
+  const text =
+    request.state === 'undelivered'
+      ? t(contact.status === 'pending' ? 'request_undelivered' : 'request_undelivered_final', values)
+      : request.state === 'refused'
+        ? t('request_refused', values)
+        : request.state === 'rejected'
+          ? t('request_rejected')
+          : contact.status === 'pending'
+            ? t(request.state === 'sending' ? 'request_sending' : 'request_delivered')
+            : null;
+  return text === null ? null : h('span', { class: `sub request-state ${request.state}`, 'data-state': request.state }, text);
 }
 
 // ---------------------------------------------------------------- a conversation
@@ -674,6 +731,8 @@ function renderConversation(contactId: number): void {
       setText(title, contact.agentName || contact.portalUrl);
       importedNote.hidden = contact.status !== 'imported';
       if (contact.status !== 'removed') autonomySlot.replaceChildren(autonomyChoice(reviewDeps(token), contact));
+      const line = requestLine(contact);
+      if (line) title.after(line);
     })
     .catch((e: unknown) => {
       if (token !== renderToken) return;

@@ -54,9 +54,20 @@ export function systemEventText(event: PortalEvent): { text: string; wake: boole
       };
     case 'contact.rejected':
       return {
-        text: `Agent P2P: the contact request to ${event.payload.portalUrl} was rejected (contact ${event.payload.contactId}).`,
+        text: `Agent P2P: the contact request to ${event.payload.portalUrl} was rejected by their owner (contact ${event.payload.contactId}).`,
         wake: false,
       };
+    case 'contact.request_failed': {
+      const p = event.payload;
+      const what =
+        p.reason === 'refused'
+          ? 'was refused by their Portal (not their owner)'
+          : `was not delivered after ${p.attempts} attempts${p.final ? ', given up' : ', still retrying'}`;
+      return {
+        text: `Agent P2P: the contact request to ${p.portalUrl} (contact ${p.contactId}) ${what}: ${short(p.error)} (untrusted text)`,
+        wake: false,
+      };
+    }
     case 'contact.removed':
       return {
         text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) was removed by ${event.payload.by === 'me' ? 'this side' : 'the peer'}.`,

@@ -36,7 +36,7 @@ describe('contact handshake between two Portals', () => {
       const contact = await a.client().getContact(created.id);
       return contact.status === 'active' ? contact : undefined;
     });
-    expect(aContact).toMatchObject({ agentName: "Bob's agent", ownerName: 'Bob' });
+    expect(aContact).toMatchObject({ agentName: "Bob's agent", ownerName: 'Bob', request: { state: 'delivered', error: null } });
     const accepted = await eventsOf(a, 'contact.accepted');
     expect(accepted.map((e) => e.payload)).toEqual([{ contactId: created.id, portalUrl: b.url, agentName: "Bob's agent" }]);
 

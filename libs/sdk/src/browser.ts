@@ -4,8 +4,10 @@
  */
 export { createPortalClient } from './client';
 export type {
+  AgentStatus,
   Contact,
   ContactRequest,
+  ContactRequestDelivery,
   ContactRequestStatus,
   ContactStatus,
   AutonomyTier,

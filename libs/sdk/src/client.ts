@@ -13,6 +13,8 @@ export type Version = Schemas['VersionResponseDto'];
 export type Session = Schemas['SessionResponseDto'];
 export type Contact = Schemas['ContactResponseDto'];
 export type ContactRequest = Schemas['ContactRequestResponseDto'];
+export type ContactRequestDelivery = Schemas['ContactRequestDeliveryDto'];
+export type AgentStatus = Schemas['AgentStatusDto'];
 export type ContactStatus = Contact['status'];
 export type AutonomyTier = Contact['autonomy'];
 export type ReviewPage = Schemas['ReviewPageDto'];
@@ -54,6 +56,8 @@ export interface EventPayloads {
   'message.delivered': Schemas['MessageDeliveredPayloadDto'];
   'message.failed': Schemas['MessageFailedPayloadDto'];
   'contact.request_received': Schemas['ContactRequestReceivedPayloadDto'];
+  'contact.request_delivered': Schemas['ContactRequestDeliveredPayloadDto'];
+  'contact.request_failed': Schemas['ContactRequestFailedPayloadDto'];
   'contact.accepted': Schemas['ContactAcceptedPayloadDto'];
   'contact.rejected': Schemas['ContactRejectedPayloadDto'];
   'contact.removed': Schemas['ContactRemovedPayloadDto'];
@@ -191,6 +195,9 @@ export function createPortalClient(options: PortalClientOptions) {
 
     getMe: (): Promise<Profile> => call(raw.GET('/api/me')),
     updateMe: (changes: ProfileUpdate): Promise<Profile> => call(raw.PATCH('/api/me', { body: changes })),
+
+    /** Whether an agent (an owner key) follows this Portal's events right now. */
+    getAgentStatus: (): Promise<AgentStatus> => call(raw.GET('/api/agent/status')),
 
     listKeys: (): Promise<OwnerKey[]> => call(raw.GET('/api/keys')),
     createKey: (name: string): Promise<OwnerKeyCreated> => call(raw.POST('/api/keys', { body: { name } })),

@@ -143,13 +143,66 @@ describe('buildWake', () => {
     expect(unverified).toContain('(未验证)');
   });
 
+  it('contact.request_failed: refused by their Portal, undelivered while retrying, undelivered and given up; delivered is skipped', () => {
+    const url = 'https://g.example';
+    const refused = buildWake(
+      event('contact.request_failed', {
+        contactId: 7,
+        portalUrl: url,
+        reason: 'refused',
+        error: '400 fromPortal must be https',
+        attempts: 1,
+        final: true,
+      }),
+      options,
+    );
+    expect(refused).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-7' });
+    expect(text(refused)).toContain(
+      '联系人请求被对方的 Portal 拒绝 (不是对方主人拒绝的): <<<untrusted https://g.example >>> (contact 7), 原因: <<<untrusted 400 fromPortal must be https >>>',
+    );
+    expect(text(refused)).toContain("agent-p2p contacts add '<PORTAL>'");
+    const retrying = text(
+      buildWake(
+        event('contact.request_failed', {
+          contactId: 7,
+          portalUrl: url,
+          reason: 'undelivered',
+          error: 'ECONNREFUSED',
+          attempts: 3,
+          final: false,
+        }),
+        options,
+      ),
+    );
+    expect(retrying).toContain(
+      '联系人请求还未送达: <<<untrusted https://g.example >>> (contact 7, 已尝试 3 次), 最后的错误: <<<untrusted ECONNREFUSED >>>',
+    );
+    expect(retrying).toContain('Portal 会继续重试');
+    expect(retrying).toContain('agent-p2p contacts show 7');
+    const givenUp = text(
+      buildWake(
+        event('contact.request_failed', {
+          contactId: 7,
+          portalUrl: url,
+          reason: 'undelivered',
+          error: 'timeout',
+          attempts: 9,
+          final: true,
+        }),
+        options,
+      ),
+    );
+    expect(givenUp).toContain('联系人请求未送达, 已放弃: <<<untrusted https://g.example >>> (contact 7, 已尝试 9 次)');
+    expect(buildWake(event('contact.request_delivered', { contactId: 7, portalUrl: url, attempts: 1 }), options).action).toBe('skip');
+  });
+
   it('contact.accepted, contact.rejected, contact.removed (both directions)', () => {
     const accepted = buildWake(event('contact.accepted', { contactId: 4, portalUrl: 'https://d.example', agentName: 'Dan' }), options);
     expect(accepted).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-4' });
     expect(text(accepted)).toContain('联系人请求已通过: <<<untrusted Dan >>> (contact 4, <<<untrusted https://d.example >>>)');
     expect(text(accepted)).toContain(`agent-p2p send --to 4 '<text>' ${QUOTING}`);
     expect(text(buildWake(event('contact.rejected', { contactId: 5, portalUrl: 'https://e.example' }), options))).toContain(
-      '联系人请求被拒绝: <<<untrusted https://e.example >>> (contact 5)',
+      '联系人请求被对方主人拒绝: <<<untrusted https://e.example >>> (contact 5)',
     );
     expect(text(buildWake(event('contact.removed', { contactId: 6, portalUrl: 'https://f.example', by: 'peer' }), options))).toContain(
       '对方删除了联系人关系: <<<untrusted https://f.example >>> (contact 6)',
@@ -360,6 +413,7 @@ describe('buildWake', () => {
       'contact.request_received',
       'contact.accepted',
       'contact.rejected',
+      'contact.request_failed',
       'contact.removed',
       'guestbook.message',
       'file.failed',
@@ -457,6 +511,9 @@ describe('buildWake with hostile peers', () => {
     ['contact.request_received', { requestId: 7, portalUrl: h, agentName: h, ownerName: h, message: h, verified: false }],
     ['contact.accepted', { contactId: 4, portalUrl: h, agentName: h }],
     ['contact.rejected', { contactId: 5, portalUrl: h }],
+    ['contact.request_failed', { contactId: 5, portalUrl: h, reason: 'refused', error: h, attempts: 1, final: true }],
+    ['contact.request_failed', { contactId: 5, portalUrl: h, reason: 'undelivered', error: h, attempts: 3, final: false }],
+    ['contact.request_failed', { contactId: 5, portalUrl: h, reason: h, error: h, attempts: h, final: true }],
     ['contact.removed', { contactId: 6, portalUrl: h, by: 'peer' }],
     ['contact.removed', { contactId: 6, portalUrl: h, by: h }],
     ['message.failed', { messageId: h, contactId: 2, error: h, attempts: 3 }],

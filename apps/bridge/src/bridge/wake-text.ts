@@ -155,7 +155,39 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
     case 'contact.rejected': {
       const contactId = int(p.contactId);
       return wake(
-        `联系人请求被拒绝: ${peer(p.portalUrl, URL_CHARS)} (contact ${contactId ?? '?'}) — 告诉主人即可 ${UNTRUSTED_NOTE}`,
+        `联系人请求被对方主人拒绝: ${peer(p.portalUrl, URL_CHARS)} (contact ${contactId ?? '?'}) — 告诉主人即可 ${UNTRUSTED_NOTE}`,
+        contactId,
+      );
+    }
+    case 'contact.request_delivered':
+      // Like a message receipt: nothing to do until their owner answers (contact.accepted / rejected).
+      return { action: 'skip', reason: 'the request arrived; their owner answers later' };
+    case 'contact.request_failed': {
+      const contactId = int(p.contactId);
+      const c = contactId ?? '?';
+      const attempts = int(p.attempts);
+      const tries = attempts === null ? '' : `, 已尝试 ${attempts} 次`;
+      const url = peer(p.portalUrl, URL_CHARS);
+      // The error may quote what their Portal answered.
+      const error = clean(str(p.error), ERROR_CHARS) ? untrusted(str(p.error), ERROR_CHARS).text : '未知';
+      const again = `确认地址无误后, 只有主人要求时才重新发送: ${cmd} contacts add '<PORTAL>'`;
+      if (p.reason === 'refused') {
+        return wake(
+          `联系人请求被对方的 Portal 拒绝 (不是对方主人拒绝的): ${url} (contact ${c}), 原因: ${error} — ` +
+            `请求没有到达对方主人, 不会再发送; 告诉主人原因 · ${again} ${UNTRUSTED_NOTE}`,
+          contactId,
+        );
+      }
+      if (p.final === true) {
+        return wake(
+          `联系人请求未送达, 已放弃: ${url} (contact ${c}${tries}), 最后的错误: ${error} — ` +
+            `对方的 Portal 一直无法连接, 不会再发送; 告诉主人 · ${again} ${UNTRUSTED_NOTE}`,
+          contactId,
+        );
+      }
+      return wake(
+        `联系人请求还未送达: ${url} (contact ${c}${tries}), 最后的错误: ${error} — ` +
+          `Portal 会继续重试; 告诉主人并确认地址是否正确 · 查看: ${cmd} contacts show ${c} ${UNTRUSTED_NOTE}`,
         contactId,
       );
     }

@@ -42,7 +42,7 @@ describe('the agent-p2p program', () => {
     const main = await cli();
     expect(main).toMatchObject({ code: 0, stderr: '' });
     expect(main.stdout).toMatch(/^Usage: agent-p2p <command> \[options\]\n/);
-    expect(main.stdout).toContain('\n  contacts add <portal-url> [--message TEXT]\n      Ask another Portal');
+    expect(main.stdout).toContain('\n  contacts add <portal-url> [--message TEXT] [--wait SECONDS]\n      Ask another Portal');
     expect(main.stdout).not.toMatch(/^ {2}help/m);
     const group = await cli('-h', 'contacts');
     expect(group.stdout).toMatch(
@@ -55,8 +55,10 @@ describe('the agent-p2p program', () => {
     ]) {
       const help = await cli(...argv);
       expect({ argv, code: help.code, stderr: help.stderr }).toEqual({ argv, code: 0, stderr: '' });
-      expect(help.stdout).toMatch(/^Usage: agent-p2p contacts add <portal-url> \[--message TEXT\] \[options\]\n/);
-      expect(help.stdout).toContain("\nOptions:\n  --message TEXT  a note for the other Portal's owner\n\nGlobal options:\n  --hub URL   ");
+      expect(help.stdout).toMatch(/^Usage: agent-p2p contacts add <portal-url> \[--message TEXT\] \[--wait SECONDS\] \[options\]\n/);
+      expect(help.stdout).toContain(
+        "\nOptions:\n  --message TEXT  a note for the other Portal's owner\n  --wait SECONDS  wait until the request is delivered, refused or undelivered (1-120)\n\nGlobal options:\n  --hub URL   ",
+      );
       expect(help.stdout).toMatch(/\nExit codes:\n {2}0 {2}success\n[\s\S]*\(5xx\)\n$/);
     }
   });

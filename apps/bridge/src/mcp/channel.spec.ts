@@ -159,6 +159,38 @@ describe('PortalChannel notices', () => {
         ),
       ).toBeNull();
       expect(await channel.noticeFor(event('message.delivered', { messageId: MESSAGE_ID, contactId: 1 }))).toBeNull();
+      expect(
+        await channel.noticeFor(event('contact.request_delivered', { contactId: 2, portalUrl: 'https://y.example', attempts: 1 })),
+      ).toBeNull();
+      const refused = await channel.noticeFor(
+        event('contact.request_failed', {
+          contactId: 2,
+          portalUrl: 'https://y.example',
+          reason: 'refused',
+          error: HOSTILE_NAME,
+          attempts: 1,
+          final: true,
+        }),
+      );
+      expect(refused!.meta).toMatchObject({ kind: 'contact_request_refused', contact_id: '2' });
+      expect(refused!.content).toContain('refused our contact request (their Portal, not their owner)');
+      expect(refused!.content).toContain('<<<untrusted ');
+      const undelivered = await channel.noticeFor(
+        event('contact.request_failed', {
+          contactId: 2,
+          portalUrl: 'https://y.example',
+          reason: 'undelivered',
+          error: 'ECONNREFUSED',
+          attempts: 3,
+          final: false,
+        }),
+      );
+      expect(undelivered!.meta).toMatchObject({ kind: 'contact_request_undelivered' });
+      expect(undelivered!.content).toContain(
+        'could not be reached yet (3 attempts); the Portal keeps trying: <<<untrusted ECONNREFUSED >>>',
+      );
+      const rejected = await channel.noticeFor(event('contact.rejected', { contactId: 2, portalUrl: 'https://y.example' }));
+      expect(rejected!.content).toContain('The owner of <<<untrusted https://y.example >>> (contact 2) rejected the contact request');
       expect(await channel.noticeFor(event('guestbook.message', { entryId: 1, name: 'v', message: 'hi' }))).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -201,12 +201,31 @@ export class PortalChannel {
           meta: { ...base, kind: 'contact_accepted', contact_id: String(p.contactId) },
         };
       }
+      case 'contact.request_failed': {
+        const p = event.payload;
+        const what =
+          p.reason === 'refused'
+            ? 'refused our contact request (their Portal, not their owner); nothing more is sent'
+            : p.final
+              ? `could not be reached after ${p.attempts} attempts; the contact request is given up`
+              : `could not be reached yet (${p.attempts} attempts); the Portal keeps trying`;
+        return {
+          content: `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId}) ${what}: ${untrusted(p.error, 300).text}. Tell your owner; check the URL with them. ${UNTRUSTED_NOTE_EN}`,
+          meta: {
+            ...base,
+            kind: p.reason === 'refused' ? 'contact_request_refused' : 'contact_request_undelivered',
+            contact_id: String(p.contactId),
+          },
+        };
+      }
       case 'contact.rejected':
       case 'contact.removed': {
         const p = event.payload;
-        const what = event.type === 'contact.rejected' ? 'rejected the contact request' : 'is no longer a contact';
+        const who = `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId})`;
+        const what =
+          event.type === 'contact.rejected' ? `The owner of ${who} rejected the contact request` : `${who} is no longer a contact`;
         return {
-          content: `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId}) ${what}. Tell your owner. ${UNTRUSTED_NOTE_EN}`,
+          content: `${what}. Tell your owner. ${UNTRUSTED_NOTE_EN}`,
           meta: {
             ...base,
             kind: event.type === 'contact.rejected' ? 'contact_rejected' : 'contact_removed',

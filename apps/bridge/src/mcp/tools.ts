@@ -24,6 +24,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TRUSTED_FIELDS = new Set([
   'id',
   'status',
+  'state',
   'direction',
   'createdAt',
   'updatedAt',

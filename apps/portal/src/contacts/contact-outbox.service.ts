@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { SECRET_BOX, type SecretBox } from '../common/secret-box';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventsService } from '../events/events.service';
@@ -9,7 +9,7 @@ import { ProfileService } from '../profile/profile.service';
 import { CONTACT_OUTBOX } from './contact-records';
 import { ContactsService } from './contacts.service';
 import { ContactRequest } from './entities/contact-request.entity';
-import { Contact } from './entities/contact.entity';
+import { Contact, type ContactRequestState } from './entities/contact.entity';
 
 /**
  * The handshake's calls to other Portals, made by the outbox (CONTACT_OUTBOX): what each call sends,
@@ -52,12 +52,46 @@ export class ContactOutboxService implements OnModuleInit {
           },
         };
       },
-      onDelivered: async () => undefined,
-      onFailed: async (manager, item) => {
-        const contact = await manager.findOne(Contact, { where: { id: item.contactId ?? -1 } });
-        if (!contact || contact.status !== 'pending') return;
-        await manager.update(Contact, { id: contact.id }, { status: 'rejected', keyHash: null, keySealed: null, updatedAt: new Date() });
-        await this.events.append(manager, 'contact.rejected', { contactId: contact.id, portalUrl: contact.portalUrl });
+      onDelivered: async (manager, item) => {
+        const contact = await this.waitingRequest(manager, item);
+        if (!contact) return;
+        const attempts = item.attempts + 1;
+        await manager.update(Contact, { id: contact.id }, requestState('delivered', attempts, null));
+        await this.events.append(manager, 'contact.request_delivered', { contactId: contact.id, portalUrl: contact.portalUrl, attempts });
+      },
+      onAttemptFailed: async (manager, item, reason) => {
+        const contact = await this.waitingRequest(manager, item);
+        if (!contact) return;
+        await manager.update(Contact, { id: contact.id }, requestState('undelivered', item.attempts, reason));
+        // Told once after a few attempts (not on every retry), and again only if the outbox gives up.
+        if (item.attempts !== UNDELIVERED_NOTICE_ATTEMPTS) return;
+        await this.events.append(manager, 'contact.request_failed', {
+          contactId: contact.id,
+          portalUrl: contact.portalUrl,
+          reason: 'undelivered',
+          error: reason.slice(0, 500),
+          attempts: item.attempts,
+          final: false,
+        });
+      },
+      onFailed: async (manager, item, reason, cause) => {
+        const contact = await this.waitingRequest(manager, item);
+        if (!contact) return;
+        // Their Portal answered no (its policy): refused. We could not reach it or send it: undelivered.
+        const state = cause === 'refused' ? 'refused' : 'undelivered';
+        await manager.update(
+          Contact,
+          { id: contact.id },
+          { status: 'rejected', keyHash: null, keySealed: null, ...requestState(state, item.attempts, reason) },
+        );
+        await this.events.append(manager, 'contact.request_failed', {
+          contactId: contact.id,
+          portalUrl: contact.portalUrl,
+          reason: state,
+          error: reason.slice(0, 500),
+          attempts: item.attempts,
+          final: true,
+        });
       },
     });
 
@@ -174,6 +208,12 @@ export class ContactOutboxService implements OnModuleInit {
     });
   }
 
+  /** The contact of our own request while it still waits (an answer may have settled it meanwhile). */
+  private async waitingRequest(manager: EntityManager, item: OutboxItem): Promise<Contact | null> {
+    const contact = await manager.findOne(Contact, { where: { id: item.contactId ?? -1 } });
+    return contact && contact.status === 'pending' && contact.direction === 'outgoing' ? contact : null;
+  }
+
   private async contactOf(item: OutboxItem): Promise<Contact | null> {
     return item.contactId === null ? null : this.contacts.findOne({ where: { id: item.contactId } });
   }
@@ -182,6 +222,24 @@ export class ContactOutboxService implements OnModuleInit {
     const id = Number(item.refId);
     return Number.isInteger(id) ? this.requests.findOne({ where: { id } }) : null;
   }
+}
+
+/** Failed attempts of our request after which the agent is told it is undelivered (retries go on). */
+export const UNDELIVERED_NOTICE_ATTEMPTS = 3;
+
+function requestState(
+  state: ContactRequestState,
+  attempts: number,
+  error: string | null,
+): Pick<Contact, 'requestState' | 'requestAttempts' | 'requestError' | 'requestStateAt' | 'updatedAt'> {
+  const now = new Date();
+  return {
+    requestState: state,
+    requestAttempts: attempts,
+    requestError: error?.slice(0, 500) ?? null,
+    requestStateAt: now,
+    updatedAt: now,
+  };
 }
 
 function isConfirmation(response: PeerResponse, expectedUrl: string): boolean {

@@ -29,6 +29,15 @@ export function toContactResponse(contact: Contact): ContactResponseDto {
     agentName: contact.agentName,
     ownerName: contact.ownerName,
     autonomy: contact.autonomy ?? 'bounded',
+    request:
+      contact.direction === 'outgoing' && contact.requestState
+        ? {
+            state: contact.requestState,
+            attempts: contact.requestAttempts,
+            error: contact.requestState === 'undelivered' || contact.requestState === 'refused' ? contact.requestError : null,
+            updatedAt: (contact.requestStateAt ?? contact.updatedAt).toISOString(),
+          }
+        : null,
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
   };

@@ -100,10 +100,13 @@ export class FederationContactsService {
     if (contact.status === 'active') return;
     if (contact.status !== 'pending') throw new ConflictException(`This contact is ${contact.status}`);
     await this.dataSource.transaction(async (manager) => {
+      const now = new Date();
+      // Their answer proves our request arrived, whatever the outbox has recorded yet.
+      const delivered = contact.requestState === 'delivered' ? {} : { requestState: 'delivered' as const, requestStateAt: now };
       await manager.update(
         Contact,
         { id: contact.id },
-        { status: 'active', agentName: dto.agentName, ownerName: dto.ownerName, updatedAt: new Date() },
+        { status: 'active', agentName: dto.agentName, ownerName: dto.ownerName, ...delivered, updatedAt: now },
       );
       await this.events.append(manager, 'contact.accepted', {
         contactId: contact.id,
@@ -118,7 +121,12 @@ export class FederationContactsService {
     const contact = await this.handshakeContact(peer, requestId);
     if (contact.status !== 'pending') throw new ConflictException(`This contact is ${contact.status}`);
     await this.dataSource.transaction(async (manager) => {
-      await manager.update(Contact, { id: contact.id }, { status: 'rejected', keyHash: null, keySealed: null, updatedAt: new Date() });
+      const now = new Date();
+      await manager.update(
+        Contact,
+        { id: contact.id },
+        { status: 'rejected', keyHash: null, keySealed: null, requestState: 'rejected', requestStateAt: now, updatedAt: now },
+      );
       await this.events.append(manager, 'contact.rejected', { contactId: contact.id, portalUrl: contact.portalUrl });
     });
     this.events.wake();

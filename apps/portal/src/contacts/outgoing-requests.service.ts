@@ -55,6 +55,10 @@ export class OutgoingRequestsService {
         message,
         keyHash: sha256Hex(key),
         keySealed: this.secrets.seal(key),
+        requestState: 'sending' as const,
+        requestAttempts: 0,
+        requestError: null,
+        requestStateAt: now,
         updatedAt: now,
       };
       // A contact imported from v0.9 becomes this handshake's contact, so its history stays with it.

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/auth.decorator';
 import { type EventListQueryDto, type EventListResponseDto, MAX_EVENT_PAGE } from './dto/event.dto';
+import { AgentPresenceService } from './agent-presence.service';
 import { EventAcksService } from './event-acks.service';
 import { type EventRecord, EventsService } from './events.service';
 
@@ -15,6 +16,7 @@ export class EventCursorService {
   constructor(
     private readonly events: EventsService,
     private readonly acks: EventAcksService,
+    private readonly presence: AgentPresenceService,
   ) {}
 
   /** The seq to read after: the one asked for, else the key's acked cursor, else (console) the newest seq. */
@@ -28,7 +30,9 @@ export class EventCursorService {
   async ack(principal: Principal, seq: number): Promise<number | null> {
     if (principal.kind !== 'agent') return null;
     const latest = await this.events.latestSeq();
-    return this.acks.ackEvents(principal.keyId, Math.min(seq, latest));
+    const acked = await this.acks.ackEvents(principal.keyId, Math.min(seq, latest));
+    this.presence.acked();
+    return acked;
   }
 
   /** The long-poll: events after the cursor at once, else the first ones to arrive within `wait` seconds. */
@@ -37,9 +41,14 @@ export class EventCursorService {
     const limit = Math.min(query.limit ?? DEFAULT_PAGE, MAX_EVENT_PAGE);
     const deadline = Date.now() + (query.wait ?? 0) * 1000;
     let events: EventRecord[] = await this.events.listAfter(after, limit);
-    while (events.length === 0 && Date.now() < deadline && !aborted() && this.events.live) {
-      await this.events.waitForAppend(deadline - Date.now());
-      events = await this.events.listAfter(after, limit);
+    const ended = principal.kind === 'agent' && events.length === 0 && (query.wait ?? 0) > 0 ? this.presence.pollStarted() : null;
+    try {
+      while (events.length === 0 && Date.now() < deadline && !aborted() && this.events.live) {
+        await this.events.waitForAppend(deadline - Date.now());
+        events = await this.events.listAfter(after, limit);
+      }
+    } finally {
+      ended?.();
     }
     return { events, lastSeq: events.length ? events[events.length - 1].seq : after };
   }

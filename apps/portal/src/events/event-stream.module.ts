@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { AgentPresenceService } from './agent-presence.service';
+import { AgentStatusController } from './agent-status.controller';
 import { EventAcksService } from './event-acks.service';
 import { EventCursorService } from './event-cursor.service';
 import { EventsController } from './events.controller';
@@ -12,7 +14,7 @@ import { EventsModule } from './events.module';
  */
 @Module({
   imports: [EventsModule, AuthModule],
-  controllers: [EventsController],
-  providers: [EventAcksService, EventCursorService, EventsGateway],
+  controllers: [EventsController, AgentStatusController],
+  providers: [AgentPresenceService, EventAcksService, EventCursorService, EventsGateway],
 })
 export class EventStreamModule {}

@@ -4,6 +4,8 @@ export const EVENT_TYPES = [
   'message.delivered',
   'message.failed',
   'contact.request_received',
+  'contact.request_delivered',
+  'contact.request_failed',
   'contact.accepted',
   'contact.rejected',
   'contact.removed',

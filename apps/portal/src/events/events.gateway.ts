@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import { type Credential, CredentialsService } from '../auth/credentials.service';
 import type { Principal } from '../auth/auth.decorator';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { AgentPresenceService } from './agent-presence.service';
 import { EventCursorService } from './event-cursor.service';
 import { EventSocket } from './event-socket';
 import { EventsService } from './events.service';
@@ -35,6 +36,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
     private readonly credentials: CredentialsService,
     private readonly events: EventsService,
     private readonly cursors: EventCursorService,
+    private readonly presence: AgentPresenceService,
   ) {}
 
   afterInit(): void {
@@ -85,7 +87,9 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
     credentialsBySocket.set(socket, authenticated.credential);
     group.add(socket);
     this.sockets.set(key, group);
+    if (authenticated.principal.kind === 'agent') this.presence.socketOpened(socket);
     ws.once('close', () => {
+      this.presence.socketClosed(socket);
       group.delete(socket);
       if (group.size === 0 && this.sockets.get(key) === group) this.sockets.delete(key);
     });

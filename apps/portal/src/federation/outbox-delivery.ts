@@ -6,7 +6,7 @@ import { OutboxItem } from './entities/outbox-item.entity';
 import type { OutboxKinds } from './outbox-kinds';
 import type { OutboxLeases } from './outbox-leases';
 import { describeAnswer, hasGivenUp, isRetryableStatus, isSuccessStatus, retryDelayMs } from './outbox-retry-policy';
-import type { AttemptOutcome, OutboxHandler } from './outbox-types';
+import type { AttemptOutcome, OutboxFailure, OutboxHandler } from './outbox-types';
 import { type PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
 
 /** A peer that does not know the batch route (an older version) is sent items singly for this long. */
@@ -69,7 +69,7 @@ export class OutboxDelivery {
       return this.retryLater([item], handler, 'internal error preparing the request');
     }
     if (!request) {
-      await this.fail(item, handler, 'no longer deliverable: the contact or request changed');
+      await this.fail(item, handler, 'no longer deliverable: the contact or request changed', 'cancelled');
       return 'next';
     }
     const options = this.kinds.optionsOf(item.kind);
@@ -80,7 +80,7 @@ export class OutboxDelivery {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof PeerError && !error.retryable) {
-        await this.fail(item, handler, reason);
+        await this.fail(item, handler, reason, 'unsent');
         return 'next';
       }
       return this.retryLater([item], handler, reason);
@@ -106,7 +106,7 @@ export class OutboxDelivery {
       return 'next';
     }
     if (isRetryableStatus(response.status)) return this.retryLater([item], handler, describeAnswer(response), response.retryAfterSeconds);
-    await this.fail(item, handler, describeAnswer(response));
+    await this.fail(item, handler, describeAnswer(response), 'refused');
     return 'next';
   }
 
@@ -170,7 +170,7 @@ export class OutboxDelivery {
       const answer = answers[i];
       if (isSuccessStatus(answer.status)) continue;
       if (isRetryableStatus(answer.status)) await this.retryLater([item], handler, describeAnswer(answer), answer.retryAfterSeconds);
-      else await this.fail(item, handler, describeAnswer(answer));
+      else await this.fail(item, handler, describeAnswer(answer), 'refused');
     }
     return { outcome: 'next', sent: carried.length };
   }
@@ -201,7 +201,7 @@ export class OutboxDelivery {
     for (const item of items) {
       const attempts = item.attempts + 1;
       if (hasGivenUp(this.config.outbox, options, item, attempts)) {
-        await this.fail(item, handler, `gave up after ${attempts} attempts: ${reason}`, attempts);
+        await this.fail(item, handler, `gave up after ${attempts} attempts: ${reason}`, 'gave-up', attempts);
       } else {
         waiting.push(item);
       }
@@ -232,7 +232,13 @@ export class OutboxDelivery {
     return 'wait';
   }
 
-  private async fail(item: OutboxItem, handler: OutboxHandler, reason: string, attempts = item.attempts + 1): Promise<void> {
+  private async fail(
+    item: OutboxItem,
+    handler: OutboxHandler,
+    reason: string,
+    cause: OutboxFailure,
+    attempts = item.attempts + 1,
+  ): Promise<void> {
     this.logger.warn({ item: item.id, kind: item.kind, peer: item.peerUrl, reason }, 'Outbox item failed');
     await this.dataSource.transaction(async (manager) => {
       await manager.update(
@@ -247,7 +253,7 @@ export class OutboxDelivery {
           updatedAt: new Date(),
         },
       );
-      await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason);
+      await handler.onFailed(manager, { ...item, attempts, lastError: reason }, reason, cause);
     });
     this.events.wake();
   }

@@ -9,10 +9,18 @@ export interface OutboxHandler {
   /** The peer accepted (2xx). Runs in the transaction that marks the item delivered. */
   onDelivered(manager: EntityManager, item: OutboxItem, response: PeerResponse): Promise<void>;
   /** The item will never be delivered. Runs in the transaction that marks it failed. */
-  onFailed(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
+  onFailed(manager: EntityManager, item: OutboxItem, reason: string, cause: OutboxFailure): Promise<void>;
   /** A retryable attempt failed (for progress shown to users). Optional. */
   onAttemptFailed?(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
 }
+
+/**
+ * Why an item failed for good. refused: the peer answered with a permanent refusal (a 4xx other than
+ * 408/425/429, or an answer the batch could not take); unsent: this Portal could not send it (the
+ * address is refused, the URL is not allowed, the answer was over the cap); gave-up: retryable
+ * failures until the kind's limit; cancelled: the handler no longer has anything to send.
+ */
+export type OutboxFailure = 'refused' | 'unsent' | 'gave-up' | 'cancelled';
 
 /**
  * Which worker lane delivers a kind. `contacts`: calls to Portals this one chose to talk to (our

@@ -14,7 +14,15 @@ import type { DeliveryState, OutboxEntry, OutboxHandler, OutboxKindOptions, Outb
 import { PeerClient } from './peer-client';
 
 // What the features that use the outbox work with: the types they implement and the items they get.
-export type { DeliveryState, OutboxBatcher, OutboxEntry, OutboxHandler, OutboxKindOptions, OutboxLane } from './outbox-types';
+export type {
+  DeliveryState,
+  OutboxBatcher,
+  OutboxEntry,
+  OutboxFailure,
+  OutboxHandler,
+  OutboxKindOptions,
+  OutboxLane,
+} from './outbox-types';
 export type { OutboxItem } from './entities/outbox-item.entity';
 export type { PeerRequest, PeerResponse } from './peer-client';
 

@@ -257,7 +257,7 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
             contactName: contact?.agentName ?? '',
             reason: decision.reason,
             messageIds: taken.filter((item) => item.kind !== 'file').map((item) => item.refId),
-          fileIds: taken.filter((item) => item.kind === 'file').map((item) => item.refId),
+            fileIds: taken.filter((item) => item.kind === 'file').map((item) => item.refId),
             budget: budgetFor(tier, settings),
             windowSeconds: settings.budgetWindowSeconds,
           });
@@ -355,7 +355,12 @@ interface FileDetail {
 function fileDetail(preview: string): FileDetail {
   try {
     const value = JSON.parse(preview) as Partial<FileDetail>;
-    return { name: String(value.name ?? ''), size: Number(value.size ?? 0), mime: String(value.mime ?? ''), sha256: String(value.sha256 ?? '') };
+    return {
+      name: String(value.name ?? ''),
+      size: Number(value.size ?? 0),
+      mime: String(value.mime ?? ''),
+      sha256: String(value.sha256 ?? ''),
+    };
   } catch {
     return { name: '', size: 0, mime: '', sha256: '' };
   }

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agent/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether an agent is connected
+         * @description Whether an owner key (the Bridge, the MCP channel, the OpenClaw channel) follows the event stream of this Portal instance right now: open WS /ws sockets and long-polls, since when, and the last ack. Console sessions do not count.
+         */
+        get: operations["getAgentStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/contact-requests": {
         parameters: {
             query?: never;
@@ -797,6 +817,24 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AgentStatusDto: {
+            /** @description True while an owner key holds a WS /ws socket or a long-poll of GET /api/events open. */
+            connected: boolean;
+            /**
+             * Format: date-time
+             * @description When an owner key last acknowledged events (since this Portal started).
+             */
+            lastAckAt: string | null;
+            /** @description Long-polls of owner keys in flight. */
+            polls: number;
+            /**
+             * Format: date-time
+             * @description Since when the oldest of them is open.
+             */
+            since: string | null;
+            /** @description Open WS /ws sockets of owner keys. */
+            sockets: number;
+        };
         AgentWakePayloadDto: {
             contactId: number;
             contactName: string;
@@ -861,6 +899,42 @@ export interface components {
             /** Format: uri */
             portalUrl: string;
         };
+        ContactRequestDeliveredPayloadDto: {
+            /** @description Delivery attempts it took. */
+            attempts: number;
+            contactId: number;
+            /** Format: uri */
+            portalUrl: string;
+        };
+        ContactRequestDeliveryDto: {
+            /** @description Delivery attempts so far. */
+            attempts: number;
+            /** @description undelivered: the last delivery error; refused: their Portal's reason (untrusted text). Else null. */
+            error: string | null;
+            /**
+             * @description sending: not yet at their Portal; delivered: their Portal stored it, their owner decides; undelivered: attempts failed (retried while the contact is pending, given up once it is rejected); refused: their Portal refused it for good (its policy), see error; rejected: their owner said no.
+             * @enum {string}
+             */
+            state: "sending" | "delivered" | "undelivered" | "refused" | "rejected";
+            /**
+             * Format: date-time
+             * @description When the state last changed.
+             */
+            updatedAt: string;
+        };
+        ContactRequestFailedPayloadDto: {
+            /** @description Delivery attempts so far. */
+            attempts: number;
+            contactId: number;
+            /** @description The last delivery error, or the other Portal's reason (untrusted text). */
+            error: string;
+            /** @description True when nothing more is tried: the contact is closed (rejected); a new request may be sent. */
+            final: boolean;
+            /** Format: uri */
+            portalUrl: string;
+            /** @enum {string} */
+            reason: "undelivered" | "refused";
+        };
         ContactRequestReceivedPayloadDto: {
             agentName: string;
             message: string;
@@ -921,6 +995,8 @@ export interface components {
             ownerName: string;
             /** Format: uri */
             portalUrl: string;
+            /** @description Outgoing contacts: the delivery of our request. Null for incoming and imported contacts. */
+            request: components["schemas"]["ContactRequestDeliveryDto"] | null;
             /**
              * @description imported: brought in from a v0.9.x database, history only; a new handshake (POST /api/contacts with its portalUrl) makes it pending, then active.
              * @enum {string}
@@ -969,7 +1045,7 @@ export interface components {
              */
             id: string;
             /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
-            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"];
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRequestDeliveredPayloadDto"] | components["schemas"]["ContactRequestFailedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"];
             /**
              * @description Position in the log: strictly increasing; resume and ack by it.
              * @example 42
@@ -984,7 +1060,7 @@ export interface components {
             lastSeq: number;
         };
         /** @enum {string} */
-        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held";
+        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.request_delivered" | "contact.request_failed" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held";
         FailingJobDto: {
             /** @description Failures in a row. */
             failures: number;
@@ -1749,6 +1825,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WellKnownResponseDto"];
+                };
+            };
+        };
+    };
+    getAgentStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentStatusDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };

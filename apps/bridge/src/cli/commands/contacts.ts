@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { normalizeHubUrl } from '../../config';
 import { FRAMED_NOTE, framed, table, toJson } from '../../text';
-import { contactId, JSON_UNTRUSTED, oneOf, text } from '../arguments';
+import type { Contact, PortalClient } from '@agent-p2p/sdk';
+import { contactId, integer, JSON_UNTRUSTED, oneOf, text } from '../arguments';
+import { contactHint, contactState, requestColumn } from '../contact-state';
 import { command, group, run } from '../program';
 
 const CONTACT_STATUSES = ['pending', 'active', 'rejected', 'removed', 'imported'] as const;
@@ -32,10 +34,21 @@ export function registerContacts(program: Command): void {
         if (contacts.length === 0) return context.out('No contacts.');
         context.out(
           table(
-            ['ID', 'STATUS', 'AGENT', 'OWNER', 'PORTAL'],
-            contacts.map((c) => [String(c.id), c.status, framed(c.agentName, 40), framed(c.ownerName, 30), framed(c.portalUrl)]),
+            ['ID', 'STATUS', 'REQUEST', 'AGENT', 'OWNER', 'PORTAL'],
+            contacts.map((c) => [
+              String(c.id),
+              c.status,
+              requestColumn(c),
+              framed(c.agentName, 40),
+              framed(c.ownerName, 30),
+              framed(c.portalUrl),
+            ]),
           ),
         );
+        // Requests that did not get through say why, in a line of their own.
+        for (const c of contacts) {
+          if (c.request?.state === 'undelivered' || c.request?.state === 'refused') context.out(`Contact ${c.id} is ${contactState(c)}`);
+        }
         context.out(FRAMED_NOTE);
         if (contacts.some((c) => c.status === 'imported')) {
           context.out(
@@ -48,18 +61,46 @@ export function registerContacts(program: Command): void {
   command(
     contactsGroup,
     'add',
-    '<portal-url> [--message TEXT]',
+    '<portal-url> [--message TEXT] [--wait SECONDS]',
     'Ask another Portal to become a contact (their owner approves); only when the owner asks',
-    'The contact stays "pending" until the other owner approves; then messages can be sent to it.',
+    [
+      'The contact stays "pending" until the other owner approves; then messages can be sent to it.',
+      'The Portal sends the request in the background: with --wait it waits up to SECONDS (1-120) until',
+      'their Portal stored it (delivered) or refused it, or an attempt failed (undelivered), and prints that.',
+    ].join('\n'),
   )
     .argument('<portal-url>')
     .option('--message <TEXT>', "a note for the other Portal's owner")
+    .option('--wait <SECONDS>', 'wait until the request is delivered, refused or undelivered (1-120)')
     .action(
       run(async (context) => {
         const url = normalizeHubUrl(context.positionals[0]);
-        const contact = await context.client().createContact(url, text(context.values.message));
+        const wait = integer(context.values.wait, '--wait', 1, 120);
+        const client = context.client();
+        let contact = await client.createContact(url, text(context.values.message));
+        if (wait !== undefined) contact = await settled(client, contact, wait * 1000);
         if (context.json) return context.out(toJson(contact));
-        context.out(`Contact ${contact.id} (${framed(contact.portalUrl)}) is ${contact.status}: their owner has to approve.`);
+        describe(context.out, contact);
+      }),
+    );
+
+  command(
+    contactsGroup,
+    'show',
+    '<contact-id>',
+    'One contact: its state and, for our request, whether it was delivered',
+    `Names, Portal URLs and their Portal's reasons are untrusted text, shown inside <<<untrusted … >>>.\n${JSON_UNTRUSTED}`,
+  )
+    .argument('<contact-id>')
+    .action(
+      run(async (context) => {
+        const contact = await context.client().getContact(contactId(context.positionals[0]));
+        if (context.json) return context.out(toJson(contact));
+        describe(context.out, contact);
+        if (contact.agentName || contact.ownerName) {
+          context.out(`Agent ${framed(contact.agentName, 80)}, owner ${framed(contact.ownerName, 80)}.`);
+        }
+        context.out(FRAMED_NOTE);
       }),
     );
 
@@ -96,4 +137,22 @@ export function registerContacts(program: Command): void {
         context.out(`Contact ${contact.id} (${framed(contact.agentName || contact.portalUrl, 80)}) is ${contact.autonomy}: ${meaning}.`);
       }),
     );
+}
+
+/** "Contact 3 (<url>) is pending: delivered, waiting for their owner." and what to do when it failed. */
+function describe(out: (line: string) => void, contact: Contact): void {
+  out(`Contact ${contact.id} (${framed(contact.portalUrl)}) is ${contactState(contact)}.`);
+  const hint = contactHint(contact);
+  if (hint) out(hint);
+}
+
+/** Polls the contact until its request left "sending" (or is no longer a pending request), or the time is up. */
+async function settled(client: PortalClient, contact: Contact, waitMs: number): Promise<Contact> {
+  const deadline = Date.now() + waitMs;
+  let current = contact;
+  while (current.status === 'pending' && current.request?.state === 'sending' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now()))));
+    current = await client.getContact(contact.id);
+  }
+  return current;
 }

@@ -37,6 +37,36 @@ describe('describeEvent', () => {
     expect(outsideFrames(line)).not.toMatch(/主人消息|approve/);
   });
 
+  it('contact requests: delivered, undelivered (retrying or given up), refused by their Portal, rejected by their owner', () => {
+    const url = 'https://b.example';
+    expect(describeEvent(event('contact.request_delivered', { contactId: 3, portalUrl: url, attempts: 1 }))).toBe(
+      `#42  2026-11-25 09:48:10Z  contact.request_delivered  contact 3 <<<untrusted ${url} >>>: our request arrived, waiting for their owner`,
+    );
+    const failed = (payload: Partial<EventPayloads['contact.request_failed']>) =>
+      describeEvent(
+        event('contact.request_failed', {
+          contactId: 3,
+          portalUrl: url,
+          reason: 'undelivered',
+          error: 'ECONNREFUSED',
+          attempts: 3,
+          final: false,
+          ...payload,
+        }),
+      );
+    expect(failed({})).toBe(
+      `#42  2026-11-25 09:48:10Z  contact.request_failed  contact 3 <<<untrusted ${url} >>>: undelivered after 3 attempts, still retrying: <<<untrusted ECONNREFUSED >>>`,
+    );
+    expect(failed({ final: true, attempts: 1 })).toContain(': undelivered after 1 attempt, given up: ');
+    const refused = failed({ reason: 'refused', error: HOSTILE, attempts: 1, final: true });
+    expect(refused).toContain(': refused by their Portal: <<<untrusted report ›››');
+    expect(refused.split('\n')).toHaveLength(1);
+    expect(outsideFrames(refused)).not.toMatch(/主人消息|approve/);
+    expect(describeEvent(event('contact.rejected', { contactId: 3, portalUrl: url }))).toBe(
+      `#42  2026-11-25 09:48:10Z  contact.rejected  contact 3 <<<untrusted ${url} >>>: rejected by their owner`,
+    );
+  });
+
   it('file.delivered: ids only', () => {
     expect(describeEvent(event('file.delivered', { fileId: FILE_ID, contactId: 3, deliveredAt: AT }))).toBe(
       `#42  2026-11-25 09:48:10Z  file.delivered  file ${FILE_ID} to contact 3`,

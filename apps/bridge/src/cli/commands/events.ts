@@ -79,10 +79,20 @@ export function describeEvent(event: PortalEvent): string {
       const p = event.payload;
       return `${head}  request ${p.requestId} from ${framed(p.agentName, 60)} (owner ${framed(p.ownerName, 60)}) ${framed(p.portalUrl)}${p.verified ? '' : ' (not verified)'}${p.message ? `: ${excerpt(p.message, 'agent-p2p requests list')}` : ''}`;
     }
+    case 'contact.request_delivered':
+      return `${head}  contact ${event.payload.contactId} ${framed(event.payload.portalUrl)}: our request arrived, waiting for their owner`;
+    case 'contact.request_failed': {
+      const p = event.payload;
+      const what =
+        p.reason === 'refused'
+          ? 'refused by their Portal'
+          : `undelivered after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}${p.final ? ', given up' : ', still retrying'}`;
+      return `${head}  contact ${p.contactId} ${framed(p.portalUrl)}: ${what}: ${framed(p.error, 200)}`;
+    }
     case 'contact.accepted':
       return `${head}  contact ${event.payload.contactId} ${framed(event.payload.agentName, 60)} ${framed(event.payload.portalUrl)}`;
     case 'contact.rejected':
-      return `${head}  contact ${event.payload.contactId} ${framed(event.payload.portalUrl)}`;
+      return `${head}  contact ${event.payload.contactId} ${framed(event.payload.portalUrl)}: rejected by their owner`;
     case 'contact.removed':
       return `${head}  contact ${event.payload.contactId} ${framed(event.payload.portalUrl)} (by ${safe(event.payload.by)})`;
     case 'guestbook.message':

@@ -26,6 +26,24 @@ export class ContactListQueryDto {
   status?: 'pending' | 'active' | 'rejected' | 'removed' | 'imported';
 }
 
+/** Where our request to become a contact stands (outgoing contacts). */
+export class ContactRequestDeliveryDto {
+  @ApiProperty({
+    enum: ['sending', 'delivered', 'undelivered', 'refused', 'rejected'],
+    description:
+      'sending: not yet at their Portal; delivered: their Portal stored it, their owner decides; undelivered: attempts failed (retried while the contact is pending, given up once it is rejected); refused: their Portal refused it for good (its policy), see error; rejected: their owner said no.',
+  })
+  state: 'sending' | 'delivered' | 'undelivered' | 'refused' | 'rejected';
+  @ApiProperty({ type: 'integer', description: 'Delivery attempts so far.' }) attempts: number;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "undelivered: the last delivery error; refused: their Portal's reason (untrusted text). Else null.",
+  })
+  error: string | null;
+  @ApiProperty({ format: 'date-time', description: 'When the state last changed.' }) updatedAt: string;
+}
+
 export class ContactResponseDto {
   @ApiProperty({ description: 'Local contact id (small integer).', example: 3 }) id: number;
   @ApiProperty({ format: 'uri' }) portalUrl: string;
@@ -45,6 +63,12 @@ export class ContactResponseDto {
       "How freely the agent talks to this contact: blocked (kept, never wakes the agent), notify-only (the agent is told, to inform the owner, not to reply), bounded (default: a budget of woken turns per window, then messages wait for the owner's review), extended (a larger budget).",
   })
   autonomy: AutonomyTier;
+  @ApiProperty({
+    type: ContactRequestDeliveryDto,
+    nullable: true,
+    description: 'Outgoing contacts: the delivery of our request. Null for incoming and imported contacts.',
+  })
+  request: ContactRequestDeliveryDto | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

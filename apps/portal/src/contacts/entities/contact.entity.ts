@@ -4,6 +4,13 @@ import type { AutonomyTier } from '../../common/autonomy';
 /** imported: brought in from a v0.9.x database; history only, until a new handshake with that Portal. */
 export type ContactStatus = 'pending' | 'active' | 'rejected' | 'removed' | 'imported';
 export type ContactDirection = 'outgoing' | 'incoming';
+/**
+ * Where our own request (an outgoing handshake) stands. sending: the outbox has not reached their
+ * Portal yet; delivered: their Portal stored it (their owner decides); undelivered: attempts failed
+ * (retries go on while the contact is pending; final once it is rejected); refused: their Portal
+ * answered with a permanent refusal (policy, a 4xx); rejected: their owner said no.
+ */
+export type ContactRequestState = 'sending' | 'delivered' | 'undelivered' | 'refused' | 'rejected';
 
 /**
  * Another Portal this one talks to. The id is a small local integer agents can type ("contact 3").
@@ -52,6 +59,21 @@ export class Contact {
   /** How freely the agent talks to this contact (common/autonomy.ts); the owner decides. */
   @Column({ type: 'varchar', length: 16, default: 'bounded' })
   autonomy: AutonomyTier;
+
+  /** Outgoing contacts: the delivery state of our request (null for contacts that never sent one). */
+  @Column({ name: 'request_state', type: 'varchar', length: 16, nullable: true })
+  requestState: ContactRequestState | null;
+
+  /** Delivery attempts of our request so far. */
+  @Column({ name: 'request_attempts', type: 'integer', default: 0 })
+  requestAttempts: number;
+
+  /** The last delivery error (undelivered) or their Portal's reason (refused). */
+  @Column({ name: 'request_error', type: 'varchar', length: 500, nullable: true })
+  requestError: string | null;
+
+  @Column({ name: 'request_state_at', nullable: true, type: Date })
+  requestStateAt: Date | null;
 
   @Column({ name: 'created_at' })
   createdAt: Date;

@@ -44,7 +44,29 @@ export class ContactAcceptedPayloadDto {
   @ApiProperty() agentName: string;
 }
 
-/** Payload of `contact.rejected`: a Portal we asked declined. */
+/** Payload of `contact.request_delivered`: the Portal we asked stored our request; its owner decides. */
+export class ContactRequestDeliveredPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty({ type: 'integer', description: 'Delivery attempts it took.' }) attempts: number;
+}
+
+/**
+ * Payload of `contact.request_failed`: our request did not reach the other owner. undelivered: the
+ * Portal could not be reached (written once after a few failed attempts while retries go on, and
+ * once when they end); refused: that Portal refused it for good (its policy, a 4xx), with its reason.
+ */
+export class ContactRequestFailedPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty({ enum: ['undelivered', 'refused'] }) reason: 'undelivered' | 'refused';
+  @ApiProperty({ description: "The last delivery error, or the other Portal's reason (untrusted text)." }) error: string;
+  @ApiProperty({ type: 'integer', description: 'Delivery attempts so far.' }) attempts: number;
+  @ApiProperty({ description: 'True when nothing more is tried: the contact is closed (rejected); a new request may be sent.' })
+  final: boolean;
+}
+
+/** Payload of `contact.rejected`: the owner of the Portal we asked declined. */
 export class ContactRejectedPayloadDto {
   @ApiProperty({ type: 'integer' }) contactId: number;
   @ApiProperty({ format: 'uri' }) portalUrl: string;
@@ -177,6 +199,8 @@ export const EVENT_PAYLOAD_DTOS = {
   'message.failed': MessageFailedPayloadDto,
   'contact.request_received': ContactRequestReceivedPayloadDto,
   'contact.accepted': ContactAcceptedPayloadDto,
+  'contact.request_delivered': ContactRequestDeliveredPayloadDto,
+  'contact.request_failed': ContactRequestFailedPayloadDto,
   'contact.rejected': ContactRejectedPayloadDto,
   'contact.removed': ContactRemovedPayloadDto,
   'guestbook.message': GuestbookMessagePayloadDto,
