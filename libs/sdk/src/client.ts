@@ -56,6 +56,8 @@ export interface EventPayloads {
   'file.received': Schemas['FileReceivedPayloadDto'];
   'file.delivered': Schemas['FileDeliveredPayloadDto'];
   'file.failed': Schemas['FileFailedPayloadDto'];
+  'file.parked': Schemas['FileParkedPayloadDto'];
+  'file.resumed': Schemas['FileResumedPayloadDto'];
 }
 
 /** One event of the log, typed by its `type` (switch on it to narrow the payload). */

@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   'file.received',
   'file.delivered',
   'file.failed',
+  'file.parked',
+  'file.resumed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
