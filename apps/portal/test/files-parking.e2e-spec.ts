@@ -90,11 +90,12 @@ describe("a peer's 507 parks that file transfer while messages flow on", () => {
       ids.push(id);
       await a.client().sendMessage(aContactId, `after the file ${i}`, id);
     }
+    // Behind the file they would wait as long as B has no room; parked, they take seconds, however loaded the machine.
     await waitFor('every message to be delivered', async () => {
       const states = await Promise.all(ids.map((id) => a.client().getMessage(id)));
       return states.every((m) => m.status === 'delivered');
     });
-    expect(Date.now() - sentAt).toBeLessThan(5000);
+    expect(Date.now() - sentAt).toBeLessThan(15_000);
     expect((await a.client().getFile(bigId)).delivery?.status).toBe('parked');
     expect(await contentsAtB()).toEqual(Array.from({ length: MESSAGES }, (_, i) => `after the file ${i}`));
 
