@@ -96,7 +96,7 @@ export class OutboxDelivery {
         await this.fail(item, handler, reason);
         return 'next';
       }
-      return this.retryLater([item], handler, reason);
+      return this.retryOrRepark(item, handler, reason);
     }
     if (isSuccessStatus(response.status)) {
       await this.dataSource.transaction(async (manager) => {
@@ -124,7 +124,7 @@ export class OutboxDelivery {
       await this.park(item, handler, parkReason, describeAnswer(response), response.retryAfterSeconds);
       return 'next';
     }
-    if (isRetryableStatus(response.status)) return this.retryLater([item], handler, describeAnswer(response), response.retryAfterSeconds);
+    if (isRetryableStatus(response.status)) return this.retryOrRepark(item, handler, describeAnswer(response), response.retryAfterSeconds);
     await this.fail(item, handler, describeAnswer(response));
     return 'next';
   }
@@ -249,6 +249,23 @@ export class OutboxDelivery {
     });
     this.events.wake();
     return 'wait';
+  }
+
+  /**
+   * A retryable failure of one item. An item that was parked and is tried again (its peer had no
+   * room) goes back to the park rather than wait at the head of the peer's queue, so a network
+   * blip during that try never holds the peer's later items back for its long back-off.
+   */
+  private async retryOrRepark(
+    item: OutboxItem,
+    handler: OutboxHandler,
+    reason: string,
+    retryAfterSeconds?: number,
+  ): Promise<AttemptOutcome> {
+    if (!item.parkedAt || !handler.onParked) return this.retryLater([item], handler, reason, retryAfterSeconds);
+    const parkedReason: ParkReason = item.parkedReason === 'peer_quota' ? 'peer_quota' : 'peer_storage';
+    await this.park(item, handler, parkedReason, reason, retryAfterSeconds);
+    return 'next';
   }
 
   /**

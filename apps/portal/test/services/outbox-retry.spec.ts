@@ -214,7 +214,13 @@ describe('Outbox retry policy (services on a real database)', () => {
 
   it("parks an item the peer has no room for (507): the peer's later items go on, it is told once, and it resumes when the peer calls", async () => {
     let room = false;
-    const peer = await fakePeer((call) => (peer.calls[call - 1].path === '/park' && !room ? noRoom('quota_exceeded') : reply(200)));
+    let parkCalls = 0;
+    const peer = await fakePeer((call) => {
+      if (peer.calls[call - 1].path !== '/park' || room) return reply(200);
+      parkCalls += 1;
+      // The first try: no room. The second: a passing server error, while the peer still has no room.
+      return parkCalls === 1 ? noRoom('quota_exceeded') : reply(503);
+    });
     const parkable = parkableKind('/park');
     const plain = testKind();
     const file = await enqueue(parkable.kind, peer.url);
@@ -231,13 +237,18 @@ describe('Outbox retry policy (services on a real database)', () => {
     expect(parkable.parked).toEqual([{ id: file.id, reason: 'peer_quota' }]);
     expect(parkable.attemptFailed).toEqual([]);
 
-    // The peer calls while it still has no room: tried again (no sooner than 10 s after the last try), parked again, told no more.
+    // The peer calls: tried again (no sooner than 10 s after the last try). A 503 on that try sends
+    // it back to the park, not to the head of the queue (where it would hold later items back); told no more.
     const callsBefore = peer.calls.length;
     await outbox.peerCalled(peer.url);
     await waitFor('the parked item to be tried again', async () => peer.calls.length > callsBefore, 15_000);
     expect(peer.calls[callsBefore].at - parked.updatedAt.getTime()).toBeGreaterThanOrEqual(10_000 - 50);
     await waitFor('it to be parked again', async () => (await row(file)).attempts === 2 && (await row(file)).status === 'parked');
+    expect(await row(file)).toMatchObject({ status: 'parked', lastError: '503 status 503', parkedReason: 'peer_quota' });
     expect(parkable.parked).toHaveLength(1);
+    expect(parkable.attemptFailed).toEqual([]);
+    const later = await enqueue(plain.kind, peer.url);
+    await waitFor('a later item to be delivered', async () => (await row(later)).status === 'delivered');
 
     // Now it has room: the next call of the peer resumes it.
     room = true;
