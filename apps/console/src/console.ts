@@ -800,6 +800,8 @@ function renderFiles(contactId?: number): void {
   let again = false;
 
   const row = (file: FileTransfer): HTMLElement => {
+    // The contact's Portal has no room for it now: the transfer waits (messages go on).
+    const parked = file.delivery?.status === 'parked' && (file.status === 'uploading' || file.status === 'sending');
     const remove = h('button', { type: 'button', class: 'danger delete' }, t('delete'));
     remove.addEventListener('click', () => {
       if (!confirm(t('confirmDeleteFile'))) return;
@@ -834,8 +836,13 @@ function renderFiles(contactId?: number): void {
           h('time', { datetime: file.completedAt ?? file.createdAt }, formatTime(file.completedAt ?? file.createdAt)),
         ),
         file.status === 'failed' && file.error ? h('span', { class: 'sub error' }, file.error) : null,
+        parked
+          ? h('span', { class: 'sub parked' }, t(file.delivery?.parkedReason === 'peer_quota' ? 'parkedQuota' : 'parkedStorage'))
+          : null,
       ),
-      h('span', { class: `status file-${file.status}` }, statusText(file.status)),
+      parked
+        ? h('span', { class: 'status file-parked' }, statusText('parked'))
+        : h('span', { class: `status file-${file.status}` }, statusText(file.status)),
       download,
       remove,
     );
@@ -867,7 +874,8 @@ function renderFiles(contactId?: number): void {
   };
 
   onLiveEvent = (event) => {
-    if (event.type !== 'file.received' && event.type !== 'file.delivered' && event.type !== 'file.failed') return;
+    if (!['file.received', 'file.delivered', 'file.failed', 'file.parked', 'file.resumed'].includes(event.type)) return;
+    if (!('contactId' in event.payload)) return;
     if (contactId === undefined || event.payload.contactId === contactId) refresh();
   };
   // With one contact: a file picked here is uploaded, then relayed to the contact by the Portal.

@@ -83,6 +83,11 @@ export function systemEventText(event: PortalEvent): { text: string; wake: boole
         text: `Agent P2P: file ${JSON.stringify(event.payload.name)} (${event.payload.direction === 'out' ? 'to' : 'from'} contact ${event.payload.contactId}) failed: ${short(event.payload.error)}`,
         wake: false,
       };
+    case 'file.parked':
+      return {
+        text: `Agent P2P: file ${JSON.stringify(event.payload.name)} to contact ${event.payload.contactId} waits: the contact's Portal is out of space${event.payload.reason === 'peer_quota' ? ' for us (over its quota)' : ' (its disk is full)'}; messages go on, and the file resumes by itself when there is room (next try ${event.payload.retryAt}).`,
+        wake: false,
+      };
     default:
       return null;
   }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { DataSource, In } from 'typeorm';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
-import { ensureConsoleBuilt, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
+import { addActiveContact, ensureConsoleBuilt, FakePeer, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
 /**
  * The console in headless Chromium against real Portals: the owner of `mine` works in the browser,
  * `friend` and `evil` are other Portals driven through the SDK.
@@ -360,6 +360,32 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     expect(atFriend).toMatchObject({ size: memo.length, sha256: sha256(memo), mime: 'text/plain' });
     await shot('16-send-file');
     expect(pageErrors).toEqual([]);
+  });
+
+  it("a file the contact's Portal has no room for shows as waiting, with why, as soon as it is parked", async () => {
+    // A contact whose Portal answers every offer 507 over its quota.
+    const full = await FakePeer.start(() => ({
+      status: 507,
+      body: { statusCode: 507, error: 'Insufficient Storage', message: 'over quota', details: { code: 'quota_exceeded' } },
+    }));
+    try {
+      const contactId = await addActiveContact(mine, full.url);
+      await go(`#/files/${contactId}`);
+      await page.locator('#files li.empty').waitFor();
+      await page
+        .locator('#send-files')
+        .setInputFiles([{ name: 'big.iso', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4096, 1) }]);
+      const row = page.locator('#files li.file.out', { hasText: 'big.iso' });
+      await row.locator('.status.file-parked').waitFor();
+      expect(await row.locator('.status').textContent()).toBe('waiting');
+      expect(await row.locator('.sub.parked').textContent()).toBe(
+        "waiting: the contact's Portal is out of space for us (its quota is used up); messages go on, the file resumes when there is room",
+      );
+      await shot('17-file-parked');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await full.stop();
+    }
   });
 
   it('lists every open contact request, beyond the first page of the API', async () => {

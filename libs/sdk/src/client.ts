@@ -68,6 +68,8 @@ export interface EventPayloads {
   'file.failed': Schemas['FileFailedPayloadDto'];
   'agent.wake': Schemas['AgentWakePayloadDto'];
   'message.held': Schemas['MessageHeldPayloadDto'];
+  'file.parked': Schemas['FileParkedPayloadDto'];
+  'file.resumed': Schemas['FileResumedPayloadDto'];
 }
 
 /** One event of the log, typed by its `type` (switch on it to narrow the payload). */

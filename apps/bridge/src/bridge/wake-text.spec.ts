@@ -297,6 +297,36 @@ describe('buildWake', () => {
     expect(() => buildWake(event('file.failed', 'x'), options)).not.toThrow();
   });
 
+  it('file.parked says the file waits and why, that messages go on and when it is tried again; file.resumed needs no wake', () => {
+    const quota = text(
+      buildWake(
+        event('file.parked', {
+          fileId: 'f1',
+          contactId: 2,
+          name: 'big.iso',
+          size: 10,
+          reason: 'peer_quota',
+          retryAt: '2026-12-02T13:00:00.000Z',
+        }),
+        options,
+      ),
+    );
+    expect(quota).toContain(
+      '文件暂停发送: <<<untrusted big.iso >>> 给 contact 2 (file f1), 原因: 对方 Portal 给我们的空间已用完 (超过配额)',
+    );
+    expect(quota).toContain('消息照常发送');
+    expect(quota).toContain('下次尝试 2026-12-02T13:00:00.000Z');
+    expect(quota).toContain('agent-p2p files show f1');
+    const disk = text(
+      buildWake(event('file.parked', { fileId: 'f2', contactId: 3, name: 'x', reason: 'peer_storage', retryAt: 'soon' }), options),
+    );
+    expect(disk).toContain('对方 Portal 的磁盘空间不足');
+    expect(disk).toContain('下次尝试 ?');
+    expect(buildWake(event('file.resumed', { fileId: ID, contactId: 2, name: 'a', parkedAt: '' }), options)).toMatchObject({
+      action: 'skip',
+    });
+  });
+
   it('guestbook.message: the visitor text is untrusted', () => {
     const t = text(
       buildWake(
@@ -417,6 +447,7 @@ describe('buildWake', () => {
       'contact.removed',
       'guestbook.message',
       'file.failed',
+      'file.parked',
       'x',
     ]) {
       for (const payload of [null, undefined, 'text', [1], { contactId: 'NaN', content: 42 }]) {
@@ -543,6 +574,7 @@ describe('buildWake with hostile peers', () => {
     ],
     ['file.failed', { fileId: h, contactId: 4, direction: 'in', name: h, error: h }],
     ['file.failed', { fileId: h, contactId: 4, direction: 'out', name: h, error: h }],
+    ['file.parked', { fileId: h, contactId: 4, name: h, size: 1, reason: h, retryAt: h }],
     ['guestbook.message', { entryId: 11, name: h, message: h, createdAt: h }],
     ['calendar.invited', { contactId: 9, name: h, title: h }],
   ];

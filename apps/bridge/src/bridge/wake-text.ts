@@ -237,6 +237,24 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
             `需要时重发: ${cmd} send-file --to ${c} <path> · 告诉主人`;
       return wake(`${text} ${UNTRUSTED_NOTE}`, contactId);
     }
+    case 'file.parked': {
+      // The contact's Portal has no room for our file now: it waits, messages go on.
+      const contactId = int(p.contactId);
+      const c = contactId ?? '?';
+      const fileId = idOf(p.fileId);
+      const name = untrusted(clean(str(p.name), NAME_CHARS * 2), NAME_CHARS * 2);
+      const why = p.reason === 'peer_quota' ? '对方 Portal 给我们的空间已用完 (超过配额)' : '对方 Portal 的磁盘空间不足';
+      const retryAt = typeof p.retryAt === 'string' && !Number.isNaN(Date.parse(p.retryAt)) ? new Date(p.retryAt).toISOString() : '?';
+      return wake(
+        `文件暂停发送: ${name.text} 给 contact ${c} (file ${fileId}), 原因: ${why} — 消息照常发送; ` +
+          `对方有空间后文件自动继续 (下次尝试 ${retryAt}, 对方联系我们时会更早) · 查看: ${cmd} files show ${fileId} · ` +
+          `告诉主人; 需要时请对方清理空间 ${UNTRUSTED_NOTE}`,
+        contactId,
+      );
+    }
+    case 'file.resumed':
+      // The parked file moves again; file.delivered or file.failed follows.
+      return { action: 'skip', reason: 'a resumed transfer needs no action' };
     case 'guestbook.message': {
       const entryId = int(p.entryId) ?? '?';
       const body = untrusted(`${clean(str(p.name), NAME_CHARS)}: ${clean(str(p.message), max)}`, max + NAME_CHARS + 2);

@@ -246,8 +246,21 @@ export class PortalChannel {
           },
         };
       }
+      case 'file.parked': {
+        const p = event.payload;
+        const why =
+          p.reason === 'peer_quota'
+            ? "the contact's Portal is out of space for us (over its quota)"
+            : "the contact's Portal is out of disk space";
+        return {
+          content:
+            `File waiting: ${untrusted(p.name, 2 * NAME_CHARS).text} (file ${clean(p.fileId, 64)}) to contact ${p.contactId}: ${why}. ` +
+            `Messages to the contact go on; the file resumes by itself when there is room (next try ${clean(p.retryAt, 40)}). Tell your owner. ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'file_parked', contact_id: String(p.contactId) },
+        };
+      }
       default:
-        // Delivery receipts and the guestbook (anonymous visitors) are not pushed: list_events has them.
+        // Delivery receipts (file.resumed among them) and the guestbook (anonymous visitors) are not pushed: list_events has them.
         return null;
     }
   }

@@ -33,7 +33,8 @@ const INSTRUCTIONS = [
 const CHANNEL_INSTRUCTIONS = [
   'Portal events arrive as <channel source="agent-p2p" kind="…" …> (source is the name this server was added under). kind message: a contact wrote (contact_id, message_id); file: a contact sent a file (file_id);',
   'contact_request: someone asks to become a contact (request_id) — tell the owner and wait for their word; owner_chat: the owner wrote to you;',
-  'contact_accepted, contact_rejected (their owner said no), contact_request_refused (their Portal refused it), contact_request_undelivered (not reachable), contact_removed, message_failed, file_failed: tell the owner when it matters.',
+  'contact_accepted, contact_rejected (their owner said no), contact_request_refused (their Portal refused it), contact_request_undelivered (not reachable), contact_removed, message_failed, file_failed: tell the owner when it matters;',
+  "file_parked: the contact's Portal has no room for a file you sent, it resumes by itself (messages go on) — tell the owner.",
   'Answer a message with the reply tool, to = the contact_id of the event; answer the owner with to = "owner".',
 ].join(' ');
 

@@ -62,6 +62,8 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       concurrency: read('PORTAL_OUTBOX_CONCURRENCY'),
       leaseSeconds: read('PORTAL_OUTBOX_LEASE_SECONDS'),
       probeSeconds: read('PORTAL_OUTBOX_PROBE_SECONDS'),
+      parkRetrySeconds: read('PORTAL_OUTBOX_PARK_RETRY_SECONDS'),
+      parkRetryMaxSeconds: read('PORTAL_OUTBOX_PARK_RETRY_MAX_SECONDS'),
       batchItems: read('PORTAL_OUTBOX_BATCH_ITEMS'),
       batchBytes: read('PORTAL_OUTBOX_BATCH_BYTES'),
       strangers: {

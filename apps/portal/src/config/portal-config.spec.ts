@@ -56,6 +56,8 @@ describe('loadConfig', () => {
         concurrency: 16,
         leaseSeconds: 10,
         probeSeconds: 15,
+        parkRetrySeconds: 300,
+        parkRetryMaxSeconds: 3600,
         batchItems: 100,
         batchBytes: 262144,
         strangers: { concurrency: 4, timeoutMs: 5000, maxAttempts: 6, giveUpMinutes: 60 },

@@ -61,6 +61,9 @@ export interface OutboxSettings {
   leaseSeconds: number;
   /** A peer that has been failing for longer is probed this often with a cheap request; an answer resumes its queue at once. */
   probeSeconds: number;
+  /** A parked item (the peer has no room) is tried again after parkRetrySeconds, doubling up to parkRetryMaxSeconds. */
+  parkRetrySeconds: number;
+  parkRetryMaxSeconds: number;
   /** Most messages to one contact sent in one call, and most bytes of their contents. */
   batchItems: number;
   batchBytes: number;

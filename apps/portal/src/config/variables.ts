@@ -196,6 +196,13 @@ export const PORTAL_VARIABLES = {
     3600,
     'A contact that has been failing for longer than this is probed this often (GET /.well-known/agent-p2p); when it answers, its queue is retried at once.',
   ),
+  PORTAL_OUTBOX_PARK_RETRY_SECONDS: integer(
+    300,
+    1,
+    86_400,
+    "A file transfer the contact's Portal has no room for (507, over its quota) is parked while other items flow on, and tried again after this long, doubling (with jitter) up to PORTAL_OUTBOX_PARK_RETRY_MAX_SECONDS; sooner when the contact calls or takes another file.",
+  ),
+  PORTAL_OUTBOX_PARK_RETRY_MAX_SECONDS: integer(3600, 1, 86_400, 'Longest delay between two tries of a parked file transfer.'),
   PORTAL_OUTBOX_BATCH_ITEMS: integer(
     100,
     1,

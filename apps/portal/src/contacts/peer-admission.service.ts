@@ -40,12 +40,12 @@ export class PeerAdmissionService {
 
   /**
    * Enforces the per-contact rate, and since the peer is evidently up, retries what we owe it at
-   * once. Answers the caller's contact.
+   * once (and soon what it had no room for). Answers the caller's contact.
    */
   async admit(caller: ContactCaller): Promise<Contact> {
     countOrRefuse(this.contactLimiter, String(caller.contactId), (wait) => `Too many requests from this contact; retry in ${wait} s`);
     const contact = await this.identify(caller);
-    void this.outbox.retryNow(contact.portalUrl).catch(() => undefined);
+    void this.outbox.peerCalled(contact.portalUrl).catch(() => undefined);
     return contact;
   }
 

@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   'file.failed',
   'agent.wake',
   'message.held',
+  'file.parked',
+  'file.resumed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -5,7 +5,16 @@ import type { EventsService } from '../events/events.service';
 import { OutboxItem } from './entities/outbox-item.entity';
 import type { OutboxKinds } from './outbox-kinds';
 import type { OutboxLeases } from './outbox-leases';
-import { describeAnswer, hasGivenUp, isRetryableStatus, isSuccessStatus, retryDelayMs } from './outbox-retry-policy';
+import {
+  describeAnswer,
+  hasGivenUp,
+  isRetryableStatus,
+  isSuccessStatus,
+  type ParkReason,
+  parkDelayMs,
+  parkReasonOf,
+  retryDelayMs,
+} from './outbox-retry-policy';
 import type { AttemptOutcome, OutboxFailure, OutboxHandler } from './outbox-types';
 import { type PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
 
@@ -18,6 +27,10 @@ export interface PeerBackoff {
   backingOff: Set<string>;
   /** The peer answered: whatever else waits for it goes now. */
   retryNow(peerUrl: string): Promise<void>;
+  /** An item of this peer was parked until retryAt. */
+  parked(peerUrl: string, retryAt: Date): void;
+  /** The peer took an item of a parkable kind: it may have room for its parked ones too. */
+  hasRoom(peerUrl: string): void;
 }
 
 /**
@@ -83,7 +96,7 @@ export class OutboxDelivery {
         await this.fail(item, handler, reason, 'unsent');
         return 'next';
       }
-      return this.retryLater([item], handler, reason);
+      return this.retryOrRepark(item, handler, reason);
     }
     if (isSuccessStatus(response.status)) {
       await this.dataSource.transaction(async (manager) => {
@@ -103,9 +116,15 @@ export class OutboxDelivery {
       });
       this.events.wake();
       this.peerAnswered(item.peerUrl);
+      if (handler.onParked) this.backoff.hasRoom(item.peerUrl);
       return 'next';
     }
-    if (isRetryableStatus(response.status)) return this.retryLater([item], handler, describeAnswer(response), response.retryAfterSeconds);
+    const parkReason = handler.onParked ? parkReasonOf(response) : null;
+    if (parkReason) {
+      await this.park(item, handler, parkReason, describeAnswer(response), response.retryAfterSeconds);
+      return 'next';
+    }
+    if (isRetryableStatus(response.status)) return this.retryOrRepark(item, handler, describeAnswer(response), response.retryAfterSeconds);
     await this.fail(item, handler, describeAnswer(response), 'refused');
     return 'next';
   }
@@ -230,6 +249,76 @@ export class OutboxDelivery {
     });
     this.events.wake();
     return 'wait';
+  }
+
+  /**
+   * A retryable failure of one item. An item that was parked and is tried again (its peer had no
+   * room) goes back to the park rather than wait at the head of the peer's queue, so a network
+   * blip during that try never holds the peer's later items back for its long back-off.
+   */
+  private async retryOrRepark(
+    item: OutboxItem,
+    handler: OutboxHandler,
+    reason: string,
+    retryAfterSeconds?: number,
+  ): Promise<AttemptOutcome> {
+    if (!item.parkedAt || !handler.onParked) return this.retryLater([item], handler, reason, retryAfterSeconds);
+    const parkedReason: ParkReason = item.parkedReason === 'peer_quota' ? 'peer_quota' : 'peer_storage';
+    await this.park(item, handler, parkedReason, reason, retryAfterSeconds);
+    return 'next';
+  }
+
+  /**
+   * The peer has no room for this item now: it is parked (the peer's later items go on) until its
+   * next try at the park cadence; the handler hears of it once per parking. Past its kind's give-up
+   * point it fails instead, saying so.
+   */
+  private async park(
+    item: OutboxItem,
+    handler: OutboxHandler,
+    reason: ParkReason,
+    answer: string,
+    retryAfterSeconds?: number,
+  ): Promise<void> {
+    const attempts = item.attempts + 1;
+    const now = new Date();
+    const parkedAt = item.parkedAt ?? now;
+    if (hasGivenUp(this.config.outbox, this.kinds.optionsOf(item.kind), item, attempts)) {
+      const why = reason === 'peer_quota' ? 'over the quota it gives us' : 'out of disk space';
+      await this.fail(
+        item,
+        handler,
+        `gave up after ${attempts} attempts: the contact's Portal has had no room for it since ${parkedAt.toISOString()} (${why}): ${answer}`,
+        'gave-up',
+        attempts,
+      );
+      return;
+    }
+    const retryAt = new Date(now.getTime() + parkDelayMs(this.config.outbox, attempts, retryAfterSeconds));
+    const first = item.parkedAt === null;
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(
+        OutboxItem,
+        { seq: item.seq },
+        {
+          status: 'parked',
+          attempts,
+          lastError: answer.slice(0, 500),
+          nextAttemptAt: retryAt,
+          parkedAt,
+          parkedReason: reason,
+          leaseUntil: null,
+          leaseOwner: null,
+          updatedAt: now,
+        },
+      );
+      if (first)
+        await handler.onParked!(manager, { ...item, attempts, lastError: answer, parkedAt, parkedReason: reason }, { reason, retryAt });
+    });
+    if (first)
+      this.logger.warn({ item: item.id, kind: item.kind, peer: item.peerUrl, reason, answer }, 'Outbox item parked: the peer has no room');
+    this.backoff.parked(item.peerUrl, retryAt);
+    this.events.wake();
   }
 
   private async fail(

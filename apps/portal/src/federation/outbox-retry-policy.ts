@@ -13,6 +13,34 @@ export function isRetryableStatus(status: number): boolean {
   return [408, 425, 429].includes(status) || status >= 500;
 }
 
+/** Why a peer has no room for an item now: over the quota it gives us, or out of disk space. */
+export type ParkReason = 'peer_quota' | 'peer_storage';
+
+/**
+ * Answers that say "no room, for now" (RFC 4918 507, or the quota code): the item is parked (set
+ * aside while the peer's later items go on) when its kind can be parked, instead of being retried
+ * at the head of the queue. A Portal answers 507 with `details.code` `quota_exceeded` or
+ * `disk_full`; a 413 is only "no room" with the quota code (otherwise the item is too large, for good).
+ */
+export function parkReasonOf(response: { status: number; body: unknown }): ParkReason | null {
+  const details = (response.body as { details?: unknown } | null)?.details;
+  const code = details && typeof details === 'object' ? (details as { code?: unknown }).code : undefined;
+  if (response.status === 507) return code === 'quota_exceeded' ? 'peer_quota' : 'peer_storage';
+  if (response.status === 413 && code === 'quota_exceeded') return 'peer_quota';
+  return null;
+}
+
+/**
+ * The wait before a parked item is tried again, after `attempts` attempts so far: from
+ * parkRetrySeconds doubling (with jitter) up to parkRetryMaxSeconds, or a longer Retry-After
+ * within that maximum.
+ */
+export function parkDelayMs(settings: OutboxSettings, attempts: number, retryAfterSeconds?: number): number {
+  const maxMs = Math.max(settings.parkRetryMaxSeconds, settings.parkRetrySeconds) * 1000;
+  const backoff = backoffDelayMs(Math.max(0, attempts - 1), { initialMs: settings.parkRetrySeconds * 1000, maxMs });
+  return Math.min(maxMs, Math.max(backoff, (retryAfterSeconds ?? 0) * 1000));
+}
+
 export function isSuccessStatus(status: number): boolean {
   return status >= 200 && status < 300;
 }

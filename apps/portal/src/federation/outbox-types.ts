@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OutboxItem } from './entities/outbox-item.entity';
+import type { ParkReason } from './outbox-retry-policy';
 import type { PeerRequest, PeerResponse } from './peer-client';
 
 /** What a feature tells the outbox about one kind of item. */
@@ -12,6 +13,22 @@ export interface OutboxHandler {
   onFailed(manager: EntityManager, item: OutboxItem, reason: string, cause: OutboxFailure): Promise<void>;
   /** A retryable attempt failed (for progress shown to users). Optional. */
   onAttemptFailed?(manager: EntityManager, item: OutboxItem, reason: string): Promise<void>;
+  /**
+   * Kinds that implement this can be parked: when the peer answers that it has no room
+   * (parkReasonOf: 507, or 413 with the quota code), the item is set aside (status parked) while
+   * the peer's later items go on, and tried again at the park cadence (PORTAL_OUTBOX_PARK_RETRY_*)
+   * or soon after the peer shows it has room (a delivered item of a parkable kind, or the peer
+   * calling us). Called once per parking, in the transaction that parks the item. Kinds without it
+   * treat these answers like any other (a 5xx is retried in place).
+   */
+  onParked?(manager: EntityManager, item: OutboxItem, parking: Parking): Promise<void>;
+}
+
+/** Why and until when an item is parked. */
+export interface Parking {
+  reason: ParkReason;
+  /** Its next try (sooner if the peer shows it has room). */
+  retryAt: Date;
 }
 
 /**
@@ -72,7 +89,11 @@ export interface DeliveryState {
   status: OutboxItem['status'];
   attempts: number;
   lastError: string | null;
+  /** Pending: its next attempt; parked: its next try. */
   nextAttemptAt: string | null;
+  /** Set once the item was parked (the peer had no room), and kept after it resumed. */
+  parkedAt: string | null;
+  parkedReason: ParkReason | null;
 }
 
 /** What one pass over a run of items did: go on with the peer's next item, or wait (it backs off). */

@@ -9,6 +9,7 @@ import { OutboxItem } from './entities/outbox-item.entity';
 import { OutboxDelivery, type PeerBackoff } from './outbox-delivery';
 import { OutboxKinds } from './outbox-kinds';
 import { OutboxLeases } from './outbox-leases';
+import { OutboxParking } from './outbox-parking';
 import { OutboxProbes } from './outbox-probes';
 import type { DeliveryState, OutboxEntry, OutboxHandler, OutboxKindOptions, OutboxLane } from './outbox-types';
 import { PeerClient } from './peer-client';
@@ -22,7 +23,9 @@ export type {
   OutboxHandler,
   OutboxKindOptions,
   OutboxLane,
+  Parking,
 } from './outbox-types';
+export type { ParkReason } from './outbox-retry-policy';
 export type { OutboxItem } from './entities/outbox-item.entity';
 export type { PeerRequest, PeerResponse } from './peer-client';
 
@@ -49,6 +52,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly leases: OutboxLeases;
   private readonly delivery: OutboxDelivery;
   private readonly probes: OutboxProbes;
+  private readonly parking: OutboxParking;
   /** Drain loops by lane and peer URL. */
   private readonly draining = new Map<string, { lane: OutboxLane; origin: string; done: Promise<void>; more: boolean }>();
   /** Lane-and-peer keys of items enqueued since the last wake(). */
@@ -72,11 +76,23 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     events: EventsService,
     private readonly health: BackgroundHealth,
   ) {
-    const backoff: PeerBackoff = { backingOff: this.backingOff, retryNow: (peerUrl) => this.retryNow(peerUrl) };
+    const backoff: PeerBackoff = {
+      backingOff: this.backingOff,
+      retryNow: (peerUrl) => this.retryNow(peerUrl),
+      parked: (peerUrl, retryAt) => this.parking.parked(peerUrl, retryAt),
+      hasRoom: (peerUrl) => void this.parking.nudge(peerUrl).catch(() => undefined),
+    };
     this.kinds = new OutboxKinds(config.outbox);
     this.leases = new OutboxLeases(config, items, dataSource.options.type === 'better-sqlite3', this.logger);
     this.delivery = new OutboxDelivery(config, dataSource, peers, events, this.kinds, this.leases, backoff, this.logger);
     this.probes = new OutboxProbes(config.outbox.probeSeconds, peers, backoff);
+    this.parking = new OutboxParking(items, MAX_IDLE_MS, {
+      due: (item) => {
+        const loop = this.draining.get(`${this.kinds.laneOf(item.kind)} ${item.peerUrl}`);
+        if (loop) loop.more = true;
+      },
+      nudged: () => this.schedule(0),
+    });
   }
 
   registerHandler(kind: string, handler: OutboxHandler, options: OutboxKindOptions = {}): void {
@@ -126,6 +142,8 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       lastError: null,
       leaseUntil: null,
       leaseOwner: null,
+      parkedAt: null,
+      parkedReason: null,
       createdAt: now,
       updatedAt: now,
     });
@@ -156,6 +174,14 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       { nextAttemptAt: new Date() },
     );
     if (result.affected) this.wake();
+  }
+
+  /**
+   * The peer called us: it is up (its backlog goes now), and it may have room again for what is
+   * parked (tried again soon, at most once per PARK_NUDGE_GAP_MS).
+   */
+  async peerCalled(peerUrl: string): Promise<void> {
+    await Promise.all([this.retryNow(peerUrl), this.parking.nudge(peerUrl)]);
   }
 
   async deliveryState(kind: string, refId: string): Promise<DeliveryState | null> {
@@ -211,6 +237,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     this.ticking = true;
     let nextDelay = MAX_IDLE_MS;
     try {
+      nextDelay = Math.min(nextDelay, await this.parking.unparkDue());
       const heads = await this.headItems();
       this.health.recovered(OUTBOX_JOB);
       await this.leases.freeOwnIdle();
@@ -334,7 +361,9 @@ function stateOf(item: OutboxItem): DeliveryState {
     status: item.status,
     attempts: item.attempts,
     lastError: item.lastError,
-    nextAttemptAt: item.status === 'pending' ? item.nextAttemptAt.toISOString() : null,
+    nextAttemptAt: item.status === 'pending' || item.status === 'parked' ? item.nextAttemptAt.toISOString() : null,
+    parkedAt: item.parkedAt ? item.parkedAt.toISOString() : null,
+    parkedReason: (item.parkedReason as DeliveryState['parkedReason']) ?? null,
   };
 }
 

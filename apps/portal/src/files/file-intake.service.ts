@@ -96,7 +96,10 @@ export class FileIntakeService {
     }
     const { store } = this.bytes;
     if ((await store.freeBytes()) - length < this.config.limits.minFreeDiskBytes) {
-      throw new InsufficientStorageException(`Not enough free disk space for chunk ${index} (${length} bytes) above the configured floor`);
+      throw new InsufficientStorageException(
+        `Not enough free disk space for chunk ${index} (${length} bytes) above the configured floor`,
+        'disk_full',
+      );
     }
     const { part, whole } = await store.writePart(file.id, { index, length, sha256 }, upload.body, this.bytes.hashBefore(file.id, index));
     // The claim: one writer per chunk. The file's row is updated first, so concurrent commits of
@@ -262,7 +265,7 @@ export class FileIntakeService {
   private async insertWithinQuota(file: FileTransfer): Promise<void> {
     const free = await this.bytes.store.freeBytes();
     if (free - file.size < this.config.limits.minFreeDiskBytes) {
-      throw new InsufficientStorageException(`Not enough free disk space for ${file.size} bytes above the configured floor`);
+      throw new InsufficientStorageException(`Not enough free disk space for ${file.size} bytes above the configured floor`, 'disk_full');
     }
     await this.dataSource.transaction(async (manager) => {
       if (this.dialect === 'postgres') {
@@ -285,6 +288,7 @@ export class FileIntakeService {
           file.contactId === null
             ? `The owner chat's local files would take ${used + file.size} bytes; the quota is ${quota}`
             : `Contact ${file.contactId}'s files would take ${used + file.size} bytes; the quota per contact is ${quota}`,
+          'quota_exceeded',
         );
       }
       await manager.insert(FileTransfer, file);

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventsService } from '../events/events.service';
-import { type OutboxHandler, OutboxService } from '../federation/outbox.service';
+import { type OutboxHandler, OutboxService, type Parking } from '../federation/outbox.service';
 import { firstMissing, heldByPeer } from './chunk-ranges';
 import type { FederationFileStateDto } from './dto/file.dto';
 import { FileChunk } from './entities/file-chunk.entity';
@@ -41,6 +41,7 @@ export class FileRelayService implements OnModuleInit {
         buildRequest: (item) => this.buildStep(item),
         onDelivered: (manager, item, response) => this.stepDelivered(manager, item, response),
         onFailed: (manager, item, reason) => this.relayFailed(manager, item, reason),
+        onParked: (manager, item, parking) => this.relayParked(manager, item, parking),
       });
     }
     this.outbox.registerHandler(FILE_OUTBOX.cancel, {
@@ -97,6 +98,14 @@ export class FileRelayService implements OnModuleInit {
     if (!touched.affected) return;
     const file = await manager.findOne(FileTransfer, { where: { id: item.refId } });
     if (!file || file.contactId === null) return;
+    if (item.parkedAt) {
+      await this.events.append(manager, 'file.resumed', {
+        fileId: file.id,
+        contactId: file.contactId,
+        name: file.name,
+        parkedAt: item.parkedAt.toISOString(),
+      });
+    }
     const state = response.body as Partial<FederationFileStateDto> | null;
     if (state?.status === 'received' && file.status === 'sending') {
       await manager.update(FileTransfer, { id: file.id }, { status: 'delivered', completedAt: now, updatedAt: now });
@@ -163,6 +172,24 @@ export class FileRelayService implements OnModuleInit {
     const target = item.contactId === null ? null : await this.contacts.outboundFor(item.contactId);
     if (!target || !item.refId) return null;
     return { portalUrl: target.portalUrl, method: 'DELETE', path: `/api/federation/files/${item.refId}`, key: target.key };
+  }
+
+  /**
+   * The contact's Portal has no room for the file now (507): the outbox parked the step, so
+   * messages to the contact go on; the sender's agent and owner hear of it once (file.parked).
+   */
+  async relayParked(manager: EntityManager, item: OutboxItem, parking: Parking): Promise<void> {
+    if (!item.refId) return;
+    const file = await manager.findOne(FileTransfer, { where: { id: item.refId } });
+    if (!file || file.contactId === null || !RELAYING.includes(file.status)) return;
+    await this.events.append(manager, 'file.parked', {
+      fileId: file.id,
+      contactId: file.contactId,
+      name: file.name,
+      size: file.size,
+      reason: parking.reason,
+      retryAt: parking.retryAt.toISOString(),
+    });
   }
 
   /** A step will never be delivered: the file fails (file.failed); its bytes stay until the sweep. */

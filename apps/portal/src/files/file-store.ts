@@ -11,10 +11,14 @@ const WRITE_BUFFER_BYTES = 1024 * 1024;
 /** A part file untouched this long belongs to no live upload (chunk requests time out well before). */
 const STALE_PART_MS = 60 * 60 * 1000;
 
-/** 507: the disk (or a contact's share of it) has no room. */
+/**
+ * 507: the disk (or a contact's share of it) has no room. `details.code` says which, for the
+ * sending Portal (which parks the transfer until there is room): `quota_exceeded` (the contact's
+ * quota) or `disk_full` (the free-disk floor).
+ */
 export class InsufficientStorageException extends HttpException {
-  constructor(message: string) {
-    super({ statusCode: 507, error: 'Insufficient Storage', message }, 507);
+  constructor(message: string, code: 'quota_exceeded' | 'disk_full') {
+    super({ statusCode: 507, error: 'Insufficient Storage', message, details: { code } }, 507);
   }
 }
 

@@ -286,6 +286,8 @@ export class FilesService {
             attempts: delivery.attempts,
             lastError: delivery.lastError,
             nextAttemptAt: delivery.nextAttemptAt,
+            parkedAt: delivery.parkedAt,
+            parkedReason: delivery.parkedReason,
           }
         : null,
       createdAt: file.createdAt.toISOString(),

@@ -181,4 +181,97 @@ describe('Outbox retry policy (services on a real database)', () => {
     await waitFor('the slow peer to get its item', async () => (await row(stuck)).status === 'delivered');
     expect(record.delivered).toEqual([good.id, stuck.id]);
   });
+
+  /** A kind that can be parked (its handler has onParked), calling `path` on the peer. */
+  function parkableKind(path: string, options: OutboxKindOptions = {}): KindRecord & { parked: Array<{ id: string; reason: string }> } {
+    kinds += 1;
+    const kind = `test.park-${kinds}`;
+    const record = {
+      kind,
+      delivered: [] as string[],
+      failed: [] as Array<{ id: string; reason: string }>,
+      attemptFailed: [] as string[],
+      parked: [] as Array<{ id: string; reason: string }>,
+    };
+    outbox.registerHandler(
+      kind,
+      {
+        buildRequest: async (item) => ({ portalUrl: item.peerUrl, method: 'POST', path, body: { id: item.id } }),
+        onDelivered: async (_manager, item) => void record.delivered.push(item.id),
+        onFailed: async (_manager, item, reason) => void record.failed.push({ id: item.id, reason }),
+        onAttemptFailed: async (_manager, item) => void record.attemptFailed.push(item.id),
+        onParked: async (_manager, item, parking) => void record.parked.push({ id: item.id, reason: parking.reason }),
+      },
+      options,
+    );
+    return record;
+  }
+
+  const noRoom = (code: string): PeerAnswer => ({
+    status: 507,
+    body: { statusCode: 507, error: 'Insufficient Storage', message: 'full', details: { code } },
+  });
+
+  it("parks an item the peer has no room for (507): the peer's later items go on, it is told once, and it resumes when the peer calls", async () => {
+    let room = false;
+    let parkCalls = 0;
+    const peer = await fakePeer((call) => {
+      if (peer.calls[call - 1].path !== '/park' || room) return reply(200);
+      parkCalls += 1;
+      // The first try: no room. The second: a passing server error, while the peer still has no room.
+      return parkCalls === 1 ? noRoom('quota_exceeded') : reply(503);
+    });
+    const parkable = parkableKind('/park');
+    const plain = testKind();
+    const file = await enqueue(parkable.kind, peer.url);
+    const messages = [await enqueue(plain.kind, peer.url), await enqueue(plain.kind, peer.url)];
+
+    await waitFor('the later items to be delivered', async () =>
+      (await Promise.all(messages.map(row))).every((m) => m.status === 'delivered'),
+    );
+    expect(plain.delivered).toEqual(messages.map((m) => m.id));
+    const parked = await row(file);
+    expect(parked).toMatchObject({ status: 'parked', attempts: 1, parkedReason: 'peer_quota', lastError: '507 full' });
+    // The park cadence (PORTAL_OUTBOX_PARK_RETRY_SECONDS, 300 s by default), with jitter.
+    expect(parked.nextAttemptAt.getTime() - Date.now()).toBeGreaterThan(100_000);
+    expect(parkable.parked).toEqual([{ id: file.id, reason: 'peer_quota' }]);
+    expect(parkable.attemptFailed).toEqual([]);
+
+    // The peer calls: tried again (no sooner than 10 s after the last try). A 503 on that try sends
+    // it back to the park, not to the head of the queue (where it would hold later items back); told no more.
+    const callsBefore = peer.calls.length;
+    await outbox.peerCalled(peer.url);
+    await waitFor('the parked item to be tried again', async () => peer.calls.length > callsBefore, 15_000);
+    expect(peer.calls[callsBefore].at - parked.updatedAt.getTime()).toBeGreaterThanOrEqual(10_000 - 50);
+    await waitFor('it to be parked again', async () => (await row(file)).attempts === 2 && (await row(file)).status === 'parked');
+    expect(await row(file)).toMatchObject({ status: 'parked', lastError: '503 status 503', parkedReason: 'peer_quota' });
+    expect(parkable.parked).toHaveLength(1);
+    expect(parkable.attemptFailed).toEqual([]);
+    const later = await enqueue(plain.kind, peer.url);
+    await waitFor('a later item to be delivered', async () => (await row(later)).status === 'delivered');
+
+    // Now it has room: the next call of the peer resumes it.
+    room = true;
+    await outbox.peerCalled(peer.url);
+    await waitFor('the parked item to be delivered', async () => (await row(file)).status === 'delivered', 15_000);
+    expect(parkable.delivered).toEqual([file.id]);
+    expect(parkable.failed).toEqual([]);
+    expect((await row(file)).parkedAt).not.toBeNull();
+  }, 40_000);
+
+  it('a parked item past its give-up point fails, saying the peer had no room; kinds that cannot park retry a 507 in place', async () => {
+    const peer = await fakePeer(() => noRoom('disk_full'));
+    const parkable = parkableKind('/park', { giveUpMs: 1 });
+    const file = await enqueue(parkable.kind, peer.url);
+    const failed = await waitFor('the item to fail', async () => ((await row(file)).status === 'failed' ? row(file) : null));
+    expect(failed.lastError).toMatch(
+      /^gave up after 1 attempts: the contact's Portal has had no room for it since .* \(out of disk space\): 507 full/,
+    );
+    expect(parkable.parked).toEqual([]);
+    expect(parkable.failed).toHaveLength(1);
+
+    const plain = testKind();
+    const item = await enqueue(plain.kind, peer.url);
+    expect((await afterAttempts(item, 1)).row).toMatchObject({ status: 'pending', parkedAt: null, lastError: '507 full' });
+  });
 });

@@ -1045,7 +1045,7 @@ export interface components {
              */
             id: string;
             /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
-            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRequestDeliveredPayloadDto"] | components["schemas"]["ContactRequestFailedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"];
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRequestDeliveredPayloadDto"] | components["schemas"]["ContactRequestFailedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"] | components["schemas"]["FileParkedPayloadDto"] | components["schemas"]["FileResumedPayloadDto"];
             /**
              * @description Position in the log: strictly increasing; resume and ack by it.
              * @example 42
@@ -1060,7 +1060,7 @@ export interface components {
             lastSeq: number;
         };
         /** @enum {string} */
-        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.request_delivered" | "contact.request_failed" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held";
+        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.request_delivered" | "contact.request_failed" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held" | "file.parked" | "file.resumed";
         FailingJobDto: {
             /** @description Failures in a row. */
             failures: number;
@@ -1261,13 +1261,26 @@ export interface components {
             /** @description Attempts of this step so far. */
             attempts: number;
             lastError: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description Pending or parked: the next try.
+             */
             nextAttemptAt: string | null;
             /**
-             * @description State of the current delivery step.
+             * Format: date-time
+             * @description When the contact's Portal first answered that it has no room for this step (null if it never did).
+             */
+            parkedAt: string | null;
+            /**
+             * @description Why it was parked: peer_quota, over the quota the contact's Portal gives us; peer_storage, that Portal is out of disk space.
+             * @enum {string|null}
+             */
+            parkedReason: "peer_quota" | "peer_storage" | null;
+            /**
+             * @description State of the current delivery step. parked: the contact's Portal has no room for the file now (see parkedReason); messages to the contact go on meanwhile, and the step is tried again at nextAttemptAt (sooner when the contact calls).
              * @enum {string}
              */
-            status: "pending" | "delivered" | "failed";
+            status: "pending" | "parked" | "delivered" | "failed";
             /**
              * @description The step: announcing the file, sending a chunk, asking the contact to verify.
              * @enum {string}
@@ -1291,6 +1304,25 @@ export interface components {
         FileListResponseDto: {
             /** @description Newest first. */
             files: components["schemas"]["FileResponseDto"][];
+        };
+        FileParkedPayloadDto: {
+            contactId: number;
+            /** Format: uuid */
+            fileId: string;
+            /** @description Sanitised file name (untrusted text: chosen by the agent, or by a contact for a forwarded file). */
+            name: string;
+            /**
+             * @description peer_quota: over the quota the contact's Portal gives us; peer_storage: that Portal is out of disk space.
+             * @enum {string}
+             */
+            reason: "peer_quota" | "peer_storage";
+            /**
+             * Format: date-time
+             * @description The next try (sooner when the contact calls).
+             */
+            retryAt: string;
+            /** @description Bytes. */
+            size: number;
         };
         FileReceivedPayloadDto: {
             contactId: number;
@@ -1361,6 +1393,18 @@ export interface components {
             status: "uploading" | "sending" | "delivered" | "receiving" | "received" | "stored" | "failed";
             /** Format: date-time */
             updatedAt: string;
+        };
+        FileResumedPayloadDto: {
+            contactId: number;
+            /** Format: uuid */
+            fileId: string;
+            /** @description Sanitised file name (untrusted text). */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When it had been parked.
+             */
+            parkedAt: string;
         };
         GuestbookEntryCreateDto: {
             /** @description The message (plain text, kept as typed). Longer than PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS (default 2000): 413. */

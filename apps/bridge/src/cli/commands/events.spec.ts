@@ -92,6 +92,24 @@ describe('describeEvent', () => {
     expect(local).toBe(`#42  2026-11-25 09:48:10Z  file.failed  file ${FILE_ID} <<<untrusted notes.md >>>: <<<untrusted abandoned >>>`);
   });
 
+  it('file.parked and file.resumed: the file waits (and why), the name framed', () => {
+    const parked = describeEvent(
+      event('file.parked', { fileId: FILE_ID, contactId: 3, name: HOSTILE, size: 10, reason: 'peer_quota', retryAt: AT }),
+    );
+    expect(parked).toContain(`file.parked  file ${FILE_ID} <<<untrusted report`);
+    expect(parked).toContain(
+      "to contact 3 waits: the contact's Portal is out of space for us (over its quota); messages go on; next try 2026-11-25 09:48:10Z",
+    );
+    expect(parked.split('\n')).toHaveLength(1);
+    const disk = describeEvent(
+      event('file.parked', { fileId: FILE_ID, contactId: 3, name: 'a', size: 1, reason: 'peer_storage', retryAt: AT }),
+    );
+    expect(disk).toContain('its disk is full');
+    expect(describeEvent(event('file.resumed', { fileId: FILE_ID, contactId: 3, name: 'a.pdf', parkedAt: AT }))).toBe(
+      `#42  2026-11-25 09:48:10Z  file.resumed  file ${FILE_ID} <<<untrusted a.pdf >>> to contact 3 moves again`,
+    );
+  });
+
   it("owner_chat.message: the owner's words escaped on one line, attachment names framed", () => {
     const line = describeEvent(
       event('owner_chat.message', {

@@ -108,6 +108,12 @@ export function describeEvent(event: PortalEvent): string {
       const peerSide = p.contactId === null ? '' : ` ${p.direction === 'in' ? 'from' : 'to'} contact ${p.contactId}`;
       return `${head}  file ${p.fileId} ${framed(p.name, 120)}${peerSide}: ${framed(p.error, 200)}`;
     }
+    case 'file.parked': {
+      const p = event.payload;
+      return `${head}  file ${p.fileId} ${framed(p.name, 120)} to contact ${p.contactId} waits: ${parkedText(p.reason)}; messages go on; next try ${time(p.retryAt)}`;
+    }
+    case 'file.resumed':
+      return `${head}  file ${event.payload.fileId} ${framed(event.payload.name, 120)} to contact ${event.payload.contactId} moves again`;
     case 'owner_chat.message': {
       // The owner's words; the agent's own replies are in the same chat. Attachments may be files a
       // contact sent, so their names are framed.
@@ -139,6 +145,13 @@ export function describeEvent(event: PortalEvent): string {
       return describeUnknownEvent(head, unknown);
     }
   }
+}
+
+/** Why a file waits (file.parked, `delivery.parkedReason`), in the CLI's words. */
+export function parkedText(reason: string | null | undefined): string {
+  return reason === 'peer_quota'
+    ? "the contact's Portal is out of space for us (over its quota)"
+    : "the contact's Portal is out of space (its disk is full)";
 }
 
 /** A type this CLI does not know yet (from a newer Portal): its payload may hold anything, so all of it is framed. */

@@ -6,6 +6,7 @@ import { UsageError } from '../../portal';
 import { bytes, fields, FRAMED_NOTE, framed, safe, table, time, toJson } from '../../text';
 import { mimeOption, UUID } from '../arguments';
 import { command, type CommandContext, group, run } from '../program';
+import { parkedText } from './events';
 
 export function registerFiles(program: Command): void {
   // "send_file -f <path> -t <id>" is the form older agents learnt; both take the same options.
@@ -78,6 +79,12 @@ export function registerFiles(program: Command): void {
             'Delivery',
             `${d.step} ${d.status}, ${d.attempts} attempts${d.lastError ? `, last error: ${framed(d.lastError, 200)}` : ''}${d.nextAttemptAt ? `, next ${time(d.nextAttemptAt)}` : ''}`,
           ]);
+          if (d.status === 'parked') {
+            lines.push([
+              'Waiting',
+              `parked since ${time(d.parkedAt)}: ${parkedText(d.parkedReason)}; messages go on; it resumes by itself when there is room`,
+            ]);
+          }
         }
         lines.push(['Created', time(file.createdAt)], ['Completed', time(file.completedAt)]);
         context.out(fields(lines));
@@ -192,10 +199,14 @@ async function sendFile(context: CommandContext): Promise<void> {
 
 function fileRow(file: FileTransfer): string[] {
   const progress = file.status === 'uploading' || file.status === 'receiving' ? ` ${chunkCount(file.receivedRanges)}/${file.chunks}` : '';
+  const parked =
+    file.delivery?.status === 'parked'
+      ? `, parked (${file.delivery.parkedReason === 'peer_quota' ? 'no room: quota' : 'no room: disk'})`
+      : '';
   return [
     file.id,
     file.direction,
-    `${file.status}${progress}`,
+    `${file.status}${progress}${parked}`,
     bytes(file.size),
     file.contactId === null ? '-' : String(file.contactId),
     framed(file.name, 60),

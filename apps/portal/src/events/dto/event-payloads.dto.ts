@@ -192,6 +192,33 @@ export class MessageHeldPayloadDto {
   @ApiProperty({ type: 'integer', description: 'The window, in seconds.' }) windowSeconds: number;
 }
 
+/**
+ * Payload of `file.parked`: the contact's Portal has no room for a file we send (507: over the
+ * quota it gives us, or out of disk space). The transfer waits, messages to the contact go on, and
+ * it is tried again at retryAt (sooner when the contact calls); file.resumed when it moves again.
+ */
+export class FileParkedPayloadDto {
+  @ApiProperty({ format: 'uuid' }) fileId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ description: 'Sanitised file name (untrusted text: chosen by the agent, or by a contact for a forwarded file).' })
+  name: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes.' }) size: number;
+  @ApiProperty({
+    enum: ['peer_quota', 'peer_storage'],
+    description: "peer_quota: over the quota the contact's Portal gives us; peer_storage: that Portal is out of disk space.",
+  })
+  reason: 'peer_quota' | 'peer_storage';
+  @ApiProperty({ format: 'date-time', description: 'The next try (sooner when the contact calls).' }) retryAt: string;
+}
+
+/** Payload of `file.resumed`: the contact's Portal took the next step of a parked file; the transfer goes on. */
+export class FileResumedPayloadDto {
+  @ApiProperty({ format: 'uuid' }) fileId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ description: 'Sanitised file name (untrusted text).' }) name: string;
+  @ApiProperty({ format: 'date-time', description: 'When it had been parked.' }) parkedAt: string;
+}
+
 /** The payload schema of every event type: one entry per type in event-types.ts (the compiler checks it). */
 export const EVENT_PAYLOAD_DTOS = {
   'message.received': MessageReceivedPayloadDto,
@@ -210,6 +237,8 @@ export const EVENT_PAYLOAD_DTOS = {
   'file.failed': FileFailedPayloadDto,
   'agent.wake': AgentWakePayloadDto,
   'message.held': MessageHeldPayloadDto,
+  'file.parked': FileParkedPayloadDto,
+  'file.resumed': FileResumedPayloadDto,
 } satisfies Record<EventType, new () => object>;
 
 /** The payload of an event of type K, as EVENT_PAYLOAD_DTOS documents it. */

@@ -1,6 +1,10 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type OutboxStatus = 'pending' | 'delivered' | 'failed';
+/**
+ * parked: the peer has no room for it now (507, or its quota code): set aside so that the peer's
+ * later items go on, and tried again at the park cadence or when the peer shows it has room.
+ */
+export type OutboxStatus = 'pending' | 'parked' | 'delivered' | 'failed';
 
 /**
  * One call this Portal owes a peer (a message, a contact-request step, a removal notice). Written in
@@ -10,6 +14,7 @@ export type OutboxStatus = 'pending' | 'delivered' | 'failed';
 @Entity('outbox_items')
 @Index('ix_outbox_items_peer_status_seq', ['peerUrl', 'status', 'seq'])
 @Index('ix_outbox_items_kind_ref', ['kind', 'refId'])
+@Index('ix_outbox_items_status_next', ['status', 'nextAttemptAt'])
 export class OutboxItem {
   @PrimaryGeneratedColumn()
   seq: number;
@@ -57,6 +62,17 @@ export class OutboxItem {
   /** The instance holding the lease (PORTAL_INSTANCE_ID, or one made at start). */
   @Column({ name: 'lease_owner', type: 'varchar', length: 64, nullable: true })
   leaseOwner: string | null;
+
+  /**
+   * When the peer first answered that it has no room for this item (it was parked), and why
+   * (`peer_quota`, `peer_storage`). Kept while the item is tried again and after, so one parking
+   * is told once, and a delivered item that had been parked is known to have resumed.
+   */
+  @Column({ name: 'parked_at', type: Date, nullable: true })
+  parkedAt: Date | null;
+
+  @Column({ name: 'parked_reason', type: 'varchar', length: 32, nullable: true })
+  parkedReason: string | null;
 
   @Column({ name: 'created_at' })
   createdAt: Date;

@@ -88,8 +88,12 @@ export class FileListQueryDto {
 }
 
 export class FileDeliveryDto {
-  @ApiProperty({ enum: ['pending', 'delivered', 'failed'], description: 'State of the current delivery step.' })
-  status: 'pending' | 'delivered' | 'failed';
+  @ApiProperty({
+    enum: ['pending', 'parked', 'delivered', 'failed'],
+    description:
+      "State of the current delivery step. parked: the contact's Portal has no room for the file now (see parkedReason); messages to the contact go on meanwhile, and the step is tried again at nextAttemptAt (sooner when the contact calls).",
+  })
+  status: 'pending' | 'parked' | 'delivered' | 'failed';
   @ApiProperty({
     enum: ['offer', 'chunk', 'complete'],
     description: 'The step: announcing the file, sending a chunk, asking the contact to verify.',
@@ -97,7 +101,23 @@ export class FileDeliveryDto {
   step: 'offer' | 'chunk' | 'complete';
   @ApiProperty({ type: 'integer', description: 'Attempts of this step so far.' }) attempts: number;
   @ApiProperty({ nullable: true, type: String }) lastError: string | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String }) nextAttemptAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Pending or parked: the next try.' })
+  nextAttemptAt: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: "When the contact's Portal first answered that it has no room for this step (null if it never did).",
+  })
+  parkedAt: string | null;
+  @ApiProperty({
+    enum: ['peer_quota', 'peer_storage'],
+    nullable: true,
+    type: String,
+    description:
+      "Why it was parked: peer_quota, over the quota the contact's Portal gives us; peer_storage, that Portal is out of disk space.",
+  })
+  parkedReason: 'peer_quota' | 'peer_storage' | null;
 }
 
 export class FileResponseDto {
