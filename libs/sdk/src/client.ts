@@ -47,6 +47,8 @@ export interface EventPayloads {
   'message.received': Schemas['MessageReceivedPayloadDto'];
   'message.delivered': Schemas['MessageDeliveredPayloadDto'];
   'message.failed': Schemas['MessageFailedPayloadDto'];
+  'message.receipt': Schemas['MessageReceiptPayloadDto'];
+  'message.unconfirmed': Schemas['MessageUnconfirmedPayloadDto'];
   'contact.request_received': Schemas['ContactRequestReceivedPayloadDto'];
   'contact.accepted': Schemas['ContactAcceptedPayloadDto'];
   'contact.rejected': Schemas['ContactRejectedPayloadDto'];

@@ -6,10 +6,13 @@ import { FederationModule } from '../federation/federation.module';
 import { Message } from './entities/message.entity';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
+import { ReceiptsController } from './receipts.controller';
+import { ReceiptsService } from './receipts.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Message]), ContactsModule, FederationModule, EventsModule],
-  controllers: [MessagesController],
-  providers: [MessagesService],
+  controllers: [MessagesController, ReceiptsController],
+  providers: [MessagesService, ReceiptsService],
+  exports: [ReceiptsService],
 })
 export class MessagesModule {}

@@ -9,6 +9,7 @@ import { Files1795600231128 } from './1795600231128-files';
 import { OwnerChatAttachments1795607896657 } from './1795607896657-owner-chat-attachments';
 import { ImportRecords1796180822159 } from './1796180822159-import-records';
 import { OutboxLeaseOwner1796182263767 } from './1796182263767-outbox-lease-owner';
+import { MessageReceipts1796190200000 } from './1796190200000-message-receipts';
 
 /** Migrations, oldest first. Listed explicitly (no globs); scripts/generate-migration.cjs appends here. */
-export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [Foundation1795597729175, EventLog1795597946799, ContactsHandshakeOutbox1795598305714, Guestbook1795598323694, Messages1795598421688, OwnerChat1795600147549, Files1795600231128, OwnerChatAttachments1795607896657, ImportRecords1796180822159, OutboxLeaseOwner1796182263767];
+export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [Foundation1795597729175, EventLog1795597946799, ContactsHandshakeOutbox1795598305714, Guestbook1795598323694, Messages1795598421688, OwnerChat1795600147549, Files1795600231128, OwnerChatAttachments1795607896657, ImportRecords1796180822159, OutboxLeaseOwner1796182263767, MessageReceipts1796190200000];
