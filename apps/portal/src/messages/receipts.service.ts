@@ -122,6 +122,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     const rows = await manager.find(Message, {
       select: { id: true, contactId: true, remoteId: true, stage: true },
       where: { contactId, direction: 'in', stage: In(['delivered', 'seen']) },
+      order: { seq: 'ASC' },
     });
     return this.advanceRows(manager, rows, 'answered');
   }
@@ -149,6 +150,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
         const rows = await manager.find(Message, {
           select: { id: true, contactId: true, remoteId: true, stage: true },
           where: { id: In(chunk), direction: 'in' },
+          order: { seq: 'ASC' },
         });
         return this.advanceRows(manager, rows, stage);
       });
