@@ -203,7 +203,8 @@ export class ImportRun {
           // History: no receipts will come for it, and no notice is owed.
           stage: message.direction === 'in' || delivered ? 'delivered' : 'queued',
           stageAt: message.createdAt,
-          unconfirmedAt: message.createdAt,
+          noticeDueAt: null,
+          unconfirmedAt: null,
         }),
       );
       this.record('messages', message.sourceId, id);

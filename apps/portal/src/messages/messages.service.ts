@@ -84,13 +84,15 @@ export class MessagesService implements OnModuleInit {
         },
         onDelivered: async (manager, item) => {
           const deliveredAt = new Date();
-          // A receipt may have come first (the answer to the delivery was lost): the stage never moves back.
+          // A receipt may have come first (the answer to the delivery was lost): the stage never moves back,
+          // and only a message still unseen owes a not-confirmed notice later.
+          const due = new Date(deliveredAt.getTime() + this.config.limits.receiptUnconfirmedSeconds * 1000);
           await manager.query(
             this.sql.text(
               "UPDATE messages SET status = 'delivered', delivered_at = ?, stage = CASE WHEN stage = 'queued' THEN 'delivered' ELSE stage END, " +
-                "stage_at = CASE WHEN stage = 'queued' THEN ? ELSE stage_at END WHERE id = ?",
+                "stage_at = CASE WHEN stage = 'queued' THEN ? ELSE stage_at END, notice_due_at = CASE WHEN stage = 'queued' THEN ? ELSE notice_due_at END WHERE id = ?",
             ),
-            [this.sql.date(deliveredAt), this.sql.date(deliveredAt), item.refId],
+            [this.sql.date(deliveredAt), this.sql.date(deliveredAt), this.sql.date(due), item.refId],
           );
           await this.events.append(manager, 'message.delivered', {
             messageId: item.refId!,
@@ -170,6 +172,7 @@ export class MessagesService implements OnModuleInit {
           deliveredAt: null,
           stage: 'queued',
           stageAt: now,
+          noticeDueAt: null,
           unconfirmedAt: null,
         });
         const inserted = await manager.insert(Message, row);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { DataSource, type EntityManager, In, IsNull, LessThan } from 'typeorm';
+import { DataSource, type EntityManager, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
 import { RawSql } from '../database/raw-sql';
@@ -231,7 +231,8 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
         const at = receiptTime(item, row.deliveredAt ?? row.sentAt);
         const confirmedBefore = row.stage === 'seen' || row.stage === 'answered';
         const late = row.unconfirmedAt !== null && !confirmedBefore && item.stage !== 'held';
-        await manager.update(Message, { id: row.id }, { stage: item.stage, stageAt: at });
+        // Any stage after delivered settles the not-confirmed notice: held says why it waits.
+        await manager.update(Message, { id: row.id }, { stage: item.stage, stageAt: at, noticeDueAt: null });
         row.stage = item.stage;
         await this.events.append(manager, 'message.receipt', {
           messageId: row.id,
@@ -250,21 +251,21 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
   }
 
   /**
-   * Delivered messages not seen within PORTAL_RECEIPT_UNCONFIRMED_SECONDS: one message.unconfirmed
-   * each (held ones wait for the contact's owner, which their receipt said). A failing database is
-   * reported to /health and tried again at the next tick; nothing is skipped.
+   * Delivered messages not seen within PORTAL_RECEIPT_UNCONFIRMED_SECONDS of their delivery (the due
+   * time set then): one message.unconfirmed each. Any receipt (held, seen, answered) clears the due
+   * time, so only messages still waiting are read. A failing database is reported to /health and
+   * tried again at the next tick; nothing is skipped.
    */
   async sweepUnconfirmed(now = new Date()): Promise<number> {
     if (this.sweeping) return 0;
     this.sweeping = true;
     try {
-      const cutoff = new Date(now.getTime() - this.config.limits.receiptUnconfirmedSeconds * 1000);
       let told = 0;
       for (;;) {
         const rows = await this.dataSource.getRepository(Message).find({
           select: { id: true, contactId: true, sentAt: true, deliveredAt: true },
-          where: { direction: 'out', stage: 'delivered', unconfirmedAt: IsNull(), deliveredAt: LessThan(cutoff) },
-          order: { seq: 'ASC' },
+          where: { noticeDueAt: LessThanOrEqual(now) },
+          order: { noticeDueAt: 'ASC' },
           take: CHUNK,
         });
         if (rows.length === 0) break;
@@ -274,10 +275,14 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
             // Conditional, so instances sharing a database (or a receipt arriving now) never give two notices.
             const result = await manager.update(
               Message,
-              { id: row.id, stage: 'delivered', unconfirmedAt: IsNull() },
-              { unconfirmedAt: now },
+              { id: row.id, stage: 'delivered', noticeDueAt: Not(IsNull()) },
+              { noticeDueAt: null, unconfirmedAt: now },
             );
-            if (!result.affected) continue;
+            if (!result.affected) {
+              // Settled meanwhile (a receipt): nothing owed, and the row is not read again.
+              await manager.update(Message, { id: row.id, noticeDueAt: Not(IsNull()) }, { noticeDueAt: null });
+              continue;
+            }
             const since = row.deliveredAt ?? row.sentAt;
             await this.events.append(manager, 'message.unconfirmed', {
               messageId: row.id,

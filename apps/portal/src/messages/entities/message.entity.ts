@@ -13,7 +13,7 @@ export type MessageStage = 'queued' | 'delivered' | 'held' | 'seen' | 'answered'
 @Entity('messages')
 @Index('ix_messages_contact_seq', ['contactId', 'seq'])
 @Index('uq_messages_contact_remote_id', ['contactId', 'remoteId'], { unique: true })
-@Index('ix_messages_stage_delivered', ['stage', 'deliveredAt'])
+@Index('ix_messages_contact_direction_stage', ['contactId', 'direction', 'stage'])
 export class Message {
   @PrimaryGeneratedColumn()
   seq: number;
@@ -55,6 +55,11 @@ export class Message {
   /** When the message reached its stage. */
   @Column({ name: 'stage_at', type: Date, nullable: true })
   stageAt: Date | null;
+
+  /** Outgoing, delivered and not seen yet: when message.unconfirmed falls due; null when none is owed (any more). */
+  @Index('ix_messages_notice_due_at')
+  @Column({ name: 'notice_due_at', type: Date, nullable: true })
+  noticeDueAt: Date | null;
 
   /** Outgoing: when the agent was told that the contact has not seen it yet (message.unconfirmed); null: not told. */
   @Column({ name: 'unconfirmed_at', type: Date, nullable: true })
