@@ -82,13 +82,15 @@ async function ackedCursor(portal: TestPortal): Promise<number> {
   return page.events.length ? page.events[0].seq - 1 : page.lastSeq;
 }
 
-/** Events the Bridge acks without a wake: receipts, and message records (messages wake through agent.wake). */
+/** Events the Bridge acks without a wake: receipts (but a late one), and message records (messages wake through agent.wake). */
 const NO_WAKE = new Set(['message.delivered', 'message.received', 'message.held']);
 
 /** Every event of B's log the Bridge should wake for. */
 async function wakeableEvents(portal: TestPortal): Promise<Array<{ seq: number; id: string; type: string }>> {
   const { events } = await portal.client().listEvents({ after: 0, limit: 1000 });
-  return events.filter((event) => !NO_WAKE.has(event.type)).map(({ seq, id, type }) => ({ seq, id, type }));
+  return events
+    .filter((event) => !NO_WAKE.has(event.type) && !(event.type === 'message.receipt' && event.payload.late !== true))
+    .map(({ seq, id, type }) => ({ seq, id, type }));
 }
 
 /** The message texts of B's agent.wake events with these ids, in the order given (what the agent was woken with). */

@@ -13,7 +13,7 @@ import {
   type PortalEvent,
 } from '@agent-p2p/sdk';
 import { append, clear, formatSize, formatTime, h, scrollToEnd, setText, type Child } from './dom';
-import { initialLang, lang, setLang, statusText, t, type Lang } from './i18n';
+import { initialLang, lang, setLang, stageMark, statusText, t, type Lang } from './i18n';
 import { LiveEvents } from './live';
 import { autonomyChoice, reviewPage } from './review';
 import { uploadFile, type UploadProgress } from './upload';
@@ -646,11 +646,15 @@ function renderConversation(contactId: number): void {
         'span',
         { class: 'meta' },
         h('time', { datetime: message.sentAt }, formatTime(message.sentAt)),
-        message.direction === 'out'
-          ? h('span', { class: `state ${message.status}`, title: message.lastError ?? '' }, statusText(message.status))
-          : null,
+        message.direction === 'out' ? outgoingState(message) : null,
       ),
     );
+  /** Sending, failed, or the ticks of the contact's receipts (the tooltip says what each means). */
+  const outgoingState = (message: Message): HTMLElement => {
+    const ticks = message.status === 'delivered' ? stageMark(message.stage) : null;
+    if (!ticks) return h('span', { class: `state ${message.status}`, title: message.lastError ?? '' }, statusText(message.status));
+    return h('span', { class: `state delivered stage-${message.stage}`, title: ticks.title, 'aria-label': ticks.title }, ticks.mark);
+  };
   const put = (message: Message, atTop = false): void => {
     const existing = shown.get(message.id);
     const item = bubble(message);
@@ -714,8 +718,13 @@ function renderConversation(contactId: number): void {
         sentAt: p.sentAt,
         createdAt: p.receivedAt,
         deliveredAt: null,
+        stage: 'delivered',
+        stageAt: p.receivedAt,
       });
-    } else if ((event.type === 'message.delivered' || event.type === 'message.failed') && event.payload.contactId === contactId) {
+    } else if (
+      (event.type === 'message.delivered' || event.type === 'message.failed' || event.type === 'message.receipt') &&
+      event.payload.contactId === contactId
+    ) {
       if (shown.has(event.payload.messageId))
         client
           .getMessage(event.payload.messageId)

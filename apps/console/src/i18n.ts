@@ -47,6 +47,10 @@ const en = {
   status_delivered: 'delivered',
   status_failed: 'failed',
   status_received: 'received',
+  stage_delivered: 'Delivered: stored by their Portal',
+  stage_held: 'Held: waiting for their owner',
+  stage_seen: 'Seen: their agent was given it',
+  stage_answered: 'Answered: their agent replied',
   search: 'Search',
   clearSearch: 'Clear',
   back: 'Back',
@@ -185,6 +189,10 @@ const zh: Record<Key, string> = {
   status_delivered: '已送达',
   status_failed: '发送失败',
   status_received: '已接收',
+  stage_delivered: '已送达：对方的 Portal 已保存',
+  stage_held: '暂缓：等待对方主人处理',
+  stage_seen: '已看到：对方的 agent 已收到',
+  stage_answered: '已回复：对方的 agent 已回复',
   search: '搜索',
   clearSearch: '清除',
   back: '返回',
@@ -305,6 +313,13 @@ export function t(key: Key, values: Record<string, string | number> = {}): strin
 export function statusText(status: string): string {
   const key = `status_${status}` as Key;
   return key in en ? t(key) : status;
+}
+
+/** Ticks for how far one of our messages got, with its tooltip: ✓ delivered, ✓✓ seen, ↩ answered, ⏸ held. */
+export function stageMark(stage: string): { mark: string; title: string } | null {
+  const marks: Record<string, string> = { delivered: '✓', held: '⏸', seen: '✓✓', answered: '↩' };
+  const key = `stage_${stage}` as Key;
+  return stage in marks && key in en ? { mark: marks[stage], title: t(key) } : null;
 }
 
 function safeStorage(): Storage | null {

@@ -73,6 +73,18 @@ export function systemEventText(event: PortalEvent): { text: string; wake: boole
         text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) was removed by ${event.payload.by === 'me' ? 'this side' : 'the peer'}.`,
         wake: false,
       };
+    case 'message.unconfirmed':
+      return {
+        text: `Agent P2P: message ${event.payload.messageId} to contact ${event.payload.contactId} reached their Portal ${event.payload.waitedSeconds} s ago but their agent has not seen it yet (for information; you will be told when it is).`,
+        wake: false,
+      };
+    case 'message.receipt':
+      // Receipts need no action; only the confirmation after a not-confirmed notice is said.
+      if (event.payload.late !== true) return null;
+      return {
+        text: `Agent P2P: contact ${event.payload.contactId}'s agent has now ${event.payload.stage === 'answered' ? 'answered' : 'seen'} message ${event.payload.messageId} (for information).`,
+        wake: false,
+      };
     case 'message.failed':
       return {
         text: `Agent P2P: message ${event.payload.messageId} to contact ${event.payload.contactId} could not be delivered: ${short(event.payload.error)}`,

@@ -150,6 +150,39 @@ const XSS_MESSAGES = ['<script>alert(3)</script>', '<img src=x onerror=alert(4)>
     expect(await page.locator('#conversation li').textContent()).toContain('your agent is nice');
   });
 
+  it('shows the contact’s receipts as ticks, live, with tooltips in the owner’s language', async () => {
+    await go('#/contacts');
+    await go(`#/contacts/${friendContactId}`);
+    const mineOut = page.locator('#conversation li.out', { hasText: 'Thanks Bob!' }).locator('.state');
+    await page.locator('#conversation li.out', { hasText: 'Thanks Bob!' }).locator('.state.delivered').waitFor();
+    expect(await mineOut.textContent()).toBe('✓');
+    expect(await mineOut.getAttribute('title')).toBe('Delivered: stored by their Portal');
+    // Bob's agent is woken with the message (its key acks the agent.wake that carried it): seen.
+    const friendSide = (await friend.client().listContacts('active')).find((c) => c.portalUrl === mine.url)!;
+    await waitFor('the wake on Bob’s Portal', async () =>
+      (await friend.client().listEvents({ after: 0, limit: 1000 })).events.some(
+        (e) => e.type === 'agent.wake' && e.payload.messages.some((m) => m.content === 'Thanks Bob!'),
+      ),
+    );
+    await friend.client().ackEvents((await friend.client().listEvents({ after: 0, limit: 1000 })).lastSeq);
+    await page.locator('#conversation li.out', { hasText: 'Thanks Bob!' }).locator('.state.stage-seen').waitFor();
+    expect(await mineOut.textContent()).toBe('✓✓');
+    expect(await mineOut.getAttribute('title')).toBe('Seen: their agent was given it');
+    // Bob's agent replies: answered.
+    await friend.client().sendMessage(friendSide.id, 'You are welcome');
+    await page.locator('#conversation li.out', { hasText: 'Thanks Bob!' }).locator('.state.stage-answered').waitFor();
+    expect(await mineOut.textContent()).toBe('↩');
+    expect(await mineOut.getAttribute('aria-label')).toBe('Answered: their agent replied');
+    await shot('05b-receipts');
+    await page.locator('#lang-select').first().selectOption('zh');
+    await go('#/contacts');
+    await go(`#/contacts/${friendContactId}`);
+    await page.locator('#conversation li.out', { hasText: 'Thanks Bob!' }).locator('.state.stage-answered').waitFor();
+    expect(await mineOut.getAttribute('title')).toBe('已回复：对方的 agent 已回复');
+    await page.locator('#lang-select').first().selectOption('en');
+    await page.locator('nav a', { hasText: 'Contacts' }).waitFor();
+  });
+
   it('the homepage shows the agent and takes a guestbook message; the console lists it and marks it read', async () => {
     const visitor = await newPage(context);
     await visitor.goto(`${mine.url}/`);

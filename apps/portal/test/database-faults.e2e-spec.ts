@@ -6,6 +6,7 @@ import { Message } from '../src/messages/entities/message.entity';
 import {
   connect,
   ensurePortalBuilt,
+  eventsOf,
   freePort,
   killAllPortals,
   PEER_ENV,
@@ -84,6 +85,27 @@ describe('background delivery when the database fails', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it('the not-confirmed sweep reports a failing database on /health, then gives its notice once', async () => {
+    const [a, b] = await Promise.all([startPeer({ env: { PORTAL_RECEIPT_UNCONFIRMED_SECONDS: '1' } }), startPeer()]);
+    portals.push(a, b);
+    const { aContactId } = await connect(a, b);
+    const sent = await a.client().sendMessage(aContactId, 'nobody reads this yet');
+    await waitFor('delivery', async () => (await a.client().getMessage(sent.id)).status === 'delivered');
+    const disk = fillTheDisk(a);
+    disk.full = true;
+    const degraded = await waitFor('/health to report the sweep failing', async () => {
+      const answer = await health(a.url);
+      return answer.body.background.failing.find((job) => job.name === 'receipt-sweep');
+    });
+    expect(degraded.message).toBe('the disk is full');
+    disk.full = false;
+    const notices = async () => (await eventsOf(a, 'message.unconfirmed')).filter((event) => event.payload.messageId === sent.id);
+    await waitFor('the notice', async () => (await notices()).length > 0);
+    await waitFor('/health to be ok again', async () => (await health(a.url)).status === 200);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await notices()).toHaveLength(1);
   });
 });
 

@@ -55,6 +55,8 @@ export interface EventPayloads {
   'message.received': Schemas['MessageReceivedPayloadDto'];
   'message.delivered': Schemas['MessageDeliveredPayloadDto'];
   'message.failed': Schemas['MessageFailedPayloadDto'];
+  'message.receipt': Schemas['MessageReceiptPayloadDto'];
+  'message.unconfirmed': Schemas['MessageUnconfirmedPayloadDto'];
   'contact.request_received': Schemas['ContactRequestReceivedPayloadDto'];
   'contact.request_delivered': Schemas['ContactRequestDeliveredPayloadDto'];
   'contact.request_failed': Schemas['ContactRequestFailedPayloadDto'];

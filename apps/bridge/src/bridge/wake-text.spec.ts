@@ -228,6 +228,29 @@ describe('buildWake', () => {
     expect(text(failed)).toContain('agent-p2p messages --with 2');
   });
 
+  it('receipts: plain ones need no wake; the not-confirmed notice and the late confirmation inform once, with no reply asked', () => {
+    for (const stage of ['held', 'seen', 'answered'])
+      expect(buildWake(event('message.receipt', { messageId: MESSAGE_ID, contactId: 2, stage, at: '' }), options)).toEqual({
+        action: 'skip',
+        reason: 'receipts need no action',
+      });
+    const notice = buildWake(
+      event('message.unconfirmed', { messageId: MESSAGE_ID, contactId: 2, sentAt: '', waitedSeconds: 720 }),
+      options,
+    );
+    expect(notice).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-2' });
+    expect(text(notice)).toContain('消息还未确认: message 3d4e5f60… 给 contact 2 已送达对方的 Portal 12 分钟');
+    expect(text(notice)).toContain('只是通知, 不需要重发或回复');
+    expect(text(notice)).not.toContain(' send ');
+    const late = buildWake(event('message.receipt', { messageId: MESSAGE_ID, contactId: 2, stage: 'seen', at: '', late: true }), options);
+    expect(late).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-2' });
+    expect(text(late)).toContain('之前未确认的消息现在确认了: message 3d4e5f60… 给 contact 2, 对方的 agent 已看到 — 只是通知, 不需要回复');
+    expect(text(late)).not.toContain(' send ');
+    // Whatever a peer's Portal put in the ids, the wake shows no more than hex and dashes.
+    const odd = buildWake(event('message.unconfirmed', { messageId: 'x>>> run rm', contactId: 2, sentAt: '', waitedSeconds: 5 }), options);
+    expect(text(odd)).toContain('message ? 给 contact 2 已送达对方的 Portal 5 秒');
+  });
+
   it('a wake for a received file: who sent what, size, untrusted name and the exact files get command', () => {
     const fileId = '9a8b7c6d-2222-4222-8222-222222222222';
     const file = {

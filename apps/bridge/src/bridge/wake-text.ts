@@ -204,6 +204,28 @@ export function buildWake(event: WakeEvent, options: WakeTextOptions): WakePlan 
       // Delivery receipts come for every message sent and need no action; waking the agent for each
       // would double the turns. The receipt stays visible in `messages`.
       return { action: 'skip', reason: 'delivery receipts need no action' };
+    case 'message.receipt': {
+      // Receipts (held, seen, answered) come for most messages and need no action; only the first
+      // confirmation of a message the agent was told is not confirmed yet is worth a turn.
+      if (p.late !== true) return { action: 'skip', reason: 'receipts need no action' };
+      const contactId = int(p.contactId);
+      const c = contactId ?? '?';
+      const stage = p.stage === 'answered' ? '已回复' : '已看到';
+      return wake(
+        `之前未确认的消息现在确认了: message ${shortId(idOf(p.messageId))} 给 contact ${c}, 对方的 agent ${stage} — 只是通知, 不需要回复 · 查看: ${cmd} messages --with ${c}`,
+        contactId,
+      );
+    }
+    case 'message.unconfirmed': {
+      const contactId = int(p.contactId);
+      const c = contactId ?? '?';
+      const waited = int(p.waitedSeconds);
+      return wake(
+        `消息还未确认: message ${shortId(idOf(p.messageId))} 给 contact ${c} 已送达对方的 Portal${waited === null ? '' : ` ${formatWait(waited)}`}, ` +
+          `但对方的 agent 还没有看到 (对方可能不在线) — 只是通知, 不需要重发或回复; 确认后会再通知一次 · 查看: ${cmd} messages --with ${c}`,
+        contactId,
+      );
+    }
     case 'message.failed': {
       const contactId = int(p.contactId);
       const c = contactId ?? '?';
@@ -312,6 +334,13 @@ function fileLine(f: Record<string, unknown>, cmd: string): string {
     `(file ${fileId}) ${name.text}, ${size === null ? '?' : formatSize(size)}, ${peer(f.mime, 100)}, SHA-256 已验证 — ` +
     `下载: ${cmd} files get ${fileId} -o <dir> · 详情: ${cmd} files show ${fileId}`
   );
+}
+
+/** A wait as "12 分钟" / "2 小时" / "40 秒". */
+function formatWait(seconds: number): string {
+  if (seconds >= 7200) return `${Math.floor(seconds / 3600)} 小时`;
+  if (seconds >= 120) return `${Math.floor(seconds / 60)} 分钟`;
+  return `${seconds} 秒`;
 }
 
 /** Bytes as "3.40 MiB (3565158 bytes)": the exact count too, for checking a download. */

@@ -191,6 +191,16 @@ describe('PortalChannel notices', () => {
       );
       const rejected = await channel.noticeFor(event('contact.rejected', { contactId: 2, portalUrl: 'https://y.example' }));
       expect(rejected!.content).toContain('The owner of <<<untrusted https://y.example >>> (contact 2) rejected the contact request');
+      expect(await channel.noticeFor(event('message.receipt', { messageId: MESSAGE_ID, contactId: 1, stage: 'seen', at: '' }))).toBeNull();
+      const notice = await channel.noticeFor(
+        event('message.unconfirmed', { messageId: MESSAGE_ID, contactId: 1, sentAt: '', waitedSeconds: 600 }),
+      );
+      expect(notice).toMatchObject({ meta: { kind: 'message_unconfirmed', contact_id: '1', message_id: MESSAGE_ID } });
+      expect(notice!.content).toContain('For your information only');
+      const late = await channel.noticeFor(
+        event('message.receipt', { messageId: MESSAGE_ID, contactId: 1, stage: 'answered', at: '', late: true }),
+      );
+      expect(late!.content).toContain(`Confirmed now: contact 1's agent has answered message ${MESSAGE_ID}`);
       expect(await channel.noticeFor(event('guestbook.message', { entryId: 1, name: 'v', message: 'hi' }))).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });

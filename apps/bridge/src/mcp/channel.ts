@@ -233,6 +233,22 @@ export class PortalChannel {
           },
         };
       }
+      case 'message.unconfirmed': {
+        const p = event.payload;
+        return {
+          content: `Not confirmed yet: message ${clean(p.messageId, 64)} to contact ${p.contactId} reached their Portal ${p.waitedSeconds} s ago, but their agent has not seen it. For your information only; you will be told once it is.`,
+          meta: { ...base, kind: 'message_unconfirmed', contact_id: String(p.contactId), message_id: clean(p.messageId, 64) },
+        };
+      }
+      case 'message.receipt': {
+        // Receipts need no action; only the confirmation that follows a not-confirmed notice is said.
+        const p = event.payload;
+        if (p.late !== true) return null;
+        return {
+          content: `Confirmed now: contact ${p.contactId}'s agent has ${p.stage === 'answered' ? 'answered' : 'seen'} message ${clean(p.messageId, 64)}. For your information only.`,
+          meta: { ...base, kind: 'message_receipt', contact_id: String(p.contactId), message_id: clean(p.messageId, 64) },
+        };
+      }
       case 'message.failed':
       case 'file.failed': {
         const p = event.payload;

@@ -43,6 +43,7 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       publicRequestsPerMinute: read('PORTAL_PUBLIC_REQUESTS_PER_MINUTE'),
       pendingRequestsPerPortal: read('PORTAL_PENDING_REQUESTS_PER_PORTAL'),
       requestVerifyTimeoutSeconds: read('PORTAL_CONTACT_VERIFY_TIMEOUT_SECONDS'),
+      receiptUnconfirmedSeconds: read('PORTAL_RECEIPT_UNCONFIRMED_SECONDS'),
       invalidRequestRetentionHours: read('PORTAL_INVALID_REQUEST_RETENTION_HOURS'),
       guestbookMaxPosts: read('PORTAL_GUESTBOOK_MAX_POSTS'),
       guestbookWindowSeconds: read('PORTAL_GUESTBOOK_WINDOW_SECONDS'),

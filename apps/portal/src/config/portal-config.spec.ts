@@ -43,6 +43,7 @@ describe('loadConfig', () => {
         publicRequestsPerMinute: 30,
         pendingRequestsPerPortal: 3,
         requestVerifyTimeoutSeconds: 300,
+        receiptUnconfirmedSeconds: 600,
         invalidRequestRetentionHours: 24,
         guestbookMaxPosts: 5,
         guestbookWindowSeconds: 3600,

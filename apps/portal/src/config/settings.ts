@@ -30,6 +30,8 @@ export interface PortalLimits {
   pendingRequestsPerPortal: number;
   /** A received contact request its sender has not confirmed within this time ends invalid. */
   requestVerifyTimeoutSeconds: number;
+  /** A delivered message not seen by the contact within this time gives one message.unconfirmed event. */
+  receiptUnconfirmedSeconds: number;
   /** Invalid contact requests are deleted this long after they ended. */
   invalidRequestRetentionHours: number;
   /** Guestbook posts accepted per client address within guestbookWindowSeconds (429 beyond). */

@@ -170,6 +170,12 @@ export const PORTAL_VARIABLES = {
     86400,
     'A received contact request that the Portal it names has not confirmed within this time ends invalid.',
   ),
+  PORTAL_RECEIPT_UNCONFIRMED_SECONDS: integer(
+    600,
+    1,
+    604_800,
+    'A delivered message whose contact has not seen it within this time gives the agent one message.unconfirmed event.',
+  ),
   PORTAL_INVALID_REQUEST_RETENTION_HOURS: integer(
     24,
     1,

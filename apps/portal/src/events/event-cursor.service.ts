@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/auth.decorator';
 import { type EventListQueryDto, type EventListResponseDto, MAX_EVENT_PAGE } from './dto/event.dto';
 import { AgentPresenceService } from './agent-presence.service';
+import { EventAckHooks } from './event-ack-hooks.service';
 import { EventAcksService } from './event-acks.service';
 import { type EventRecord, EventsService } from './events.service';
 
@@ -17,6 +18,7 @@ export class EventCursorService {
     private readonly events: EventsService,
     private readonly acks: EventAcksService,
     private readonly presence: AgentPresenceService,
+    private readonly hooks: EventAckHooks,
   ) {}
 
   /** The seq to read after: the one asked for, else the key's acked cursor, else (console) the newest seq. */
@@ -26,13 +28,18 @@ export class EventCursorService {
     return this.events.latestSeq();
   }
 
-  /** Owner keys: raises the acked cursor (never past the newest event) and returns it. Others: null. */
+  /**
+   * Owner keys: raises the acked cursor (never past the newest event) and returns it, once the
+   * features that act on acks (receipts) have seen the newly acked range. Others: null.
+   */
   async ack(principal: Principal, seq: number): Promise<number | null> {
     if (principal.kind !== 'agent') return null;
     const latest = await this.events.latestSeq();
-    const acked = await this.acks.ackEvents(principal.keyId, Math.min(seq, latest));
+    const before = await this.acks.ackedSeq(principal.keyId);
+    const after = await this.acks.ackEvents(principal.keyId, Math.min(seq, latest));
     this.presence.acked();
-    return acked;
+    await this.hooks.acked({ keyId: principal.keyId, afterSeq: before, uptoSeq: after });
+    return after;
   }
 
   /** The long-poll: events after the cursor at once, else the first ones to arrive within `wait` seconds. */

@@ -3,6 +3,8 @@ export const EVENT_TYPES = [
   'message.received',
   'message.delivered',
   'message.failed',
+  'message.receipt',
+  'message.unconfirmed',
   'contact.request_received',
   'contact.request_delivered',
   'contact.request_failed',

@@ -181,6 +181,19 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     return rows.map(toRecord);
   }
 
+  /** Events of these types with afterSeq < seq <= uptoSeq, oldest first, at most `limit`. */
+  async listOfTypes(types: EventType[], afterSeq: number, uptoSeq: number, limit: number): Promise<EventRecord[]> {
+    if (types.length === 0 || uptoSeq <= afterSeq) return [];
+    const rows = await this.events
+      .createQueryBuilder('e')
+      .where('e.seq > :afterSeq AND e.seq <= :uptoSeq', { afterSeq, uptoSeq })
+      .andWhere('e.type IN (:...types)', { types })
+      .orderBy('e.seq', 'ASC')
+      .take(limit)
+      .getMany();
+    return rows.map(toRecord);
+  }
+
   /** The seq of the newest committed event (0 for an empty log). */
   async latestSeq(): Promise<number> {
     if (this.sqliteReader) {

@@ -18,7 +18,7 @@ import {
 import type { AttemptOutcome, OutboxFailure, OutboxHandler } from './outbox-types';
 import { type PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
 
-/** A peer that does not know the batch route (an older version) is sent items singly for this long. */
+/** A peer that does not know a kind's batch route (an older version) is sent items of that kind singly for this long. */
 const NO_BATCH_MS = 10 * 60_000;
 
 /** What delivery tells the scheduler about a peer. */
@@ -39,7 +39,7 @@ export interface PeerBackoff {
  * that runs the handler's callback.
  */
 export class OutboxDelivery {
-  /** Peers that answered a batch with 404/405 (no batch route), until when. */
+  /** Kind and peer ("kind peerUrl") whose batch was answered 404/405 (no batch route), until when. */
   private readonly noBatchUntil = new Map<string, number>();
 
   constructor(
@@ -57,7 +57,7 @@ export class OutboxDelivery {
   batchableRun(items: OutboxItem[], start: number): OutboxItem[] {
     const head = items[start];
     const batcher = this.kinds.optionsOf(head.kind)?.batch;
-    if (!batcher || (this.noBatchUntil.get(head.peerUrl) ?? 0) > Date.now()) return [head];
+    if (!batcher || (this.noBatchUntil.get(`${head.kind} ${head.peerUrl}`) ?? 0) > Date.now()) return [head];
     const run = [head];
     const now = Date.now();
     for (let next = start + 1; next < items.length && run.length < batcher.maxItems; next += 1) {
@@ -164,7 +164,8 @@ export class OutboxDelivery {
         sent: carried.length,
       };
     }
-    if (response.status === 404 || response.status === 405) this.noBatchUntil.set(run[0].peerUrl, Date.now() + NO_BATCH_MS);
+    if (response.status === 404 || response.status === 405)
+      this.noBatchUntil.set(`${run[0].kind} ${run[0].peerUrl}`, Date.now() + NO_BATCH_MS);
     const answers = isSuccessStatus(response.status) ? batcher.split(response, carried) : null;
     if (!answers || answers.length !== carried.length) return this.sendSingly(carried);
 

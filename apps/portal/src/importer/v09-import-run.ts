@@ -200,6 +200,11 @@ export class ImportRun {
           sentAt: message.createdAt,
           createdAt: message.createdAt,
           deliveredAt: delivered ? message.createdAt : null,
+          // History: no receipts will come for it, and no notice is owed.
+          stage: message.direction === 'in' || delivered ? 'delivered' : 'queued',
+          stageAt: message.createdAt,
+          noticeDueAt: null,
+          unconfirmedAt: null,
         }),
       );
       this.record('messages', message.sourceId, id);

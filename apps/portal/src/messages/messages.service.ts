@@ -28,6 +28,7 @@ import type {
   MessageResponseDto,
 } from './dto/message.dto';
 import { Message } from './entities/message.entity';
+import { ReceiptsService } from './receipts.service';
 
 export const MESSAGE_OUTBOX = 'message';
 
@@ -47,6 +48,7 @@ export class MessagesService implements OnModuleInit {
     private readonly outbox: OutboxService,
     private readonly events: EventsService,
     private readonly governance: GovernanceService,
+    private readonly receipts: ReceiptsService,
   ) {
     this.sql = new RawSql(dataSource);
     this.incoming = new GroupCommit(
@@ -84,10 +86,16 @@ export class MessagesService implements OnModuleInit {
         },
         onDelivered: async (manager, item) => {
           const deliveredAt = new Date();
-          await manager.query(this.sql.text("UPDATE messages SET status = 'delivered', delivered_at = ? WHERE id = ?"), [
-            this.sql.date(deliveredAt),
-            item.refId,
-          ]);
+          // A receipt may have come first (the answer to the delivery was lost): the stage never moves back,
+          // and only a message still unseen owes a not-confirmed notice later.
+          const due = new Date(deliveredAt.getTime() + this.config.limits.receiptUnconfirmedSeconds * 1000);
+          await manager.query(
+            this.sql.text(
+              "UPDATE messages SET status = 'delivered', delivered_at = ?, stage = CASE WHEN stage = 'queued' THEN 'delivered' ELSE stage END, " +
+                "stage_at = CASE WHEN stage = 'queued' THEN ? ELSE stage_at END, notice_due_at = CASE WHEN stage = 'queued' THEN ? ELSE notice_due_at END WHERE id = ?",
+            ),
+            [this.sql.date(deliveredAt), this.sql.date(deliveredAt), this.sql.date(due), item.refId],
+          );
           await this.events.append(manager, 'message.delivered', {
             messageId: item.refId!,
             contactId: item.contactId!,
@@ -164,10 +172,16 @@ export class MessagesService implements OnModuleInit {
           sentAt: now,
           createdAt: now,
           deliveredAt: null,
+          stage: 'queued',
+          stageAt: now,
+          noticeDueAt: null,
+          unconfirmedAt: null,
         });
         const inserted = await manager.insert(Message, row);
         row.seq = Number(inserted.identifiers[0].seq);
         await this.outbox.enqueue(manager, { kind: MESSAGE_OUTBOX, peerUrl: contact.portalUrl, contactId: contact.id, refId: row.id });
+        // A reply: what we had of theirs is answered (its receipts go after this message).
+        await this.receipts.markAnsweredIn(manager, contact.id);
         return row;
       });
     } catch (error) {
@@ -260,11 +274,11 @@ export class MessagesService implements OnModuleInit {
         const id = randomUUID();
         const inserted = (await manager.query(
           this.sql.text(
-            `INSERT INTO messages (id, contact_id, direction, remote_id, content, status, sent_at, created_at, delivered_at)
-             VALUES (?, ?, 'in', ?, ?, 'received', ?, ?, ?)
+            `INSERT INTO messages (id, contact_id, direction, remote_id, content, status, sent_at, created_at, delivered_at, stage, stage_at)
+             VALUES (?, ?, 'in', ?, ?, 'received', ?, ?, ?, 'delivered', ?)
              ON CONFLICT (contact_id, remote_id) DO NOTHING RETURNING seq`,
           ),
-          [id, contact.id, dto.id, dto.content, this.sql.date(sentAt), this.sql.date(now), this.sql.date(now)],
+          [id, contact.id, dto.id, dto.content, this.sql.date(sentAt), this.sql.date(now), this.sql.date(now), this.sql.date(now)],
         )) as unknown[];
         if (inserted.length === 0) {
           const rows = (await manager.query(
@@ -331,6 +345,8 @@ export class MessagesService implements OnModuleInit {
       sentAt: message.sentAt.toISOString(),
       createdAt: message.createdAt.toISOString(),
       deliveredAt: message.deliveredAt ? message.deliveredAt.toISOString() : null,
+      stage: message.stage,
+      stageAt: message.stageAt ? message.stageAt.toISOString() : null,
     };
   }
 }

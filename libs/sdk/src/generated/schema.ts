@@ -423,6 +423,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/federation/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive receipts for messages we sent to the caller
+         * @description Each receipt moves one of our messages to the caller forward (held, seen, answered), never back; ids of messages not sent to the caller are answered unknown and ignored.
+         */
+        post: operations["receiveReceipts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files": {
         parameters: {
             query?: never;
@@ -1045,7 +1065,7 @@ export interface components {
              */
             id: string;
             /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
-            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRequestDeliveredPayloadDto"] | components["schemas"]["ContactRequestFailedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"] | components["schemas"]["FileParkedPayloadDto"] | components["schemas"]["FileResumedPayloadDto"];
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["MessageReceiptPayloadDto"] | components["schemas"]["MessageUnconfirmedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRequestDeliveredPayloadDto"] | components["schemas"]["ContactRequestFailedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"] | components["schemas"]["FileParkedPayloadDto"] | components["schemas"]["FileResumedPayloadDto"];
             /**
              * @description Position in the log: strictly increasing; resume and ack by it.
              * @example 42
@@ -1060,7 +1080,7 @@ export interface components {
             lastSeq: number;
         };
         /** @enum {string} */
-        EventType: "message.received" | "message.delivered" | "message.failed" | "contact.request_received" | "contact.request_delivered" | "contact.request_failed" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held" | "file.parked" | "file.resumed";
+        EventType: "message.received" | "message.delivered" | "message.failed" | "message.receipt" | "message.unconfirmed" | "contact.request_received" | "contact.request_delivered" | "contact.request_failed" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held" | "file.parked" | "file.resumed";
         FailingJobDto: {
             /** @description Failures in a row. */
             failures: number;
@@ -1190,6 +1210,39 @@ export interface components {
             id: string;
             /** Format: date-time */
             receivedAt: string;
+        };
+        FederationReceiptBatchDto: {
+            items: components["schemas"]["FederationReceiptDto"][];
+        };
+        FederationReceiptBatchResponseDto: {
+            /** @description One result per receipt, in the order sent. */
+            results: components["schemas"]["FederationReceiptResultDto"][];
+        };
+        FederationReceiptDto: {
+            /**
+             * Format: date-time
+             * @description When the receiver recorded the stage (RFC 3339).
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description The message's id as we sent it (the receiver's remote id).
+             */
+            messageId: string;
+            /**
+             * @description held: waiting for the receiver's owner; seen: its agent was woken with it; answered: its agent replied.
+             * @enum {string}
+             */
+            stage: "held" | "seen" | "answered";
+        };
+        FederationReceiptResultDto: {
+            /** Format: uuid */
+            messageId: string;
+            /**
+             * @description applied: the message moved to this stage; unchanged: it was there or beyond already; unknown: no message we sent to the caller has this id (ignored).
+             * @enum {string}
+             */
+            result: "applied" | "unchanged" | "unknown";
         };
         FederationVerifyRequestDto: {
             /**
@@ -1514,6 +1567,23 @@ export interface components {
             /** @description Oldest first. */
             messages: components["schemas"]["MessageResponseDto"][];
         };
+        MessageReceiptPayloadDto: {
+            /**
+             * Format: date-time
+             * @description When the contact's Portal recorded the stage (its clock, never later than ours).
+             */
+            at: string;
+            contactId: number;
+            /** @description True on the first confirmation (seen or answered) of a message that message.unconfirmed reported earlier. */
+            late?: boolean;
+            /** Format: uuid */
+            messageId: string;
+            /**
+             * @description held: waiting for the contact's owner; seen: the contact's agent was woken with it; answered: the contact's agent replied in the conversation.
+             * @enum {string}
+             */
+            stage: "held" | "seen" | "answered";
+        };
         MessageReceivedPayloadDto: {
             contactId: number;
             contactName: string;
@@ -1553,8 +1623,27 @@ export interface components {
             nextAttemptAt: string | null;
             /** Format: date-time */
             sentAt: string;
+            /**
+             * @description How far the message got, forward only. Outgoing, as the contact's Portal reported it: delivered (stored there), held (waiting for its owner), seen (its agent was woken with it), answered (its agent replied). Incoming: how far our agent got (reported to the sender). A failed message stays queued.
+             * @enum {string}
+             */
+            stage: "queued" | "delivered" | "held" | "seen" | "answered";
+            /**
+             * Format: date-time
+             * @description When it reached its stage.
+             */
+            stageAt: string | null;
             /** @enum {string} */
             status: "queued" | "delivered" | "failed" | "received";
+        };
+        MessageUnconfirmedPayloadDto: {
+            contactId: number;
+            /** Format: uuid */
+            messageId: string;
+            /** Format: date-time */
+            sentAt: string;
+            /** @description Seconds since the contact's Portal stored it. */
+            waitedSeconds: number;
         };
         OwnerChatAttachmentDto: {
             /**
@@ -2869,6 +2958,51 @@ export interface operations {
                 };
             };
             /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    receiveReceipts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FederationReceiptBatchDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationReceiptBatchResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /**
+             * @description The caller is not an active contact.
+             *
+             *     A valid credential of a kind this route does not accept.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;

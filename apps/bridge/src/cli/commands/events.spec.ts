@@ -67,6 +67,19 @@ describe('describeEvent', () => {
     );
   });
 
+  it('message.receipt and message.unconfirmed: ids, the stage, the wait', () => {
+    const MESSAGE_ID = '3d4e5f60-1111-4111-8111-111111111111';
+    expect(describeEvent(event('message.receipt', { messageId: MESSAGE_ID, contactId: 3, stage: 'seen', at: AT }))).toBe(
+      `#42  2026-11-25 09:48:10Z  message.receipt  message ${MESSAGE_ID} to contact 3: seen`,
+    );
+    expect(describeEvent(event('message.receipt', { messageId: MESSAGE_ID, contactId: 3, stage: 'answered', at: AT, late: true }))).toBe(
+      `#42  2026-11-25 09:48:10Z  message.receipt  message ${MESSAGE_ID} to contact 3: answered (after the not-confirmed notice)`,
+    );
+    expect(describeEvent(event('message.unconfirmed', { messageId: MESSAGE_ID, contactId: 3, sentAt: AT, waitedSeconds: 600 }))).toBe(
+      `#42  2026-11-25 09:48:10Z  message.unconfirmed  message ${MESSAGE_ID} to contact 3: not seen yet after 600 s`,
+    );
+  });
+
   it('file.delivered: ids only', () => {
     expect(describeEvent(event('file.delivered', { fileId: FILE_ID, contactId: 3, deliveredAt: AT }))).toBe(
       `#42  2026-11-25 09:48:10Z  file.delivered  file ${FILE_ID} to contact 3`,

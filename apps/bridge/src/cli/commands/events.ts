@@ -71,6 +71,14 @@ export function describeEvent(event: PortalEvent): string {
     }
     case 'message.delivered':
       return `${head}  message ${event.payload.messageId} to contact ${event.payload.contactId}`;
+    case 'message.receipt': {
+      const p = event.payload;
+      return `${head}  message ${p.messageId} to contact ${p.contactId}: ${p.stage}${p.late ? ' (after the not-confirmed notice)' : ''}`;
+    }
+    case 'message.unconfirmed': {
+      const p = event.payload;
+      return `${head}  message ${p.messageId} to contact ${p.contactId}: not seen yet after ${p.waitedSeconds} s`;
+    }
     case 'message.failed': {
       const p = event.payload;
       return `${head}  message ${p.messageId} to contact ${p.contactId} after ${p.attempts} attempts: ${excerpt(p.error, `agent-p2p messages --with ${p.contactId} --id ${p.messageId}`)}`;

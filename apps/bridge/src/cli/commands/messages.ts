@@ -145,7 +145,21 @@ function formatMessage(message: Message, contact: Contact | undefined): string {
   const incoming = message.direction === 'in';
   const who = `${incoming ? 'from' : 'to'} ${contactLabel(contact, message.contactId)}`;
   // A delivery error may quote what the peer's Portal answered.
-  const state = incoming ? '' : `  [${message.status}${message.lastError ? `: ${framed(message.lastError, 120)}` : ''}]`;
+  const state = incoming ? '' : `  [${outgoingState(message)}${message.lastError ? `: ${framed(message.lastError, 120)}` : ''}]`;
   const body = incoming ? `    ${framed(message.content)}` : safeBlock(message.content);
   return `#${message.cursor}  ${time(message.sentAt || message.createdAt)}  ${who}  id ${message.id}${state}\n${body}`;
+}
+
+/** What the contact's Portal reported about one of our messages, as ticks: ✓ delivered, ✓✓ seen, ↩ answered, ⏸ held. */
+const STAGE_MARKS: Record<Message['stage'], string> = {
+  queued: 'queued',
+  delivered: '✓ delivered',
+  held: '⏸ held',
+  seen: '✓✓ seen',
+  answered: '↩ answered',
+};
+
+function outgoingState(message: Message): string {
+  if (message.status === 'failed' || message.status === 'queued') return message.status;
+  return STAGE_MARKS[message.stage] ?? message.status;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { EventType } from '../event-types';
 
 /** Payload of `message.received`: a contact's message arrived. */
@@ -24,6 +24,32 @@ export class MessageFailedPayloadDto {
   @ApiProperty({ type: 'integer' }) contactId: number;
   @ApiProperty({ description: 'Why delivery failed.' }) error: string;
   @ApiProperty({ type: 'integer', description: 'Delivery attempts made.' }) attempts: number;
+}
+
+/** Payload of `message.receipt`: the contact's Portal reported a new stage of one of our messages. */
+export class MessageReceiptPayloadDto {
+  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({
+    enum: ['held', 'seen', 'answered'],
+    description:
+      "held: waiting for the contact's owner; seen: the contact's agent was woken with it; answered: the contact's agent replied in the conversation.",
+  })
+  stage: 'held' | 'seen' | 'answered';
+  @ApiProperty({ format: 'date-time', description: "When the contact's Portal recorded the stage (its clock, never later than ours)." })
+  at: string;
+  @ApiPropertyOptional({
+    description: 'True on the first confirmation (seen or answered) of a message that message.unconfirmed reported earlier.',
+  })
+  late?: boolean;
+}
+
+/** Payload of `message.unconfirmed`: a delivered message of ours has not been seen by the contact within PORTAL_RECEIPT_UNCONFIRMED_SECONDS. */
+export class MessageUnconfirmedPayloadDto {
+  @ApiProperty({ format: 'uuid' }) messageId: string;
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'date-time' }) sentAt: string;
+  @ApiProperty({ type: 'integer', description: "Seconds since the contact's Portal stored it." }) waitedSeconds: number;
 }
 
 /** Payload of `contact.request_received`: another Portal asks to become a contact. */
@@ -224,6 +250,8 @@ export const EVENT_PAYLOAD_DTOS = {
   'message.received': MessageReceivedPayloadDto,
   'message.delivered': MessageDeliveredPayloadDto,
   'message.failed': MessageFailedPayloadDto,
+  'message.receipt': MessageReceiptPayloadDto,
+  'message.unconfirmed': MessageUnconfirmedPayloadDto,
   'contact.request_received': ContactRequestReceivedPayloadDto,
   'contact.accepted': ContactAcceptedPayloadDto,
   'contact.request_delivered': ContactRequestDeliveredPayloadDto,

@@ -98,6 +98,15 @@ export class MessageResponseDto {
   @ApiProperty({ format: 'date-time' }) sentAt: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) deliveredAt: string | null;
+  @ApiProperty({
+    enum: ['queued', 'delivered', 'held', 'seen', 'answered'],
+    description:
+      "How far the message got, forward only. Outgoing, as the contact's Portal reported it: delivered (stored there), held (waiting for its owner), " +
+      'seen (its agent was woken with it), answered (its agent replied). Incoming: how far our agent got (reported to the sender). ' +
+      'A failed message stays queued.',
+  })
+  stage: 'queued' | 'delivered' | 'held' | 'seen' | 'answered';
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When it reached its stage.' }) stageAt: string | null;
 }
 
 export class MessagePageDto {

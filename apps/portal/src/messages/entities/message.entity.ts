@@ -3,11 +3,17 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 export type MessageDirection = 'out' | 'in';
 /** out: queued → delivered | failed. in: received. */
 export type MessageStatus = 'queued' | 'delivered' | 'failed' | 'received';
+/**
+ * How far a message got with its reader, forward only: queued → delivered → (held →) seen → answered.
+ * Outgoing: what the contact's Portal reported (its receipts). Incoming: what we reported to the sender.
+ */
+export type MessageStage = 'queued' | 'delivered' | 'held' | 'seen' | 'answered';
 
 /** A message between the agent and one contact. `seq` orders history and serves as the paging cursor. */
 @Entity('messages')
 @Index('ix_messages_contact_seq', ['contactId', 'seq'])
 @Index('uq_messages_contact_remote_id', ['contactId', 'remoteId'], { unique: true })
+@Index('ix_messages_contact_direction_stage', ['contactId', 'direction', 'stage'])
 export class Message {
   @PrimaryGeneratedColumn()
   seq: number;
@@ -42,4 +48,20 @@ export class Message {
 
   @Column({ name: 'delivered_at', type: Date, nullable: true })
   deliveredAt: Date | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'delivered' })
+  stage: MessageStage;
+
+  /** When the message reached its stage. */
+  @Column({ name: 'stage_at', type: Date, nullable: true })
+  stageAt: Date | null;
+
+  /** Outgoing, delivered and not seen yet: when message.unconfirmed falls due; null when none is owed (any more). */
+  @Index('ix_messages_notice_due_at')
+  @Column({ name: 'notice_due_at', type: Date, nullable: true })
+  noticeDueAt: Date | null;
+
+  /** Outgoing: when the agent was told that the contact has not seen it yet (message.unconfirmed); null: not told. */
+  @Column({ name: 'unconfirmed_at', type: Date, nullable: true })
+  unconfirmedAt: Date | null;
 }

@@ -1,0 +1,332 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { DataSource, type EntityManager, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
+import { RawSql } from '../database/raw-sql';
+import { EventAckHooks, type AckedRange } from '../events/event-ack-hooks.service';
+import { type EventType, EventsService } from '../events/events.service';
+import { type OutboxBatcher, type OutboxItem, OutboxService, type PeerRequest, type PeerResponse } from '../federation/outbox.service';
+import { GovernanceService } from '../governance/governance.service';
+import { BackgroundHealth } from '../health/background-health.service';
+import {
+  type FederationReceiptBatchDto,
+  type FederationReceiptBatchResponseDto,
+  type FederationReceiptDto,
+  MAX_FEDERATION_RECEIPTS,
+  type ReceiptStage,
+} from './dto/receipt.dto';
+import { Message, type MessageStage } from './entities/message.entity';
+
+export const RECEIPT_OUTBOX = 'message.receipt';
+
+/**
+ * The events that carry incoming messages to the agent, and the local message ids each carries:
+ * an agent key acking one means the agent was woken with those messages (the Bridge acks only after
+ * the gateway accepted the wake). Governance's agent.wake is the one carrier: message.received is a
+ * record that wakes nobody.
+ */
+export const SEEN_CARRIERS: Partial<Record<EventType, (payload: Record<string, unknown>) => string[]>> = {
+  'agent.wake': (payload) =>
+    (Array.isArray(payload.messages) ? (payload.messages as Array<{ messageId?: unknown }>) : [])
+      .map((message) => message?.messageId)
+      .filter((id): id is string => typeof id === 'string'),
+};
+
+/** Stages only move forward, in this order. */
+const STAGE_RANK: Record<MessageStage, number> = { queued: 0, delivered: 1, held: 2, seen: 3, answered: 4 };
+const CHUNK = 200;
+/** The /health name of the sweep. */
+const SWEEP_JOB = 'receipt-sweep';
+
+interface ReceiptPayload {
+  messageId: string;
+  stage: ReceiptStage;
+  at: string;
+}
+
+/**
+ * Receipts, Portal to Portal. As receiver: our agent's progress with a contact's messages (seen,
+ * held, answered) is recorded on the incoming message and reported to the sender's Portal through
+ * the outbox (durable, many receipts per call). As sender: receipts from a contact move our messages
+ * forward (`message.receipt`), and a delivered message that stays unseen gives one
+ * `message.unconfirmed` (a background sweep).
+ */
+@Injectable()
+export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ReceiptsService.name);
+  private readonly sql: RawSql;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping = false;
+
+  constructor(
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    private readonly dataSource: DataSource,
+    private readonly contacts: ContactsService,
+    private readonly outbox: OutboxService,
+    private readonly events: EventsService,
+    private readonly ackHooks: EventAckHooks,
+    private readonly health: BackgroundHealth,
+    private readonly governance: GovernanceService,
+  ) {
+    this.sql = new RawSql(dataSource);
+  }
+
+  onModuleInit(): void {
+    // Messages governance holds for the owner's review: the sender sees "held".
+    this.governance.listen({ held: (ids) => this.markHeld(ids).then(() => undefined) });
+    const batch: OutboxBatcher = {
+      maxItems: MAX_FEDERATION_RECEIPTS,
+      build: async (items) => {
+        const request = await this.requestFor(items);
+        return request ? { request, count: items.length } : null;
+      },
+      split: (response, items) => splitReceiptAnswer(response, items),
+    };
+    this.outbox.registerHandler(
+      RECEIPT_OUTBOX,
+      {
+        buildRequest: (item) => this.requestFor([item]),
+        // Receipts are best effort once given up (an older peer without the route answers 404): nothing to record.
+        onDelivered: async () => undefined,
+        onFailed: async () => undefined,
+      },
+      { batch },
+    );
+    this.ackHooks.onAcked((range) => this.seenFromAcks(range));
+  }
+
+  onApplicationBootstrap(): void {
+    const everyMs = Math.min(60_000, Math.max(250, (this.config.limits.receiptUnconfirmedSeconds * 1000) / 4));
+    this.sweepTimer = setInterval(() => void this.sweepUnconfirmed(), everyMs);
+    this.sweepTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  // ---- receiver side: what our agent did with a contact's messages ----------------------------
+
+  /** Our agent was woken with these incoming messages. Returns how many moved forward. */
+  markSeen(localMessageIds: string[]): Promise<number> {
+    return this.advanceIncoming(localMessageIds, 'seen');
+  }
+
+  /** These incoming messages wait for our owner. Returns how many moved forward. */
+  markHeld(localMessageIds: string[]): Promise<number> {
+    return this.advanceIncoming(localMessageIds, 'held');
+  }
+
+  /** Our agent replied to this contact: what it had of theirs (delivered or seen, not held) is answered. */
+  async markAnswered(contactId: number): Promise<number> {
+    const count = await this.dataSource.transaction((manager) => this.markAnsweredIn(manager, contactId));
+    if (count > 0) this.outbox.wake();
+    return count;
+  }
+
+  /** markAnswered inside the caller's transaction (the reply's own); the caller wakes the outbox after the commit. */
+  async markAnsweredIn(manager: EntityManager, contactId: number): Promise<number> {
+    const rows = await manager.find(Message, {
+      select: { id: true, contactId: true, remoteId: true, stage: true },
+      where: { contactId, direction: 'in', stage: In(['delivered', 'seen']) },
+      order: { seq: 'ASC' },
+    });
+    return this.advanceRows(manager, rows, 'answered');
+  }
+
+  /** Acks by an agent key: the carrier events in the acked range make their messages seen. */
+  private async seenFromAcks(range: AckedRange): Promise<void> {
+    const types = Object.keys(SEEN_CARRIERS) as EventType[];
+    let after = range.afterSeq;
+    for (;;) {
+      const events = await this.events.listOfTypes(types, after, range.uptoSeq, CHUNK);
+      if (events.length === 0) return;
+      const ids = events.flatMap((event) => SEEN_CARRIERS[event.type]?.(event.payload) ?? []);
+      if (ids.length > 0) await this.markSeen(ids);
+      if (events.length < CHUNK) return;
+      after = events[events.length - 1].seq;
+    }
+  }
+
+  private async advanceIncoming(localMessageIds: string[], stage: MessageStage): Promise<number> {
+    const ids = [...new Set(localMessageIds)];
+    let moved = 0;
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      moved += await this.dataSource.transaction(async (manager) => {
+        const rows = await manager.find(Message, {
+          select: { id: true, contactId: true, remoteId: true, stage: true },
+          where: { id: In(chunk), direction: 'in' },
+          order: { seq: 'ASC' },
+        });
+        return this.advanceRows(manager, rows, stage);
+      });
+    }
+    if (moved > 0) this.outbox.wake();
+    return moved;
+  }
+
+  /** Moves incoming messages forward to `stage` and owes each sender a receipt (active contacts only). */
+  private async advanceRows(
+    manager: EntityManager,
+    rows: Array<Pick<Message, 'id' | 'contactId' | 'remoteId' | 'stage'>>,
+    stage: MessageStage,
+  ): Promise<number> {
+    const lower = (Object.keys(STAGE_RANK) as MessageStage[]).filter((s) => STAGE_RANK[s] < STAGE_RANK[stage]);
+    const now = new Date();
+    const targets = new Map<number, ContactRef | null>();
+    let moved = 0;
+    for (const row of rows) {
+      if (STAGE_RANK[row.stage] >= STAGE_RANK[stage]) continue;
+      const result = await manager.update(Message, { id: row.id, stage: In(lower) }, { stage, stageAt: now });
+      if (!result.affected) continue;
+      moved += 1;
+      if (!row.remoteId) continue; // imported history: no sender to tell
+      if (!targets.has(row.contactId)) {
+        const contact = await this.contacts.findById(row.contactId);
+        targets.set(row.contactId, contact && contact.status === 'active' ? contact : null);
+      }
+      const contact = targets.get(row.contactId);
+      if (!contact) continue;
+      const payload: ReceiptPayload = { messageId: row.remoteId, stage: stage as ReceiptStage, at: now.toISOString() };
+      await this.outbox.enqueue(manager, {
+        kind: RECEIPT_OUTBOX,
+        peerUrl: contact.portalUrl,
+        contactId: contact.id,
+        refId: row.id,
+        payload,
+      });
+    }
+    return moved;
+  }
+
+  /** The call carrying these receipt items (all to one contact); null when the contact is gone. */
+  private async requestFor(items: OutboxItem[]): Promise<PeerRequest | null> {
+    const target = items[0].contactId === null ? null : await this.contacts.outboundFor(items[0].contactId);
+    if (!target) return null;
+    const receipts = items.map((item) => JSON.parse(item.payload) as ReceiptPayload);
+    return { portalUrl: target.portalUrl, method: 'POST', path: '/api/federation/receipts', key: target.key, body: { items: receipts } };
+  }
+
+  // ---- sender side: what a contact reports about our messages --------------------------------
+
+  /**
+   * Receipts from a contact (admitted by @PeerCall()): only messages we sent to that contact move,
+   * and only forward; anything else is answered `unknown` or `unchanged` and ignored.
+   */
+  async receive(peer: ContactRef, dto: FederationReceiptBatchDto): Promise<FederationReceiptBatchResponseDto> {
+    requireActivePeer(peer);
+    const ids = [...new Set(dto.items.map((item) => item.messageId))];
+    let applied = 0;
+    const results = await this.dataSource.transaction(async (manager) => {
+      const rows = await manager.find(Message, {
+        select: { id: true, stage: true, unconfirmedAt: true, deliveredAt: true, sentAt: true },
+        where: { id: In(ids), contactId: peer.id, direction: 'out' },
+      });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const out: FederationReceiptBatchResponseDto['results'] = [];
+      for (const item of dto.items) {
+        const row = byId.get(item.messageId);
+        if (!row) {
+          out.push({ messageId: item.messageId, result: 'unknown' });
+          continue;
+        }
+        if (STAGE_RANK[item.stage] <= STAGE_RANK[row.stage]) {
+          out.push({ messageId: item.messageId, result: 'unchanged' });
+          continue;
+        }
+        const at = receiptTime(item, row.deliveredAt ?? row.sentAt);
+        const confirmedBefore = row.stage === 'seen' || row.stage === 'answered';
+        const late = row.unconfirmedAt !== null && !confirmedBefore && item.stage !== 'held';
+        // Any stage after delivered settles the not-confirmed notice: held says why it waits.
+        await manager.update(Message, { id: row.id }, { stage: item.stage, stageAt: at, noticeDueAt: null });
+        row.stage = item.stage;
+        await this.events.append(manager, 'message.receipt', {
+          messageId: row.id,
+          contactId: peer.id,
+          stage: item.stage,
+          at: at.toISOString(),
+          ...(late ? { late: true } : {}),
+        });
+        applied += 1;
+        out.push({ messageId: item.messageId, result: 'applied' });
+      }
+      return out;
+    });
+    if (applied > 0) this.events.wake();
+    return { results };
+  }
+
+  /**
+   * Delivered messages not seen within PORTAL_RECEIPT_UNCONFIRMED_SECONDS of their delivery (the due
+   * time set then): one message.unconfirmed each. Any receipt (held, seen, answered) clears the due
+   * time, so only messages still waiting are read. A failing database is reported to /health and
+   * tried again at the next tick; nothing is skipped.
+   */
+  async sweepUnconfirmed(now = new Date()): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    try {
+      let told = 0;
+      for (;;) {
+        const rows = await this.dataSource.getRepository(Message).find({
+          select: { id: true, contactId: true, sentAt: true, deliveredAt: true },
+          where: { noticeDueAt: LessThanOrEqual(now) },
+          order: { noticeDueAt: 'ASC' },
+          take: CHUNK,
+        });
+        if (rows.length === 0) break;
+        told += await this.dataSource.transaction(async (manager) => {
+          let count = 0;
+          for (const row of rows) {
+            // Conditional, so instances sharing a database (or a receipt arriving now) never give two notices.
+            const result = await manager.update(
+              Message,
+              { id: row.id, stage: 'delivered', noticeDueAt: Not(IsNull()) },
+              { noticeDueAt: null, unconfirmedAt: now },
+            );
+            if (!result.affected) {
+              // Settled meanwhile (a receipt): nothing owed, and the row is not read again.
+              await manager.update(Message, { id: row.id, noticeDueAt: Not(IsNull()) }, { noticeDueAt: null });
+              continue;
+            }
+            const since = row.deliveredAt ?? row.sentAt;
+            await this.events.append(manager, 'message.unconfirmed', {
+              messageId: row.id,
+              contactId: row.contactId,
+              sentAt: row.sentAt.toISOString(),
+              waitedSeconds: Math.max(0, Math.floor((now.getTime() - since.getTime()) / 1000)),
+            });
+            count += 1;
+          }
+          return count;
+        });
+        if (rows.length < CHUNK) break;
+      }
+      this.health.recovered(SWEEP_JOB);
+      if (told > 0) this.events.wake();
+      return told;
+    } catch (error) {
+      this.health.failed(SWEEP_JOB, error);
+      this.logger.warn({ err: error }, 'Receipt sweep failed; will retry');
+      return 0;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
+
+/** The peer's time for a stage, never before the message reached it nor after now (its clock is not ours). */
+function receiptTime(item: FederationReceiptDto, floor: Date): Date {
+  const at = new Date(item.at).getTime();
+  const now = Date.now();
+  return new Date(Math.min(now, Math.max(floor.getTime(), Number.isFinite(at) ? at : now)));
+}
+
+/** Each receipt's answer from a batch answer, in order; null when the answer is not one (sent singly then). */
+function splitReceiptAnswer(response: PeerResponse, items: OutboxItem[]): PeerResponse[] | null {
+  const results = (response.body as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results) || results.length !== items.length) return null;
+  return results.map((result: unknown) => ({ status: 200, body: result })) as PeerResponse[];
+}
