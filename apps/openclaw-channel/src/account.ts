@@ -107,8 +107,13 @@ export function systemEventText(event: PortalEvent): { text: string; wake: boole
 
 /**
  * Follows the Portal's event stream until the abort signal. Each event is handled before the next
- * and acked only once handled (a message: once the gateway accepted its turn); a failure is retried
- * with backoff, never skipped, so nothing behind it is acked either.
+ * and acked only once handled (a message: once the gateway's dispatch of its turn returned); a
+ * failure is retried with backoff, never skipped, so nothing behind it is acked either. A gateway
+ * killed mid-turn gets the event again and runs the turn again, so the turn's sends are idempotent
+ * (ids.ts). OpenClaw 2026.9.x's durable ingress queue (runtime.state.openChannelIngressQueue, under
+ * createChannelIngressMonitor), which would ack at the durable append, is refused to plugins that
+ * are neither bundled nor trusted official installs (PLUGIN_TRUST_REFUSED, reason=origin-path for
+ * this package installed from its tarball).
  */
 export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntimeLike & { channel?: ChannelRuntimeLike }): Promise<void> {
   const { account } = ctx;
@@ -189,6 +194,11 @@ export async function runAccount(ctx: StartAccountContext, runtime: SystemRuntim
         contactName: p.contactName,
         content,
         receivedAt: event.createdAt,
+        ...(p.reason === 'released'
+          ? {
+              portalNote: `Agent P2P: your owner reviewed ${p.messages.length === 1 ? 'this message' : `these ${p.messages.length} messages`} (held for review) and released ${p.messages.length === 1 ? 'it' : 'them'} for you to answer.`,
+            }
+          : {}),
       });
     }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { isContactSessionKey, normalizeContactTarget, resolveAccount } from './config';
-import { pairingIdOf, replyId, requestIdOfEntry } from './ids';
+import { captionId, fileSendId, inboundIdOf, pairingIdOf, replyId, requestIdOfEntry, textSendId } from './ids';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -60,6 +60,29 @@ describe('targets, sessions and ids', () => {
     expect(replyId('0b5c…message', 1)).toBe(first);
     expect(replyId('0b5c…message', 2)).not.toBe(first);
     expect(replyId('another', 1)).not.toBe(first);
+  });
+
+  it('sends answering a Portal message get ids fixed by it; other sends none', () => {
+    const inbound = '0B5C6A1E-1F2D-4E3C-9A8B-7C6D5E4F3A2B';
+    expect(inboundIdOf(inbound)).toBe(inbound.toLowerCase());
+    expect(['', 'contact:3', '1700000000.123', null, undefined, 42].map(inboundIdOf)).toEqual([null, null, null, null, null, null]);
+    const file = { sha256: 'ab'.repeat(32), name: 'report.pdf' };
+    const id = fileSendId(inbound, 3, file);
+    expect(id).toMatch(UUID);
+    expect(fileSendId(inbound, 3, { ...file, sha256: file.sha256.toUpperCase() })).toBe(id);
+    expect(
+      new Set([
+        fileSendId(inbound, 4, file),
+        fileSendId(inbound, 3, { ...file, name: 'other.pdf' }),
+        fileSendId(inbound, 3, { ...file, sha256: 'cd'.repeat(32) }),
+        fileSendId('another', 3, file),
+      ]).has(id),
+    ).toBe(false);
+    expect(captionId(id)).toMatch(UUID);
+    expect(captionId(id)).not.toBe(id);
+    expect(textSendId(inbound, 3, 'pong')).toBe(textSendId(inbound, 3, 'pong'));
+    expect(textSendId(inbound, 3, 'pong')).not.toBe(textSendId(inbound, 3, 'pong!'));
+    expect(textSendId(inbound, 3, 'pong')).not.toBe(textSendId(inbound, 4, 'pong'));
   });
 
   it('pairing ids are request-<n>; a contact id is never read as one', () => {

@@ -4,7 +4,8 @@ import { createPluginRuntimeStore } from 'openclaw/plugin-sdk/runtime-store';
 import { runAccount, type StartAccountContext } from './account.js';
 import { CHANNEL_ID, DEFAULT_ACCOUNT_ID, channelSection, normalizeContactTarget, resolveAccount } from './config.js';
 import type { ChannelRuntimeLike, SystemRuntimeLike } from './inbound.js';
-import { sendFileToContact } from './files.js';
+import { sendMediaToContact } from './files.js';
+import { inboundIdOf, textSendId } from './ids.js';
 import { portalClient, sendToContact } from './portal.js';
 
 export type PluginRuntime = SystemRuntimeLike & { channel?: ChannelRuntimeLike };
@@ -19,9 +20,15 @@ interface SendTextContext {
   accountId?: string | null;
   to: string;
   text: string;
+  /** Inside a contact's turn, the gateway passes the turn's inbound id (the Portal's message or file id). */
+  replyToId?: string | null;
 }
 
-/** Sends text to a contact through the Portal; the receipt carries the Portal's message id. */
+/**
+ * Sends text to a contact through the Portal; the receipt carries the Portal's message id. A send
+ * answering a Portal message (the message tool inside a contact's turn) gets an id derived from it,
+ * so the same text sent again by a replayed turn is stored once.
+ */
 export async function sendText(ctx: SendTextContext): Promise<{ to: string; messageId: string }> {
   const account = resolveAccount(ctx.cfg, ctx.accountId);
   if (!account.configured) throw new Error(`agent-p2p: ${account.problem}`);
@@ -29,7 +36,13 @@ export async function sendText(ctx: SendTextContext): Promise<{ to: string; mess
   if (!contact) throw new Error(`agent-p2p: "${ctx.to}" is no contact; use contact:<id> (the ids of "agent-p2p contacts")`);
   const text = ctx.text.trim();
   if (!text) throw new Error('agent-p2p: an empty message is not sent');
-  const message = await sendToContact(portalClient(account), Number(contact), text);
+  const inbound = inboundIdOf(ctx.replyToId);
+  const message = await sendToContact(
+    portalClient(account),
+    Number(contact),
+    text,
+    inbound ? textSendId(inbound, Number(contact), text) : undefined,
+  );
   return { to: `contact:${contact}`, messageId: message.id };
 }
 
@@ -38,7 +51,11 @@ interface SendMediaContext extends SendTextContext {
   mediaLocalRoots?: string[];
 }
 
-/** Sends a local file (the message tool's media) to a contact through the Portal's verified file transfer. */
+/**
+ * Sends a local file (the message tool's media) to a contact through the Portal's verified file
+ * transfer. Inside a contact's turn the file and its caption get ids derived from the inbound
+ * message: a replayed turn does not send the same file twice.
+ */
 export async function sendMedia(ctx: SendMediaContext): Promise<{ to: string; messageId: string }> {
   const account = resolveAccount(ctx.cfg, ctx.accountId);
   if (!account.configured) throw new Error(`agent-p2p: ${account.problem}`);
@@ -46,10 +63,7 @@ export async function sendMedia(ctx: SendMediaContext): Promise<{ to: string; me
   if (!contact) throw new Error(`agent-p2p: "${ctx.to}" is no contact; use contact:<id> (the ids of "agent-p2p contacts")`);
   const source = (ctx.mediaUrl ?? '').replace(/^file:\/\//, '');
   if (!source || /^[a-z]+:\/\//i.test(source)) throw new Error('agent-p2p: only local files can be sent to a contact (give a path)');
-  const client = portalClient(account);
-  const file = await sendFileToContact(client, Number(contact), source);
-  const caption = (ctx.text ?? '').trim();
-  if (caption) await sendToContact(client, Number(contact), caption);
+  const file = await sendMediaToContact(portalClient(account), Number(contact), source, ctx.text ?? '', inboundIdOf(ctx.replyToId));
   return { to: `contact:${contact}`, messageId: file.id };
 }
 

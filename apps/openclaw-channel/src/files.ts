@@ -7,6 +7,9 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+// Extensionless: Jest loads this module from its source (test/replayed-sends.e2e-spec.ts) and maps no '.js'.
+import { captionId, fileSendId } from './ids';
+import { sendToContact } from './portal';
 
 /** Where received files are kept for the agent to read: <OpenClaw state dir>/agent-p2p/media/<fileId>/. */
 export function mediaRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -70,18 +73,38 @@ const MIME: Record<string, string> = {
   '.jpeg': 'image/jpeg',
 };
 
+/** What a send of a file may fix in advance. */
+export interface FileSendOptions {
+  /** Media type (default: from the name's extension). */
+  mime?: string;
+  /**
+   * The upload's id, from the file's SHA-256 and name (e.g. `fileSendId`). Creating the same id
+   * again gives back the transfer the Portal already has: only its missing chunks are uploaded,
+   * and a complete one is not sent again.
+   */
+  idFor?: (file: { sha256: string; name: string }) => string;
+}
+
 /**
  * Sends a local file to a contact through the Portal's verified transfer: the whole file's and
  * each chunk's SHA-256 go with it; the Portal relays it to the contact.
  */
-export async function sendFileToContact(client: PortalClient, contactId: number, path: string, mime?: string): Promise<FileTransfer> {
+export async function sendFileToContact(
+  client: PortalClient,
+  contactId: number,
+  path: string,
+  options: FileSendOptions = {},
+): Promise<FileTransfer> {
   const info = await stat(path);
   if (!info.isFile()) throw new Error(`${path} is not a file`);
   const sha256 = await sha256OfFile(path);
   const name = basename(path);
   const dot = name.lastIndexOf('.');
-  const type = mime || MIME[dot > 0 ? name.slice(dot).toLowerCase() : ''] || 'application/octet-stream';
-  const upload = await client.createFileUpload({ contactId, name, size: info.size, sha256, mime: type });
+  const type = options.mime || MIME[dot > 0 ? name.slice(dot).toLowerCase() : ''] || 'application/octet-stream';
+  const id = options.idFor?.({ sha256, name });
+  const upload = await client.createFileUpload({ contactId, name, size: info.size, sha256, mime: type, ...(id ? { id } : {}) });
+  // The same id again: a transfer past its upload (sending, delivered, failed) is the answer as it is.
+  if (upload.status !== 'uploading') return upload;
   const held = new Set(chunkIndexes(upload.receivedRanges));
   const handle = await open(path, 'r');
   try {
@@ -97,4 +120,23 @@ export async function sendFileToContact(client: PortalClient, contactId: number,
     await handle.close();
   }
   return client.getFile(upload.id);
+}
+
+/**
+ * A file (and its caption) from the agent to a contact. With `inboundId`, the Portal id of the
+ * message the turn answers, both get ids derived from it (`ids.ts`): a turn replayed after a crash
+ * neither sends the file nor its caption twice. Without one (a send outside a contact's turn) the
+ * Portal picks the file's id and the caption gets a fresh one.
+ */
+export async function sendMediaToContact(
+  client: PortalClient,
+  contactId: number,
+  path: string,
+  caption: string,
+  inboundId: string | null,
+): Promise<FileTransfer> {
+  const file = await sendFileToContact(client, contactId, path, inboundId ? { idFor: (f) => fileSendId(inboundId, contactId, f) } : {});
+  const text = caption.trim();
+  if (text) await sendToContact(client, contactId, text, inboundId ? captionId(file.id) : undefined);
+  return file;
 }

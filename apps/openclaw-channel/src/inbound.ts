@@ -4,7 +4,7 @@ import { recordChannelBotPairLoopAndCheckSuppression, resolveChannelInboundRoute
 import { isReplyPayloadTerminalContent } from 'openclaw/plugin-sdk/reply-payload';
 import { CHANNEL_ID, type AgentP2pAccount } from './config.js';
 import { sendFileToContact } from './files.js';
-import { replyId } from './ids.js';
+import { fileSendId, replyId } from './ids.js';
 import { sendToContact } from './portal.js';
 import type { PortalClient } from '@agent-p2p/sdk';
 
@@ -44,6 +44,8 @@ export interface ContactTurn {
   content: string;
   receivedAt: string;
   media?: { path: string; name: string; mime: string; size: number; sha256: string };
+  /** A line of the Portal's own about this turn (e.g. that the owner released held messages), added to the prompt context. */
+  portalNote?: string;
 }
 
 /** Untrusted peer text in a prompt: a fence the peer cannot close (its own markers are neutralised). */
@@ -170,7 +172,7 @@ export async function dispatchContactTurn(ctx: InboundContext, event: PortalEven
       CommandInterpretationSuppressed: true,
       CommandAuthorized: false,
       SenderIsBot: true,
-      ChannelPromptContext: [provenance],
+      ChannelPromptContext: payload.portalNote ? [provenance, payload.portalNote] : [provenance],
       AgentP2pProvenance: provenance,
       AgentP2pPortal: ctx.account.portalUrl,
       ...(media
@@ -195,15 +197,17 @@ export async function dispatchContactTurn(ctx: InboundContext, event: PortalEven
     ctxPayload,
     delivery: {
       // The turn's visible replies: the message tool's sends to this conversation (and, in replyMode
-      // "automatic", the final answer). Each gets an id derived from the inbound message, so a turn
-      // replayed after a crash sends the same ids and the Portal stores each reply once.
+      // "automatic", the final answer). Each gets an id derived from the inbound message (a file: from
+      // the message and the file), so a turn replayed after a crash sends the same ids and the Portal
+      // stores each reply, and each file, once.
       deliver: async (reply: { text?: string; mediaUrl?: string; mediaUrls?: string[] }, info: { kind: string }) => {
         if (ctx.account.replyMode === 'automatic' && (info.kind !== 'final' || !isReplyPayloadTerminalContent(reply))) return undefined;
         let last: string | undefined;
         for (const url of [...new Set([...(reply.mediaUrls ?? []), ...(reply.mediaUrl ? [reply.mediaUrl] : [])])]) {
           const path = url.replace(/^file:\/\//, '');
           if (/^[a-z]+:\/\//i.test(path)) throw new Error(`agent-p2p: only local files can be sent to a contact (got ${url})`);
-          last = (await sendFileToContact(ctx.client, contactId, path)).id;
+          last = (await sendFileToContact(ctx.client, contactId, path, { idFor: (file) => fileSendId(payload.messageId, contactId, file) }))
+            .id;
           ctx.log(`agent-p2p: file ${last} (${info.kind}) to contact ${peerId}`);
         }
         const answer = (reply.text ?? '').trim();

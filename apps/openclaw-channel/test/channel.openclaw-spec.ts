@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect, Gateway, type ModelRequest, type ModelTool, startPeer, StubModel, type TestPortal, waitFor } from '@agent-p2p/testing';
+import { fileSendId, replyId, textSendId } from '../src/ids';
 const REPO = resolve(process.cwd());
 const KEY_ENV = 'AGENT_P2P_CHANNEL_TEST_KEY';
 
@@ -116,10 +117,12 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     gateway = new Gateway();
     model = new StubModel([
       {
-        // A contact's message asking for an answer: reply with the message tool.
+        // A contact's message asking for an answer: reply with the message tool, to the contact the
+        // turn's provenance line names (A unless another contact wrote).
         pattern: /please-answer-(?<event>[a-z0-9]+)/g,
-        call: (match, tools) => {
-          const args = messageSendArgs(tools, `contact:${bContactId}`, `pong ${match.groups!.event}`);
+        call: (match, tools, request) => {
+          const contact = [...request.text.matchAll(/target contact:(\d+)\)/g)].at(-1)?.[1] ?? String(bContactId);
+          const args = messageSendArgs(tools, `contact:${contact}`, `pong ${match.groups!.event}`);
           return args ? { name: 'message', args } : null;
         },
       },
@@ -141,8 +144,12 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
       },
     ]);
     await model.start();
-    [a, b] = await Promise.all([startPeer(), startPeer()]);
+    // B's Portal gives a bounded contact one woken turn a day (governance test); A's contact is
+    // extended (200), so the other tests' turns are not held.
+    [a, b] = await Promise.all([startPeer(), startPeer({ env: { PORTAL_AUTONOMY_BOUNDED_TURNS: '1' } })]);
     ({ aContactId, bContactId } = await connect(a, b));
+    const owner = createPortalClient({ baseUrl: b.url, session: true, headers: { Cookie: await b.login() } });
+    await owner.setContactAutonomy(bContactId, 'extended');
     await gateway.prepare(model.port, { session: { dmScope: 'main' } });
     const installed = await gateway.cli(['plugins', 'install', `npm-pack:${tarball()}`, '--force', '--accept-capabilities']);
     if (installed.status !== 0) throw new Error(`plugins install failed (${installed.status}):\n${installed.stdout}\n${installed.stderr}`);
@@ -213,10 +220,12 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
           90_000,
         );
         expect(reply.contactId).toBe(aContactId);
-        const sent = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages.find(
-          (m) => m.content === `pong ${nonce}`,
-        );
+        const onB = (await b.client().listMessages({ contactId: bContactId, limit: 100 })).messages;
+        const sent = onB.find((m) => m.content === `pong ${nonce}`);
         expect(sent).toBeDefined();
+        // The reply's id is derived from the message it answers: a replayed turn sends the same id.
+        const inbound = onB.find((m) => m.content === `Hello B, please-answer-${nonce}`)!;
+        expect([textSendId(inbound.id, bContactId, `pong ${nonce}`), replyId(inbound.id, 1)]).toContain(sent!.id);
       }),
     240_000,
   );
@@ -417,6 +426,14 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
         );
         const expected = createHash('sha256').update(back).digest('hex');
         expect(arrived.sha256).toBe(expected);
+        // B's upload has the id derived from the file it answers: a replayed turn does not send it twice.
+        const inboundFile = (await b.client().listFiles({ contactId: bContactId, direction: 'in' })).find(
+          (f) => f.name === `in-${nonce}.txt`,
+        )!;
+        const outgoing = (await b.client().listFiles({ contactId: bContactId, direction: 'out' })).filter(
+          (f) => f.name === `out-${nonce}.txt`,
+        );
+        expect(outgoing.map((f) => f.id)).toEqual([fileSendId(inboundFile.id, bContactId, { sha256: expected, name: `out-${nonce}.txt` })]);
         const downloaded = Buffer.from(await (await a.client().downloadFile(arrived.id)).arrayBuffer());
         expect(createHash('sha256').update(downloaded).digest('hex')).toBe(expected);
       }),
@@ -453,17 +470,102 @@ describe('Agent P2P channel plugin in a real OpenClaw gateway', () => {
     async () =>
       explained(model, gateway, async () => {
         const base = `loop${Date.now().toString(36)}`;
-        for (let i = 0; i < 9; i += 1) await a.client().sendMessage(aContactId, `${base}-${i} please-answer-${base}x${i}`);
-        const notice = await waitFor(
-          'the loop notice',
-          async () => model.requests.find((r) => r.text.includes('looks like two agents answering each other')),
-          150_000,
-        );
-        expect(notice.text).toContain(`contact ${bContactId}`);
+        const notice = () => model.requests.find((r) => r.text.includes('looks like two agents answering each other'));
+        // Two agents answering each other: A writes again each time B's answer arrives (one wake per
+        // message: the Portal coalesces only messages that arrive together).
+        for (let i = 0; i < 9 && !notice(); i += 1) {
+          await a.client().sendMessage(aContactId, `${base}-${i} please-answer-${base}x${i}`);
+          await waitFor(
+            'the answer or the loop notice',
+            async () =>
+              notice() ??
+              (await a.client().listMessages({ contactId: aContactId, limit: 200 })).messages.some(
+                (m) => m.content === `pong ${base}x${i}`,
+              ),
+            90_000,
+          );
+        }
+        const told = await waitFor('the loop notice', async () => notice(), 60_000);
+        expect(told.text).toContain(`contact ${bContactId}`);
         const seen = new Set(model.requests.flatMap((r) => [...r.text.matchAll(new RegExp(`${base}-(\\d)`, 'g'))].map((m) => m[1])));
         expect(seen.size).toBeGreaterThan(0);
         expect(seen.size).toBeLessThan(9);
       }),
-    240_000,
+    420_000,
+  );
+
+  it(
+    "governance: past a contact's budget no turn opens until the owner releases (then exactly one); notify-only reaches the main session; blocked reaches nobody",
+    async () =>
+      explained(model, gateway, async () => {
+        const d = await startPeer();
+        try {
+          const { aContactId: dToB, bContactId: dOnB } = await connect(d, b);
+          const owner = createPortalClient({ baseUrl: b.url, session: true, headers: { Cookie: await b.login() } });
+          const n = `gov${Date.now().toString(36)}`;
+          const seenBy = (tag: string) => model.requests.filter((r) => r.text.includes(tag));
+          const pongsAtD = async (tag: string) =>
+            (await d.client().listMessages({ contactId: dToB, limit: 100 })).messages.filter((m) => m.content === `pong ${tag}`);
+          const storedOnB = (text: string) =>
+            waitFor('the message to be stored on B', async () =>
+              (await b.client().listMessages({ contactId: dOnB, limit: 100 })).messages.some((m) => m.content === text),
+            );
+          const session = `session=agent:main:agent-p2p:default:direct:${dOnB} `;
+
+          // Within the budget (one turn): a turn in D's session, answered.
+          await d.client().sendMessage(dToB, `first please-answer-${n}a`);
+          await waitFor('the answer to the first message', async () => (await pongsAtD(`${n}a`)).length > 0, 90_000);
+
+          // The budget is used up: the next message is held for the owner and opens no turn.
+          const heldText = `second please-answer-${n}b`;
+          await d.client().sendMessage(dToB, heldText);
+          const held = await waitFor(
+            'the message to be held for review',
+            // (It waits for more messages to join its wake first: "waiting", "coalescing".)
+            async () => (await b.client().listReview()).items.find((item) => item.content === heldText && item.state === 'held'),
+            30_000,
+          );
+          expect(held).toMatchObject({ state: 'held', reason: 'budget', contactId: dOnB });
+          await new Promise((r) => setTimeout(r, 5_000));
+          expect(seenBy(`${n}b`)).toEqual([]);
+
+          // The owner releases it: exactly one turn, in D's session, told that the owner released it.
+          expect(await owner.releaseReview({ contactId: dOnB })).toEqual({ count: 1, wakes: 1 });
+          await waitFor('the answer to the released message', async () => (await pongsAtD(`${n}b`)).length > 0, 90_000);
+          const released = seenBy(`${n}b`);
+          expect(released[0].text).toContain(session);
+          expect(released[0].text).toContain('your owner reviewed this message');
+          await new Promise((r) => setTimeout(r, 5_000));
+          // One turn: the session's history holds the message once, and it was answered once.
+          const latest = seenBy(`${n}b`).at(-1)!;
+          const asUser = (latest.body.messages ?? []).filter(
+            (m) => m.role === 'user' && (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)).includes(heldText),
+          );
+          expect(asUser).toHaveLength(1);
+          expect(await pongsAtD(`${n}b`)).toHaveLength(1);
+          expect((await b.client().listReview()).items).toEqual([]);
+
+          // notify-only (an owner key may lower a tier): a notice in the main session, no contact turn.
+          await b.client().setContactAutonomy(dOnB, 'notify-only');
+          await d.client().sendMessage(dToB, `for your owner notice-${n}c`);
+          const notice = await waitFor('the notice to reach the model', async () => seenBy(`notice-${n}c`)[0], 90_000);
+          expect(notice.text).toContain('notify-only contact');
+          expect(notice.text).toContain('untrusted third-party text');
+          expect(notice.text).not.toContain(session);
+          expect(seenBy(`notice-${n}c`).some((r) => r.text.includes(session))).toBe(false);
+
+          // blocked: stored on B, and nothing reaches the agent.
+          await b.client().setContactAutonomy(dOnB, 'blocked');
+          const blockedText = `third please-answer-${n}d`;
+          await d.client().sendMessage(dToB, blockedText);
+          await storedOnB(blockedText);
+          await new Promise((r) => setTimeout(r, 6_000));
+          expect(seenBy(`${n}d`)).toEqual([]);
+          expect(await pongsAtD(`${n}d`)).toEqual([]);
+        } finally {
+          await d.destroy();
+        }
+      }),
+    300_000,
   );
 });
