@@ -5,6 +5,8 @@ import { KeysService } from '../auth/keys.service';
 const ACK_LINGER_MS = 25;
 /** How long after a failed write of event acks it is tried again. */
 const ACK_RETRY_MS = 1000;
+/** Owner keys whose last cursor this instance remembers (there are few keys; a bound all the same). */
+const KNOWN_MAX = 10_000;
 
 /**
  * The acked cursor of each owner key: the highest event seq the key's consumer confirmed. It is
@@ -14,6 +16,8 @@ const ACK_RETRY_MS = 1000;
 @Injectable()
 export class EventAcksService implements OnModuleDestroy {
   private readonly pendingAcks = new Map<string, number>();
+  /** The cursor of each key as this instance last read or wrote it. */
+  private readonly known = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | null = null;
   /** The write of acks running now, and the one that waits to start after it. */
   private writing: Promise<void> | null = null;
@@ -28,7 +32,13 @@ export class EventAcksService implements OnModuleDestroy {
   async ackedSeq(id: string): Promise<number> {
     const pending = this.pendingAcks.get(id);
     const stored = await this.keys.storedAckedSeq(id);
+    this.remember(id, stored);
     return Math.max(stored, pending ?? 0);
+  }
+
+  private remember(id: string, seq: number): void {
+    if (this.known.size >= KNOWN_MAX && !this.known.has(id)) this.known.clear();
+    this.known.set(id, Math.max(seq, this.known.get(id) ?? 0));
   }
 
   /**
@@ -39,12 +49,22 @@ export class EventAcksService implements OnModuleDestroy {
    * a Bridge acking every event costs one write per batch, not one per event.
    */
   async ackEvents(id: string, seq: number): Promise<number> {
+    return (await this.ackRange(id, seq)).after;
+  }
+
+  /**
+   * ackEvents, also saying where the cursor was before (for the features told of newly acked
+   * events). The cursor this instance last read or wrote stands in for a database read: cursors
+   * only move forward, and the write itself never lowers one, so an older value only makes the
+   * newly acked range start a little early.
+   */
+  async ackRange(id: string, seq: number): Promise<{ before: number; after: number }> {
     const pending = this.pendingAcks.get(id);
-    const current = pending ?? (await this.ackedSeq(id));
-    if (seq <= current && pending === undefined) return current;
+    const current = pending ?? this.known.get(id) ?? (await this.ackedSeq(id));
+    if (seq <= current && pending === undefined) return { before: current, after: current };
     if (seq > current) this.pendingAcks.set(id, Math.max(seq, this.pendingAcks.get(id) ?? 0));
     await this.writeAcks();
-    return Math.max(current, seq);
+    return { before: current, after: Math.max(current, seq) };
   }
 
   /** Writes the pending acks now (and waits for a write already running). */
@@ -71,6 +91,7 @@ export class EventAcksService implements OnModuleDestroy {
         try {
           for (const [id, seq] of [...this.pendingAcks]) {
             await this.keys.storeAckedSeq(id, seq);
+            this.remember(id, seq);
             if (this.pendingAcks.get(id) === seq) this.pendingAcks.delete(id);
           }
         } catch (error) {

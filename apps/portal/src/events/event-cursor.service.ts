@@ -29,16 +29,15 @@ export class EventCursorService {
   }
 
   /**
-   * Owner keys: raises the acked cursor (never past the newest event) and returns it, once the
-   * features that act on acks (receipts) have seen the newly acked range. Others: null.
+   * Owner keys: raises the acked cursor (never past the newest event) and returns it; the features
+   * that act on acks (receipts) are handed the newly acked range in the background. Others: null.
    */
   async ack(principal: Principal, seq: number): Promise<number | null> {
     if (principal.kind !== 'agent') return null;
     const latest = await this.events.latestSeq();
-    const before = await this.acks.ackedSeq(principal.keyId);
-    const after = await this.acks.ackEvents(principal.keyId, Math.min(seq, latest));
+    const { before, after } = await this.acks.ackRange(principal.keyId, Math.min(seq, latest));
     this.presence.acked();
-    await this.hooks.acked({ keyId: principal.keyId, afterSeq: before, uptoSeq: after });
+    this.hooks.acked({ keyId: principal.keyId, afterSeq: before, uptoSeq: after });
     return after;
   }
 

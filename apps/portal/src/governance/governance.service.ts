@@ -129,7 +129,7 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
 
   /** New messages are in the inbox (committed): look at once. */
   poke(): void {
-    this.schedule(0);
+    this.schedule(Math.min(this.config.governance.coalesceQuietMs, this.config.governance.coalesceMaxMs));
   }
 
   /** Runs one pass now and waits for it (tests with a moved clock; the owner's review). */
@@ -204,8 +204,10 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
         next = Math.min(next, due);
         continue;
       }
-      // A run longer than one wake becomes several, one after the other.
-      while (!this.stopped && (await this.wakeContact(Number(raw.contactId), now)));
+      // A run longer than one wake becomes several, one after the other. Between two contacts the
+      // writes that queued meanwhile (messages arriving) go first: a pass never holds them up long.
+      while (!this.stopped && (await this.wakeContact(Number(raw.contactId), now))) await yieldToQueued();
+      await yieldToQueued();
     }
     return next;
   }
@@ -342,6 +344,11 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
       }
     }
   }
+}
+
+/** Lets work that queued while a pass ran (HTTP requests, their transactions) go first. */
+function yieldToQueued(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** What a wake shows of a received file (kept as JSON in the inbox row's preview). */

@@ -175,7 +175,8 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
   ): Promise<number> {
     const lower = (Object.keys(STAGE_RANK) as MessageStage[]).filter((s) => STAGE_RANK[s] < STAGE_RANK[stage]);
     const now = new Date();
-    const targets = new Map<number, ContactRef | null>();
+    // Only contacts we can still write to are owed a receipt (active, with a key).
+    const targets = new Map<number, { portalUrl: string } | null>();
     let moved = 0;
     for (const row of rows) {
       if (STAGE_RANK[row.stage] >= STAGE_RANK[stage]) continue;
@@ -183,17 +184,14 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
       if (!result.affected) continue;
       moved += 1;
       if (!row.remoteId) continue; // imported history: no sender to tell
-      if (!targets.has(row.contactId)) {
-        const contact = await this.contacts.findById(row.contactId);
-        targets.set(row.contactId, contact && contact.status === 'active' ? contact : null);
-      }
+      if (!targets.has(row.contactId)) targets.set(row.contactId, await this.contacts.outboundFor(row.contactId));
       const contact = targets.get(row.contactId);
       if (!contact) continue;
       const payload: ReceiptPayload = { messageId: row.remoteId, stage: stage as ReceiptStage, at: now.toISOString() };
       await this.outbox.enqueue(manager, {
         kind: RECEIPT_OUTBOX,
         peerUrl: contact.portalUrl,
-        contactId: contact.id,
+        contactId: row.contactId,
         refId: row.id,
         payload,
       });
