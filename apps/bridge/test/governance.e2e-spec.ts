@@ -1,47 +1,34 @@
 import { createPortalClient, type PortalClient } from '@agent-p2p/sdk';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Clock } from '@agent-p2p/portal/src/common/clock';
 import { GovernanceService } from '@agent-p2p/portal/src/governance/governance.service';
-import { connect, ensureCliBuilt, expectFailure, expectOk, runIn, startPeer, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  connect,
+  ensureCliBuilt,
+  expectFailure,
+  expectOk,
+  runIn,
+  startPeer,
+  type TestPortal,
+  waitFor,
+  WakeHooks,
+} from '@agent-p2p/testing';
 import { runBridge, type RunningBridge } from '../src/bridge';
 
 const TOKEN = 'hooks-token-for-governance-tests-01';
 
 /** The OpenClaw hooks API as the Bridge sees it: accepts every wake and keeps its text. */
-class Hooks {
-  readonly texts: string[] = [];
-  private server!: Server;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: string };
-        if (req.headers.authorization === `Bearer ${TOKEN}`) this.texts.push(String(body.text ?? ''));
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  get url(): string {
-    const address = this.server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+class Hooks extends WakeHooks {
+  constructor() {
+    super(TOKEN);
   }
 
   /** Contact wakes only (the handshake's contact.request_received wake is not about a message). */
   messageWakes(): string[] {
     return this.texts.filter((text) => text.includes('新消息来自') || text.includes('通知 ('));
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 

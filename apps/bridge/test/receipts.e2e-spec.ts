@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message, PortalEvent } from '@agent-p2p/sdk';
@@ -15,6 +14,7 @@ import {
   startPeer,
   type TestPortal,
   waitFor,
+  WakeHooks,
 } from '@agent-p2p/testing';
 import { ContactsService } from '@agent-p2p/portal/src/contacts/contacts.service';
 import { runBridge } from '../src/bridge/run';
@@ -22,40 +22,10 @@ import type { RunningBridge } from '../src/bridge/types';
 
 const TOKEN = 'hooks-token-for-tests-0123456789';
 
-/** A stand-in for the OpenClaw hooks API that accepts every wake and keeps its text. */
-class Hooks {
-  readonly texts: string[] = [];
-  private server!: Server;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: string; message?: string };
-        this.texts.push(String(body.text ?? body.message ?? ''));
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ok: true }));
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  get url(): string {
-    const address = this.server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 const TIMING = { retryMinDelayMs: 20, retryMaxDelayMs: 200, reconnectMinDelayMs: 50, reconnectMaxDelayMs: 300, heartbeatSeconds: 5 };
 
 /** The Bridge as an agent's host runs it: it wakes the gateway for each event and acks once it answered 2xx. */
-function bridgeFor(portal: TestPortal, hooks: Hooks, stateDir: string): RunningBridge {
+function bridgeFor(portal: TestPortal, hooks: WakeHooks, stateDir: string): RunningBridge {
   return runBridge({
     hubUrl: portal.url,
     apiKey: portal.ownerKey,
@@ -91,7 +61,7 @@ describe('receipts between two Portals: delivered → seen → answered', () => 
   let b: TestPortal;
   let aContactId: number;
   let bContactId: number;
-  let hooks: Hooks;
+  let hooks: WakeHooks;
   let stateDir: string;
   let bridge: RunningBridge | null = null;
   let home: string;
@@ -102,7 +72,7 @@ describe('receipts between two Portals: delivered → seen → answered', () => 
     a = await startPeer();
     b = await startPeer();
     ({ aContactId, bContactId } = await connect(a, b));
-    hooks = new Hooks();
+    hooks = new WakeHooks();
     await hooks.start();
   });
 
@@ -163,7 +133,7 @@ describe('receipts between two Portals: delivered → seen → answered', () => 
     expect(log.stdout).toContain(`message.receipt  message ${sent.id} to contact ${aContactId}: answered`);
 
     // A's own Bridge acks plain receipts without waking A's agent.
-    const aHooks = new Hooks();
+    const aHooks = new WakeHooks();
     await aHooks.start();
     const aState = mkdtempSync(join(tmpdir(), 'ap2p-receipts-bridge-a-'));
     const aBridge = bridgeFor(a, aHooks, aState);
@@ -290,11 +260,11 @@ describe('receipts: the "not confirmed yet" notice', () => {
   });
 
   it('tells the sender’s agent once when a delivered message stays unseen, and once more when it is finally seen', async () => {
-    const aHooks = new Hooks();
+    const aHooks = new WakeHooks();
     await aHooks.start();
     const aState = mkdtempSync(join(tmpdir(), 'ap2p-receipts-bridge-a-'));
     const aBridge = bridgeFor(a, aHooks, aState);
-    const bHooks = new Hooks();
+    const bHooks = new WakeHooks();
     await bHooks.start();
     const bState = mkdtempSync(join(tmpdir(), 'ap2p-receipts-bridge-b-'));
     let bBridge: RunningBridge | null = null;

@@ -13,6 +13,7 @@ export * from './process-peer';
 export * from './service-portal';
 export * from './test-portal';
 export * from './v09-fixture';
+export * from './wake-hooks';
 // Entities that tests of other apps use to seed a Portal's database directly.
 export { ContactRequest } from '@agent-p2p/portal/src/contacts/entities/contact-request.entity';
 export { Contact } from '@agent-p2p/portal/src/contacts/entities/contact.entity';
