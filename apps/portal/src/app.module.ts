@@ -15,6 +15,7 @@ import { FederationModule } from './federation/federation.module';
 import { FilesModule } from './files/files.module';
 import { GovernanceModule } from './governance/governance.module';
 import { GuestbookModule } from './guestbook/guestbook.module';
+import { IdentityModule } from './identity/identity.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { OwnerChatModule } from './owner-chat/owner-chat.module';
@@ -38,6 +39,7 @@ export class AppModule {
           dataSourceFactory: async (options) => openDataSource(options!),
         }),
         AuthModule,
+        IdentityModule,
         ProfileModule,
         ContactsModule,
         EventsModule,

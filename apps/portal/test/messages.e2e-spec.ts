@@ -4,7 +4,7 @@ import { SECRET_BOX } from '../src/common/secret-box';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { Message } from '../src/messages/entities/message.entity';
-import { connect, eventsOf, startPeer, statusOf, type TestPortal, waitFor } from '@agent-p2p/testing';
+import { connect, eventsOf, signedFetch, startPeer, statusOf, type TestPortal, waitFor } from '@agent-p2p/testing';
 describe('messages between two Portals', () => {
   let a: TestPortal;
   let b: TestPortal;
@@ -55,7 +55,7 @@ describe('messages between two Portals', () => {
     // A replayed federation call (a lost answer) is answered the same way and stores nothing new.
     const contact = await a.app.get(DataSource).getRepository(Contact).findOneByOrFail({ id: aToB });
     const key = a.app.get(SECRET_BOX).open(contact.keySealed!);
-    const replay = await fetch(`${b.url}/api/federation/messages`, {
+    const replay = await signedFetch(a, `${b.url}/api/federation/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ id, content: 'only once', type: 'text', sentAt: new Date().toISOString() }),
@@ -110,7 +110,7 @@ describe('messages between two Portals', () => {
     const contact = await a.app.get(DataSource).getRepository(Contact).findOneByOrFail({ id: aToB });
     const key = a.app.get(SECRET_BOX).open(contact.keySealed!);
     const federate = (headers: Record<string, string>, body: unknown) =>
-      fetch(`${b.url}/api/federation/messages`, {
+      signedFetch(a, `${b.url}/api/federation/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),

@@ -72,6 +72,9 @@ export interface EventPayloads {
   'message.held': Schemas['MessageHeldPayloadDto'];
   'file.parked': Schemas['FileParkedPayloadDto'];
   'file.resumed': Schemas['FileResumedPayloadDto'];
+  'contact.identity_rotated': Schemas['ContactIdentityRotatedPayloadDto'];
+  'contact.identity_changed': Schemas['ContactIdentityChangedPayloadDto'];
+  'contact.identity_refused': Schemas['ContactIdentityRefusedPayloadDto'];
 }
 
 /** One event of the log, typed by its `type` (switch on it to narrow the payload). */

@@ -1,6 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PROTOCOL_VERSION } from '@agent-p2p/portal/src/common/version';
+import { generateIdentityKey, type IdentityKeyPair } from '@agent-p2p/portal/src/common/identity-keys';
 import { waitFor } from './pair';
+import { signedFetch, type SignedInit } from './signed-fetch';
 
 /** One call a fake peer received. */
 export interface PeerCall {
@@ -31,6 +34,21 @@ export interface PeerAnswer {
  */
 export class FakePeer {
   readonly calls: PeerCall[] = [];
+  /** Its identity key: published at /.well-known/agent-p2p (under any path prefix) and used by fetch(). */
+  identity: IdentityKeyPair = generateIdentityKey();
+  /** GETs of its well-known document (answered by the fake itself, not recorded in `calls`). */
+  documentCalls = 0;
+  /** What the well-known document says; a test may change it (another protocol version, another key). */
+  document: (portalUrl: string) => unknown = (portalUrl) => ({
+    protocol: 'agent-p2p',
+    protocolVersion: PROTOCOL_VERSION,
+    portalUrl,
+    agentName: 'Fake peer',
+    ownerName: '',
+    avatarText: '',
+    bio: '',
+    identity: { ...this.identity.identity, rotations: [] },
+  });
   answer: (call: PeerCall) => PeerAnswer | Promise<PeerAnswer> = () => ({ status: 200, body: {} });
 
   private constructor(
@@ -48,6 +66,13 @@ export class FakePeer {
       request.on('data', (part: Buffer) => parts.push(part));
       request.on('end', () => {
         const bytes = Buffer.concat(parts);
+        const path = request.url ?? '';
+        if (request.method === 'GET' && path.endsWith('/.well-known/agent-p2p')) {
+          peer.documentCalls += 1;
+          const portalUrl = peer.url + path.slice(0, -'/.well-known/agent-p2p'.length);
+          response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(peer.document(portalUrl)));
+          return;
+        }
         const call: PeerCall = {
           method: request.method ?? '',
           path: request.url ?? '',
@@ -66,6 +91,11 @@ export class FakePeer {
       });
     });
     return peer;
+  }
+
+  /** A federation call to a Portal, signed with this fake's identity key. */
+  fetch(url: string, init: SignedInit = {}): Promise<Response> {
+    return signedFetch(this.identity, url, init);
   }
 
   /** The first call to a path, once it came. */

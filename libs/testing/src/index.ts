@@ -11,6 +11,7 @@ export * from './pair';
 export * from './portal-process';
 export * from './process-peer';
 export * from './service-portal';
+export * from './signed-fetch';
 export * from './test-portal';
 export * from './v09-fixture';
 export * from './wake-hooks';

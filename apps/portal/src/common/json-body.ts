@@ -1,5 +1,16 @@
 import { BadRequestException } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+
+/** A request whose body's SHA-256 was taken as it was read (signed calls, which carry Content-Digest). */
+export interface HashedBodyRequest {
+  bodySha256?: Buffer;
+}
+
+/** The SHA-256 of the JSON body as received, when the request carried Content-Digest (else undefined). */
+export function bodySha256Of(request: FastifyRequest): Buffer | undefined {
+  return (request as FastifyRequest & HashedBodyRequest).bodySha256;
+}
 
 /** Deepest nesting of arrays and objects a JSON body may have. No request of the API needs more than a few levels. */
 export const MAX_JSON_DEPTH = 32;
@@ -32,12 +43,18 @@ export function jsonNestsDeeperThan(text: string, maxDepth: number): boolean {
 /**
  * Replaces fastify's JSON body parser by the same parser (prototype poisoning refused, empty body
  * refused, bodyLimit kept) behind a nesting-depth check: 400 with a clear message beyond maxDepth.
+ * A request that carries Content-Digest (a signed Portal-to-Portal call) has the SHA-256 of its raw
+ * bytes taken here, so the digest is checked against exactly what arrived.
  */
 export function registerJsonBodyParser(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (request.headers['content-digest'] !== undefined) {
+      (request as FastifyRequest & HashedBodyRequest).bodySha256 = createHash('sha256').update(bytes).digest();
+    }
+    const text = bytes.toString('utf8');
     if (jsonNestsDeeperThan(text, maxDepth)) {
       done(new BadRequestException(`The JSON body nests arrays and objects too deeply (at most ${maxDepth} levels)`), undefined);
       return;

@@ -49,6 +49,9 @@ export function loadConfig(env: Env = process.env): PortalConfig {
       guestbookWindowSeconds: read('PORTAL_GUESTBOOK_WINDOW_SECONDS'),
       guestbookMaxMessageChars: read('PORTAL_GUESTBOOK_MAX_MESSAGE_CHARS'),
     },
+    identity: {
+      clockSkewSeconds: read('PORTAL_SIGNATURE_CLOCK_SKEW_SECONDS'),
+    },
     peers: {
       allowInsecure: read('PORTAL_ALLOW_INSECURE_PEERS'),
       allowPrivate: read('PORTAL_ALLOW_PRIVATE_PEERS'),
@@ -114,9 +117,10 @@ export function loadConfig(env: Env = process.env): PortalConfig {
     );
   }
   const secretKey = read('PORTAL_SECRET_KEY');
+  const identityKey = read('PORTAL_IDENTITY_KEY');
   if (sections.server.headersTimeoutMs > sections.server.requestTimeoutMs) {
     r.problems.push('PORTAL_HEADERS_TIMEOUT_SECONDS must not be greater than PORTAL_REQUEST_TIMEOUT_SECONDS');
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { ...settings, secretKey, consoleDir, instanceId, ...sections };
+  return { ...settings, secretKey, identityKey, consoleDir, instanceId, ...sections };
 }

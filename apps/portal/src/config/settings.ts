@@ -41,6 +41,11 @@ export interface PortalLimits {
   guestbookMaxMessageChars: number;
 }
 
+export interface IdentitySettings {
+  /** Clock difference allowed when checking a signed call's created and expires. */
+  clockSkewSeconds: number;
+}
+
 export interface PeerSettings {
   /** Allow http:// peers (tests, local demos). */
   allowInsecure: boolean;
@@ -163,6 +168,9 @@ export interface PortalConfig {
   trustProxy: boolean;
   /** 32-byte key (base64url) encrypting contact keys at rest; empty: a key file in the data dir. */
   secretKey?: string;
+  /** PORTAL_IDENTITY_KEY: the identity key given by configuration (else the Portal keeps its own). */
+  identityKey?: string;
+  identity: IdentitySettings;
   /** The built console and homepage (apps/console/dist); undefined: found next to the Portal. */
   consoleDir?: string;
   /** This instance's name among several on one database (outbox leases); undefined: one made at start. */

@@ -1,3 +1,4 @@
+import { importPrivateKey } from '../common/identity-keys';
 import { resolve } from 'node:path';
 import { isTimeZone, parseQuietHours, type QuietHours } from '../common/quiet-hours';
 import type { EnvReader } from './env-reader';
@@ -99,6 +100,20 @@ function secretKey(description: string): ConfigVariable<string | undefined> {
   });
 }
 
+/** An Ed25519 private key (PKCS#8, PEM or base64): checked at start, so a bad key is a config error. */
+function identityKey(description: string): ConfigVariable<string | undefined> {
+  return variable('', description, (env, name) => {
+    const value = env.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      importPrivateKey(value);
+    } catch {
+      env.problems.push(`${name} must be an Ed25519 private key in PKCS#8 form (PEM, or its DER in base64)`);
+    }
+    return value;
+  });
+}
+
 function quietHours(description: string): ConfigVariable<QuietHours | null> {
   return variable('', description, (env, name) => {
     try {
@@ -149,6 +164,15 @@ export const PORTAL_VARIABLES = {
   PORTAL_CONSOLE_DIR: optionalDirectory('Directory of the built console and homepage. Empty: apps/console/dist of this installation.'),
   PORTAL_SECRET_KEY: secretKey(
     'Key (32 bytes, base64url) that encrypts contact keys at rest. Empty: generated once into <data dir>/secret.key. Set the same value on every instance sharing one PostgreSQL database.',
+  ),
+  PORTAL_IDENTITY_KEY: identityKey(
+    "This Portal's Ed25519 identity key (PKCS#8 PEM or base64 DER; `openssl genpkey -algorithm ed25519`). Empty: generated on first start and kept sealed in the database. Changing it is an unannounced key change that contacts refuse until their owners re-pin; rotate with `agent-p2p keys rotate-identity` instead.",
+  ),
+  PORTAL_SIGNATURE_CLOCK_SKEW_SECONDS: integer(
+    60,
+    0,
+    600,
+    "Clock difference allowed between this Portal and a peer when checking a signed call's created and expires (401 beyond).",
   ),
   PORTAL_MAX_MESSAGE_BYTES: integer(65536, 1, 16 * 1048576, 'Largest message content, in bytes (413 beyond).'),
   PORTAL_CONTACT_REQUESTS_PER_MINUTE: integer(

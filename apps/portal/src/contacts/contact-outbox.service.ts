@@ -4,12 +4,14 @@ import type { EntityManager, Repository } from 'typeorm';
 import { SECRET_BOX, type SecretBox } from '../common/secret-box';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventsService } from '../events/events.service';
-import { type OutboxItem, OutboxService, type PeerResponse } from '../federation/outbox.service';
+import { DeliveryRefused, type OutboxItem, OutboxService, type PeerResponse } from '../federation/outbox.service';
+import { IdentityService } from '../identity/identity.service';
 import { ProfileService } from '../profile/profile.service';
 import { CONTACT_OUTBOX } from './contact-records';
 import { ContactsService } from './contacts.service';
 import { ContactRequest } from './entities/contact-request.entity';
 import { Contact, type ContactRequestState } from './entities/contact.entity';
+import { PeerIdentityRefused, PeerKeysService } from './peer-keys.service';
 
 /**
  * The handshake's calls to other Portals, made by the outbox (CONTACT_OUTBOX): what each call sends,
@@ -26,18 +28,25 @@ export class ContactOutboxService implements OnModuleInit {
     private readonly outbox: OutboxService,
     private readonly events: EventsService,
     private readonly profile: ProfileService,
+    private readonly peerKeys: PeerKeysService,
+    private readonly identity: IdentityService,
   ) {}
 
   onModuleInit(): void {
     this.registerOutboxHandlers();
+    this.registerRotationHandler();
   }
 
   private registerOutboxHandlers(): void {
     this.outbox.registerHandler(CONTACT_OUTBOX.request, {
       buildRequest: async (item) => {
-        const contact = await this.contactOf(item);
-        if (!contact || contact.status !== 'pending' || !contact.keySealed) return null;
-        const me = await this.profile.get();
+        const found = await this.contactOf(item);
+        if (!found || found.status !== 'pending' || !found.keySealed) return null;
+        // Their identity is fetched and pinned before we ask (their Portal must speak our protocol version).
+        const contact = await this.peerKeys.pinForRequest(found).catch((error: unknown) => {
+          throw error instanceof PeerIdentityRefused ? new DeliveryRefused(error.message) : error;
+        });
+        const me = await this.profile.names();
         return {
           portalUrl: contact.portalUrl,
           method: 'POST',
@@ -146,7 +155,7 @@ export class ContactOutboxService implements OnModuleInit {
       buildRequest: async (item) => {
         const contact = await this.contactOf(item);
         if (!contact || contact.status !== 'active' || !contact.keySealed) return null;
-        const me = await this.profile.get();
+        const me = await this.profile.names();
         return {
           portalUrl: contact.portalUrl,
           method: 'POST',
@@ -205,6 +214,28 @@ export class ContactOutboxService implements OnModuleInit {
       onFailed: async (manager, item) => {
         await manager.update(Contact, { id: item.contactId ?? -1 }, { keySealed: null });
       },
+    });
+  }
+
+  private registerRotationHandler(): void {
+    this.outbox.registerHandler(CONTACT_OUTBOX.rotation, {
+      buildRequest: async (item) => {
+        const contact = await this.contactOf(item);
+        if (!contact || (contact.status !== 'active' && contact.status !== 'pending') || !contact.keySealed) return null;
+        const rotation = await this.identity.rotationTo(item.refId ?? '');
+        if (!rotation) return null;
+        return {
+          portalUrl: contact.portalUrl,
+          method: 'POST',
+          path: '/api/federation/identity/rotation',
+          key: this.contactKeys.outboundKey(contact) ?? undefined,
+          body: { to: { keyId: rotation.to.keyId, publicKey: rotation.to.publicKey }, proof: rotation.proof },
+          // Signed by the key the contact has pinned: that is what makes the notice believable.
+          signWith: rotation.from.keyId,
+        };
+      },
+      onDelivered: async () => undefined,
+      onFailed: async () => undefined,
     });
   }
 

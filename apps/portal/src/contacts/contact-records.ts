@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
+import { publicIdentityOf } from '../common/identity-keys';
+import type { ContactIdentityDto, ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
 import type { ContactRequest } from './entities/contact-request.entity';
 import { Contact } from './entities/contact.entity';
 
@@ -10,6 +11,8 @@ export const CONTACT_OUTBOX = {
   accept: 'contact.accept',
   reject: 'contact.reject',
   remove: 'contact.remove',
+  /** Tells a contact that our identity key rotated (refId: the new key's id), signed by the old key. */
+  rotation: 'contact.identity-rotation',
 } as const;
 
 /** Contact requests listed per page unless the caller asks for another limit (at most 200). */
@@ -38,6 +41,7 @@ export function toContactResponse(contact: Contact): ContactResponseDto {
             updatedAt: (contact.requestStateAt ?? contact.updatedAt).toISOString(),
           }
         : null,
+    identity: toContactIdentity(contact),
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
   };
@@ -54,5 +58,22 @@ export function toRequestResponse(request: ContactRequest): ContactRequestRespon
     verified: request.verified,
     contactId: request.contactId,
     createdAt: request.createdAt.toISOString(),
+  };
+}
+
+function toContactIdentity(contact: Contact): ContactIdentityDto {
+  const fingerprint = (key: string | null): string | null => (key ? publicIdentityOf(Buffer.from(key, 'base64url')).fingerprint : null);
+  return {
+    state: contact.peerKeyState ?? 'unpinned',
+    keyId: contact.peerKeyId ?? null,
+    fingerprint: fingerprint(contact.peerPublicKey ?? null),
+    pinnedAt: contact.peerKeyPinnedAt?.toISOString() ?? null,
+    compared: !!contact.peerKeyComparedAt,
+    comparedAt: contact.peerKeyComparedAt?.toISOString() ?? null,
+    presentedFingerprint: contact.peerKeyState === 'changed' ? fingerprint(contact.presentedPublicKey ?? null) : null,
+    changedAt: contact.peerKeyState === 'changed' ? (contact.peerKeyChangedAt?.toISOString() ?? null) : null,
+    refusedByPeer: contact.refusedByPeer
+      ? { reason: contact.refusedByPeer, since: (contact.refusedByPeerAt ?? contact.updatedAt).toISOString() }
+      : null,
   };
 }

@@ -109,6 +109,10 @@ export class ContactRequestsService implements OnModuleInit, OnModuleDestroy {
           message: '',
           keyHash: sha256Hex(key),
           keySealed: this.secrets.seal(key),
+          // The key the signed request was checked against becomes the contact's pinned key.
+          ...(request.peerKeyId && request.peerPublicKey
+            ? { peerKeyState: 'pinned' as const, peerKeyId: request.peerKeyId, peerPublicKey: request.peerPublicKey, peerKeyPinnedAt: now }
+            : {}),
           updatedAt: now,
         };
         // A contact imported from v0.9 becomes this handshake's contact, so its history stays with it.

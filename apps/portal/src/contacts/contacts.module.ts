@@ -14,15 +14,20 @@ import { FederationContactsController } from './federation-contacts.controller';
 import { FederationContactsService } from './federation-contacts.service';
 import { OutgoingRequestsService } from './outgoing-requests.service';
 import { PeerAdmissionService } from './peer-admission.service';
+import { IdentityModule } from '../identity/identity.module';
+import { IdentityController } from './identity.controller';
+import { IdentityRotationService } from './identity-rotation.service';
+import { PeerKeysService } from './peer-keys.service';
 
 /**
  * Contacts and the handshake that makes them. Other features use ContactsService (see its doc) and,
- * on their federation routes, @PeerCall() / @CurrentPeer() (which need PeerAdmissionService).
+ * on their federation routes, @PeerCall() / @CurrentPeer() (which need PeerAdmissionService and
+ * PeerKeysService: every such call must be signed by the contact's pinned identity key).
  * Contact keys are resolved for auth through PeerCredentialsService.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Contact, ContactRequest]), AuthModule, FederationModule, EventsModule, ProfileModule],
-  controllers: [ContactsController, FederationContactsController],
+  imports: [TypeOrmModule.forFeature([Contact, ContactRequest]), AuthModule, FederationModule, EventsModule, ProfileModule, IdentityModule],
+  controllers: [ContactsController, FederationContactsController, IdentityController],
   providers: [
     ContactsService,
     OutgoingRequestsService,
@@ -30,7 +35,9 @@ import { PeerAdmissionService } from './peer-admission.service';
     FederationContactsService,
     ContactOutboxService,
     PeerAdmissionService,
+    PeerKeysService,
+    IdentityRotationService,
   ],
-  exports: [ContactsService, PeerAdmissionService],
+  exports: [ContactsService, PeerAdmissionService, PeerKeysService],
 })
 export class ContactsModule {}

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -7,6 +8,7 @@ import {
   ApiOperation,
   ApiTags,
   ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
@@ -23,12 +25,16 @@ import {
 } from './dto/federation-contact.dto';
 import { FederationContactsService } from './federation-contacts.service';
 import { CurrentPeer, PeerCall } from './peer-call.decorator';
+import { PeerKeysService } from './peer-keys.service';
 
 /** Portal-to-Portal calls of the contact handshake. */
 @ApiTags('federation')
 @Controller('api/federation')
 export class FederationContactsController {
-  constructor(private readonly contacts: FederationContactsService) {}
+  constructor(
+    private readonly contacts: FederationContactsService,
+    private readonly peerKeys: PeerKeysService,
+  ) {}
 
   @Post('contact-requests')
   @HttpCode(202)
@@ -41,12 +47,20 @@ export class FederationContactsController {
   })
   @ApiOperation({
     summary: 'Receive a contact request from another Portal',
-    description: 'Stored and then verified with the Portal named in fromPortal; the owner decides. Rate-limited.',
+    description:
+      "Signed (RFC 9421) with the identity key that fromPortal publishes at /.well-known/agent-p2p, for this Portal's URL; stored, then verified with that Portal; the owner decides. Rate-limited.",
+  })
+  @ApiUnauthorizedResponse({
+    description: 'Not signed by the identity key of fromPortal, or signed for another Portal (details.code).',
+    type: ErrorResponseDto,
   })
   @ApiAcceptedResponse({ type: FederationContactRequestReceiptDto })
   @ApiTooManyRequestsResponse({ type: ErrorResponseDto })
-  async receiveContactRequest(@Body() body: FederationContactRequestDto): Promise<FederationContactRequestReceiptDto> {
-    await this.contacts.receiveRequest(body);
+  async receiveContactRequest(
+    @Req() request: FastifyRequest,
+    @Body() body: FederationContactRequestDto,
+  ): Promise<FederationContactRequestReceiptDto> {
+    await this.contacts.receiveRequest(body, (fromPortal) => this.peerKeys.verifyStrangerCall(request, fromPortal));
     return { requestId: body.requestId, status: 'received' };
   }
 

@@ -19,6 +19,7 @@ import type {
 import { ContactRequest } from './entities/contact-request.entity';
 import { Contact } from './entities/contact.entity';
 import { PeerAdmissionService } from './peer-admission.service';
+import type { PublicIdentity } from '../common/identity-keys';
 
 /**
  * The handshake as other Portals call it: a request arrives (then verified with its sender), the
@@ -42,10 +43,12 @@ export class FederationContactsService {
    * A Portal asks to become a contact. Stored, then verified with the Portal it claims to be.
    * (The per-address limit of this route is its @RateLimit().)
    */
-  async receiveRequest(dto: FederationContactRequestDto): Promise<void> {
+  async receiveRequest(dto: FederationContactRequestDto, verifySender: (fromPortal: string) => Promise<PublicIdentity>): Promise<void> {
     const fromPortal = normalizePortalUrl(dto.fromPortal, this.config.peers.allowInsecure);
     if (!fromPortal) throw new BadRequestException('fromPortal must be an https URL without credentials, query or fragment');
     if (fromPortal === this.config.publicUrl) throw new BadRequestException('fromPortal is this Portal itself');
+    // Signed by the key fromPortal publishes, for this Portal's URL: a request relayed from elsewhere is refused here.
+    const sender = await verifySender(fromPortal);
     const keyHash = sha256Hex(dto.key);
     const existing = await this.requests.findOne({ where: { requestId: dto.requestId } });
     if (existing) {
@@ -70,6 +73,8 @@ export class FederationContactsService {
           verified: false,
           keyHash,
           keySealed: this.secrets.seal(dto.key),
+          peerKeyId: sender.keyId,
+          peerPublicKey: sender.publicKey,
           contactId: null,
           createdAt: now,
           updatedAt: now,

@@ -10,6 +10,8 @@ import { OutboxItem } from '../federation/entities/outbox-item.entity';
 import { PortalEvent } from '../events/entities/portal-event.entity';
 import { AgentWake } from '../governance/entities/agent-wake.entity';
 import { InboxItem } from '../governance/entities/inbox-item.entity';
+import { IdentityKey } from '../identity/entities/identity-key.entity';
+import { SignatureNonce } from '../identity/entities/signature-nonce.entity';
 import { GuestbookEntry } from '../guestbook/entities/guestbook-entry.entity';
 import { ImportRecord } from '../importer/entities/import-record.entity';
 import { OwnerChatMessage } from '../owner-chat/entities/owner-chat-message.entity';
@@ -33,6 +35,8 @@ export const ENTITIES = [
   ImportRecord,
   InboxItem,
   AgentWake,
+  IdentityKey,
+  SignatureNonce,
 ];
 
 /** The entities whose tables are written outside their own feature (the v0.9 importer fills them in bulk). */

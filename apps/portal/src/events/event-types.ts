@@ -20,6 +20,9 @@ export const EVENT_TYPES = [
   'message.held',
   'file.parked',
   'file.resumed',
+  'contact.identity_rotated',
+  'contact.identity_changed',
+  'contact.identity_refused',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -14,8 +14,9 @@ import {
   parkDelayMs,
   parkReasonOf,
   retryDelayMs,
+  signatureRefusalOf,
 } from './outbox-retry-policy';
-import type { AttemptOutcome, OutboxFailure, OutboxHandler } from './outbox-types';
+import { type AttemptOutcome, DeliveryRefused, type OutboxFailure, type OutboxHandler, type SignatureAnswerListener } from './outbox-types';
 import { type PeerClient, PeerError, type PeerRequest, type PeerResponse } from './peer-client';
 
 /** A peer that does not know a kind's batch route (an older version) is sent items of that kind singly for this long. */
@@ -41,6 +42,7 @@ export interface PeerBackoff {
 export class OutboxDelivery {
   /** Kind and peer ("kind peerUrl") whose batch was answered 404/405 (no batch route), until when. */
   private readonly noBatchUntil = new Map<string, number>();
+  signatureListener: SignatureAnswerListener | null = null;
 
   constructor(
     private readonly config: PortalConfig,
@@ -78,6 +80,18 @@ export class OutboxDelivery {
     try {
       request = await handler.buildRequest(item);
     } catch (error) {
+      if (error instanceof DeliveryRefused) {
+        await this.fail(item, handler, error.message, 'refused');
+        return 'next';
+      }
+      // A call the handler makes to prepare (the peer's identity document) failing like a call would.
+      if (error instanceof PeerError) {
+        if (!error.retryable) {
+          await this.fail(item, handler, error.message, 'unsent');
+          return 'next';
+        }
+        return this.retryOrRepark(item, handler, error.message);
+      }
       this.logger.error({ err: error, item: item.id }, 'Could not prepare an outbox item');
       return this.retryLater([item], handler, 'internal error preparing the request');
     }
@@ -97,6 +111,11 @@ export class OutboxDelivery {
         return 'next';
       }
       return this.retryOrRepark(item, handler, reason);
+    }
+    const refusal = signatureRefusalOf(response);
+    if (refusal) {
+      this.signatureRefused(item.peerUrl, refusal);
+      return this.retryOrRepark(item, handler, describeAnswer(response), response.retryAfterSeconds);
     }
     if (isSuccessStatus(response.status)) {
       await this.dataSource.transaction(async (manager) => {
@@ -158,7 +177,9 @@ export class OutboxDelivery {
       if (error instanceof PeerError && !error.retryable) return this.sendSingly(carried);
       return { outcome: await this.retryLater(carried, handler, reason), sent: carried.length };
     }
-    if (isRetryableStatus(response.status)) {
+    const refusal = signatureRefusalOf(response);
+    if (refusal) this.signatureRefused(run[0].peerUrl, refusal);
+    if (refusal || isRetryableStatus(response.status)) {
       return {
         outcome: await this.retryLater(carried, handler, describeAnswer(response), response.retryAfterSeconds),
         sent: carried.length,
@@ -195,8 +216,15 @@ export class OutboxDelivery {
     return { outcome: 'next', sent: carried.length };
   }
 
+  private signatureRefused(peerUrl: string, refusal: { code: string; reason: string }): void {
+    void this.signatureListener
+      ?.refused(peerUrl, refusal.code, refusal.reason)
+      .catch((error) => this.logger.warn({ err: error }, 'Could not record a refused signature'));
+  }
+
   /** The peer is evidently up: whatever else waits for it (another lane, a back-off) goes now. */
   private peerAnswered(peerUrl: string): void {
+    void this.signatureListener?.accepted(peerUrl).catch(() => undefined);
     if (this.backoff.backingOff.has(peerUrl)) void this.backoff.retryNow(peerUrl).catch(() => undefined);
   }
 

@@ -1,3 +1,4 @@
+import type { PeerResponse } from './peer-client';
 import { backoffDelayMs } from '@agent-p2p/protocol';
 import type { OutboxSettings } from '../config/portal-config';
 import type { OutboxItem } from './entities/outbox-item.entity';
@@ -76,4 +77,18 @@ export function describeBody(body: unknown): string {
 /** The reason recorded for a failed answer. */
 export function describeAnswer(response: { status: number; body: unknown }): string {
   return `${response.status} ${describeBody(response.body)}`;
+}
+
+/**
+ * A peer's 401 that refuses our signature rather than our key (its details.code names why: our
+ * identity key is not the one it pinned, a clock out of the skew allowance...). Such an answer is
+ * retried like a 5xx (the peer's owner may re-pin, the clock may be fixed) and reported once; a 401
+ * without such a code (a wrong contact key) stays a refusal.
+ */
+export function signatureRefusalOf(response: PeerResponse): { code: string; reason: string } | null {
+  if (response.status !== 401) return null;
+  const body = response.body as { message?: unknown; details?: { code?: unknown } } | null;
+  const code = typeof body?.details?.code === 'string' ? body.details.code : '';
+  if (!/^(signature_|identity_|digest_|protocol_)/.test(code)) return null;
+  return { code: code.slice(0, 64), reason: typeof body?.message === 'string' ? body.message.slice(0, 500) : '' };
 }

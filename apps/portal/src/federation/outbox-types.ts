@@ -98,3 +98,20 @@ export interface DeliveryState {
 
 /** What one pass over a run of items did: go on with the peer's next item, or wait (it backs off). */
 export type AttemptOutcome = 'next' | 'wait';
+
+/** Told how peers answer our signatures (the contacts feature records and reports refusals). */
+export interface SignatureAnswerListener {
+  refused(peerUrl: string, code: string, reason: string): Promise<void>;
+  accepted(peerUrl: string): Promise<void>;
+}
+
+/**
+ * The item cannot be delivered and never will be (buildRequest found the peer unusable, e.g. it
+ * speaks an older protocol): it fails as refused, with this message.
+ */
+export class DeliveryRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeliveryRefused';
+  }
+}

@@ -11,7 +11,7 @@ import { OutboxKinds } from './outbox-kinds';
 import { OutboxLeases } from './outbox-leases';
 import { OutboxParking } from './outbox-parking';
 import { OutboxProbes } from './outbox-probes';
-import type { DeliveryState, OutboxEntry, OutboxHandler, OutboxKindOptions, OutboxLane } from './outbox-types';
+import type { DeliveryState, OutboxEntry, OutboxHandler, OutboxKindOptions, OutboxLane, SignatureAnswerListener } from './outbox-types';
 import { PeerClient } from './peer-client';
 
 // What the features that use the outbox work with: the types they implement and the items they get.
@@ -26,6 +26,8 @@ export type {
   Parking,
 } from './outbox-types';
 export type { ParkReason } from './outbox-retry-policy';
+export { DeliveryRefused } from './outbox-types';
+export { PeerClient, PeerError } from './peer-client';
 export type { OutboxItem } from './entities/outbox-item.entity';
 export type { PeerRequest, PeerResponse } from './peer-client';
 
@@ -180,6 +182,11 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
    * The peer called us: it is up (its backlog goes now), and it may have room again for what is
    * parked (tried again soon, at most once per PARK_NUDGE_GAP_MS).
    */
+  /** Registers who is told when a peer refuses (or again accepts) our signed calls. */
+  onSignatureAnswer(listener: SignatureAnswerListener): void {
+    this.delivery.signatureListener = listener;
+  }
+
   async peerCalled(peerUrl: string): Promise<void> {
     await Promise.all([this.retryNow(peerUrl), this.parking.nudge(peerUrl)]);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -6,6 +6,8 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { isNonPublicAddress } from '../common/peer-address';
+import { contentDigestFromHex, contentDigestOf, signCall } from '../common/http-signatures';
+import { IdentityService } from '../identity/identity.service';
 
 export interface PeerRequest {
   /** The peer Portal's base URL (its identity). */
@@ -22,6 +24,8 @@ export interface PeerRequest {
   headers?: Record<string, string>;
   /** Overrides the configured total timeout (long uploads). */
   timeoutMs?: number;
+  /** Sign with this (retired) identity key instead of the current one: a rotation notice. */
+  signWith?: string;
 }
 
 export interface PeerResponse {
@@ -62,7 +66,10 @@ export class PeerClient implements OnModuleDestroy {
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
 
-  constructor(@Inject(PORTAL_CONFIG) private readonly config: PortalConfig) {
+  constructor(
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    @Optional() private readonly identity?: IdentityService,
+  ) {
     const lookup = this.guardedLookup();
     const options = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: config.peers.totalTimeoutMs, lookup };
     this.httpAgent = new HttpAgent(options);
@@ -92,6 +99,7 @@ export class PeerClient implements OnModuleDestroy {
       headers['content-length'] = String(payload.length);
     }
     if (request.key) headers.authorization = `Bearer ${request.key}`;
+    if (request.path.startsWith('/api/federation/')) await this.sign(request, url, headers, payload);
     const limits = { ...this.config.peers, totalTimeoutMs: request.timeoutMs ?? this.config.peers.totalTimeoutMs };
 
     return new Promise<PeerResponse>((resolve, reject) => {
@@ -157,6 +165,23 @@ export class PeerClient implements OnModuleDestroy {
         req.end(payload);
       }
     });
+  }
+
+  /**
+   * Signs a federation call with this Portal's identity key (RFC 9421): method, full URL, the body's
+   * Content-Digest (a streamed chunk's from its known SHA-256, so it is not read twice) and the key.
+   */
+  private async sign(request: PeerRequest, url: URL, headers: Record<string, string>, payload: Buffer | undefined): Promise<void> {
+    if (!this.identity) return;
+    if (request.stream) {
+      const hex = headers['x-chunk-sha256'];
+      if (!hex || !/^[0-9a-f]{64}$/i.test(hex)) throw new Error('a streamed federation body needs its X-Chunk-Sha256 to be signed');
+      headers['content-digest'] = contentDigestFromHex(hex);
+    } else if (payload) {
+      headers['content-digest'] = contentDigestOf(payload);
+    }
+    const key = await this.identity.signingKey(request.signWith);
+    Object.assign(headers, signCall({ method: request.method, url: url.href, headers }, key));
   }
 
   private buildUrl(request: PeerRequest): URL {

@@ -5,6 +5,7 @@ import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { PROTOCOL_VERSION } from '../common/version';
 import type { ProfileResponseDto, ProfileUpdateDto, WellKnownResponseDto } from './dto/profile.dto';
 import { Profile } from './entities/profile.entity';
+import { IdentityService } from '../identity/identity.service';
 
 const PROFILE_ID = 1;
 
@@ -13,6 +14,7 @@ export class ProfileService {
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
     @InjectRepository(Profile) private readonly profiles: Repository<Profile>,
+    private readonly identity: IdentityService,
   ) {}
 
   async createInitial(manager: EntityManager): Promise<void> {
@@ -30,6 +32,12 @@ export class ProfileService {
     return this.toResponse(await this.load());
   }
 
+  /** The names of this Portal's profile (what the handshake sends), without the identity. */
+  async names(): Promise<{ agentName: string; ownerName: string }> {
+    const profile = await this.load();
+    return { agentName: profile.agentName, ownerName: profile.ownerName };
+  }
+
   async update(changes: ProfileUpdateDto): Promise<ProfileResponseDto> {
     const profile = await this.load();
     Object.assign(profile, stripUndefined(changes), { updatedAt: new Date() });
@@ -39,6 +47,7 @@ export class ProfileService {
 
   async wellKnown(): Promise<WellKnownResponseDto> {
     const profile = await this.load();
+    const { createdAt: _createdAt, source: _source, ...identity } = await this.identity.describe();
     return {
       protocol: 'agent-p2p',
       protocolVersion: PROTOCOL_VERSION,
@@ -47,6 +56,7 @@ export class ProfileService {
       ownerName: profile.ownerName,
       avatarText: profile.avatarText,
       bio: profile.bio,
+      identity,
     };
   }
 
@@ -56,8 +66,9 @@ export class ProfileService {
     return profile;
   }
 
-  private toResponse(profile: Profile): ProfileResponseDto {
+  private async toResponse(profile: Profile): Promise<ProfileResponseDto> {
     return {
+      identity: await this.identity.describe(),
       agentName: profile.agentName,
       ownerName: profile.ownerName,
       avatarText: profile.avatarText,

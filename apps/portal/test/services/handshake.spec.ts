@@ -1,3 +1,4 @@
+import { generateIdentityKey } from '../../src/common/identity-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictException, ForbiddenException, type HttpException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -57,10 +58,11 @@ describe('the contact handshake through the real services and database', () => {
 
   const requestRow = (requestId: string) => portal.dataSource.getRepository(ContactRequest).findOneByOrFail({ requestId });
   const contactRow = (id: number) => portal.dataSource.getRepository(Contact).findOneByOrFail({ id });
+  const senderIdentity = generateIdentityKey().identity;
   const outboxItems = (kind: string) => portal.dataSource.getRepository(OutboxItem).findBy({ kind });
   const eventsOf = async (type: string) => (await portal.get(EventsService).listAfter(0, 100_000)).filter((event) => event.type === type);
 
-  /** A request from `${peer.url}/<name>`, as POST /api/federation/contact-requests hands it to the service. */
+  /** A request from `${peer.url}/<name>`, as POST /api/federation/contact-requests hands it to the service (its signature checked). */
   async function receive(name: string): Promise<{ requestId: string; key: string; fromPortal: string }> {
     const sent = {
       requestId: randomUUID(),
@@ -70,7 +72,7 @@ describe('the contact handshake through the real services and database', () => {
       message: 'hello',
       key: generateContactKey(),
     };
-    await receiver.receiveRequest(sent);
+    await receiver.receiveRequest(sent, async () => senderIdentity);
     return sent;
   }
 

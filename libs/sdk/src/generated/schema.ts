@@ -169,6 +169,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/contacts/{id}/identity/compared": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a contact's fingerprint as compared (or not)
+         * @description Compared means the owners read the fingerprints to each other and they matched. Only the owner may mark it compared (403 for an owner key); an owner key may clear the mark.
+         */
+        put: operations["setCompared"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contacts/{id}/identity/repin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-pin a contact's identity key (owner only)
+         * @description After the contact's key changed without a signed rotation: fetches the key its Portal publishes now and pins it, only if its fingerprint is the one given (the one the owners compared). Its calls are accepted again and what waits for it is sent.
+         */
+        post: operations["repin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -240,7 +280,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a contact request from another Portal
-         * @description Stored and then verified with the Portal named in fromPortal; the owner decides. Rate-limited.
+         * @description Signed (RFC 9421) with the identity key that fromPortal publishes at /.well-known/agent-p2p, for this Portal's URL; stored, then verified with that Portal; the owner decides. Rate-limited.
          */
         post: operations["receiveContactRequest"];
         delete?: never;
@@ -377,6 +417,26 @@ export interface paths {
          * @description Answers status received, or receiving with the chunks still missing; 422 when the whole-file SHA-256 does not match (the transfer fails).
          */
         post: operations["completeFederationFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/federation/identity/rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact's Portal rotated its identity key
+         * @description Signed with the key pinned here for the caller; the proof is that key's signature of the rotation statement. Idempotent.
+         */
+        post: operations["receiveRotation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -568,6 +628,26 @@ export interface paths {
         head?: never;
         /** Mark a guestbook message read or unread */
         patch: operations["updateGuestbookEntry"];
+        trace?: never;
+    };
+    "/api/identity/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate this Portal's identity key
+         * @description A new Ed25519 key becomes current and is published; every pending or active contact is told by a notice signed with the old key and re-pins the new one. 409 when the key is set by PORTAL_IDENTITY_KEY.
+         */
+        post: operations["rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/keys": {
@@ -892,6 +972,10 @@ export interface components {
              */
             tier: "blocked" | "notify-only" | "bounded" | "extended";
         };
+        ContactComparedDto: {
+            /** @description true: the fingerprint was compared with the contact's owner (owner only); false: not (yet). */
+            compared: boolean;
+        };
         ContactCreateDto: {
             /**
              * @description A note for the other Portal's owner.
@@ -903,6 +987,66 @@ export interface components {
              * @example https://bob-portal.example.com
              */
             portalUrl: string;
+        };
+        ContactIdentityChangedPayloadDto: {
+            contactId: number;
+            /** @description The fingerprint pinned here. */
+            pinnedFingerprint: string;
+            /** Format: uri */
+            portalUrl: string;
+            /** @description The fingerprint the Portal presents now. */
+            presentedFingerprint: string;
+        };
+        ContactIdentityDto: {
+            /**
+             * Format: date-time
+             * @description changed: since when.
+             */
+            changedAt: string | null;
+            /** @description The owner marked the fingerprint as compared with the contact's owner. */
+            compared: boolean;
+            /** Format: date-time */
+            comparedAt: string | null;
+            /** @description Six groups of five digits, for the owners to read to each other. */
+            fingerprint: string | null;
+            keyId: string | null;
+            /** Format: date-time */
+            pinnedAt: string | null;
+            /** @description changed: the fingerprint the peer presents now. */
+            presentedFingerprint: string | null;
+            /** @description The peer refuses this Portal's signed calls (e.g. it pinned another key for us); deliveries keep retrying. Null once a call goes through. */
+            refusedByPeer: components["schemas"]["ContactPeerRefusalDto"] | null;
+            /**
+             * @description pinned: the peer's calls must be signed by this key; unpinned: no key yet (a contact from before signed calls: its first signed call pins it); changed: the peer presents another key without a rotation signed by the pinned one, and its calls are refused until the owner re-pins (POST /api/contacts/{id}/identity/repin).
+             * @enum {string}
+             */
+            state: "unpinned" | "pinned" | "changed";
+        };
+        ContactIdentityRefusedPayloadDto: {
+            /** @description Why, as the other Portal says it (details.code of its 401), e.g. identity_changed. */
+            code: string;
+            contactId: number;
+            /** @description This Portal's fingerprint, for the owners to compare. */
+            fingerprint: string;
+            /** Format: uri */
+            portalUrl: string;
+            /** @description The other Portal's words (untrusted text). */
+            reason: string;
+        };
+        ContactIdentityRotatedPayloadDto: {
+            contactId: number;
+            /** @description The fingerprint pinned now. */
+            fingerprint: string;
+            /** Format: uri */
+            portalUrl: string;
+            /** @description The fingerprint pinned before. */
+            previousFingerprint: string;
+        };
+        ContactPeerRefusalDto: {
+            /** @description Their Portal's reason code and words (untrusted text), e.g. identity_changed: … */
+            reason: string;
+            /** Format: date-time */
+            since: string;
         };
         ContactRejectedPayloadDto: {
             contactId: number;
@@ -918,6 +1062,13 @@ export interface components {
             contactId: number;
             /** Format: uri */
             portalUrl: string;
+        };
+        ContactRepinDto: {
+            /**
+             * @description The fingerprint the owner compared with the contact's owner; the key is pinned only if the peer presents this one.
+             * @example 01234 56789 01234 56789 01234 56789
+             */
+            fingerprint: string;
         };
         ContactRequestDeliveredPayloadDto: {
             /** @description Delivery attempts it took. */
@@ -1012,6 +1163,8 @@ export interface components {
              * @example 3
              */
             id: number;
+            /** @description The peer's identity key: pinned fingerprint, compared mark, changes. */
+            identity: components["schemas"]["ContactIdentityDto"];
             ownerName: string;
             /** Format: uri */
             portalUrl: string;
@@ -1065,7 +1218,7 @@ export interface components {
              */
             id: string;
             /** @description Depends on `type`: the payload DTO named after the type (message.received → MessageReceivedPayloadDto). */
-            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["MessageReceiptPayloadDto"] | components["schemas"]["MessageUnconfirmedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRequestDeliveredPayloadDto"] | components["schemas"]["ContactRequestFailedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"] | components["schemas"]["FileParkedPayloadDto"] | components["schemas"]["FileResumedPayloadDto"];
+            payload: components["schemas"]["MessageReceivedPayloadDto"] | components["schemas"]["MessageDeliveredPayloadDto"] | components["schemas"]["MessageFailedPayloadDto"] | components["schemas"]["MessageReceiptPayloadDto"] | components["schemas"]["MessageUnconfirmedPayloadDto"] | components["schemas"]["ContactRequestReceivedPayloadDto"] | components["schemas"]["ContactAcceptedPayloadDto"] | components["schemas"]["ContactRequestDeliveredPayloadDto"] | components["schemas"]["ContactRequestFailedPayloadDto"] | components["schemas"]["ContactIdentityRotatedPayloadDto"] | components["schemas"]["ContactIdentityChangedPayloadDto"] | components["schemas"]["ContactIdentityRefusedPayloadDto"] | components["schemas"]["ContactRejectedPayloadDto"] | components["schemas"]["ContactRemovedPayloadDto"] | components["schemas"]["GuestbookMessagePayloadDto"] | components["schemas"]["OwnerChatMessagePayloadDto"] | components["schemas"]["FileReceivedPayloadDto"] | components["schemas"]["FileDeliveredPayloadDto"] | components["schemas"]["FileFailedPayloadDto"] | components["schemas"]["AgentWakePayloadDto"] | components["schemas"]["MessageHeldPayloadDto"] | components["schemas"]["FileParkedPayloadDto"] | components["schemas"]["FileResumedPayloadDto"];
             /**
              * @description Position in the log: strictly increasing; resume and ack by it.
              * @example 42
@@ -1080,7 +1233,7 @@ export interface components {
             lastSeq: number;
         };
         /** @enum {string} */
-        EventType: "message.received" | "message.delivered" | "message.failed" | "message.receipt" | "message.unconfirmed" | "contact.request_received" | "contact.request_delivered" | "contact.request_failed" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held" | "file.parked" | "file.resumed";
+        EventType: "message.received" | "message.delivered" | "message.failed" | "message.receipt" | "message.unconfirmed" | "contact.request_received" | "contact.request_delivered" | "contact.request_failed" | "contact.accepted" | "contact.rejected" | "contact.removed" | "guestbook.message" | "owner_chat.message" | "file.received" | "file.delivered" | "file.failed" | "agent.wake" | "message.held" | "file.parked" | "file.resumed" | "contact.identity_rotated" | "contact.identity_changed" | "contact.identity_refused";
         FailingJobDto: {
             /** @description Failures in a row. */
             failures: number;
@@ -1170,6 +1323,16 @@ export interface components {
             /** @enum {string} */
             status: "receiving" | "received" | "failed";
         };
+        FederationIdentityRotationAckDto: {
+            /** @description The fingerprint pinned now. */
+            fingerprint: string;
+            ok: boolean;
+        };
+        FederationIdentityRotationDto: {
+            /** @description The old key's Ed25519 signature (base64url) of the rotation statement. */
+            proof: string;
+            to: components["schemas"]["FederationRotationKeyDto"];
+        };
         FederationMessageBatchDto: {
             /** @description Stored in this order. */
             messages: components["schemas"]["FederationMessageDto"][];
@@ -1243,6 +1406,11 @@ export interface components {
              * @enum {string}
              */
             result: "applied" | "unchanged" | "unknown";
+        };
+        FederationRotationKeyDto: {
+            keyId: string;
+            /** @description Raw Ed25519 public key, base64url. */
+            publicKey: string;
         };
         FederationVerifyRequestDto: {
             /**
@@ -1514,6 +1682,36 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "degraded";
         };
+        IdentityDto: {
+            /** @enum {string} */
+            alg: "ed25519";
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description Six groups of five digits from the key, for two owners to read to each other.
+             * @example 01234 56789 01234 56789 01234 56789
+             */
+            fingerprint: string;
+            /** @description The key id signatures name (keyid): base64url of 16 bytes of SHA-256 over the public key. */
+            keyId: string;
+            /** @description The raw 32-byte Ed25519 public key, base64url. */
+            publicKey: string;
+            /** @description The latest rotations, oldest first: contacts that pinned an older key follow them. */
+            rotations: components["schemas"]["RotationLinkDto"][];
+            /**
+             * @description generated: made and kept by this Portal (rotatable); configured: PORTAL_IDENTITY_KEY.
+             * @enum {string}
+             */
+            source: "generated" | "configured";
+        };
+        IdentityRotationResponseDto: {
+            /** @description Contacts told, each by a notice signed with the old key (delivered by the outbox, retried while they are down). */
+            contactsNotified: number;
+            /** @description The new identity. */
+            identity: components["schemas"]["IdentityDto"];
+            /** @description The fingerprint before. */
+            previousFingerprint: string;
+        };
         MessageCreateDto: {
             /**
              * @description The contact to send to (local id).
@@ -1769,6 +1967,8 @@ export interface components {
             agentName: string;
             avatarText: string;
             bio: string;
+            /** @description This Portal's identity key (public half) and its fingerprint. */
+            identity: components["schemas"]["IdentityDto"];
             ownerName: string;
             /**
              * Format: uri
@@ -1787,6 +1987,21 @@ export interface components {
             bio?: string;
             /** @description The owner's display name. */
             ownerName?: string;
+        };
+        PublicIdentityDto: {
+            /** @enum {string} */
+            alg: "ed25519";
+            /**
+             * @description Six groups of five digits from the key, for two owners to read to each other.
+             * @example 01234 56789 01234 56789 01234 56789
+             */
+            fingerprint: string;
+            /** @description The key id signatures name (keyid): base64url of 16 bytes of SHA-256 over the public key. */
+            keyId: string;
+            /** @description The raw 32-byte Ed25519 public key, base64url. */
+            publicKey: string;
+            /** @description The latest rotations, oldest first: contacts that pinned an older key follow them. */
+            rotations: components["schemas"]["RotationLinkDto"][];
         };
         QuietHoursStateDto: {
             /** @description True while quiet hours hold wakes. */
@@ -1858,6 +2073,18 @@ export interface components {
             items: components["schemas"]["ReviewItemDto"][];
             quietHours: components["schemas"]["QuietHoursStateDto"];
         };
+        RotationLinkDto: {
+            /** @description The key rotated away from. */
+            fromKeyId: string;
+            /** @description Its raw Ed25519 public key, base64url. */
+            fromPublicKey: string;
+            /** @description The old key's Ed25519 signature (base64url) of the rotation statement (Portal URL, both keys). */
+            proof: string;
+            /** Format: date-time */
+            rotatedAt: string;
+            /** @description The key that replaced it. */
+            toKeyId: string;
+        };
         SessionCreateDto: {
             /** @description The console password. */
             password: string;
@@ -1926,12 +2153,17 @@ export interface components {
             agentName: string;
             avatarText: string;
             bio: string;
+            /** @description The identity key that signs every call of this Portal; contacts pin it. */
+            identity: components["schemas"]["PublicIdentityDto"];
             ownerName: string;
             /** Format: uri */
             portalUrl: string;
             /** @enum {string} */
             protocol: "agent-p2p";
-            /** @example 1 */
+            /**
+             * @description The federation protocol version. 2: every Portal-to-Portal call is signed (RFC 9421, Ed25519).
+             * @example 2
+             */
             protocolVersion: number;
         };
     };
@@ -2381,6 +2613,126 @@ export interface operations {
             };
         };
     };
+    setCompared: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactComparedDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No key is pinned for the contact. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    repin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactRepinDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The Portal presents another fingerprint (details.presentedFingerprint), or could not be reached. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -2538,6 +2890,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FederationContactRequestReceiptDto"];
+                };
+            };
+            /** @description Not signed by the identity key of fromPortal, or signed for another Portal (details.code). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             429: {
@@ -2877,6 +3238,47 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    receiveRotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FederationIdentityRotationDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FederationIdentityRotationAckDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3580,6 +3982,52 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityRotationResponseDto"];
+                };
+            };
+            /** @description No valid credential. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description A valid credential of a kind this route does not accept. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The key comes from PORTAL_IDENTITY_KEY, or another rotation ran at the same time. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

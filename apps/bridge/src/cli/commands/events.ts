@@ -99,6 +99,18 @@ export function describeEvent(event: PortalEvent): string {
     }
     case 'contact.accepted':
       return `${head}  contact ${event.payload.contactId} ${framed(event.payload.agentName, 60)} ${framed(event.payload.portalUrl)}`;
+    case 'contact.identity_rotated': {
+      const p = event.payload;
+      return `${head}  contact ${p.contactId} ${framed(p.portalUrl)} rotated its identity key (signed by the pinned one): fingerprint now ${safe(p.fingerprint)}`;
+    }
+    case 'contact.identity_changed': {
+      const p = event.payload;
+      return `${head}  contact ${p.contactId} ${framed(p.portalUrl)} presents another identity key without a signed rotation: its calls are refused until the owner compares ${safe(p.presentedFingerprint)} (pinned: ${safe(p.pinnedFingerprint)}) and re-pins it in the console`;
+    }
+    case 'contact.identity_refused': {
+      const p = event.payload;
+      return `${head}  contact ${p.contactId} ${framed(p.portalUrl)} refuses this Portal's signed calls (${safe(p.code)}): ${framed(p.reason, 200)}; deliveries keep retrying; its owner must re-pin our fingerprint ${safe(p.fingerprint)}`;
+    }
     case 'contact.rejected':
       return `${head}  contact ${event.payload.contactId} ${framed(event.payload.portalUrl)}: rejected by their owner`;
     case 'contact.removed':

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AUTONOMY_TIERS, type AutonomyTier } from '../../common/autonomy';
 import { QueryInteger } from '../../common/query-integer';
 
@@ -44,6 +44,53 @@ export class ContactRequestDeliveryDto {
   @ApiProperty({ format: 'date-time', description: 'When the state last changed.' }) updatedAt: string;
 }
 
+export class ContactPeerRefusalDto {
+  @ApiProperty({ description: "Their Portal's reason code and words (untrusted text), e.g. identity_changed: …" }) reason: string;
+  @ApiProperty({ format: 'date-time' }) since: string;
+}
+
+/** The peer's identity key as this Portal has pinned it. */
+export class ContactIdentityDto {
+  @ApiProperty({
+    enum: ['unpinned', 'pinned', 'changed'],
+    description:
+      "pinned: the peer's calls must be signed by this key; unpinned: no key yet (a contact from before signed calls: its first signed call pins it); changed: the peer presents another key without a rotation signed by the pinned one, and its calls are refused until the owner re-pins (POST /api/contacts/{id}/identity/repin).",
+  })
+  state: 'unpinned' | 'pinned' | 'changed';
+  @ApiProperty({ nullable: true, type: String }) keyId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Six groups of five digits, for the owners to read to each other.' })
+  fingerprint: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) pinnedAt: string | null;
+  @ApiProperty({ description: "The owner marked the fingerprint as compared with the contact's owner." }) compared: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) comparedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'changed: the fingerprint the peer presents now.' })
+  presentedFingerprint: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'changed: since when.' }) changedAt: string | null;
+  @ApiProperty({
+    type: ContactPeerRefusalDto,
+    nullable: true,
+    description:
+      "The peer refuses this Portal's signed calls (e.g. it pinned another key for us); deliveries keep retrying. Null once a call goes through.",
+  })
+  refusedByPeer: ContactPeerRefusalDto | null;
+}
+
+export class ContactComparedDto {
+  @ApiProperty({ description: "true: the fingerprint was compared with the contact's owner (owner only); false: not (yet)." })
+  @IsBoolean()
+  compared: boolean;
+}
+
+export class ContactRepinDto {
+  @ApiProperty({
+    description: "The fingerprint the owner compared with the contact's owner; the key is pinned only if the peer presents this one.",
+    example: '01234 56789 01234 56789 01234 56789',
+  })
+  @IsString()
+  @Matches(/^[0-9][0-9 -]{28,40}[0-9]$/, { message: 'fingerprint must be the 30 digits, in groups or not' })
+  fingerprint: string;
+}
+
 export class ContactResponseDto {
   @ApiProperty({ description: 'Local contact id (small integer).', example: 3 }) id: number;
   @ApiProperty({ format: 'uri' }) portalUrl: string;
@@ -69,6 +116,8 @@ export class ContactResponseDto {
     description: 'Outgoing contacts: the delivery of our request. Null for incoming and imported contacts.',
   })
   request: ContactRequestDeliveryDto | null;
+  @ApiProperty({ type: ContactIdentityDto, description: "The peer's identity key: pinned fingerprint, compared mark, changes." })
+  identity: ContactIdentityDto;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

@@ -48,6 +48,13 @@ export class ContactRequest {
   @Column({ name: 'contact_id', type: 'integer', nullable: true })
   contactId: number | null;
 
+  /** The requester's identity key, from its well-known document; the signed request was checked against it, and the contact pins it. */
+  @Column({ name: 'peer_key_id', type: 'varchar', length: 32, nullable: true })
+  peerKeyId: string | null;
+
+  @Column({ name: 'peer_public_key', type: 'varchar', length: 64, nullable: true })
+  peerPublicKey: string | null;
+
   @Column({ name: 'created_at' })
   createdAt: Date;
 

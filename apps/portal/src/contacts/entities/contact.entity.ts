@@ -10,6 +10,14 @@ export type ContactDirection = 'outgoing' | 'incoming';
  * (retries go on while the contact is pending; final once it is rejected); refused: their Portal
  * answered with a permanent refusal (policy, a 4xx); rejected: their owner said no.
  */
+/**
+ * Where the peer's identity key stands. unpinned: none yet (a contact made before signed calls; the
+ * first signed call pins it); pinned: calls must be signed by the pinned key; changed: the peer
+ * presented another key without a rotation signed by the pinned one, so its calls are refused until
+ * the owner re-pins.
+ */
+export type PeerKeyState = 'unpinned' | 'pinned' | 'changed';
+
 export type ContactRequestState = 'sending' | 'delivered' | 'undelivered' | 'refused' | 'rejected';
 
 /**
@@ -74,6 +82,51 @@ export class Contact {
 
   @Column({ name: 'request_state_at', nullable: true, type: Date })
   requestStateAt: Date | null;
+
+  /** The peer's identity key this Portal trusts (pinned at the handshake, bound to portalUrl). */
+  @Column({ name: 'peer_key_state', type: 'varchar', length: 16, default: 'unpinned' })
+  peerKeyState: PeerKeyState;
+
+  @Column({ name: 'peer_key_id', type: 'varchar', length: 32, nullable: true })
+  peerKeyId: string | null;
+
+  /** The raw Ed25519 public key, base64url. */
+  @Column({ name: 'peer_public_key', type: 'varchar', length: 64, nullable: true })
+  peerPublicKey: string | null;
+
+  @Column({ name: 'peer_key_pinned_at', nullable: true, type: Date })
+  peerKeyPinnedAt: Date | null;
+
+  /** When the owner marked the fingerprint as compared with the peer's owner (null: not compared). */
+  @Column({ name: 'peer_key_compared_at', nullable: true, type: Date })
+  peerKeyComparedAt: Date | null;
+
+  /** The key pinned before the last rotation: still accepted until peerPreviousKeyUntil (calls in flight). */
+  @Column({ name: 'peer_previous_key_id', type: 'varchar', length: 32, nullable: true })
+  peerPreviousKeyId: string | null;
+
+  @Column({ name: 'peer_previous_public_key', type: 'varchar', length: 64, nullable: true })
+  peerPreviousPublicKey: string | null;
+
+  @Column({ name: 'peer_previous_key_until', nullable: true, type: Date })
+  peerPreviousKeyUntil: Date | null;
+
+  /** peerKeyState changed: the key the peer presents now (its well-known document), for the owner to compare and re-pin. */
+  @Column({ name: 'presented_key_id', type: 'varchar', length: 32, nullable: true })
+  presentedKeyId: string | null;
+
+  @Column({ name: 'presented_public_key', type: 'varchar', length: 64, nullable: true })
+  presentedPublicKey: string | null;
+
+  @Column({ name: 'peer_key_changed_at', nullable: true, type: Date })
+  peerKeyChangedAt: Date | null;
+
+  /** The peer refuses our signed calls (its reason, e.g. it has another key pinned for us); null once a call goes through. */
+  @Column({ name: 'refused_by_peer', type: 'varchar', length: 500, nullable: true })
+  refusedByPeer: string | null;
+
+  @Column({ name: 'refused_by_peer_at', nullable: true, type: Date })
+  refusedByPeerAt: Date | null;
 
   @Column({ name: 'created_at' })
   createdAt: Date;

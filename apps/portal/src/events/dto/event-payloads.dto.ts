@@ -92,6 +92,42 @@ export class ContactRequestFailedPayloadDto {
   final: boolean;
 }
 
+/**
+ * Payload of `contact.identity_rotated`: the contact's Portal rotated its identity key with a
+ * rotation signed by the key pinned here, so the new key is pinned in its place (nothing to do).
+ */
+export class ContactIdentityRotatedPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty({ description: 'The fingerprint pinned now.' }) fingerprint: string;
+  @ApiProperty({ description: 'The fingerprint pinned before.' }) previousFingerprint: string;
+}
+
+/**
+ * Payload of `contact.identity_changed`: the contact's Portal presents another identity key without
+ * a rotation signed by the pinned one. Its calls are refused until the owner compares the new
+ * fingerprint with the contact's owner and re-pins it (console, contact page).
+ */
+export class ContactIdentityChangedPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty({ description: 'The fingerprint pinned here.' }) pinnedFingerprint: string;
+  @ApiProperty({ description: 'The fingerprint the Portal presents now.' }) presentedFingerprint: string;
+}
+
+/**
+ * Payload of `contact.identity_refused`: the contact's Portal refuses this Portal's signed calls
+ * (for instance it has another key pinned for us after our key changed without a rotation).
+ * Deliveries keep retrying; its owner must re-pin our key. Written once until a call goes through.
+ */
+export class ContactIdentityRefusedPayloadDto {
+  @ApiProperty({ type: 'integer' }) contactId: number;
+  @ApiProperty({ format: 'uri' }) portalUrl: string;
+  @ApiProperty({ description: 'Why, as the other Portal says it (details.code of its 401), e.g. identity_changed.' }) code: string;
+  @ApiProperty({ description: "The other Portal's words (untrusted text)." }) reason: string;
+  @ApiProperty({ description: "This Portal's fingerprint, for the owners to compare." }) fingerprint: string;
+}
+
 /** Payload of `contact.rejected`: the owner of the Portal we asked declined. */
 export class ContactRejectedPayloadDto {
   @ApiProperty({ type: 'integer' }) contactId: number;
@@ -256,6 +292,9 @@ export const EVENT_PAYLOAD_DTOS = {
   'contact.accepted': ContactAcceptedPayloadDto,
   'contact.request_delivered': ContactRequestDeliveredPayloadDto,
   'contact.request_failed': ContactRequestFailedPayloadDto,
+  'contact.identity_rotated': ContactIdentityRotatedPayloadDto,
+  'contact.identity_changed': ContactIdentityChangedPayloadDto,
+  'contact.identity_refused': ContactIdentityRefusedPayloadDto,
   'contact.rejected': ContactRejectedPayloadDto,
   'contact.removed': ContactRemovedPayloadDto,
   'guestbook.message': GuestbookMessagePayloadDto,

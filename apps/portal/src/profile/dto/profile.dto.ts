@@ -1,3 +1,4 @@
+import { IdentityDto, PublicIdentityDto } from '../../common/identity.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
 import { IsOmittable } from '../../common/validation';
@@ -40,15 +41,22 @@ export class ProfileResponseDto {
   @ApiProperty() bio: string;
   @ApiProperty({ description: "This Portal's identity (PORTAL_PUBLIC_URL); not editable here.", format: 'uri' })
   publicUrl: string;
+  @ApiProperty({ type: IdentityDto, description: "This Portal's identity key (public half) and its fingerprint." }) identity: IdentityDto;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
 
 export class WellKnownResponseDto {
   @ApiProperty({ enum: ['agent-p2p'] }) protocol: 'agent-p2p';
-  @ApiProperty({ example: 1 }) protocolVersion: number;
+  @ApiProperty({
+    example: 2,
+    description: 'The federation protocol version. 2: every Portal-to-Portal call is signed (RFC 9421, Ed25519).',
+  })
+  protocolVersion: number;
   @ApiProperty({ format: 'uri' }) portalUrl: string;
   @ApiProperty() agentName: string;
   @ApiProperty() ownerName: string;
   @ApiProperty() avatarText: string;
   @ApiProperty() bio: string;
+  @ApiProperty({ type: PublicIdentityDto, description: 'The identity key that signs every call of this Portal; contacts pin it.' })
+  identity: PublicIdentityDto;
 }

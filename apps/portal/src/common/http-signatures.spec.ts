@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { createSignatureSync, verifySignature } from 'http-message-sig';
 import { generateIdentityKey, importPrivateKey, publicKeyFromRaw, rawPublicKey, signBytes, verifyBytes } from './identity-keys';
 import { contentDigestOf, type IncomingCall, signCall, SignatureRefusal, verifyCall } from './http-signatures';

@@ -1,0 +1,368 @@
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import type { KeyObject } from 'node:crypto';
+import { DataSource, IsNull, Not, type Repository } from 'typeorm';
+import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { EventsService } from '../events/events.service';
+import { OutboxService } from '../federation/outbox.service';
+import { PeerClient, PeerError } from '../federation/outbox.service';
+import { CallVerifier, signatureUnauthorized } from '../identity/call-verifier.service';
+import { SignatureRefusal } from '../common/http-signatures';
+import { type PublicIdentity, publicIdentityOf, publicKeyFromRaw, sameFingerprint, verifyRotation } from '../common/identity-keys';
+import { IdentityService } from '../identity/identity.service';
+import { Contact } from './entities/contact.entity';
+import { fingerprintOfStored, parseDocument, type PeerDocument, PeerIdentityRefused, rotationChainValid } from './peer-document';
+
+export { PeerIdentityRefused } from './peer-document';
+
+/** A key the peer used before a rotation stays accepted this long after it (calls already signed, other instances). */
+export const PREVIOUS_KEY_GRACE_MS = 10 * 60_000;
+/** A peer's well-known document fetched to resolve an unknown key is reused this long (a burst of calls fetches once). */
+const DOCUMENT_CACHE_MS = 30_000;
+const DOCUMENT_TIMEOUT_MS = 5_000;
+
+/**
+ * The identity keys of peers: fetched from their /.well-known/agent-p2p over HTTPS and pinned at the
+ * handshake (trust on first use, bound to the Portal URL); every signed call from a contact checked
+ * against the pinned key; rotations signed by the pinned key followed; any other change of key
+ * refused and reported to both owners until this owner re-pins.
+ */
+@Injectable()
+export class PeerKeysService implements OnModuleInit {
+  private readonly logger = new Logger(PeerKeysService.name);
+  private readonly documents = new Map<string, { at: number; document: Promise<PeerDocument> }>();
+  /** Peers known to refuse our calls (so a delivery that goes through clears the mark, without a write per delivery). */
+  private readonly refusingPeers = new Set<string>();
+
+  constructor(
+    @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
+    @InjectRepository(Contact) private readonly contacts: Repository<Contact>,
+    private readonly dataSource: DataSource,
+    private readonly peers: PeerClient,
+    private readonly verifier: CallVerifier,
+    private readonly identity: IdentityService,
+    private readonly events: EventsService,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const contact of await this.contacts.find({ where: { refusedByPeer: Not(IsNull()) }, select: { portalUrl: true } })) {
+      this.refusingPeers.add(contact.portalUrl);
+    }
+    this.outbox.onSignatureAnswer({
+      refused: (peerUrl, code, reason) => this.peerRefusesUs(peerUrl, code, reason),
+      accepted: (peerUrl) => (this.refusingPeers.has(peerUrl) ? this.peerAcceptsUs(peerUrl) : Promise.resolve()),
+    });
+  }
+
+  // ---- fetching a peer's identity -----------------------------------------------------------------
+
+  /**
+   * The peer's well-known document, checked: it names the URL it was fetched from, speaks this
+   * protocol version or later, and carries a usable Ed25519 identity. Over HTTPS (unless insecure
+   * peers are allowed for tests), like every call to a peer.
+   */
+  async fetchDocument(portalUrl: string): Promise<PeerDocument> {
+    const response = await this.peers.send({ portalUrl, method: 'GET', path: '/.well-known/agent-p2p', timeoutMs: DOCUMENT_TIMEOUT_MS });
+    if (response.status !== 200) throw new PeerError('network', `${portalUrl}/.well-known/agent-p2p answered ${response.status}`);
+    return parseDocument(portalUrl, response.body);
+  }
+
+  /** Fetches the document once per DOCUMENT_CACHE_MS per peer (a failed fetch is not kept). */
+  private cachedDocument(portalUrl: string): Promise<PeerDocument> {
+    const cached = this.documents.get(portalUrl);
+    if (cached && Date.now() - cached.at < DOCUMENT_CACHE_MS) return cached.document;
+    const document = this.fetchDocument(portalUrl);
+    this.documents.set(portalUrl, { at: Date.now(), document });
+    document.catch(() => this.documents.delete(portalUrl));
+    if (this.documents.size > 1000) this.documents.delete(this.documents.keys().next().value as string);
+    return document;
+  }
+
+  /** Pins the identity of the Portal we are about to ask (our outgoing request); throws PeerIdentityRefused for a Portal we cannot take. */
+  async pinForRequest(contact: Contact): Promise<Contact> {
+    if (contact.peerKeyState !== 'unpinned' && contact.peerKeyId) return contact;
+    const document = await this.fetchDocument(contact.portalUrl);
+    const now = new Date();
+    const pinned = {
+      peerKeyState: 'pinned' as const,
+      peerKeyId: document.identity.keyId,
+      peerPublicKey: document.identity.publicKey,
+      peerKeyPinnedAt: now,
+    };
+    await this.contacts.update({ id: contact.id }, pinned);
+    return Object.assign(contact, pinned);
+  }
+
+  // ---- checking signed calls ---------------------------------------------------------------------
+
+  /**
+   * Checks a call from a contact (any @PeerCall() route): signed by the key pinned for it. A key the
+   * contact rotated to (the rotation signed by the pinned key, published in its document) is pinned
+   * on the way. Throws the 401.
+   */
+  async verifyContactCall(request: FastifyRequest, contact: Contact, options: { previousKeyAlways?: boolean } = {}): Promise<string> {
+    try {
+      const verified = await this.verifier.verify(request, (keyId) => this.keyForContact(contact, keyId, options));
+      return verified.keyId;
+    } catch (error) {
+      if (error instanceof SignatureRefusal) throw signatureUnauthorized(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Checks a contact request (public route): signed by the key the requester's own document
+   * publishes, fetched from the URL it claims. Answers that key (pinned once the owner approves).
+   */
+  async verifyStrangerCall(request: FastifyRequest, fromPortal: string): Promise<PublicIdentity> {
+    let identity: PublicIdentity | null = null;
+    try {
+      await this.verifier.verify(request, async (keyId) => {
+        const document = await this.fetchDocument(fromPortal).catch((error: unknown) => {
+          if (error instanceof PeerIdentityRefused) throw new SignatureRefusal('protocol_version', error.message);
+          throw new SignatureRefusal(
+            'identity_unknown',
+            `Could not read the identity of ${fromPortal} (${error instanceof Error ? error.message : String(error)}): a contact request is checked against the key its Portal publishes at /.well-known/agent-p2p`,
+          );
+        });
+        if (document.identity.keyId !== keyId) {
+          throw new SignatureRefusal('identity_unknown', `The request is not signed by the identity key ${fromPortal} publishes`);
+        }
+        identity = document.identity;
+        return keyOf(document.identity.publicKey);
+      });
+    } catch (error) {
+      if (error instanceof SignatureRefusal) throw signatureUnauthorized(error);
+      throw error;
+    }
+    if (!identity) throw signatureUnauthorized(new SignatureRefusal('identity_unknown', 'The request is not signed'));
+    return identity;
+  }
+
+  private async keyForContact(contact: Contact, keyId: string, options: { previousKeyAlways?: boolean }): Promise<KeyObject> {
+    if (contact.peerKeyState === 'pinned' && contact.peerKeyId === keyId && contact.peerPublicKey) return keyOf(contact.peerPublicKey);
+    if (contact.peerPreviousKeyId === keyId && contact.peerPreviousPublicKey) {
+      const inGrace = (contact.peerPreviousKeyUntil?.getTime() ?? 0) > Date.now();
+      if (inGrace || options.previousKeyAlways) return keyOf(contact.peerPreviousPublicKey);
+    }
+    if (contact.peerKeyState === 'changed' && contact.presentedKeyId !== keyId) {
+      throw new SignatureRefusal('identity_changed', this.changedMessage(contact));
+    }
+    if (contact.peerKeyState === 'changed') throw new SignatureRefusal('identity_changed', this.changedMessage(contact));
+    // Not the pinned key: what does the contact's Portal publish now?
+    let document: PeerDocument;
+    try {
+      document = await this.cachedDocument(contact.portalUrl);
+    } catch (error) {
+      throw new SignatureRefusal(
+        'identity_unknown',
+        `The call is signed by ${keyId}, not by the key pinned for ${contact.portalUrl}, and its identity could not be read (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+    if (document.identity.keyId !== keyId) {
+      throw new SignatureRefusal('identity_unknown', `The call is not signed by the identity key of ${contact.portalUrl}`);
+    }
+    if (contact.peerKeyState === 'unpinned' || !contact.peerKeyId || !contact.peerPublicKey) {
+      // A contact from before signed calls: its first signed call pins its key (trust on first use).
+      await this.pin(contact, document.identity, 'first');
+      return keyOf(document.identity.publicKey);
+    }
+    if (rotationChainValid(contact.portalUrl, contact.peerKeyId, contact.peerPublicKey, document)) {
+      await this.pin(contact, document.identity, 'rotated');
+      return keyOf(document.identity.publicKey);
+    }
+    await this.markChanged(contact, document.identity);
+    throw new SignatureRefusal('identity_changed', this.changedMessage(contact));
+  }
+
+  private changedMessage(contact: Contact): string {
+    return `${this.config.publicUrl} has another identity key pinned for ${contact.portalUrl} (fingerprint ${fingerprintOfStored(contact.peerPublicKey)}): the key changed without a rotation signed by the pinned one. Calls are refused until the owner of ${this.config.publicUrl} compares the new fingerprint with yours and re-pins it.`;
+  }
+
+  // ---- pinning -----------------------------------------------------------------------------------
+
+  private async pin(contact: Contact, identity: PublicIdentity, how: 'first' | 'rotated' | 'owner'): Promise<void> {
+    const now = new Date();
+    const previous =
+      how === 'rotated' && contact.peerKeyId
+        ? {
+            peerPreviousKeyId: contact.peerKeyId,
+            peerPreviousPublicKey: contact.peerPublicKey,
+            peerPreviousKeyUntil: new Date(now.getTime() + PREVIOUS_KEY_GRACE_MS),
+          }
+        : { peerPreviousKeyId: null, peerPreviousPublicKey: null, peerPreviousKeyUntil: null };
+    const changes = {
+      peerKeyState: 'pinned' as const,
+      peerKeyId: identity.keyId,
+      peerPublicKey: identity.publicKey,
+      peerKeyPinnedAt: now,
+      ...previous,
+      presentedKeyId: null,
+      presentedPublicKey: null,
+      peerKeyChangedAt: null,
+      // An owner who re-pins by hand compared the new fingerprint (they were shown it to confirm).
+      ...(how === 'owner' ? { peerKeyComparedAt: now } : {}),
+      updatedAt: now,
+    };
+    const before = fingerprintOfStored(contact.peerPublicKey);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(Contact, { id: contact.id }, changes);
+      if (how === 'rotated') {
+        await this.events.append(manager, 'contact.identity_rotated', {
+          contactId: contact.id,
+          portalUrl: contact.portalUrl,
+          fingerprint: identity.fingerprint,
+          previousFingerprint: before,
+        });
+      }
+    });
+    if (how === 'rotated') this.events.wake();
+    Object.assign(contact, changes);
+    this.logger.log(`Pinned the identity key ${identity.keyId} of contact ${contact.id} (${how})`);
+  }
+
+  private async markChanged(contact: Contact, presented: PublicIdentity): Promise<void> {
+    if (contact.presentedKeyId === presented.keyId) return;
+    const now = new Date();
+    const changes = {
+      peerKeyState: 'changed' as const,
+      presentedKeyId: presented.keyId,
+      presentedPublicKey: presented.publicKey,
+      peerKeyChangedAt: now,
+      updatedAt: now,
+    };
+    const wrote = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(Contact, { id: contact.id, peerKeyId: contact.peerKeyId ?? '' }, changes);
+      if (!result.affected) return false;
+      await this.events.append(manager, 'contact.identity_changed', {
+        contactId: contact.id,
+        portalUrl: contact.portalUrl,
+        pinnedFingerprint: fingerprintOfStored(contact.peerPublicKey),
+        presentedFingerprint: presented.fingerprint,
+      });
+      return true;
+    });
+    Object.assign(contact, changes);
+    if (wrote) {
+      this.events.wake();
+      this.logger.warn(
+        `Contact ${contact.id} (${contact.portalUrl}) presents another identity key (${presented.keyId}) without a signed rotation: its calls are refused until the owner re-pins`,
+      );
+    }
+  }
+
+  /** The caller's contact as the database has it now. */
+  async contactFor(peer: { id: number }): Promise<Contact> {
+    const contact = await this.contacts.findOne({ where: { id: peer.id } });
+    if (!contact) throw new NotFoundException('Unknown contact');
+    return contact;
+  }
+
+  /** A rotation notice from the contact, signed (checked by the guard) with the key pinned for it. */
+  async receiveRotation(
+    contact: Contact,
+    signedBy: string,
+    to: { keyId: string; publicKey: string },
+    proof: string,
+  ): Promise<{ fingerprint: string }> {
+    const next = publicKeyFromRaw(to.publicKey) ? publicIdentityOf(Buffer.from(to.publicKey, 'base64url')) : null;
+    if (!next || next.keyId !== to.keyId)
+      throw new BadRequestException('to.publicKey must be a raw Ed25519 key (base64url) whose id is to.keyId');
+    if (contact.peerKeyId === next.keyId) return { fingerprint: next.fingerprint }; // already followed (the chain, or this notice before)
+    if (signedBy !== contact.peerKeyId || !contact.peerPublicKey) {
+      throw new ConflictException('The rotation must be signed by the key pinned here for your Portal');
+    }
+    const from = publicIdentityOf(Buffer.from(contact.peerPublicKey, 'base64url'));
+    if (!verifyRotation(contact.portalUrl, from, next, proof))
+      throw new BadRequestException('The rotation proof is not a signature of the pinned key');
+    await this.pin(contact, next, 'rotated');
+    return { fingerprint: next.fingerprint };
+  }
+
+  /**
+   * The owner re-pins a contact's key by hand (after an unannounced change, or to replace a key they
+   * do not trust): the key the contact's Portal publishes now, only if its fingerprint is the one the
+   * owner confirmed (so what they compared is what gets pinned).
+   */
+  async repin(contactId: number, fingerprint: string): Promise<Contact> {
+    const contact = await this.contacts.findOne({ where: { id: contactId } });
+    if (!contact) throw new NotFoundException(`No contact ${contactId}`);
+    if (contact.status !== 'active' && contact.status !== 'pending')
+      throw new ConflictException(`Contact ${contactId} is ${contact.status}`);
+    this.documents.delete(contact.portalUrl);
+    let document: PeerDocument;
+    try {
+      document = await this.fetchDocument(contact.portalUrl);
+    } catch (error) {
+      throw new ConflictException(
+        `Could not read the identity of ${contact.portalUrl}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (!sameFingerprint(document.identity.fingerprint, fingerprint)) {
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `${contact.portalUrl} presents the fingerprint ${document.identity.fingerprint}, not the one confirmed; nothing was pinned`,
+        details: { code: 'fingerprint_mismatch', presentedFingerprint: document.identity.fingerprint },
+      });
+    }
+    await this.pin(contact, document.identity, 'owner');
+    void this.outbox.peerCalled(contact.portalUrl).catch(() => undefined);
+    return contact;
+  }
+
+  /** Marks (or unmarks) the pinned fingerprint as compared with the contact's owner. */
+  async setCompared(contactId: number, compared: boolean): Promise<Contact> {
+    const contact = await this.contacts.findOne({ where: { id: contactId } });
+    if (!contact) throw new NotFoundException(`No contact ${contactId}`);
+    if (compared && (contact.peerKeyState !== 'pinned' || !contact.peerKeyId)) {
+      throw new ConflictException(`Contact ${contactId} has no pinned key to mark as compared (${contact.peerKeyState})`);
+    }
+    const changes = { peerKeyComparedAt: compared ? (contact.peerKeyComparedAt ?? new Date()) : null, updatedAt: new Date() };
+    await this.contacts.update({ id: contact.id }, changes);
+    return Object.assign(contact, changes);
+  }
+
+  // ---- the peer refusing our calls ---------------------------------------------------------------
+
+  private async peerRefusesUs(peerUrl: string, code: string, reason: string): Promise<void> {
+    const contacts = await this.contacts.find({ where: { portalUrl: peerUrl } });
+    const open = contacts.filter((c) => (c.status === 'active' || c.status === 'pending') && c.refusedByPeer === null);
+    this.refusingPeers.add(peerUrl);
+    if (open.length === 0) return;
+    const fingerprint = (await this.identity.identity()).fingerprint;
+    const now = new Date();
+    await this.dataSource.transaction(async (manager) => {
+      for (const contact of open) {
+        const changed = await manager.update(
+          Contact,
+          { id: contact.id, refusedByPeer: IsNull() },
+          { refusedByPeer: `${code}: ${reason}`.slice(0, 500), refusedByPeerAt: now },
+        );
+        if (!changed.affected) continue;
+        await this.events.append(manager, 'contact.identity_refused', {
+          contactId: contact.id,
+          portalUrl: peerUrl,
+          code,
+          reason: reason.slice(0, 500),
+          fingerprint,
+        });
+      }
+    });
+    this.events.wake();
+    this.logger.warn(`${peerUrl} refuses this Portal's signed calls (${code}); deliveries keep retrying`);
+  }
+
+  private async peerAcceptsUs(peerUrl: string): Promise<void> {
+    this.refusingPeers.delete(peerUrl);
+    await this.contacts.update({ portalUrl: peerUrl, refusedByPeer: Not(IsNull()) }, { refusedByPeer: null, refusedByPeerAt: null });
+  }
+}
+
+function keyOf(publicKey: string): KeyObject {
+  const key = publicKeyFromRaw(publicKey);
+  if (!key) throw new SignatureRefusal('identity_unknown', 'The pinned key is unusable');
+  return key;
+}
