@@ -17,6 +17,7 @@ const DOCKER_NOTES = {
   PORTAL_HOST: 'The Docker image and docker/compose.yaml set 0.0.0.0.',
   PORTAL_DATA_DIR: 'The Docker image sets /data (the volume).',
   PORTAL_DATABASE_URL: 'With docker/compose.yaml --profile postgres: postgres://portal:<POSTGRES_PASSWORD>@postgres:5432/portal',
+  PORTAL_CA_FILE: 'A path inside the container: mount the file there (e.g. into /data, the volume).',
 };
 
 const shownDefault = (value) => (value === '' ? '(empty)' : value);

@@ -46,6 +46,8 @@ export interface PeerSettings {
   allowInsecure: boolean;
   /** Allow peers that resolve to loopback, private or link-local addresses. */
   allowPrivate: boolean;
+  /** PORTAL_CA_FILE: extra certificate authorities (PEM blocks) trusted for https peers, besides the public roots; undefined: none. */
+  extraCa?: { path: string; certificates: string[] };
   connectTimeoutMs: number;
   totalTimeoutMs: number;
   maxResponseBytes: number;

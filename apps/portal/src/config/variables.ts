@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isTimeZone, parseQuietHours, type QuietHours } from '../common/quiet-hours';
 import type { EnvReader } from './env-reader';
@@ -119,6 +121,53 @@ function timeZone(description: string): ConfigVariable<string> {
   });
 }
 
+/** One PEM certificate block; text between blocks (comments, blank lines) is ignored, as OpenSSL does. */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * A PEM file of extra certificate authorities, read once at start: the certificates in it, or nothing.
+ * A file that is missing, unreadable, holds no certificate, a block that does not parse, or a private
+ * key (a wrong file, and a secret that does not belong there) is a problem at start rather than a
+ * failing call to a peer hours later.
+ */
+function caFile(description: string): ConfigVariable<{ path: string; certificates: string[] } | undefined> {
+  return variable('', description, (env, name) => {
+    const value = env.raw(name);
+    if (value === undefined) return undefined;
+    const path = resolve(value);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as Error).message;
+      env.problems.push(`${name} must name a readable PEM file of CA certificates (${path}: ${code})`);
+      return undefined;
+    }
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+      env.problems.push(`${name} must hold certificates only, but ${path} holds a private key`);
+      return undefined;
+    }
+    const certificates = text.match(PEM_CERTIFICATE) ?? [];
+    if (certificates.length !== text.split('-----BEGIN CERTIFICATE-----').length - 1) {
+      env.problems.push(`${name}: ${path} has a certificate without its -----END CERTIFICATE----- line`);
+      return undefined;
+    }
+    if (certificates.length === 0) {
+      env.problems.push(`${name} must be a PEM file of CA certificates (-----BEGIN CERTIFICATE-----), but ${path} holds none`);
+      return undefined;
+    }
+    for (const [index, pem] of certificates.entries()) {
+      try {
+        new X509Certificate(pem);
+      } catch {
+        env.problems.push(`${name}: certificate ${index + 1} of ${certificates.length} in ${path} does not parse`);
+        return undefined;
+      }
+    }
+    return { path, certificates };
+  });
+}
+
 function instanceId(description: string): ConfigVariable<string | undefined> {
   return variable('', description, (env, name) => env.instanceId(name));
 }
@@ -184,6 +233,9 @@ export const PORTAL_VARIABLES = {
   ),
   PORTAL_ALLOW_INSECURE_PEERS: flag(false, 'true allows http:// peers (tests, local demos only).'),
   PORTAL_ALLOW_PRIVATE_PEERS: flag(false, 'true allows peers on loopback, private and link-local addresses (tests, LANs).'),
+  PORTAL_CA_FILE: caFile(
+    'PEM file of extra certificate authorities trusted for https calls to peer Portals, besides the public roots built into Node.js (a private CA, a test CA). Empty: the public roots only.',
+  ),
   PORTAL_PEER_CONNECT_TIMEOUT_MS: integer(5000, 100, 120_000, 'Connect timeout for calls to peers.'),
   PORTAL_PEER_TIMEOUT_MS: integer(15000, 100, 600_000, 'Total timeout for one call to a peer.'),
   PORTAL_OUTBOX_RETRY_BASE_MS: integer(2000, 10, 3_600_000, 'First retry delay of a failed delivery; doubles per attempt, with jitter.'),
