@@ -1,4 +1,5 @@
 import type { QuietHours } from '../common/quiet-hours';
+import type { CaFile } from './ca-file';
 /** The Portal's settings as the code uses them; config/variables.ts declares the PORTAL_* variables they come from. */
 
 /** Log levels accepted by PORTAL_LOG_LEVEL (pino's names). */
@@ -47,7 +48,7 @@ export interface PeerSettings {
   /** Allow peers that resolve to loopback, private or link-local addresses. */
   allowPrivate: boolean;
   /** PORTAL_CA_FILE: extra certificate authorities (PEM blocks) trusted for https peers, besides the public roots; undefined: none. */
-  extraCa?: { path: string; certificates: string[] };
+  extraCa?: CaFile;
   connectTimeoutMs: number;
   totalTimeoutMs: number;
   maxResponseBytes: number;
