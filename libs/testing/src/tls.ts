@@ -148,6 +148,7 @@ export class TlsProxy {
   /** Requests forwarded so far (each upgrade counts once). */
   requests = 0;
   private targetPort: number | null = null;
+  private listenedOn = 0;
   private readonly upstream = new HttpAgent({ keepAlive: true, maxSockets: 32 });
   private readonly tunnels = new Set<Socket | Duplex>();
 
@@ -165,14 +166,16 @@ export class TlsProxy {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
         server.off('error', reject);
+        proxy.listenedOn = (server.address() as AddressInfo).port;
         resolve();
       });
     });
     return proxy;
   }
 
+  /** Kept after stop(): the URL then names a closed port (a peer that is down). */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.listenedOn;
   }
 
   /** The https URL clients use: localhost, which the certificate names. */
