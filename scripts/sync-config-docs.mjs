@@ -54,6 +54,11 @@ function exampleEnv() {
     '# the postgres service; use the same one in PORTAL_DATABASE_URL.',
     '#POSTGRES_PASSWORD=portal',
     '',
+    '# HTTPS profile of docker/compose.yaml only (not read by the Portal): the domain Caddy gets a',
+    '# certificate for; its DNS must point at this host. Set PORTAL_PUBLIC_URL=https://<that domain>',
+    '# and PORTAL_TRUST_PROXY=true with it.',
+    '#HTTPS_DOMAIN=portal.example.com',
+    '',
   );
   return lines.join('\n');
 }
