@@ -69,7 +69,9 @@ export class PeerClient implements OnModuleDestroy {
     const options = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: config.peers.totalTimeoutMs, lookup };
     this.httpAgent = new HttpAgent(options);
     // Node's `ca` replaces the roots it trusts, so the extra authorities of PORTAL_CA_FILE are added
-    // to its built-in public roots; without the setting Node's defaults apply unchanged.
+    // to its built-in public roots; without the setting Node's defaults apply unchanged. (Node 20
+    // cannot list its whole default store, so with the setting NODE_EXTRA_CA_CERTS no longer
+    // applies to peers: such certificates belong in the file too.)
     const extraCa = config.peers.extraCa?.certificates;
     this.httpsAgent = new HttpsAgent(extraCa ? { ...options, ca: [...rootCertificates, ...extraCa] } : options);
   }
