@@ -17,6 +17,7 @@ const DOCKER_NOTES = {
   PORTAL_HOST: 'The Docker image and docker/compose.yaml set 0.0.0.0.',
   PORTAL_DATA_DIR: 'The Docker image sets /data (the volume).',
   PORTAL_DATABASE_URL: 'With docker/compose.yaml --profile postgres: postgres://portal:<POSTGRES_PASSWORD>@postgres:5432/portal',
+  PORTAL_CA_FILE: 'A path inside the container: mount the file there (e.g. into /data, the volume).',
 };
 
 const shownDefault = (value) => (value === '' ? '(empty)' : value);
@@ -52,6 +53,11 @@ function exampleEnv() {
     '# PostgreSQL profile of docker/compose.yaml only (not read by the Portal): the password of',
     '# the postgres service; use the same one in PORTAL_DATABASE_URL.',
     '#POSTGRES_PASSWORD=portal',
+    '',
+    '# HTTPS profile of docker/compose.yaml only (not read by the Portal): the domain Caddy gets a',
+    '# certificate for; its DNS must point at this host. Set PORTAL_PUBLIC_URL=https://<that domain>',
+    '# and PORTAL_TRUST_PROXY=true with it.',
+    '#HTTPS_DOMAIN=portal.example.com',
     '',
   );
   return lines.join('\n');

@@ -298,6 +298,39 @@ describe('docker/compose.yaml', () => {
     expect(read('README.md')).toContain(`PORTAL_DATABASE_URL=${url}`);
   });
 
+  it('adds Caddy only with the https profile: ports 80 and 443, its volumes, docker/Caddyfile in front of the portal service', () => {
+    const caddy = compose.services.caddy;
+    expect(caddy.image).toBe('caddy:2');
+    expect(caddy.profiles).toEqual(['https']);
+    expect(caddy.ports).toEqual(expect.arrayContaining(['80:80', '443:443']));
+    const volumes = caddy.volumes as string[];
+    expect(volumes).toContain('./Caddyfile:/etc/caddy/Caddyfile:ro');
+    for (const mount of ['/data', '/config']) {
+      const volume = volumes.find((v) => v.endsWith(`:${mount}`));
+      expect({ mount, declared: Object.keys(compose.volumes).includes(volume?.split(':')[0] ?? '') }).toEqual({ mount, declared: true });
+    }
+    // Only the domain reaches Caddy's container, never docker/.env with the Portal's secrets.
+    expect(caddy.env_file).toBeUndefined();
+    expect(caddy.environment).toEqual({ HTTPS_DOMAIN: '${HTTPS_DOMAIN:-}' });
+    expect((caddy.command as string[]).join(' ')).toContain('exec caddy run --config /etc/caddy/Caddyfile --adapter caddyfile');
+
+    const caddyfile = read('docker/Caddyfile');
+    expect(caddyfile).toMatch(/^\{\$HTTPS_DOMAIN\} \{$/m);
+    const target = /^\s*reverse_proxy (\S+):(\d+)\b/m.exec(caddyfile);
+    expect(target?.slice(1)).toEqual(['portal', (compose.services.portal.environment as Record<string, string>).PORTAL_PORT]);
+    // What the README tells a VPS owner to write into docker/.env.
+    const readme = read('README.md');
+    for (const line of ['HTTPS_DOMAIN=portal.example.com', 'PORTAL_PUBLIC_URL=https://portal.example.com', 'PORTAL_TRUST_PROXY=true']) {
+      expect({ line, inReadme: readme.includes(line), inCompose: read('docker/compose.yaml').includes(line) }).toEqual({
+        line,
+        inReadme: true,
+        inCompose: true,
+      });
+    }
+    expect(readme).toContain('docker compose -f docker/compose.yaml --profile https up -d');
+    expect(read('docker/example.env')).toMatch(/^#HTTPS_DOMAIN=/m);
+  });
+
   it('mentions only PORTAL_* variables the Portal reads', () => {
     for (const name of read('docker/compose.yaml').match(/\bPORTAL_[A-Z0-9_]+/g) ?? []) {
       expect({ name, known: name in CONFIG_VARIABLES }).toEqual({ name, known: true });

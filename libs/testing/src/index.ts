@@ -13,6 +13,7 @@ export * from './process-peer';
 export * from './service-portal';
 export * from './signed-fetch';
 export * from './test-portal';
+export * from './tls';
 export * from './v09-fixture';
 export * from './wake-hooks';
 // Entities that tests of other apps use to seed a Portal's database directly.

@@ -55,6 +55,7 @@ export function loadConfig(env: Env = process.env): PortalConfig {
     peers: {
       allowInsecure: read('PORTAL_ALLOW_INSECURE_PEERS'),
       allowPrivate: read('PORTAL_ALLOW_PRIVATE_PEERS'),
+      extraCa: read('PORTAL_CA_FILE'),
       connectTimeoutMs: read('PORTAL_PEER_CONNECT_TIMEOUT_MS'),
       totalTimeoutMs: read('PORTAL_PEER_TIMEOUT_MS'),
       maxResponseBytes: 1048576,

@@ -1,8 +1,23 @@
-import { describe, expect, it } from '@jest/globals';
-import { resolve } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, OWNER_KEY_PATTERN } from './portal-config';
 
 const VALID_KEY = `ap2p_o_${'A'.repeat(43)}`;
+
+/** A self-signed P-256 CA certificate (valid until 2126), only ever parsed here. */
+const CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBijCCAS+gAwIBAgIUI427UtLo4S+kC/23ux0m8p0TPBQwCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwOQ29uZmlnIHRlc3QgQ0EwIBcNMjYxMjAyMTU0NjM5WhgPMjEy
+NjExMDgxNTQ2MzlaMBkxFzAVBgNVBAMMDkNvbmZpZyB0ZXN0IENBMFkwEwYHKoZI
+zj0CAQYIKoZIzj0DAQcDQgAEYdHOrCIVkzIz/CByTgCuEO3VdUKFWxICMqsucn5z
+j8JzixTXykKS0THkbdZPIrJ/etYIDysKUocp+qoW+rXYbqNTMFEwHQYDVR0OBBYE
+FMkQtEi9iyyFHKtJ4lngTplzz5r7MB8GA1UdIwQYMBaAFMkQtEi9iyyFHKtJ4lng
+Tplzz5r7MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAII3HVe0
+G2DyKFYAn7CH2Ove2XgxaV1RxVOI0ldCokN5AiEA3e5J2DHiMFrrhc49XjrkJ/KV
+6VkND+5+AVMHyfyTQa8=
+-----END CERTIFICATE-----`;
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -307,5 +322,66 @@ describe('loadConfig', () => {
   it('normalises the public URL (no trailing slash) and keeps a path prefix', () => {
     expect(loadConfig({ PORTAL_PUBLIC_URL: 'https://Portal.Example.com/' }).publicUrl).toBe('https://portal.example.com');
     expect(loadConfig({ PORTAL_PUBLIC_URL: 'https://example.com/portal/' }).publicUrl).toBe('https://example.com/portal');
+  });
+
+  describe('PORTAL_CA_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ap2p-config-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+
+    it('is unset by default: no extra authorities', () => {
+      expect(loadConfig({}).peers.extraCa).toBeUndefined();
+      expect(loadConfig({ PORTAL_CA_FILE: '  ' }).peers.extraCa).toBeUndefined();
+    });
+
+    it('reads every certificate of a PEM file, ignoring the text around them', () => {
+      const path = file('two.pem', `# our CAs\n${CA_PEM}\n\nsubject=second\n${CA_PEM}\n`);
+      expect(loadConfig({ PORTAL_CA_FILE: path }).peers.extraCa).toEqual({ path, certificates: [CA_PEM, CA_PEM] });
+      // A relative path is read against the working directory, like the other paths.
+      const absolute = file('one.pem', `${CA_PEM}\r\n`);
+      expect(loadConfig({ PORTAL_CA_FILE: relative(process.cwd(), absolute) }).peers.extraCa).toEqual({
+        path: absolute,
+        certificates: [CA_PEM],
+      });
+    });
+
+    it('refuses a missing file, naming the variable and the path', () => {
+      const path = join(dir, 'missing.pem');
+      expect(problemsOf({ PORTAL_CA_FILE: path })).toEqual([
+        `PORTAL_CA_FILE must name a readable PEM file of CA certificates (${path}: ENOENT)`,
+      ]);
+      expect(problemsOf({ PORTAL_CA_FILE: dir })).toEqual([
+        `PORTAL_CA_FILE must name a readable PEM file of CA certificates (${dir}: EISDIR)`,
+      ]);
+    });
+
+    it('refuses a file that is not PEM certificates', () => {
+      expect(problemsOf({ PORTAL_CA_FILE: file('empty.pem', '') })).toEqual([
+        expect.stringMatching(/^PORTAL_CA_FILE must be a PEM file of CA certificates .* holds none$/),
+      ]);
+      expect(problemsOf({ PORTAL_CA_FILE: file('der.crt', '\u0030\u0082\u0001\u008a binary') })).toEqual([
+        expect.stringMatching(/holds none$/),
+      ]);
+      const broken = CA_PEM.replace('MIIBijCCAS', 'MIIBijXXXX');
+      expect(problemsOf({ PORTAL_CA_FILE: file('broken.pem', `${CA_PEM}\n${broken}`) })).toEqual([
+        expect.stringMatching(/^PORTAL_CA_FILE: certificate 2 of 2 in .*broken\.pem does not parse$/),
+      ]);
+      const cut = CA_PEM.replace('-----END CERTIFICATE-----', '');
+      expect(problemsOf({ PORTAL_CA_FILE: file('cut.pem', `${cut}\n${CA_PEM}`) })).toEqual([
+        expect.stringMatching(/cut\.pem has a certificate without its -----END CERTIFICATE----- line$/),
+      ]);
+    });
+
+    it('refuses a file holding a private key, without echoing it', () => {
+      const key = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
+      const [problem, ...rest] = problemsOf({ PORTAL_CA_FILE: file('bundle.pem', `${CA_PEM}\n${key}`) });
+      expect(rest).toEqual([]);
+      expect(problem).toMatch(/^PORTAL_CA_FILE must hold certificates only, but .*bundle\.pem holds a private key$/);
+      expect(problem).not.toContain('MIGHAgEA');
+    });
   });
 });

@@ -1,4 +1,5 @@
 import type { QuietHours } from '../common/quiet-hours';
+import type { CaFile } from './ca-file';
 /** The Portal's settings as the code uses them; config/variables.ts declares the PORTAL_* variables they come from. */
 
 /** Log levels accepted by PORTAL_LOG_LEVEL (pino's names). */
@@ -51,6 +52,8 @@ export interface PeerSettings {
   allowInsecure: boolean;
   /** Allow peers that resolve to loopback, private or link-local addresses. */
   allowPrivate: boolean;
+  /** PORTAL_CA_FILE: extra certificate authorities (PEM blocks) trusted for https peers, besides the public roots; undefined: none. */
+  extraCa?: CaFile;
   connectTimeoutMs: number;
   totalTimeoutMs: number;
   maxResponseBytes: number;

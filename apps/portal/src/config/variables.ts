@@ -1,6 +1,7 @@
 import { importPrivateKey } from '../common/identity-keys';
 import { resolve } from 'node:path';
 import { isTimeZone, parseQuietHours, type QuietHours } from '../common/quiet-hours';
+import { type CaFile, readCaFile } from './ca-file';
 import type { EnvReader } from './env-reader';
 import { LOG_LEVELS, OWNER_KEY_PATTERN } from './settings';
 
@@ -134,6 +135,11 @@ function timeZone(description: string): ConfigVariable<string> {
   });
 }
 
+/** A PEM file of extra certificate authorities, read once at start (ca-file.ts). */
+function caFile(description: string): ConfigVariable<CaFile | undefined> {
+  return variable('', description, (env, name) => readCaFile(env, name));
+}
+
 function instanceId(description: string): ConfigVariable<string | undefined> {
   return variable('', description, (env, name) => env.instanceId(name));
 }
@@ -208,6 +214,9 @@ export const PORTAL_VARIABLES = {
   ),
   PORTAL_ALLOW_INSECURE_PEERS: flag(false, 'true allows http:// peers (tests, local demos only).'),
   PORTAL_ALLOW_PRIVATE_PEERS: flag(false, 'true allows peers on loopback, private and link-local addresses (tests, LANs).'),
+  PORTAL_CA_FILE: caFile(
+    'PEM file of extra certificate authorities trusted for https calls to peer Portals, besides the public roots built into Node.js (a private CA, a test CA). Empty: the public roots only.',
+  ),
   PORTAL_PEER_CONNECT_TIMEOUT_MS: integer(5000, 100, 120_000, 'Connect timeout for calls to peers.'),
   PORTAL_PEER_TIMEOUT_MS: integer(15000, 100, 600_000, 'Total timeout for one call to a peer.'),
   PORTAL_OUTBOX_RETRY_BASE_MS: integer(2000, 10, 3_600_000, 'First retry delay of a failed delivery; doubles per attempt, with jitter.'),

@@ -4,6 +4,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { isNonPublicAddress } from '../common/peer-address';
 import { contentDigestFromHex, contentDigestOf, signCall } from '../common/http-signatures';
@@ -56,7 +57,8 @@ export class PeerError extends Error {
 }
 
 /**
- * Outbound HTTP to peer Portals. https only (unless PORTAL_ALLOW_INSECURE_PEERS); the resolved
+ * Outbound HTTP to peer Portals. https only (unless PORTAL_ALLOW_INSECURE_PEERS), certificates
+ * checked against the public roots and PORTAL_CA_FILE's authorities; the resolved
  * address is checked at connect time (no private ranges unless PORTAL_ALLOW_PRIVATE_PEERS, so DNS
  * rebinding cannot slip past); redirects are never followed; connect and total timeouts; the
  * response body is capped.
@@ -73,7 +75,12 @@ export class PeerClient implements OnModuleDestroy {
     const lookup = this.guardedLookup();
     const options = { keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: config.peers.totalTimeoutMs, lookup };
     this.httpAgent = new HttpAgent(options);
-    this.httpsAgent = new HttpsAgent(options);
+    // Node's `ca` replaces the roots it trusts, so the extra authorities of PORTAL_CA_FILE are added
+    // to its built-in public roots; without the setting Node's defaults apply unchanged. (Node 20
+    // cannot list its whole default store, so with the setting NODE_EXTRA_CA_CERTS no longer
+    // applies to peers: such certificates belong in the file too.)
+    const extraCa = config.peers.extraCa?.certificates;
+    this.httpsAgent = new HttpsAgent(extraCa ? { ...options, ca: [...rootCertificates, ...extraCa] } : options);
   }
 
   onModuleDestroy(): void {
@@ -236,7 +243,15 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+/** OpenSSL's verification failures (and Node's host-name check) as Node reports them. */
+const CERTIFICATE_ERRORS =
+  /^(CERT_|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT_SIGNATURE|DECODE_ISSUER_PUBLIC_KEY)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE)/;
+
 function describe(error: Error): string {
   const code = (error as { code?: string }).code;
+  // A certificate the peer's Portal shows that we do not trust is named as such: the owner reading
+  // a contact's request state needs to know it is the peer's certificate (or our PORTAL_CA_FILE),
+  // not the network.
+  if (code && CERTIFICATE_ERRORS.test(code)) return `TLS certificate not accepted (${code}: ${error.message})`;
   return code ? `${code}` : error.message;
 }
