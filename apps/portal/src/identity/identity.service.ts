@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { KeyObject } from 'node:crypto';
 import { DataSource, type EntityManager, IsNull, LessThan, Not, type Repository } from 'typeorm';
@@ -64,9 +64,10 @@ export const RETIRED_PRIVATE_KEY_DAYS = 8;
  * service (no route, event or log shows it).
  */
 @Injectable()
-export class IdentityService implements OnModuleInit {
+export class IdentityService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(IdentityService.name);
   private current: CurrentKey | null = null;
+  private sweep: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -77,6 +78,15 @@ export class IdentityService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.ensureCurrent();
+    this.sweep = setInterval(
+      () => void this.wipeRetiredPrivateKeys().catch((error) => this.logger.warn({ err: error }, 'Could not wipe retired identity keys')),
+      3_600_000,
+    );
+    this.sweep.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sweep) clearInterval(this.sweep);
   }
 
   /** The key to sign calls with (the current one, or a retired one still holding its private half). */
