@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, type Repository } from 'typeorm';
 import { isUniqueViolation } from '../common/unique-violation';
+import { GroupCommit } from '../database/group-commit';
 import { SignatureNonce } from './entities/signature-nonce.entity';
 
 const PRUNE_INTERVAL_MS = 5 * 60_000;
@@ -15,6 +16,18 @@ const PRUNE_INTERVAL_MS = 5 * 60_000;
 export class NonceStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(NonceStore.name);
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * Nonces arriving together are inserted in one transaction (a burst of calls costs a few commits);
+   * when a batch holds a used nonce it fails as a whole, and each of its nonces is then tried alone,
+   * so only the replay is refused.
+   */
+  private readonly writes = new GroupCommit<SignatureNonce, boolean>(
+    async (rows) => {
+      await this.nonces.insert(rows);
+      return rows.map(() => true);
+    },
+    (row) => this.insertOne(row),
+  );
 
   constructor(@InjectRepository(SignatureNonce) private readonly nonces: Repository<SignatureNonce>) {}
 
@@ -31,9 +44,13 @@ export class NonceStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Records a nonce; false when it was already used with this key (a replay). */
-  async record(keyId: string, nonce: string, keepUntil: Date): Promise<boolean> {
+  record(keyId: string, nonce: string, keepUntil: Date): Promise<boolean> {
+    return this.writes.submit({ keyId, nonce, expiresAt: keepUntil });
+  }
+
+  private async insertOne(row: SignatureNonce): Promise<boolean> {
     try {
-      await this.nonces.insert({ keyId, nonce, expiresAt: keepUntil });
+      await this.nonces.insert(row);
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
