@@ -162,6 +162,20 @@ export class PeerKeysService implements OnModuleInit {
       );
     }
     if (document.identity.keyId !== keyId) {
+      // A rotation notice signed by a key this contact rotated away from again (two rotations while
+      // we did not hear from it): follow its published chain to its current key, and take the
+      // notice as the stale news it is.
+      const pinnedId = contact.peerKeyId;
+      const pinnedKey = contact.peerPublicKey;
+      const older = options.previousKeyAlways ? chainKey(document, keyId) : null;
+      if (older && pinnedId && pinnedKey) {
+        // Nothing but the stale notice is accepted with that key (receiveRotation changes nothing for it).
+        if (pinnedId === document.identity.keyId) return keyOf(older);
+        if (rotationChainValid(contact.portalUrl, pinnedId, pinnedKey, document)) {
+          await this.pin(contact, document.identity, 'rotated');
+          return keyOf(older);
+        }
+      }
       throw new SignatureRefusal('identity_unknown', `The call is not signed by the identity key of ${contact.portalUrl}`);
     }
     if (contact.peerKeyState === 'unpinned' || !contact.peerKeyId || !contact.peerPublicKey) {
@@ -271,9 +285,10 @@ export class PeerKeysService implements OnModuleInit {
     if (!next || next.keyId !== to.keyId)
       throw new BadRequestException('to.publicKey must be a raw Ed25519 key (base64url) whose id is to.keyId');
     if (contact.peerKeyId === next.keyId) return { fingerprint: next.fingerprint }; // already followed (the chain, or this notice before)
-    if (signedBy !== contact.peerKeyId || !contact.peerPublicKey) {
-      throw new ConflictException('The rotation must be signed by the key pinned here for your Portal');
-    }
+    if (!contact.peerPublicKey) throw new ConflictException('No key is pinned here for your Portal');
+    // Signed by an older key of this contact that the guard accepted (its previous key, or one in its
+    // chain): we already follow a later key, so the notice is stale and changes nothing.
+    if (signedBy !== contact.peerKeyId) return { fingerprint: fingerprintOfStored(contact.peerPublicKey) };
     const from = publicIdentityOf(Buffer.from(contact.peerPublicKey, 'base64url'));
     if (!verifyRotation(contact.portalUrl, from, next, proof))
       throw new BadRequestException('The rotation proof is not a signature of the pinned key');
@@ -359,6 +374,11 @@ export class PeerKeysService implements OnModuleInit {
     this.refusingPeers.delete(peerUrl);
     await this.contacts.update({ portalUrl: peerUrl, refusedByPeer: Not(IsNull()) }, { refusedByPeer: null, refusedByPeerAt: null });
   }
+}
+
+/** The public key of a key id in the peer's published rotation chain (a key it rotated away from), or null. */
+function chainKey(document: PeerDocument, keyId: string): string | null {
+  return document.rotations.find((link) => link.fromKeyId === keyId)?.fromPublicKey ?? null;
 }
 
 function keyOf(publicKey: string): KeyObject {
