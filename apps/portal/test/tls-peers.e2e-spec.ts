@@ -137,6 +137,35 @@ describe('two Portals over HTTPS, certificates verified', () => {
     expect(copy.equals(data)).toBe(true);
   });
 
+  it('A rotates its identity key over TLS: B follows the notice and a message after it arrives', async () => {
+    const before = (await a.client().getMe()).identity;
+    const rotated = await api(a, 'POST', '/api/identity/rotate');
+    expect(rotated.status).toBe(200);
+    expect(await rotated.json()).toMatchObject({ previousFingerprint: before.fingerprint, contactsNotified: 1 });
+    const after = (await a.client().getMe()).identity;
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+    // The notice, signed with the old key for B's https URL, went through both proxies.
+    const event = await waitFor('contact.identity_rotated on B', async () =>
+      (await eventsOf(b, 'contact.identity_rotated')).find((e) => e.payload.contactId === bToA),
+    );
+    expect(event.payload).toMatchObject({ portalUrl: proxyA.url, fingerprint: after.fingerprint, previousFingerprint: before.fingerprint });
+    expect((await b.client().getContact(bToA)).identity).toMatchObject({
+      state: 'pinned',
+      keyId: after.keyId,
+      fingerprint: after.fingerprint,
+    });
+    // A's published document, read over TLS as B reads it, names the rotation.
+    const wellKnown = await tlsRequest(`${proxyA.url}/.well-known/agent-p2p`, { ca: ca.caCert });
+    expect(JSON.parse(wellKnown.body.toString('utf8'))).toMatchObject({
+      identity: { keyId: after.keyId, rotations: [{ fromKeyId: before.keyId, toKeyId: after.keyId }] },
+    });
+
+    const sent = await a.client().sendMessage(aToB, 'signed with the new key, over TLS');
+    await waitFor('A → B delivered', async () => (await a.client().getMessage(sent.id)).status === 'delivered');
+    expect((await b.client().listMessages({ contactId: bToA, q: 'signed with the new key' })).messages).toHaveLength(1);
+    expect(await eventsOf(b, 'contact.identity_changed')).toEqual([]);
+  });
+
   it('a Portal that does not trust the CA cannot reach B: its request stays undelivered with a certificate error', async () => {
     const { portal: c, proxy: proxyC } = await startBehindTls(ca, { trustCa: false });
     try {

@@ -71,6 +71,8 @@ export class TestPortal {
   portal: PortalApp | null = null;
   /** PostgreSQL only: this Portal's own schema. */
   schema?: string;
+  /** Variables set by restartWith(), over the options' env. */
+  private changedEnv: Record<string, string> = {};
 
   private constructor(private readonly options: TestPortalOptions) {}
 
@@ -102,7 +104,19 @@ export class TestPortal {
       PORTAL_DATABASE_URL: TEST_DATABASE_URL,
       PORTAL_MIN_FREE_DISK_MB: '0',
       ...options.env,
+      ...this.changedEnv,
     });
+  }
+
+  /**
+   * Stops the Portal and starts it again on the same port and data with these PORTAL_* variables
+   * added or replaced (what an operator does when they change its configuration).
+   */
+  async restartWith(env: Record<string, string>): Promise<void> {
+    await this.stop();
+    this.changedEnv = { ...this.changedEnv, ...env };
+    this.config = await this.configFor(this.config.port);
+    await this.start();
   }
 
   get url(): string {

@@ -132,6 +132,20 @@ export interface VerifyOptions {
 }
 
 /**
+ * Throws signature_missing when the call carries neither Signature nor Signature-Input. Checked
+ * before anything else of the call (its body digest included), so an unsigned call is told that
+ * signatures are required rather than what else it lacks.
+ */
+export function requireSignature(headers: IncomingCall['headers']): void {
+  if (headers.signature === undefined && headers['signature-input'] === undefined) {
+    throw new SignatureRefusal(
+      'signature_missing',
+      'This Portal accepts only signed federation requests (RFC 9421 HTTP Message Signatures with Ed25519); the request carries no Signature',
+    );
+  }
+}
+
+/**
  * Verifies a call's signature (RFC 9421) and its Content-Digest against the body's hash. Does not
  * check the nonce: the caller records it (NonceStore) once the signature is known to be good.
  */
@@ -140,12 +154,7 @@ export async function verifyCall(call: IncomingCall, options: VerifyOptions): Pr
     const value = call.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   };
-  if (header('signature') === undefined && header('signature-input') === undefined) {
-    throw new SignatureRefusal(
-      'signature_missing',
-      'This Portal accepts only signed federation requests (RFC 9421 HTTP Message Signatures with Ed25519); the request carries no Signature',
-    );
-  }
+  requireSignature(call.headers);
   const hasBody = call.bodySha256 !== 'none';
   const digestHeader = header('content-digest');
   if (hasBody || digestHeader !== undefined) {

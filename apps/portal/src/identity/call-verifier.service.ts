@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
 import { bodySha256Of } from '../common/json-body';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
-import { type IncomingCall, SignatureRefusal, type VerifiedCall, verifyCall } from '../common/http-signatures';
+import { type IncomingCall, requireSignature, SignatureRefusal, type VerifiedCall, verifyCall } from '../common/http-signatures';
 import { NonceStore } from './nonce-store.service';
 
 /** The 401 a refused signature answers: the reason in words, and its code in details.code. */
@@ -26,6 +26,8 @@ export class CallVerifier {
   /** Verifies, or throws a SignatureRefusal (see `refuse` to turn it into the 401). */
   async verify(request: FastifyRequest, resolveKey: (keyId: string) => Promise<KeyObject>): Promise<VerifiedCall> {
     const skew = this.config.identity.clockSkewSeconds;
+    // Before the body's hash is asked for: an unsigned call with a body has no Content-Digest either.
+    requireSignature(request.headers);
     const verified = await verifyCall(this.describe(request), {
       resolveKey,
       nowSeconds: Math.floor(Date.now() / 1000),
