@@ -1,3 +1,4 @@
+import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -352,6 +353,35 @@ describe('signed identity: rotations, an unannounced key change and re-pinning',
     const [queued] = (await a.client().listMessages({ contactId: aToB, q: 'sent while B was down' })).messages;
     await waitFor('A to see it delivered', async () => (await a.client().getMessage(queued.id)).status === 'delivered');
     await delivered(b, bToA, 'B answers after following');
+  });
+
+  it('A rotates twice while B is down: B follows the chain to the newest key, and both notices settle', async () => {
+    const rotatedBefore = (await eventsOf(b, 'contact.identity_rotated')).length;
+    await b.stop();
+    try {
+      expect((await api(a, 'POST', '/api/identity/rotate')).status).toBe(200);
+      expect((await api(a, 'POST', '/api/identity/rotate')).status).toBe(200);
+      await a.client().sendMessage(aToB, 'after two rotations');
+    } finally {
+      await b.start();
+    }
+    const now = (await a.client().getMe()).identity;
+    expect(now.rotations.slice(-2).map((link) => link.toKeyId)).toEqual([expect.any(String), now.keyId]);
+    await waitFor('the message on B', async () => {
+      const page = await b.client().listMessages({ contactId: bToA, q: 'after two rotations' });
+      return page.messages.length === 1;
+    });
+    await waitFor('B to pin the newest key', async () => (await b.client().getContact(bToA)).identity.fingerprint === now.fingerprint);
+    // Neither notice is left retrying: the first is followed or stale, the second stale or followed.
+    const notices = await a.app.get(DataSource).getRepository(OutboxItem).findBy({ kind: 'contact.identity-rotation', contactId: aToB });
+    await waitFor('both notices to settle', async () => {
+      const items = await a.app.get(DataSource).getRepository(OutboxItem).findBy({ kind: 'contact.identity-rotation', contactId: aToB });
+      return items.every((item) => item.status === 'delivered');
+    });
+    expect(notices.length).toBeGreaterThanOrEqual(2);
+    expect((await eventsOf(b, 'contact.identity_rotated')).length).toBeGreaterThan(rotatedBefore);
+    expect(await eventsOf(b, 'contact.identity_changed')).toEqual([]);
+    await delivered(b, bToA, 'B answers the newest key');
   });
 
   it('a key changed without a rotation is refused until B re-pins it; the message waits and is then delivered', async () => {

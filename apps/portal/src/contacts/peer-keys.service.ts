@@ -21,6 +21,8 @@ export const PREVIOUS_KEY_GRACE_MS = 10 * 60_000;
 /** A peer's well-known document fetched to resolve an unknown key is reused this long (a burst of calls fetches once). */
 const DOCUMENT_CACHE_MS = 30_000;
 const DOCUMENT_TIMEOUT_MS = 5_000;
+/** …but one that does not show the key a call is signed with is fetched again once it is this old (at most that often per peer). */
+const DOCUMENT_REFRESH_MS = 2_000;
 
 /**
  * The identity keys of peers: fetched from their /.well-known/agent-p2p over HTTPS and pinned at the
@@ -69,10 +71,18 @@ export class PeerKeysService implements OnModuleInit {
     return parseDocument(portalUrl, response.body);
   }
 
-  /** Fetches the document once per DOCUMENT_CACHE_MS per peer (a failed fetch is not kept). */
-  private cachedDocument(portalUrl: string): Promise<PeerDocument> {
+  /**
+   * The peer's document for resolving a key it signed with: a copy fetched less than
+   * DOCUMENT_CACHE_MS ago serves a burst of calls, unless it does not show that key and is older than
+   * DOCUMENT_REFRESH_MS (the peer may have just rotated), then it is fetched again. A failed fetch is
+   * not kept.
+   */
+  private async documentFor(portalUrl: string, keyId: string): Promise<PeerDocument> {
     const cached = this.documents.get(portalUrl);
-    if (cached && Date.now() - cached.at < DOCUMENT_CACHE_MS) return cached.document;
+    if (cached && Date.now() - cached.at < DOCUMENT_CACHE_MS) {
+      const document = await cached.document.catch(() => null);
+      if (document && (document.identity.keyId === keyId || Date.now() - cached.at < DOCUMENT_REFRESH_MS)) return document;
+    }
     const document = this.fetchDocument(portalUrl);
     this.documents.set(portalUrl, { at: Date.now(), document });
     document.catch(() => this.documents.delete(portalUrl));
@@ -154,7 +164,7 @@ export class PeerKeysService implements OnModuleInit {
     // Not the pinned key: what does the contact's Portal publish now?
     let document: PeerDocument;
     try {
-      document = await this.cachedDocument(contact.portalUrl);
+      document = await this.documentFor(contact.portalUrl, keyId);
     } catch (error) {
       throw new SignatureRefusal(
         'identity_unknown',
