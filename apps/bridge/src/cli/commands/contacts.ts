@@ -110,7 +110,8 @@ export function registerContacts(program: Command): void {
         if (contact.agentName || contact.ownerName) {
           context.out(`Agent ${framed(contact.agentName, 80)}, owner ${framed(contact.ownerName, 80)}.`);
         }
-        for (const line of identityLines(contact, ours)) context.out(line);
+        // A closed contact's key no longer matters.
+        if (contact.status === 'active' || contact.status === 'pending') for (const line of identityLines(contact, ours)) context.out(line);
         context.out(FRAMED_NOTE);
       }),
     );
