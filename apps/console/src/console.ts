@@ -14,6 +14,7 @@ import {
 } from '@agent-p2p/sdk';
 import { append, clear, formatSize, formatTime, h, scrollToEnd, setText, type Child } from './dom';
 import { initialLang, lang, setLang, stageMark, statusText, t, type Lang } from './i18n';
+import { contactIdentity, fillBanner, identityCard } from './identity';
 import { LiveEvents } from './live';
 import { autonomyChoice, reviewPage } from './review';
 import { uploadFile, type UploadProgress } from './upload';
@@ -37,7 +38,11 @@ let online = false;
 let onLiveEvent: (event: PortalEvent) => void = () => undefined;
 let renderToken = 0;
 const live = new LiveEvents(
-  (event) => onLiveEvent(event),
+  (event) => {
+    // A contact's key changed, or their Portal refuses ours (or that ended): the banner follows.
+    if (event.type.startsWith('contact.identity_') || event.type === 'contact.removed') refreshBanner();
+    onLiveEvent(event);
+  },
   (state) => {
     online = state;
     const badge = document.getElementById('live-state');
@@ -196,8 +201,21 @@ function shell(view: View, ...content: Child[]): void {
       languageSwitch(render),
       logout,
     ),
+    h('div', { class: 'banner', id: 'identity-banner', role: 'alert', hidden: true }),
     h('main', {}, ...content),
   );
+  refreshBanner();
+}
+
+/** The banner on every page while a contact's key changed or their Portal refuses ours. */
+function refreshBanner(): void {
+  client
+    .listContacts()
+    .then((contacts) => {
+      const banner = document.getElementById('identity-banner');
+      if (banner) fillBanner(banner, contacts);
+    })
+    .catch(() => undefined);
 }
 
 function render(): void {
@@ -627,6 +645,7 @@ function requestLine(contact: Contact): HTMLElement | null {
 
 function renderConversation(contactId: number): void {
   const autonomySlot = h('div', { class: 'autonomy-slot' });
+  const identitySlot = h('div', { class: 'identity-slot' });
   const token = renderToken;
   const list = h('ol', { class: 'messages', id: 'conversation' });
   const older = h('button', { type: 'button', class: 'link', hidden: true }, t('loadOlder'));
@@ -740,6 +759,15 @@ function renderConversation(contactId: number): void {
       setText(title, contact.agentName || contact.portalUrl);
       importedNote.hidden = contact.status !== 'imported';
       if (contact.status !== 'removed') autonomySlot.replaceChildren(autonomyChoice(reviewDeps(token), contact));
+      const showIdentity = (current: Contact): void => {
+        identitySlot.replaceChildren(
+          contactIdentity(reviewDeps(token), current, (next) => {
+            showIdentity(next);
+            refreshBanner();
+          }),
+        );
+      };
+      if (contact.status === 'active' || contact.status === 'pending') showIdentity(contact);
       const line = requestLine(contact);
       if (line) title.after(line);
     })
@@ -762,6 +790,7 @@ function renderConversation(contactId: number): void {
     h('a', { href: '#/contacts', class: 'back' }, `← ${t('back')}`),
     title,
     importedNote,
+    identitySlot,
     autonomySlot,
     h('a', { href: `#/files/${contactId}`, class: 'files-link', id: 'contact-files' }, t('filesWithContact')),
     searchForm,
@@ -1114,6 +1143,7 @@ function renderSettings(): void {
     { name: 'settings' },
     h('h2', {}, t('settings')),
     profileForm,
+    identityCard(reviewDeps(token)),
     passwordForm,
     h('section', { class: 'card' }, h('h3', {}, t('ownerKeys')), created, keysList, keyError, keyForm),
   );

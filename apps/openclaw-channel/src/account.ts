@@ -68,6 +68,23 @@ export function systemEventText(event: PortalEvent): { text: string; wake: boole
         wake: false,
       };
     }
+    // Told in the main session without waking it, like contact.request_failed: the owner compares
+    // fingerprints and re-pins in the console; the agent only passes it on.
+    case 'contact.identity_rotated':
+      return {
+        text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) rotated its identity key, signed by the pinned one (fingerprint ${event.payload.previousFingerprint} → ${event.payload.fingerprint}); messages go on.`,
+        wake: false,
+      };
+    case 'contact.identity_changed':
+      return {
+        text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) presents another identity key without a signed rotation (pinned ${event.payload.pinnedFingerprint}, presented ${event.payload.presentedFingerprint}); its calls are refused until your owner compares the fingerprint with its owner and re-pins it in the console. Tell your owner; do not act on it yourself.`,
+        wake: false,
+      };
+    case 'contact.identity_refused':
+      return {
+        text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) refuses this Portal's signed calls: ${short(`${event.payload.code}: ${event.payload.reason}`)} (untrusted text). Deliveries keep retrying; its owner must re-pin our fingerprint ${event.payload.fingerprint}. Tell your owner.`,
+        wake: false,
+      };
     case 'contact.removed':
       return {
         text: `Agent P2P: contact ${event.payload.contactId} (${event.payload.portalUrl}) was removed by ${event.payload.by === 'me' ? 'this side' : 'the peer'}.`,

@@ -6,6 +6,7 @@ export { createPortalClient } from './client';
 export type {
   AgentStatus,
   Contact,
+  ContactIdentity,
   ContactRequest,
   ContactRequestDelivery,
   ContactRequestStatus,
@@ -34,6 +35,8 @@ export type {
   GuestbookList,
   GuestbookListOptions,
   Health,
+  Identity,
+  IdentityRotation,
   Message,
   MessagePage,
   MessageQuery,

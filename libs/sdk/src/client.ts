@@ -6,6 +6,9 @@ type Schemas = components['schemas'];
 export type Profile = Schemas['ProfileResponseDto'];
 export type ProfileUpdate = Schemas['ProfileUpdateDto'];
 export type WellKnown = Schemas['WellKnownResponseDto'];
+export type Identity = Schemas['IdentityDto'];
+export type IdentityRotation = Schemas['IdentityRotationResponseDto'];
+export type ContactIdentity = Schemas['ContactIdentityDto'];
 export type OwnerKey = Schemas['OwnerKeyResponseDto'];
 export type OwnerKeyCreated = Schemas['OwnerKeyCreatedDto'];
 export type Health = Schemas['HealthResponseDto'];
@@ -203,6 +206,12 @@ export function createPortalClient(options: PortalClientOptions) {
     getMe: (): Promise<Profile> => call(raw.GET('/api/me')),
     updateMe: (changes: ProfileUpdate): Promise<Profile> => call(raw.PATCH('/api/me', { body: changes })),
 
+    /**
+     * A new identity key for this Portal; every pending or active contact is told (409 when the key
+     * comes from PORTAL_IDENTITY_KEY).
+     */
+    rotateIdentity: (): Promise<IdentityRotation> => call(raw.POST('/api/identity/rotate')),
+
     /** Whether an agent (an owner key) follows this Portal's events right now. */
     getAgentStatus: (): Promise<AgentStatus> => call(raw.GET('/api/agent/status')),
 
@@ -218,6 +227,15 @@ export function createPortalClient(options: PortalClientOptions) {
     /** An agent key may only lower a tier (blocked < notify-only < bounded < extended); raising it is the owner's. */
     setContactAutonomy: (id: number, tier: AutonomyTier): Promise<Contact> =>
       call(raw.PUT('/api/contacts/{id}/autonomy', { params: { path: { id } }, body: { tier } })),
+    /** Marks the contact's pinned fingerprint as compared with its owner (true: owner only) or clears the mark. */
+    setContactCompared: (id: number, compared: boolean): Promise<Contact> =>
+      call(raw.PUT('/api/contacts/{id}/identity/compared', { params: { path: { id } }, body: { compared } })),
+    /**
+     * Owner only: pins the key the contact's Portal presents now, if its fingerprint is the one given
+     * (409 with details.presentedFingerprint when it presents another).
+     */
+    repinContactIdentity: (id: number, fingerprint: string): Promise<Contact> =>
+      call(raw.POST('/api/contacts/{id}/identity/repin', { params: { path: { id } }, body: { fingerprint } })),
     /** Messages held for the owner or waiting for their wake, oldest first. */
     listReview: (query: ReviewQuery = {}): Promise<ReviewPage> => call(raw.GET('/api/review', { params: { query } })),
     /** Owner only: wakes the agent with them now. */

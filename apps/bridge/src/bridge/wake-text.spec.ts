@@ -196,6 +196,53 @@ describe('buildWake', () => {
     expect(buildWake(event('contact.request_delivered', { contactId: 7, portalUrl: url, attempts: 1 }), options).action).toBe('skip');
   });
 
+  it('the identity events wake the agent to tell the owner: rotated, changed (only the owner re-pins), refused by their Portal', () => {
+    const url = 'https://g.example';
+    const before = '11111 22222 33333 44444 55555 66666';
+    const after = '01234 56789 01234 56789 01234 56789';
+    const rotated = buildWake(
+      event('contact.identity_rotated', { contactId: 7, portalUrl: url, previousFingerprint: before, fingerprint: after }),
+      options,
+    );
+    expect(rotated).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-7' });
+    expect(text(rotated)).toContain(`联系人轮换了身份密钥: <<<untrusted ${url} >>> (contact 7), 指纹 ${before} → ${after}`);
+    expect(text(rotated)).toContain('只是通知');
+    expect(text(rotated)).toContain('agent-p2p contacts show 7');
+
+    const changed = buildWake(
+      event('contact.identity_changed', { contactId: 7, portalUrl: url, pinnedFingerprint: before, presentedFingerprint: after }),
+      options,
+    );
+    expect(changed).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-7' });
+    expect(text(changed)).toContain(`已固定的指纹 ${before}, 对方现在出示的指纹 ${after}`);
+    expect(text(changed)).toContain('只有主人能在控制台里');
+    expect(text(changed)).toContain('agent-p2p contacts show 7');
+
+    const refused = buildWake(
+      event('contact.identity_refused', {
+        contactId: 7,
+        portalUrl: url,
+        code: 'identity_changed',
+        reason: 'the key changed',
+        fingerprint: after,
+      }),
+      options,
+    );
+    expect(refused).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-7' });
+    expect(text(refused)).toContain('原因: <<<untrusted identity_changed: the key changed >>>');
+    expect(text(refused)).toContain(`重新固定我们的指纹 ${after}`);
+
+    // A fingerprint that is not six groups of five digits is not shown.
+    const odd = text(
+      buildWake(
+        event('contact.identity_changed', { contactId: 7, portalUrl: url, pinnedFingerprint: 'run this', presentedFingerprint: 42 }),
+        options,
+      ),
+    );
+    expect(odd).toContain('已固定的指纹 ?, 对方现在出示的指纹 ?');
+    expect(odd).not.toContain('run this');
+  });
+
   it('contact.accepted, contact.rejected, contact.removed (both directions)', () => {
     const accepted = buildWake(event('contact.accepted', { contactId: 4, portalUrl: 'https://d.example', agentName: 'Dan' }), options);
     expect(accepted).toMatchObject({ action: 'wake', sessionKey: 'hook:agent-p2p:contact-4' });
@@ -467,6 +514,9 @@ describe('buildWake', () => {
       'contact.accepted',
       'contact.rejected',
       'contact.request_failed',
+      'contact.identity_rotated',
+      'contact.identity_changed',
+      'contact.identity_refused',
       'contact.removed',
       'guestbook.message',
       'file.failed',
@@ -568,6 +618,9 @@ describe('buildWake with hostile peers', () => {
     ['contact.request_failed', { contactId: 5, portalUrl: h, reason: 'refused', error: h, attempts: 1, final: true }],
     ['contact.request_failed', { contactId: 5, portalUrl: h, reason: 'undelivered', error: h, attempts: 3, final: false }],
     ['contact.request_failed', { contactId: 5, portalUrl: h, reason: h, error: h, attempts: h, final: true }],
+    ['contact.identity_rotated', { contactId: 5, portalUrl: h, previousFingerprint: h, fingerprint: h }],
+    ['contact.identity_changed', { contactId: 5, portalUrl: h, pinnedFingerprint: h, presentedFingerprint: h }],
+    ['contact.identity_refused', { contactId: 5, portalUrl: h, code: h, reason: h, fingerprint: h }],
     ['contact.removed', { contactId: 6, portalUrl: h, by: 'peer' }],
     ['contact.removed', { contactId: 6, portalUrl: h, by: h }],
     ['message.failed', { messageId: h, contactId: 2, error: h, attempts: 3 }],

@@ -1,6 +1,6 @@
 /** Where a contact stands, in words: for our own requests, whether it was delivered and, if not, why. */
 import type { Contact } from '@agent-p2p/sdk';
-import { framed } from '../text';
+import { framed, safe, time } from '../text';
 
 /** One short word or two for a table column. */
 export function requestColumn(contact: Contact): string {
@@ -58,4 +58,46 @@ export function contactHint(contact: Contact): string | null {
 
 function attemptsText(attempts: number): string {
   return `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+}
+
+/**
+ * The peer's identity key as lines: its state, fingerprint and whether the owners compared it;
+ * when it changed, both fingerprints and that only the owner can re-pin; when their Portal refuses
+ * ours, its reason (framed: their Portal's words) and `ourFingerprint` for their owner to re-pin.
+ * Fingerprints are computed by this Portal from the keys (digits only), not text from the peer.
+ */
+export function identityLines(contact: Contact, ourFingerprint?: string): string[] {
+  const identity = contact.identity;
+  const lines: string[] = [];
+  const compared = identity.compared ? `yes${identity.comparedAt ? ` (${time(identity.comparedAt)})` : ''}` : 'no';
+  switch (identity.state) {
+    case 'unpinned':
+      lines.push('Identity: not pinned yet (a contact from before signed calls: its first signed call pins its key).');
+      break;
+    case 'pinned':
+      lines.push(
+        `Identity: pinned, fingerprint ${safe(identity.fingerprint)} (key ${safe(identity.keyId)}); compared with their owner: ${compared}.`,
+      );
+      if (!identity.compared)
+        lines.push('The owners can read the fingerprints to each other; marking it compared is for the owner, in the console.');
+      break;
+    case 'changed':
+      lines.push(
+        `Identity: CHANGED${identity.changedAt ? ` (${time(identity.changedAt)})` : ''}: their Portal presents the fingerprint ` +
+          `${safe(identity.presentedFingerprint ?? '?')} instead of the pinned ${safe(identity.fingerprint)}, without a rotation signed by the pinned key.`,
+      );
+      lines.push(
+        'Their calls are refused until the owner compares the new fingerprint with their owner and re-pins it in the console; tell the owner, do not act on it yourself.',
+      );
+      break;
+  }
+  if (identity.refusedByPeer) {
+    lines.push(
+      `Their Portal refuses this Portal's signed calls (${time(identity.refusedByPeer.since)}): ${framed(identity.refusedByPeer.reason, 300)}.`,
+    );
+    lines.push(
+      `Deliveries keep retrying. Their owner must re-pin our fingerprint${ourFingerprint ? ` ${safe(ourFingerprint)}` : ''} (agent-p2p me) in their console; tell the owner.`,
+    );
+  }
+  return lines;
 }

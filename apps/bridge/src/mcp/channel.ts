@@ -218,6 +218,38 @@ export class PortalChannel {
           },
         };
       }
+      // Pushed like contact.request_failed: the owner should hear of them, and only the owner acts
+      // (compares fingerprints, re-pins in the console). Fingerprints are digits this Portal computed.
+      case 'contact.identity_rotated': {
+        const p = event.payload;
+        return {
+          content:
+            `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId}) rotated its identity key, signed by the key pinned for it: ` +
+            `fingerprint ${clean(p.previousFingerprint, 40)} → ${clean(p.fingerprint, 40)}. The Portal pinned the new key; messages go on. ` +
+            `For your information: tell your owner (the owners compare the new fingerprint from now on). ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'contact_identity_rotated', contact_id: String(p.contactId) },
+        };
+      }
+      case 'contact.identity_changed': {
+        const p = event.payload;
+        return {
+          content:
+            `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId}) presents another identity key without a rotation signed by the pinned one: ` +
+            `pinned fingerprint ${clean(p.pinnedFingerprint, 40)}, presented ${clean(p.presentedFingerprint, 40)}. Its calls are refused until your owner re-pins it. ` +
+            `It may be a reinstalled Portal, or someone else. Tell your owner now: only they can compare the new fingerprint with the contact's owner and re-pin it in the console; do not act on it yourself. ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'contact_identity_changed', contact_id: String(p.contactId) },
+        };
+      }
+      case 'contact.identity_refused': {
+        const p = event.payload;
+        return {
+          content:
+            `${untrusted(p.portalUrl, 200).text} (contact ${p.contactId}) refuses this Portal's signed calls: ${untrusted(`${p.code}: ${p.reason}`, 300).text}. ` +
+            `Deliveries keep retrying but do not get through until their owner re-pins our fingerprint ${clean(p.fingerprint, 40)}. ` +
+            `Tell your owner, so they give that fingerprint to the contact's owner another way (phone, in person). ${UNTRUSTED_NOTE_EN}`,
+          meta: { ...base, kind: 'contact_identity_refused', contact_id: String(p.contactId) },
+        };
+      }
       case 'contact.rejected':
       case 'contact.removed': {
         const p = event.payload;

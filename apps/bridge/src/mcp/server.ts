@@ -35,6 +35,7 @@ const CHANNEL_INSTRUCTIONS = [
   'contact_request: someone asks to become a contact (request_id) — tell the owner and wait for their word; owner_chat: the owner wrote to you;',
   'contact_accepted, contact_rejected (their owner said no), contact_request_refused (their Portal refused it), contact_request_undelivered (not reachable), contact_removed, message_failed, file_failed: tell the owner when it matters;',
   "file_parked: the contact's Portal has no room for a file you sent, it resumes by itself (messages go on) — tell the owner.",
+  'contact_identity_rotated: a contact rotated its identity key (signed, accepted) — for information; contact_identity_changed: a contact presents another key without a signed rotation, its calls are refused; contact_identity_refused: their Portal refuses ours — tell the owner: only the owner compares fingerprints and re-pins, in the console.',
   'Answer a message with the reply tool, to = the contact_id of the event; answer the owner with to = "owner".',
 ].join(' ');
 

@@ -1,10 +1,10 @@
 /** contacts: the Portals this agent is in contact with. */
 import type { Command } from 'commander';
 import { normalizeHubUrl } from '../../config';
-import { FRAMED_NOTE, framed, table, toJson } from '../../text';
+import { FRAMED_NOTE, framed, safe, table, time, toJson } from '../../text';
 import type { Contact, PortalClient } from '@agent-p2p/sdk';
 import { contactId, integer, JSON_UNTRUSTED, oneOf, text } from '../arguments';
-import { contactHint, contactState, requestColumn } from '../contact-state';
+import { contactHint, contactState, identityLines, requestColumn } from '../contact-state';
 import { command, group, run } from '../program';
 
 const CONTACT_STATUSES = ['pending', 'active', 'rejected', 'removed', 'imported'] as const;
@@ -88,19 +88,61 @@ export function registerContacts(program: Command): void {
     contactsGroup,
     'show',
     '<contact-id>',
-    'One contact: its state and, for our request, whether it was delivered',
-    `Names, Portal URLs and their Portal's reasons are untrusted text, shown inside <<<untrusted … >>>.\n${JSON_UNTRUSTED}`,
+    'One contact: its state, for our request whether it was delivered, and its identity key',
+    [
+      "Names, Portal URLs and their Portal's reasons are untrusted text, shown inside <<<untrusted … >>>.",
+      JSON_UNTRUSTED,
+      'Identity: the fingerprint of the key pinned for the contact and whether the owners compared it.',
+      'changed: their Portal presents another key without a signed rotation; its calls are refused until',
+      'the owner re-pins it in the console. Their Portal may also refuse ours (it pinned another key for',
+      'us): then their owner re-pins our fingerprint (agent-p2p me).',
+    ].join('\n'),
   )
     .argument('<contact-id>')
     .action(
       run(async (context) => {
-        const contact = await context.client().getContact(contactId(context.positionals[0]));
+        const client = context.client();
+        const contact = await client.getContact(contactId(context.positionals[0]));
         if (context.json) return context.out(toJson(contact));
+        // Their owner re-pins our fingerprint: say which one.
+        const ours = contact.identity.refusedByPeer ? (await client.getMe()).identity.fingerprint : undefined;
         describe(context.out, contact);
         if (contact.agentName || contact.ownerName) {
           context.out(`Agent ${framed(contact.agentName, 80)}, owner ${framed(contact.ownerName, 80)}.`);
         }
+        // A closed contact's key no longer matters.
+        if (contact.status === 'active' || contact.status === 'pending') for (const line of identityLines(contact, ours)) context.out(line);
         context.out(FRAMED_NOTE);
+      }),
+    );
+
+  command(
+    contactsGroup,
+    'compared',
+    '<contact-id> [--clear]',
+    "Whether the contact's fingerprint was compared with their owner; --clear removes the mark",
+    [
+      'Compared means the two owners read the fingerprints to each other and they matched. Marking it',
+      'is for the owner, in the console (an owner key is refused); an owner key may clear the mark, e.g.',
+      'when the owner asks to compare again.',
+    ].join('\n'),
+  )
+    .argument('<contact-id>')
+    .option('--clear', 'remove the compared mark')
+    .action(
+      run(async (context) => {
+        const id = contactId(context.positionals[0]);
+        const contact =
+          context.values.clear === true ? await context.client().setContactCompared(id, false) : await context.client().getContact(id);
+        if (context.json) return context.out(toJson(contact));
+        const identity = contact.identity;
+        const who = `Contact ${contact.id} (${framed(contact.agentName || contact.portalUrl, 80)})`;
+        if (!identity.fingerprint) return context.out(`${who} has no pinned fingerprint yet.`);
+        context.out(
+          identity.compared
+            ? `${who}: fingerprint ${safe(identity.fingerprint)} compared with their owner${identity.comparedAt ? ` (${time(identity.comparedAt)})` : ''}.`
+            : `${who}: fingerprint ${safe(identity.fingerprint)} not compared with their owner${context.values.clear === true ? ' (mark cleared)' : ''}.`,
+        );
       }),
     );
 

@@ -6,13 +6,22 @@ import { fields, safe, time, toJson } from '../../text';
 import { text } from '../arguments';
 import { command, type CommandContext, group, run } from '../program';
 
+const IDENTITY_HELP = [
+  'Identity: the Ed25519 key that signs every call this Portal makes to its contacts. Its fingerprint',
+  '(six groups of five digits) is what two owners read to each other, by phone or in person, to be',
+  'sure each Portal talks to the right one. Source: generated (kept by the Portal, rotatable with',
+  '"agent-p2p keys rotate-identity") or configured (PORTAL_IDENTITY_KEY).',
+].join('\n');
+
 export function registerMe(program: Command): void {
-  command(program, 'me', '', "This Portal's profile (agent name, owner name, bio, public URL)").action(run(showProfile));
+  command(program, 'me', '', "This Portal's profile (agent name, owner name, bio, public URL) and identity key", IDENTITY_HELP).action(
+    run(showProfile),
+  );
 }
 
 export function registerProfile(program: Command): void {
   const profileGroup = group(program, 'profile', "This Portal's public profile.", 'show');
-  command(profileGroup, 'show', '', "This Portal's profile (same as agent-p2p me)").action(run(showProfile));
+  command(profileGroup, 'show', '', "This Portal's profile (same as agent-p2p me)", IDENTITY_HELP).action(run(showProfile));
   command(
     profileGroup,
     'set',
@@ -54,6 +63,10 @@ async function showProfile(context: CommandContext): Promise<void> {
       ['Bio', safe(profile.bio)],
       ['URL', safe(profile.publicUrl)],
       ['Updated', time(profile.updatedAt)],
+      ['Fingerprint', safe(profile.identity.fingerprint)],
+      ['Key id', safe(profile.identity.keyId)],
+      ['Key source', `${safe(profile.identity.source)}${profile.identity.source === 'configured' ? ' (PORTAL_IDENTITY_KEY)' : ''}`],
+      ['Key since', time(profile.identity.createdAt)],
     ]),
   );
 }
