@@ -18,6 +18,7 @@ import { IdentityModule } from '../identity/identity.module';
 import { IdentityController } from './identity.controller';
 import { IdentityRotationService } from './identity-rotation.service';
 import { PeerKeysService } from './peer-keys.service';
+import { PeerRefusalsService } from './peer-refusals.service';
 
 /**
  * Contacts and the handshake that makes them. Other features use ContactsService (see its doc) and,
@@ -36,6 +37,7 @@ import { PeerKeysService } from './peer-keys.service';
     ContactOutboxService,
     PeerAdmissionService,
     PeerKeysService,
+    PeerRefusalsService,
     IdentityRotationService,
   ],
   exports: [ContactsService, PeerAdmissionService, PeerKeysService],

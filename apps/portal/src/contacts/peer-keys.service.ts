@@ -1,16 +1,15 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnModuleInit } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
-import { DataSource, IsNull, Not, type Repository } from 'typeorm';
+import { DataSource, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventsService } from '../events/events.service';
 import { OutboxService } from '../federation/outbox.service';
-import { PeerClient, PeerError } from '../federation/outbox.service';
+import { describeAnswer, isRetryableStatus, PeerClient, PeerError } from '../federation/outbox.service';
 import { CallVerifier, signatureUnauthorized } from '../identity/call-verifier.service';
 import { SignatureRefusal } from '../common/http-signatures';
 import { type PublicIdentity, publicIdentityOf, publicKeyFromRaw, sameFingerprint, verifyRotation } from '../common/identity-keys';
-import { IdentityService } from '../identity/identity.service';
 import { Contact } from './entities/contact.entity';
 import { fingerprintOfStored, parseDocument, type PeerDocument, PeerIdentityRefused, rotationChainValid } from './peer-document';
 
@@ -31,11 +30,9 @@ const DOCUMENT_REFRESH_MS = 2_000;
  * refused and reported to both owners until this owner re-pins.
  */
 @Injectable()
-export class PeerKeysService implements OnModuleInit {
+export class PeerKeysService {
   private readonly logger = new Logger(PeerKeysService.name);
   private readonly documents = new Map<string, { at: number; document: Promise<PeerDocument> }>();
-  /** Peers known to refuse our calls (so a delivery that goes through clears the mark, without a write per delivery). */
-  private readonly refusingPeers = new Set<string>();
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -43,20 +40,9 @@ export class PeerKeysService implements OnModuleInit {
     private readonly dataSource: DataSource,
     private readonly peers: PeerClient,
     private readonly verifier: CallVerifier,
-    private readonly identity: IdentityService,
     private readonly events: EventsService,
     private readonly outbox: OutboxService,
   ) {}
-
-  async onModuleInit(): Promise<void> {
-    for (const contact of await this.contacts.find({ where: { refusedByPeer: Not(IsNull()) }, select: { portalUrl: true } })) {
-      this.refusingPeers.add(contact.portalUrl);
-    }
-    this.outbox.onSignatureAnswer({
-      refused: (peerUrl, code, reason) => this.peerRefusesUs(peerUrl, code, reason),
-      accepted: (peerUrl) => (this.refusingPeers.has(peerUrl) ? this.peerAcceptsUs(peerUrl) : Promise.resolve()),
-    });
-  }
 
   // ---- fetching a peer's identity -----------------------------------------------------------------
 
@@ -67,7 +53,11 @@ export class PeerKeysService implements OnModuleInit {
    */
   async fetchDocument(portalUrl: string): Promise<PeerDocument> {
     const response = await this.peers.send({ portalUrl, method: 'GET', path: '/.well-known/agent-p2p', timeoutMs: DOCUMENT_TIMEOUT_MS });
-    if (response.status !== 200) throw new PeerError('network', `${portalUrl}/.well-known/agent-p2p answered ${response.status}`);
+    if (response.status !== 200) {
+      // A refusal (403, 404…) is that Portal's answer for good, like a refused request; a 5xx is retried.
+      if (response.status >= 300 && !isRetryableStatus(response.status)) throw new PeerIdentityRefused(describeAnswer(response));
+      throw new PeerError('network', `${portalUrl}/.well-known/agent-p2p answered ${describeAnswer(response)}`);
+    }
     return parseDocument(portalUrl, response.body);
   }
 
@@ -348,41 +338,6 @@ export class PeerKeysService implements OnModuleInit {
     const changes = { peerKeyComparedAt: compared ? (contact.peerKeyComparedAt ?? new Date()) : null, updatedAt: new Date() };
     await this.contacts.update({ id: contact.id }, changes);
     return Object.assign(contact, changes);
-  }
-
-  // ---- the peer refusing our calls ---------------------------------------------------------------
-
-  private async peerRefusesUs(peerUrl: string, code: string, reason: string): Promise<void> {
-    const contacts = await this.contacts.find({ where: { portalUrl: peerUrl } });
-    const open = contacts.filter((c) => (c.status === 'active' || c.status === 'pending') && c.refusedByPeer === null);
-    this.refusingPeers.add(peerUrl);
-    if (open.length === 0) return;
-    const fingerprint = (await this.identity.identity()).fingerprint;
-    const now = new Date();
-    await this.dataSource.transaction(async (manager) => {
-      for (const contact of open) {
-        const changed = await manager.update(
-          Contact,
-          { id: contact.id, refusedByPeer: IsNull() },
-          { refusedByPeer: `${code}: ${reason}`.slice(0, 500), refusedByPeerAt: now },
-        );
-        if (!changed.affected) continue;
-        await this.events.append(manager, 'contact.identity_refused', {
-          contactId: contact.id,
-          portalUrl: peerUrl,
-          code,
-          reason: reason.slice(0, 500),
-          fingerprint,
-        });
-      }
-    });
-    this.events.wake();
-    this.logger.warn(`${peerUrl} refuses this Portal's signed calls (${code}); deliveries keep retrying`);
-  }
-
-  private async peerAcceptsUs(peerUrl: string): Promise<void> {
-    this.refusingPeers.delete(peerUrl);
-    await this.contacts.update({ portalUrl: peerUrl, refusedByPeer: Not(IsNull()) }, { refusedByPeer: null, refusedByPeerAt: null });
   }
 }
 

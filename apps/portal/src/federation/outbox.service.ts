@@ -26,6 +26,7 @@ export type {
   Parking,
 } from './outbox-types';
 export type { ParkReason } from './outbox-retry-policy';
+export { describeAnswer, isRetryableStatus } from './outbox-retry-policy';
 export { DeliveryRefused } from './outbox-types';
 export { PeerClient, PeerError } from './peer-client';
 export type { OutboxItem } from './entities/outbox-item.entity';
