@@ -72,6 +72,25 @@ export async function api(
 }
 
 /**
+ * The headers of a federation call as a Portal signs it: like signedHeaders(), but a file chunk
+ * (application/octet-stream with a well-formed X-Chunk-Sha256) has a Content-Digest naming that hash,
+ * as PeerClient sends it, so that bytes changed on the way still reach the Portal's chunk check.
+ */
+export async function peerCallHeaders(
+  signer: CallSigner,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<Record<string, string>> {
+  const header = (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+  const chunkHash = header('x-chunk-sha256');
+  const isChunk = /^application\/octet-stream/.test(header('content-type') ?? '') && chunkHash && /^[0-9a-f]{64}$/i.test(chunkHash);
+  const digest = isChunk ? { 'content-digest': contentDigestFromHex(chunkHash) } : {};
+  return signedHeaders(signer, url, { method, headers: { ...headers, ...digest }, body });
+}
+
+/**
  * A raw chunk PUT (protocol edge cases): the body is sent as given, with the headers given. To a
  * federation route it is signed by `signAs` (default insertedPeer; null: not signed), its
  * Content-Digest naming X-Chunk-Sha256 as a Portal's does (so bytes changed on the way still reach
@@ -85,15 +104,8 @@ export async function putRaw(
   signAs: CallSigner | null = insertedPeer,
 ): Promise<Response> {
   let sent: Record<string, string> = { authorization: `Bearer ${key}`, ...headers };
-  if (signAs && isFederation(url)) {
-    const chunkHash = Object.entries(headers).find(([name]) => name.toLowerCase() === 'x-chunk-sha256')?.[1];
-    const digest = chunkHash && /^[0-9a-f]{64}$/i.test(chunkHash) ? { 'content-digest': contentDigestFromHex(chunkHash) } : {};
-    sent = await signedHeaders(signAs, url, {
-      method: 'PUT',
-      headers: { ...sent, ...digest },
-      body: typeof body === 'string' ? body : Buffer.from(body),
-    });
-  }
+  if (signAs && isFederation(url))
+    sent = await peerCallHeaders(signAs, url, 'PUT', sent, typeof body === 'string' ? Buffer.from(body) : Buffer.from(body));
   return fetch(url, { method: 'PUT', headers: sent, body: body as BodyInit });
 }
 
