@@ -15,7 +15,6 @@ import {
   FakePeer,
   signedFetch,
   startPeer,
-  statusOf,
   type TestPortal,
   waitFor,
 } from '@agent-p2p/testing';

@@ -86,7 +86,7 @@ export async function peerCallHeaders(
   const header = (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
   const chunkHash = header('x-chunk-sha256');
   const isChunk = /^application\/octet-stream/.test(header('content-type') ?? '') && chunkHash && /^[0-9a-f]{64}$/i.test(chunkHash);
-  const digest = isChunk ? { 'content-digest': contentDigestFromHex(chunkHash) } : {};
+  const digest: Record<string, string> = isChunk ? { 'content-digest': contentDigestFromHex(chunkHash) } : {};
   return signedHeaders(signer, url, { method, headers: { ...headers, ...digest }, body });
 }
 
