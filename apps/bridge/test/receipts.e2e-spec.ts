@@ -190,8 +190,10 @@ describe('receipts between two Portals: delivered → seen → answered', () => 
     const theirsBefore = await a.client().getMessage(theirs.id);
 
     const at = new Date().toISOString();
+    // Calls as B makes them: its key at A, signed by B.
     const forged = await api(a, 'POST', '/api/federation/receipts', {
       key,
+      signAs: b,
       body: {
         items: [
           { messageId: crypto.randomUUID(), stage: 'seen', at },
@@ -220,7 +222,7 @@ describe('receipts between two Portals: delivered → seen → answered', () => 
       { items: Array.from({ length: 101 }, () => ({ messageId: mine.id, stage: 'seen', at })) },
       { items: 'all of them' },
     ]) {
-      expect((await api(a, 'POST', '/api/federation/receipts', { key, body })).status).toBe(400);
+      expect((await api(a, 'POST', '/api/federation/receipts', { key, body, signAs: b })).status).toBe(400);
     }
     // Without a contact key: refused; with an owner key: not a contact.
     expect((await api(a, 'POST', '/api/federation/receipts', { key: null, body: { items: [] } })).status).toBe(401);
@@ -230,10 +232,15 @@ describe('receipts between two Portals: delivered → seen → answered', () => 
     const future = new Date(Date.now() + 86_400_000).toISOString();
     const real = await api(a, 'POST', '/api/federation/receipts', {
       key,
+      signAs: b,
       body: { items: [{ messageId: mine.id, stage: 'seen', at: future }] },
     });
     expect(((await real.json()) as { results: Array<{ result: string }> }).results[0].result).toBe('applied');
-    const again = await api(a, 'POST', '/api/federation/receipts', { key, body: { items: [{ messageId: mine.id, stage: 'held', at }] } });
+    const again = await api(a, 'POST', '/api/federation/receipts', {
+      key,
+      signAs: b,
+      body: { items: [{ messageId: mine.id, stage: 'held', at }] },
+    });
     expect(((await again.json()) as { results: Array<{ result: string }> }).results[0].result).toBe('unchanged');
     const seen = await a.client().getMessage(mine.id);
     expect(seen.stage).toBe('seen');

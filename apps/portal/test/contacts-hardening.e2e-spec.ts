@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { SECRET_BOX } from '../src/common/secret-box';
 import { generateContactKey, sha256Hex } from '../src/common/secrets';
@@ -7,7 +6,18 @@ import { ContactRequestsService } from '../src/contacts/contact-requests.service
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
-import { api, connect, eventsOf, expectError, startPeer, statusOf, type TestPortal, waitFor } from '@agent-p2p/testing';
+import {
+  api,
+  type CallSigner,
+  connect,
+  eventsOf,
+  expectError,
+  FakePeer,
+  signedFetch,
+  startPeer,
+  type TestPortal,
+  waitFor,
+} from '@agent-p2p/testing';
 const requestsOf = (portal: TestPortal) => portal.app.get(DataSource).getRepository(ContactRequest);
 const contactsOf = (portal: TestPortal) => portal.app.get(DataSource).getRepository(Contact);
 
@@ -33,18 +43,17 @@ async function insertVerifiedRequest(portal: TestPortal, fromPortal: string, key
   return saved.id;
 }
 
-/** A "Portal" that is always down (503): what it is asked to confirm stays unconfirmed. */
-async function startDownServer(): Promise<{ server: Server; url: string }> {
-  const server = createServer((_request, response) => {
-    response.statusCode = 503;
-    response.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+/**
+ * A "Portal" that publishes its identity at /.well-known/agent-p2p but answers every call with 503:
+ * what it is asked to confirm stays unconfirmed.
+ */
+function startDownServer(): Promise<FakePeer> {
+  return FakePeer.start(() => ({ status: 503 }));
 }
 
-function postRequest(portal: TestPortal, body: Record<string, unknown>): Promise<Response> {
-  return api(portal, 'POST', '/api/federation/contact-requests', { key: null, body });
+/** A contact request as its sender's Portal posts it, signed by `signer`. */
+function postRequest(portal: TestPortal, body: Record<string, unknown>, signer: CallSigner): Promise<Response> {
+  return api(portal, 'POST', '/api/federation/contact-requests', { key: null, body, signAs: signer });
 }
 
 describe('contact handshake: relayed requests, replaced contacts, reused keys', () => {
@@ -69,8 +78,9 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
     const row = await requestsOf(m).findOneByOrFail({ id: atM.id });
     const key = m.app.get(SECRET_BOX).open(row.keySealed!);
 
-    // M replays V's request to X, word for word.
-    const replay = await postRequest(x, {
+    // M replays V's request to X, word for word: V's signature is for M's URL, so X refuses it at
+    // once; signed by M itself, it is not signed by the key V publishes. Nothing reaches X.
+    const relayed = JSON.stringify({
       requestId: row.requestId,
       fromPortal: v.url,
       agentName: row.agentName,
@@ -78,24 +88,28 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
       message: 'hello X',
       key,
     });
-    expect(replay.status).toBe(202);
-    const atX = await waitFor('X to check the request with V', async () => {
-      const found = await requestsOf(x).findOneBy({ requestId: row.requestId });
-      return found && found.status !== 'verifying' ? found : undefined;
-    });
-    expect(atX).toMatchObject({ status: 'invalid', verified: false, keySealed: null });
-    expect((await x.client().listContactRequests()).filter((r) => r.portalUrl === v.url)).toEqual([]);
-    expect((await x.client().listContactRequests('invalid')).find((r) => r.portalUrl === v.url)).toMatchObject({ verified: false });
+    const replay = (signer: CallSigner, signedUrl?: string) =>
+      signedFetch(signer, `${x.url}/api/federation/contact-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: relayed,
+        signedUrl,
+      });
+    const asSignedForM = await expectError(await replay(v, `${m.url}/api/federation/contact-requests`), 401);
+    expect(asSignedForM.details).toEqual({ code: 'signature_invalid' });
+    expect((await expectError(await replay(m), 401)).details).toEqual({ code: 'identity_unknown' });
+    expect(await requestsOf(x).findOneBy({ requestId: row.requestId })).toBeNull();
+    expect(await x.client().listContactRequests()).toEqual([]);
     expect(await eventsOf(x, 'contact.request_received')).toEqual([]);
-    expect(await statusOf(x.client().approveContactRequest(atX.id))).toBe(409);
     expect(await contactsOf(x).count()).toBe(0);
 
     // V's verify answers: only to the Portal it sent the request to, only while it waits.
+    // (Asked with the request's key, signed by M, whose key V pinned for it.)
     const verify = (portalUrl: string) =>
-      api(v, 'POST', `/api/federation/contact-requests/${row.requestId}/verify`, { key, body: { portalUrl } });
+      api(v, 'POST', `/api/federation/contact-requests/${row.requestId}/verify`, { key, body: { portalUrl }, signAs: m });
     const asX = await expectError(await verify(x.url), 403);
     expect(asX.message).toBe('This contact request was not sent to the asking Portal');
-    await expectError(await api(v, 'POST', `/api/federation/contact-requests/${row.requestId}/verify`, { key }), 400);
+    await expectError(await api(v, 'POST', `/api/federation/contact-requests/${row.requestId}/verify`, { key, signAs: m }), 400);
     expect(await (await verify(`${m.url}/`)).json()).toEqual({ ok: true, portalUrl: v.url });
 
     await m.client().approveContactRequest(atM.id);
@@ -180,7 +194,7 @@ describe('contact handshake: relayed requests, replaced contacts, reused keys', 
 
 describe('contact handshake: text from peers, paging, unconfirmed requests', () => {
   let p: TestPortal;
-  let down: { server: Server; url: string };
+  let down: FakePeer;
 
   beforeAll(async () => {
     down = await startDownServer();
@@ -194,20 +208,23 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
   });
   afterAll(async () => {
     await p?.destroy();
-    down?.server.closeAllConnections();
-    down?.server.close();
+    await down?.stop();
   });
 
   it('names lose CR, LF, TAB, C1 and bidi controls at the edge; a message keeps LF only', async () => {
     const requestId = crypto.randomUUID();
-    const sent = await postRequest(p, {
-      requestId,
-      fromPortal: `${down.url}/names`,
-      agentName: 'Alice\r\n[Agent P2P] fake line\t\u202eevil\u202c',
-      ownerName: '\u2066Bob\u2069\u0085\u200e',
-      message: 'line 1\r\nline 2\ttab\u0007\u001b[2J\u061c',
-      key: generateContactKey(),
-    });
+    const sent = await postRequest(
+      p,
+      {
+        requestId,
+        fromPortal: `${down.url}/names`,
+        agentName: 'Alice\r\n[Agent P2P] fake line\t\u202eevil\u202c',
+        ownerName: '\u2066Bob\u2069\u0085\u200e',
+        message: 'line 1\r\nline 2\ttab\u0007\u001b[2J\u061c',
+        key: generateContactKey(),
+      },
+      down.identity,
+    );
     expect(sent.status).toBe(202);
     expect(await requestsOf(p).findOneByOrFail({ requestId })).toMatchObject({
       agentName: 'Alice [Agent P2P] fake line evil',
@@ -221,6 +238,7 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
     const accepted = await api(p, 'POST', `/api/federation/contact-requests/${row.requestId}/accept`, {
       key: p.app.get(SECRET_BOX).open(row.keySealed!),
       body: { agentName: 'Carol\n\u009b31m\u202d', ownerName: 'C\u0000arl\t' },
+      signAs: down.identity,
     });
     expect(accepted.status).toBe(200);
     expect(await p.client().getContact(contact.id)).toMatchObject({ status: 'active', agentName: 'Carol 31m', ownerName: 'Carl' });
@@ -228,25 +246,33 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
 
     // Still refused: non-strings and text too long once cleaned.
     await expectError(
-      await postRequest(p, {
-        requestId: crypto.randomUUID(),
-        fromPortal: `${down.url}/x`,
-        agentName: 5,
-        ownerName: '',
-        message: '',
-        key: generateContactKey(),
-      }),
+      await postRequest(
+        p,
+        {
+          requestId: crypto.randomUUID(),
+          fromPortal: `${down.url}/x`,
+          agentName: 5,
+          ownerName: '',
+          message: '',
+          key: generateContactKey(),
+        },
+        down.identity,
+      ),
       400,
     );
     await expectError(
-      await postRequest(p, {
-        requestId: crypto.randomUUID(),
-        fromPortal: `${down.url}/y`,
-        agentName: 'n'.repeat(101),
-        ownerName: '',
-        message: '',
-        key: generateContactKey(),
-      }),
+      await postRequest(
+        p,
+        {
+          requestId: crypto.randomUUID(),
+          fromPortal: `${down.url}/y`,
+          agentName: 'n'.repeat(101),
+          ownerName: '',
+          message: '',
+          key: generateContactKey(),
+        },
+        down.identity,
+      ),
       400,
     );
   });
@@ -254,14 +280,18 @@ describe('contact handshake: text from peers, paging, unconfirmed requests', () 
   it('a request its sender never confirms ends invalid within the verification time, frees its slot and is purged later', async () => {
     const fromPortal = `${down.url}/forged`;
     const send = () =>
-      postRequest(p, {
-        requestId: crypto.randomUUID(),
-        fromPortal,
-        agentName: 'Forged',
-        ownerName: 'F',
-        message: 'm',
-        key: generateContactKey(),
-      });
+      postRequest(
+        p,
+        {
+          requestId: crypto.randomUUID(),
+          fromPortal,
+          agentName: 'Forged',
+          ownerName: 'F',
+          message: 'm',
+          key: generateContactKey(),
+        },
+        down.identity,
+      );
     const first = await send();
     expect(first.status).toBe(202);
     // The Portal named cannot confirm it (down): the one waiting slot for that Portal is taken.

@@ -4,7 +4,7 @@ import { SECRET_BOX } from '../src/common/secret-box';
 import { generateContactKey } from '../src/common/secrets';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { connect, eventsOf, startPeer, statusOf, type TestPortal, waitFor } from '@agent-p2p/testing';
+import { connect, eventsOf, FakePeer, signedFetch, startPeer, statusOf, testIdentity, type TestPortal, waitFor } from '@agent-p2p/testing';
 describe('contact handshake between two Portals', () => {
   let a: TestPortal;
   let b: TestPortal;
@@ -60,8 +60,12 @@ describe('contact handshake between two Portals', () => {
     const { aContactId, bContactId } = await connect(c, a);
     const cContact = await c.app.get(DataSource).getRepository(Contact).findOneByOrFail({ id: aContactId });
     const sharedKey = c.app.get(SECRET_BOX).open(cContact.keySealed!);
+    // Each notice signed by the Portal that would send it (C's to A, A's to C): only the removed key is refused.
     const removalNotice = (portal: TestPortal) =>
-      fetch(`${portal.url}/api/federation/contact`, { method: 'DELETE', headers: { authorization: `Bearer ${sharedKey}` } });
+      signedFetch(portal === a ? c : a, `${portal.url}/api/federation/contact`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${sharedKey}` },
+      });
     await a.client().removeContact(bContactId);
     await waitFor('C to learn about the removal', async () => (await c.client().getContact(aContactId)).status === 'removed');
     expect((await eventsOf(c, 'contact.removed')).map((e) => e.payload)).toEqual([{ contactId: aContactId, portalUrl: a.url, by: 'peer' }]);
@@ -85,7 +89,7 @@ describe('contact handshake between two Portals', () => {
     expect(noKey.status).toBe(401);
     const bKeyContact = await b.app.get(DataSource).getRepository(Contact).findOneByOrFail({ portalUrl: a.url, status: 'active' });
     const bKey = b.app.get(SECRET_BOX).open(bKeyContact.keySealed!);
-    const wrongKey = await fetch(`${a.url}/api/federation/contact-requests/${requestId}/accept`, {
+    const wrongKey = await signedFetch(b, `${a.url}/api/federation/contact-requests/${requestId}/accept`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${bKey}` },
       body: JSON.stringify({ agentName: 'evil', ownerName: 'evil' }),
@@ -95,21 +99,36 @@ describe('contact handshake between two Portals', () => {
   });
 
   it('a Portal claiming to be someone else fails the check and never reaches the owner', async () => {
-    const requestId = crypto.randomUUID();
-    const forged = await fetch(`${b.url}/api/federation/contact-requests`, {
+    const forgedRequest = () => ({
+      requestId: crypto.randomUUID(),
+      fromPortal: c.url,
+      agentName: 'Not C',
+      ownerName: 'Mallory',
+      message: 'trust me',
+      key: generateContactKey(),
+    });
+    const repo = b.app.get(DataSource).getRepository(ContactRequest);
+    // Signed with a key of its own (or not at all): refused at once, as C publishes another key; nothing stored.
+    for (const signer of [testIdentity(), undefined]) {
+      const body = forgedRequest();
+      const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      const refused = signer
+        ? await signedFetch(signer, `${b.url}/api/federation/contact-requests`, init)
+        : await fetch(`${b.url}/api/federation/contact-requests`, init);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { details: { code: string } }).details.code).toBe(
+        signer ? 'identity_unknown' : 'signature_missing',
+      );
+      expect(await repo.findOneBy({ requestId: body.requestId })).toBeNull();
+    }
+    // Signed with C's key (a key that leaked) but not sent by C: C denies it when B checks, so it ends invalid.
+    const { requestId, ...rest } = forgedRequest();
+    const forged = await signedFetch(c, `${b.url}/api/federation/contact-requests`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        requestId,
-        fromPortal: c.url,
-        agentName: 'Not C',
-        ownerName: 'Mallory',
-        message: 'trust me',
-        key: generateContactKey(),
-      }),
+      body: JSON.stringify({ requestId, ...rest }),
     });
     expect(forged.status).toBe(202);
-    const repo = b.app.get(DataSource).getRepository(ContactRequest);
     await waitFor('B to find out', async () => (await repo.findOneBy({ requestId }))?.status === 'invalid');
     const listed = await b.client().listContactRequests();
     expect(listed.find((r) => r.agentName === 'Not C')).toBeUndefined();
@@ -163,15 +182,15 @@ describe('contact handshake between two Portals', () => {
   });
 
   it('limits waiting requests per requesting Portal and unauthenticated requests per address', async () => {
-    const { createServer } = await import('node:http');
-    // A "Portal" that never answers: its requests stay in verification.
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    // A "Portal" that publishes its identity but never answers the check: its requests stay in verification.
+    let release!: () => void;
+    const released = new Promise<{ status: number }>((resolve) => (release = () => resolve({ status: 503 })));
+    const silent = await FakePeer.start(() => released);
+    const silentUrl = silent.url;
     const strict = await startPeer({ env: { PORTAL_PENDING_REQUESTS_PER_PORTAL: '2', PORTAL_PUBLIC_REQUESTS_PER_MINUTE: '4' } });
     try {
       const send = (fromPortal: string) =>
-        fetch(`${strict.url}/api/federation/contact-requests`, {
+        silent.fetch(`${strict.url}/api/federation/contact-requests`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
@@ -194,9 +213,9 @@ describe('contact handshake between two Portals', () => {
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await strict.app.get(DataSource).getRepository(ContactRequest).count()).toBe(3);
     } finally {
-      silent.closeAllConnections();
-      silent.close();
+      release();
       await strict.destroy();
+      await silent.stop();
     }
   });
 });

@@ -8,7 +8,16 @@ import { parse } from 'yaml';
 import { CSRF_HEADER_VALUE, SECURITY_SCHEMES } from '../src/auth/principal';
 import { SECRET_BOX, type SecretBox } from '../src/common/secret-box';
 import { Contact } from '../src/contacts/entities/contact.entity';
-import { connect, insertContact, sendFile, startPeer, type TestPortal } from '@agent-p2p/testing';
+import {
+  type CallSigner,
+  connect,
+  insertContact,
+  insertedPeer,
+  peerCallHeaders,
+  sendFile,
+  startPeer,
+  type TestPortal,
+} from '@agent-p2p/testing';
 /**
  * Contract-driven fuzzing: every operation of the committed openapi.yaml gets bad input of every
  * kind (path, query, headers, body fields, whole bodies, content types), with every principal the
@@ -533,6 +542,8 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
   let b: TestPortal;
   let cookie: string;
   let contactKey: string;
+  /** Who signs the calls made with contactKey: B, then the Portal behind insertContact()'s contacts. */
+  let contactSigner: CallSigner;
 
   beforeAll(async () => {
     const env = {
@@ -549,6 +560,7 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
     // The key the two Portals share, as A holds it: B's real credential on A's federation routes.
     const row = await a.app.get(DataSource).getRepository(Contact).findOneByOrFail({ portalUrl: b.url });
     contactKey = a.app.get<SecretBox>(SECRET_BOX).open(row.keySealed!);
+    contactSigner = b;
     cookie = await a.login();
 
     const client = a.client();
@@ -558,21 +570,28 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
     const entry = await client.createGuestbookEntry({ name: 'Visitor', message: 'hi' });
     // A file B's key offers to A: a real incoming file behind the federation chunk routes.
     const offered = randomUUID();
+    const offerBody = Buffer.from(
+      JSON.stringify({
+        id: offered,
+        name: 'in.bin',
+        size: 3000,
+        sha256: 'c'.repeat(64),
+        mime: 'application/octet-stream',
+        chunkSize: 1024,
+      }),
+    );
     const offer = await send(
       a.config.port,
       'POST',
       '/api/federation/files',
-      { 'content-type': 'application/json', authorization: `Bearer ${contactKey}` },
-      Buffer.from(
-        JSON.stringify({
-          id: offered,
-          name: 'in.bin',
-          size: 3000,
-          sha256: 'c'.repeat(64),
-          mime: 'application/octet-stream',
-          chunkSize: 1024,
-        }),
+      await peerCallHeaders(
+        b,
+        `${a.url}/api/federation/files`,
+        'POST',
+        { 'content-type': 'application/json', authorization: `Bearer ${contactKey}` },
+        offerBody,
       ),
+      offerBody,
     );
     expect(offer.status).toBeLessThan(300);
     fixture.pathValues = {
@@ -627,7 +646,12 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
       for (const principal of principalsOf(op.operation)) {
         for (const fuzz of cases) {
           const path = `${fuzz.path ?? concretePath(op)}${fuzz.query !== undefined ? `?${fuzz.query}` : ''}`;
-          const headers = { ...fuzz.headers, ...headersFor(principal) };
+          let headers: Record<string, string> = { ...fuzz.headers, ...headersFor(principal) };
+          // The contact's calls are signed like its Portal's, so that the bad input itself is what is judged.
+          // (Header values no signature can cover, such as non-ASCII ones, go unsigned: the Portal judges them as they are.)
+          if (principal === 'contact key') {
+            headers = await peerCallHeaders(contactSigner, `${a.url}${path}`, op.method, headers, fuzz.body).catch(() => headers);
+          }
           let problem: string | null;
           let answer: Answer | undefined;
           try {
@@ -642,7 +666,10 @@ describe('contract fuzzing: every operation of openapi.yaml, bad input of every 
           }
           // The operations that end a credential: take a fresh one for the next case.
           if (answer && answer.status < 300 && op.operation.operationId === 'deleteSession') cookie = await a.login();
-          if (answer && answer.status < 300 && op.operation.operationId === 'receiveContactRemoval') contactKey = await insertContact(a);
+          if (answer && answer.status < 300 && op.operation.operationId === 'receiveContactRemoval') {
+            contactKey = await insertContact(a);
+            contactSigner = insertedPeer;
+          }
         }
       }
     }

@@ -5,23 +5,58 @@ import { DataSource } from 'typeorm';
 import { generateContactKey } from '../src/common/secrets';
 import { ContactRequest } from '../src/contacts/entities/contact-request.entity';
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
-import { addActiveContact, connect, startPeer, statusOf, TestPortal, waitFor } from '@agent-p2p/testing';
-/** A TCP server that accepts connections and never answers; it records each request line it reads. */
+import { PROTOCOL_VERSION } from '../src/common/version';
+import {
+  addActiveContact,
+  type CallSigner,
+  connect,
+  signedFetch,
+  startPeer,
+  statusOf,
+  TestPortal,
+  testIdentity,
+  waitFor,
+} from '@agent-p2p/testing';
+/**
+ * A TCP server that accepts connections and never answers; it records each request line it reads.
+ * Only its well-known document is answered (under any path prefix), with an identity, so that a
+ * contact request signed with that identity is accepted and the Portal goes on to call it.
+ */
 class BlackHole {
   readonly requestLines: string[] = [];
+  readonly identity = testIdentity();
+  /** Calls held open (well-known GETs are answered at once and not counted). */
   open = 0;
   maxOpen = 0;
   private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: TcpServer) {
     server.on('connection', (socket) => {
       this.sockets.add(socket);
-      this.open += 1;
-      this.maxOpen = Math.max(this.maxOpen, this.open);
-      socket.once('data', (data) => this.requestLines.push(data.toString('latin1').split('\r\n')[0]));
       socket.on('error', () => undefined);
-      socket.once('close', () => {
-        this.sockets.delete(socket);
-        this.open -= 1;
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.once('data', (data) => {
+        const line = data.toString('latin1').split('\r\n')[0];
+        const wellKnown = /^GET (\S*)\/\.well-known\/agent-p2p HTTP/.exec(line);
+        if (wellKnown) {
+          const document = JSON.stringify({
+            protocol: 'agent-p2p',
+            protocolVersion: PROTOCOL_VERSION,
+            portalUrl: `${this.url}${wellKnown[1]}`,
+            agentName: 'Black hole',
+            ownerName: '',
+            avatarText: '',
+            bio: '',
+            identity: { ...this.identity.identity, rotations: [] },
+          });
+          socket.end(
+            `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(document)}\r\nconnection: close\r\n\r\n${document}`,
+          );
+          return;
+        }
+        this.requestLines.push(line);
+        this.open += 1;
+        this.maxOpen = Math.max(this.maxOpen, this.open);
+        socket.once('close', () => (this.open -= 1));
       });
     });
   }
@@ -46,9 +81,12 @@ class BlackHole {
   }
 }
 
-/** What a stranger sends: a contact request naming a Portal of its choice as the sender. */
-async function forgeContactRequest(target: TestPortal, fromPortal: string): Promise<number> {
-  const response = await fetch(`${target.url}/api/federation/contact-requests`, {
+/**
+ * What a stranger sends: a contact request naming a Portal of its choice as the sender, signed with
+ * the key that Portal publishes (the stranger runs it: the black hole).
+ */
+async function forgeContactRequest(target: TestPortal, fromPortal: string, signer: CallSigner): Promise<number> {
+  const response = await signedFetch(signer, `${target.url}/api/federation/contact-requests`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -80,7 +118,9 @@ describe('calls caused by strangers', () => {
     const [a, b] = await Promise.all([startPeer(), startPeer({ env })]);
     try {
       const { bContactId } = await connect(a, b);
-      const forged = await Promise.all(Array.from({ length: 12 }, (_, i) => forgeContactRequest(b, `${hole.url}/flood-${i}`)));
+      const forged = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => forgeContactRequest(b, `${hole.url}/flood-${i}`, hole.identity)),
+      );
       expect(forged).toEqual(Array(12).fill(202));
       await waitFor('B to call the black hole', async () => hole.hits('/flood-') > 0);
 
@@ -103,7 +143,7 @@ describe('calls caused by strangers', () => {
     };
     const b = await startPeer({ env });
     try {
-      expect(await forgeContactRequest(b, `${hole.url}/limited`)).toBe(202);
+      expect(await forgeContactRequest(b, `${hole.url}/limited`, hole.identity)).toBe(202);
       const requests = b.app.get(DataSource).getRepository(ContactRequest);
       const started = Date.now();
       await waitFor(

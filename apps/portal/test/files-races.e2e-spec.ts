@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { contentDigestFromHex } from '../src/common/http-signatures';
 import { sha256Hex } from '../src/common/secrets';
 import { Contact } from '../src/contacts/entities/contact.entity';
 import {
@@ -10,8 +11,10 @@ import {
   filesUnder,
   freePort,
   insertContact,
+  insertedPeer,
   putRaw,
   sha256,
+  signedHeaders,
   startPeer,
   statusOf,
   TEST_DATABASE_URL,
@@ -44,12 +47,12 @@ function slowPut(url: string, body: Buffer, key: string): { response: Promise<Re
       controller.close();
     },
   });
-  const response = fetch(url, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${key}`, ...octet(sha256(body)) },
-    body: stream,
-    duplex: 'half',
-  } as RequestInit);
+  const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...octet(sha256(body)) };
+  // To a federation route, signed as the contact's Portal signs a chunk (Content-Digest names X-Chunk-Sha256).
+  const signed = url.includes('/api/federation/')
+    ? signedHeaders(insertedPeer, url, { method: 'PUT', headers: { ...headers, 'content-digest': contentDigestFromHex(sha256(body)) } })
+    : Promise.resolve(headers);
+  const response = signed.then((sent) => fetch(url, { method: 'PUT', headers: sent, body: stream, duplex: 'half' } as RequestInit));
   return { response, release };
 }
 

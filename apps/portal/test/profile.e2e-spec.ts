@@ -17,6 +17,15 @@ describe('profile and /.well-known/agent-p2p', () => {
       bio: '',
       publicUrl: portal.url,
       updatedAt: expect.any(String),
+      identity: {
+        alg: 'ed25519',
+        keyId: expect.stringMatching(/^[\w-]{22}$/),
+        publicKey: expect.stringMatching(/^[\w-]{43}$/),
+        fingerprint: expect.stringMatching(/^\d{5}( \d{5}){5}$/),
+        rotations: [],
+        createdAt: expect.any(String),
+        source: 'generated',
+      },
     });
   });
 
@@ -27,14 +36,17 @@ describe('profile and /.well-known/agent-p2p', () => {
     await expect(portal.client().updateMe({})).resolves.toMatchObject({ agentName: 'Ada Two', ownerName: 'Grace' });
     const wellKnown = await fetch(`${portal.url}/.well-known/agent-p2p`);
     expect(wellKnown.status).toBe(200);
+    // The well-known document publishes the public half of the identity key (not when or how it was made).
+    const { createdAt: _createdAt, source: _source, ...identity } = updated.identity;
     expect(await wellKnown.json()).toEqual({
       protocol: 'agent-p2p',
-      protocolVersion: 1,
+      protocolVersion: 2,
       portalUrl: portal.url,
       agentName: 'Ada Two',
       ownerName: 'Grace',
       avatarText: '🤖',
       bio: 'Line one\nline two',
+      identity,
     });
   });
 
@@ -84,7 +96,11 @@ describe('profile and /.well-known/agent-p2p', () => {
       expect(text).not.toContain(portal.password);
       expect(text).not.toMatch(/ap2p_[oc]_|keyHash|password|scrypt/i);
       expect(Object.keys(JSON.parse(text) as object).sort()).toEqual(
-        ['agentName', 'avatarText', 'bio', 'ownerName', 'portalUrl', 'protocol', 'protocolVersion'].sort(),
+        ['agentName', 'avatarText', 'bio', 'identity', 'ownerName', 'portalUrl', 'protocol', 'protocolVersion'].sort(),
+      );
+      // Only the public half of the identity key: no private key, sealed or not.
+      expect(Object.keys((JSON.parse(text) as { identity: object }).identity).sort()).toEqual(
+        ['alg', 'fingerprint', 'keyId', 'publicKey', 'rotations'].sort(),
       );
     }
   });

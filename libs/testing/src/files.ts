@@ -61,8 +61,3 @@ export async function sendFile(
   }
   return upload.id;
 }
-
-/** A raw chunk PUT (protocol edge cases): the body is sent as given, with the headers given. */
-export function putRaw(url: string, body: Uint8Array | string, headers: Record<string, string>, key: string): Promise<Response> {
-  return fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${key}`, ...headers }, body: body as BodyInit });
-}

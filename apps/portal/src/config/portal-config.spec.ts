@@ -45,6 +45,8 @@ describe('loadConfig', () => {
       initialOwnerName: '',
       trustProxy: false,
       secretKey: undefined,
+      identityKey: undefined,
+      identity: { clockSkewSeconds: 60 },
       consoleDir: undefined,
       limits: {
         maxBodyBytes: 1048576,

@@ -41,11 +41,14 @@ export class CallVerifier {
   }
 
   private describe(request: FastifyRequest): IncomingCall {
+    // An unsigned call is refused by verifyCall as signature_missing before any body hash is needed:
+    // it must not be told first that its (unhashed) body lacks a Content-Digest.
+    const unsigned = request.headers.signature === undefined && request.headers['signature-input'] === undefined;
     return {
       method: request.method,
       targetUri: this.config.publicUrl.replace(/\/+$/, '') + request.url,
       headers: request.headers,
-      bodySha256: this.bodyHash(request),
+      bodySha256: unsigned ? 'none' : this.bodyHash(request),
     };
   }
 
