@@ -23,7 +23,7 @@ export class CallVerifier {
     private readonly nonces: NonceStore,
   ) {}
 
-  /** Verifies, or throws a SignatureRefusal (see `refuse` to turn it into the 401). */
+  /** Verifies, or throws a SignatureRefusal (signatureUnauthorized turns it into the 401). */
   async verify(request: FastifyRequest, resolveKey: (keyId: string) => Promise<KeyObject>): Promise<VerifiedCall> {
     const skew = this.config.identity.clockSkewSeconds;
     // Before the body's hash is asked for: an unsigned call with a body has no Content-Digest either.
@@ -41,14 +41,11 @@ export class CallVerifier {
   }
 
   private describe(request: FastifyRequest): IncomingCall {
-    // An unsigned call is refused by verifyCall as signature_missing before any body hash is needed:
-    // it must not be told first that its (unhashed) body lacks a Content-Digest.
-    const unsigned = request.headers.signature === undefined && request.headers['signature-input'] === undefined;
     return {
       method: request.method,
       targetUri: this.config.publicUrl.replace(/\/+$/, '') + request.url,
       headers: request.headers,
-      bodySha256: unsigned ? 'none' : this.bodyHash(request),
+      bodySha256: this.bodyHash(request),
     };
   }
 
