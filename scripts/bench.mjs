@@ -25,6 +25,8 @@ const WebSocket = require('ws');
 const root = new URL('..', import.meta.url).pathname;
 const SENDERS = 32;
 const SECONDS = Number(process.env.BENCH_SECONDS || 8);
+/** Signed calls prepared per sender of phase (2) before it starts (about 1.5 × what it sends at the target rate). */
+const SIGNED_POOL = Number(process.env.BENCH_SIGNED_POOL || 1500);
 const E2E_RATE = 200;
 const E2E_SECONDS = Number(process.env.BENCH_E2E_SECONDS || 10);
 const CONTENT = 'Hello from the benchmark. '.repeat(8); // ~200 bytes, a typical agent message
@@ -237,26 +239,46 @@ async function ceiling() {
 async function portalUnderLoad() {
   const b = await startPortal('b', {});
   await stopPortal(b);
-  // 32 active contacts, inserted directly: each sender holds one contact key.
+  // 32 active contacts, inserted directly: each sender holds one contact key and one identity key,
+  // pinned as the handshake would have pinned it. Every call is signed like a Portal signs it.
+  const { generateIdentityKey } = require(join(root, 'apps/portal/dist/common/identity-keys.js'));
+  const { contentDigestOf, signCall } = require(join(root, 'apps/portal/dist/common/http-signatures.js'));
   const keys = Array.from({ length: SENDERS }, () => key('ap2p_c_'));
+  const identities = keys.map(() => generateIdentityKey());
   const db = new Database(join(b.dataDir, 'portal.sqlite'));
   const insert = db.prepare(
-    `INSERT INTO contacts (portal_url, status, direction, request_id, agent_name, owner_name, message, key_hash, key_sealed, created_at, updated_at)
-     VALUES (?, 'active', 'incoming', ?, ?, '', '', ?, NULL, datetime('now'), datetime('now'))`,
+    `INSERT INTO contacts (portal_url, status, direction, request_id, agent_name, owner_name, message, key_hash, key_sealed, created_at, updated_at,
+       peer_key_state, peer_key_id, peer_public_key, peer_key_pinned_at)
+     VALUES (?, 'active', 'incoming', ?, ?, '', '', ?, NULL, datetime('now'), datetime('now'), 'pinned', ?, ?, datetime('now'))`,
   );
-  keys.forEach((k, i) => insert.run(`https://sender-${i}.example.test`, randomUUID(), `sender ${i}`, sha256(k)));
+  keys.forEach((k, i) =>
+    insert.run(
+      `https://sender-${i}.example.test`,
+      randomUUID(),
+      `sender ${i}`,
+      sha256(k),
+      identities[i].identity.keyId,
+      identities[i].identity.publicKey,
+    ),
+  );
   db.close();
+  const target = `${b.url}/api/federation/messages`;
+  const signed = (sender) => {
+    const payload = federationBody();
+    const headers = { 'content-digest': contentDigestOf(payload), authorization: `Bearer ${keys[sender]}` };
+    const { keyId } = identities[sender].identity;
+    Object.assign(headers, signCall({ method: 'POST', url: target, headers }, { keyId, privateKey: identities[sender].privateKey }));
+    return { headers, payload };
+  };
+  // The senders' signing is their own Portals' work, not B's: calls are signed before the clock
+  // starts (a pool per sender; a sender that uses its pool up signs the rest as it goes).
+  const pools = keys.map((_, sender) => Array.from({ length: SIGNED_POOL }, () => signed(sender)));
   await launch(b);
   const idleRss = rssOf(b.child.pid);
   const consumer = await consume(b);
   let peakRss = idleRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(b.child.pid))), 200);
-  const result = await load(
-    b.port,
-    '/api/federation/messages',
-    (sender) => ({ headers: { authorization: `Bearer ${keys[sender]}` }, payload: federationBody() }),
-    SECONDS,
-  );
+  const result = await load(b.port, '/api/federation/messages', (sender) => pools[sender].pop() ?? signed(sender), SECONDS);
   // Let the consumer catch up with the events of every accepted message.
   const expected = result.count - result.errors;
   const deadline = Date.now() + 30_000;

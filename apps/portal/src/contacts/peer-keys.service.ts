@@ -346,8 +346,15 @@ function chainKey(document: PeerDocument, keyId: string): string | null {
   return document.rotations.find((link) => link.fromKeyId === keyId)?.fromPublicKey ?? null;
 }
 
+/** Key objects of the keys met, by their base64url form: making one costs more than the verification it serves. */
+const KEY_OBJECTS = new Map<string, KeyObject>();
+
 function keyOf(publicKey: string): KeyObject {
+  const known = KEY_OBJECTS.get(publicKey);
+  if (known) return known;
   const key = publicKeyFromRaw(publicKey);
   if (!key) throw new SignatureRefusal('identity_unknown', 'The pinned key is unusable');
+  if (KEY_OBJECTS.size >= 10_000) KEY_OBJECTS.clear();
+  KEY_OBJECTS.set(publicKey, key);
   return key;
 }
