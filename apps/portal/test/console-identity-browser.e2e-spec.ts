@@ -1,19 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
-import { connect, Contact, ensureConsoleBuilt, startPeer, type TestPortal, testIdentity, waitFor } from '@agent-p2p/testing';
+import {
+  connect,
+  Contact,
+  ensureConsoleBuilt,
+  startPeer,
+  type TestPortal,
+  testIdentity,
+  waitFor,
+  chromiumAvailable,
+  launchChromium,
+  logInToConsole,
+  openConsolePage,
+} from '@agent-p2p/testing';
 
 /**
  * Identity keys in the console: Settings shows this Portal's fingerprint and rotates it; a contact's
  * page shows the pinned fingerprint and the compared mark; an unannounced key change shows a banner
  * on every page and is re-pinned by the owner; their Portal's reasons show as text.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve(process.cwd(), 'test-output', 'console');
-const available = existsSync(CHROMIUM) || process.env.CI === 'true';
-if (!available) process.stdout.write(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+const available = chromiumAvailable('console browser tests');
 
 const XSS_REASON = 'identity_changed: <img src=x onerror=alert(1)> not you';
 
@@ -25,8 +35,8 @@ const XSS_REASON = 'identity_changed: <img src=x onerror=alert(1)> not you';
   let page: Page;
   let aContactId = 0;
   let bContactId = 0;
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
+  let dialogs: string[] = [];
+  let pageErrors: string[] = [];
   const go = (hash: string) =>
     page.evaluate((h) => {
       location.hash = h;
@@ -41,22 +51,9 @@ const XSS_REASON = 'identity_changed: <img src=x onerror=alert(1)> not you';
       startPeer({ env: { PORTAL_AGENT_NAME: 'Bob agent', PORTAL_OWNER_NAME: 'Bob' } }),
     ]);
     ({ aContactId, bContactId } = await connect(a, b));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('dialog', (dialog) => {
-      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${b.url}/console/`);
-    await page.locator('#login-password').fill(b.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#logout').waitFor();
+    browser = await launchChromium();
+    ({ page, dialogs, pageErrors } = await openConsolePage(browser, { viewport: { width: 1100, height: 900 } }));
+    await logInToConsole(page, b);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,18 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { ensureConsoleBuilt, freePort, startPeer, type TestPortal, TestSocket, waitFor } from '@agent-p2p/testing';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ensureConsoleBuilt,
+  freePort,
+  startPeer,
+  type TestPortal,
+  TestSocket,
+  waitFor,
+  chromiumAvailable,
+  launchChromium,
+  logInToConsole,
+  openConsolePage,
+} from '@agent-p2p/testing';
 
 /**
  * The console shows what became of the owner's contact requests (sending, delivered, undelivered,
  * refused by their Portal, rejected by their owner), as text, and on "My agent" whether an agent is connected.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve(process.cwd(), 'test-output', 'console');
-const available = existsSync(CHROMIUM) || process.env.CI === 'true';
-if (!available) process.stdout.write(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+const available = chromiumAvailable('console browser tests');
 
 /** What a hostile Portal answers our request with: it must show as text, never as markup. */
 const XSS_REASON = '<img src=x onerror=alert(1)> go away';
@@ -25,8 +34,8 @@ const XSS_REASON = '<img src=x onerror=alert(1)> go away';
   let hostileUrl: string;
   let browser: Browser;
   let page: Page;
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
+  let dialogs: string[] = [];
+  let pageErrors: string[] = [];
 
   const go = (hash: string) =>
     page.evaluate((h) => {
@@ -48,22 +57,9 @@ const XSS_REASON = '<img src=x onerror=alert(1)> go away';
     });
     await new Promise<void>((done) => hostile.listen(0, '127.0.0.1', done));
     hostileUrl = `http://127.0.0.1:${(hostile.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 800 } });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('dialog', (dialog) => {
-      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${mine.url}/console/`);
-    await page.locator('#login-password').fill(mine.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#logout').waitFor();
+    browser = await launchChromium();
+    ({ page, dialogs, pageErrors } = await openConsolePage(browser, { viewport: { width: 1100, height: 800 } }));
+    await logInToConsole(page, mine);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 // The helpers every test shares: real Portals (in-process, as processes, as services on a real
 // database), peers, the CLI runner, a real OpenClaw gateway, HTTP and file helpers, fixtures.
 export * from './cli-runner';
+export * from './console-browser';
 export * from './console-build';
 export * from './event-helpers';
 export * from './fake-peer';
