@@ -1,6 +1,9 @@
 import { OutboxItem } from '../src/federation/entities/outbox-item.entity';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
 import {
   api,
@@ -201,6 +204,38 @@ describe('signed identity: forged, relayed and replayed calls are refused and st
           signedUrl,
         });
         await expectRefused(response, 'signature_invalid');
+      }
+    });
+  });
+
+  it('every federation route of the contract refuses the right contact key without a signature', async () => {
+    const contract = parse(readFileSync(join(process.cwd(), 'openapi.yaml'), 'utf8')) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const routes = Object.entries(contract.paths)
+      .filter(([path]) => path.startsWith('/api/federation/'))
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ path, method: method.toUpperCase() })));
+    expect(routes.length).toBeGreaterThanOrEqual(13);
+    await storesNothingOnB(async () => {
+      for (const { path, method } of routes) {
+        const url = b.url + path.replace('{requestId}', crypto.randomUUID()).replace('{id}', crypto.randomUUID()).replace('{index}', '0');
+        const chunk = path.endsWith('/chunks/{index}');
+        // The public contact request is read (validated) before its sender's key is fetched: a valid one, unsigned.
+        const request = path === '/api/federation/contact-requests';
+        const asked = {
+          requestId: crypto.randomUUID(),
+          fromPortal: a.config.publicUrl,
+          agentName: 'A',
+          ownerName: '',
+          message: '',
+          key: `ap2p_c_${'k'.repeat(43)}`,
+        };
+        const body = method === 'GET' || method === 'DELETE' ? undefined : chunk ? 'bytes' : request ? JSON.stringify(asked) : '{}';
+        const headers: Record<string, string> = { authorization: `Bearer ${keyAB}` };
+        if (body !== undefined) headers['content-type'] = chunk ? 'application/octet-stream' : 'application/json';
+        const response = await fetch(url, { method, headers, body });
+        expect({ route: `${method} ${path}`, status: response.status }).toEqual({ route: `${method} ${path}`, status: 401 });
+        expect(((await response.json()) as { details?: { code?: string } }).details?.code).toBe('signature_missing');
       }
     });
   });
