@@ -1,5 +1,13 @@
 import { Body, Controller, ForbiddenException, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { RateLimit } from '../common/rate-limit.guard';
 import { Auth, CurrentPrincipal, type Principal } from '../auth/auth.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { ParseIdPipe } from '../common/parse-id.pipe';
@@ -13,6 +21,9 @@ import { CurrentPeer, PeerCall } from './peer-call.decorator';
 import type { PeerCallRequest } from './peer-call.guard';
 import { PeerKeysService } from './peer-keys.service';
 
+/** Rotations a client may ask for per hour: each queues a notice to every contact. */
+const ROTATIONS_PER_HOUR = 20;
+
 /** Identity keys: rotating ours, and what the owner decides about a contact's (compared, re-pinned). */
 @ApiTags('identity')
 @Controller('api')
@@ -25,6 +36,12 @@ export class IdentityController {
   @Post('identity/rotate')
   @HttpCode(200)
   @Auth('owner', 'agent')
+  @RateLimit({
+    name: 'identity-rotate',
+    limit: () => ROTATIONS_PER_HOUR,
+    windowMs: () => 3_600_000,
+    message: `At most ${ROTATIONS_PER_HOUR} identity rotations per hour (each one notifies every contact)`,
+  })
   @ApiOperation({
     summary: "Rotate this Portal's identity key",
     description:
@@ -35,6 +52,7 @@ export class IdentityController {
     description: 'The key comes from PORTAL_IDENTITY_KEY, or another rotation ran at the same time.',
     type: ErrorResponseDto,
   })
+  @ApiTooManyRequestsResponse({ description: `More than ${ROTATIONS_PER_HOUR} rotations in an hour.`, type: ErrorResponseDto })
   rotate(): Promise<IdentityRotationResponseDto> {
     return this.rotation.rotate();
   }
