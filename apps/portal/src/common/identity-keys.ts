@@ -72,6 +72,11 @@ export function publicIdentityOf(raw: Buffer): PublicIdentity {
   };
 }
 
+/** The public identity of a raw key as published and stored (base64url). */
+export function identityOfPublicKey(publicKey: string): PublicIdentity {
+  return publicIdentityOf(Buffer.from(publicKey, 'base64url'));
+}
+
 /**
  * Six groups of five digits from the SHA-256 of the public key: each group is five bytes of the hash
  * read as a number, modulo 100000 (as Signal's safety numbers are made). About 100 bits, short enough

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { publicIdentityOf } from '../common/identity-keys';
+import { identityOfPublicKey } from '../common/identity-keys';
 import type { ContactIdentityDto, ContactRequestResponseDto, ContactResponseDto } from './dto/contact.dto';
 import type { ContactRequest } from './entities/contact-request.entity';
 import { Contact } from './entities/contact.entity';
@@ -62,7 +62,7 @@ export function toRequestResponse(request: ContactRequest): ContactRequestRespon
 }
 
 function toContactIdentity(contact: Contact): ContactIdentityDto {
-  const fingerprint = (key: string | null): string | null => (key ? publicIdentityOf(Buffer.from(key, 'base64url')).fingerprint : null);
+  const fingerprint = (key: string | null): string | null => (key ? identityOfPublicKey(key).fingerprint : null);
   return {
     state: contact.peerKeyState ?? 'unpinned',
     keyId: contact.peerKeyId ?? null,

@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION } from '../common/version';
-import { type PublicIdentity, publicIdentityOf, publicKeyFromRaw, verifyRotation } from '../common/identity-keys';
+import { identityOfPublicKey, type PublicIdentity, publicKeyFromRaw, verifyRotation } from '../common/identity-keys';
 import type { RotationLink } from '../identity/identity.service';
 
 /* A peer Portal's /.well-known/agent-p2p document: reading it, and following its rotation chain. */
@@ -21,12 +21,12 @@ export class PeerIdentityRefused extends Error {
 }
 
 export function fingerprintOfStored(publicKey: string | null): string {
-  return publicKey ? publicIdentityOf(Buffer.from(publicKey, 'base64url')).fingerprint : '';
+  return publicKey ? identityOfPublicKey(publicKey).fingerprint : '';
 }
 
 /** True when the document's rotations lead, link by link, each signed by the key before it, from the pinned key to its current key. */
 export function rotationChainValid(portalUrl: string, pinnedKeyId: string, pinnedPublicKey: string, document: PeerDocument): boolean {
-  let current = publicIdentityOf(Buffer.from(pinnedPublicKey, 'base64url'));
+  let current = identityOfPublicKey(pinnedPublicKey);
   if (current.keyId !== pinnedKeyId) return false;
   const start = document.rotations.findIndex((link) => link.fromKeyId === pinnedKeyId);
   if (start < 0) return false;
@@ -37,7 +37,7 @@ export function rotationChainValid(portalUrl: string, pinnedKeyId: string, pinne
         ? document.identity.publicKey
         : document.rotations.find((l) => l.fromKeyId === link.toKeyId)?.fromPublicKey;
     if (!nextPublic) return false;
-    const next = publicIdentityOf(Buffer.from(nextPublic, 'base64url'));
+    const next = identityOfPublicKey(nextPublic);
     if (next.keyId !== link.toKeyId || !verifyRotation(portalUrl, current, next, link.proof)) return false;
     current = next;
     if (current.keyId === document.identity.keyId) return true;
@@ -65,7 +65,7 @@ export function parseDocument(portalUrl: string, body: unknown): PeerDocument {
   if (identity?.alg !== 'ed25519' || !publicKeyFromRaw(publicKey)) {
     throw new PeerIdentityRefused(`${portalUrl} publishes no usable Ed25519 identity key`);
   }
-  const derived = publicIdentityOf(Buffer.from(publicKey, 'base64url'));
+  const derived = identityOfPublicKey(publicKey);
   if (identity.keyId !== derived.keyId) throw new PeerIdentityRefused(`${portalUrl} publishes a key id that does not belong to its key`);
   const rotations = Array.isArray(identity.rotations) ? (identity.rotations as unknown[]).filter(isRotationLink).slice(-10) : [];
   return { portalUrl, protocolVersion: version, identity: derived, rotations };

@@ -9,7 +9,7 @@ import { OutboxService } from '../federation/outbox.service';
 import { describeAnswer, isRetryableStatus, PeerClient, PeerError } from '../federation/outbox.service';
 import { CallVerifier, signatureUnauthorized } from '../identity/call-verifier.service';
 import { SignatureRefusal } from '../common/http-signatures';
-import { type PublicIdentity, publicIdentityOf, publicKeyFromRaw, sameFingerprint, verifyRotation } from '../common/identity-keys';
+import { identityOfPublicKey, type PublicIdentity, publicKeyFromRaw, sameFingerprint, verifyRotation } from '../common/identity-keys';
 import { Contact } from './entities/contact.entity';
 import { fingerprintOfStored, parseDocument, type PeerDocument, PeerIdentityRefused, rotationChainValid } from './peer-document';
 
@@ -147,9 +147,7 @@ export class PeerKeysService {
       const inGrace = (contact.peerPreviousKeyUntil?.getTime() ?? 0) > Date.now();
       if (inGrace || options.previousKeyAlways) return keyOf(contact.peerPreviousPublicKey);
     }
-    if (contact.peerKeyState === 'changed' && contact.presentedKeyId !== keyId) {
-      throw new SignatureRefusal('identity_changed', this.changedMessage(contact));
-    }
+    // Refused, whatever key it signs with, until the owner re-pins.
     if (contact.peerKeyState === 'changed') throw new SignatureRefusal('identity_changed', this.changedMessage(contact));
     // Not the pinned key: what does the contact's Portal publish now?
     let document: PeerDocument;
@@ -281,7 +279,7 @@ export class PeerKeysService {
     to: { keyId: string; publicKey: string },
     proof: string,
   ): Promise<{ fingerprint: string }> {
-    const next = publicKeyFromRaw(to.publicKey) ? publicIdentityOf(Buffer.from(to.publicKey, 'base64url')) : null;
+    const next = publicKeyFromRaw(to.publicKey) ? identityOfPublicKey(to.publicKey) : null;
     if (!next || next.keyId !== to.keyId)
       throw new BadRequestException('to.publicKey must be a raw Ed25519 key (base64url) whose id is to.keyId');
     if (contact.peerKeyId === next.keyId) return { fingerprint: next.fingerprint }; // already followed (the chain, or this notice before)
@@ -289,7 +287,7 @@ export class PeerKeysService {
     // Signed by an older key of this contact that the guard accepted (its previous key, or one in its
     // chain): we already follow a later key, so the notice is stale and changes nothing.
     if (signedBy !== contact.peerKeyId) return { fingerprint: fingerprintOfStored(contact.peerPublicKey) };
-    const from = publicIdentityOf(Buffer.from(contact.peerPublicKey, 'base64url'));
+    const from = identityOfPublicKey(contact.peerPublicKey);
     if (!verifyRotation(contact.portalUrl, from, next, proof))
       throw new BadRequestException('The rotation proof is not a signature of the pinned key');
     await this.pin(contact, next, 'rotated');

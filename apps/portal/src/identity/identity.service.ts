@@ -9,10 +9,10 @@ import { IdentityKey } from './entities/identity-key.entity';
 import {
   exportPrivateKey,
   generateIdentityKey,
+  identityOfPublicKey,
   importPrivateKey,
   keyPairOf,
   type PublicIdentity,
-  publicIdentityOf,
   rotationStatement,
   signBytes,
 } from '../common/identity-keys';
@@ -159,7 +159,7 @@ export class IdentityService implements OnModuleInit, OnModuleDestroy {
     if (!to?.previousKeyId || !to.rotationProof) return null;
     const from = await this.keys.findOne({ where: { keyId: to.previousKeyId } });
     if (!from) return null;
-    return { from: identityOfStored(from.publicKey), to: identityOfStored(to.publicKey), proof: to.rotationProof };
+    return { from: identityOfPublicKey(from.publicKey), to: identityOfPublicKey(to.publicKey), proof: to.rotationProof };
   }
 
   /** Wipes the private halves of keys retired long enough ago (hourly, by the caller's sweep). */
@@ -260,9 +260,4 @@ export class IdentityService implements OnModuleInit, OnModuleDestroy {
     }
     return links;
   }
-}
-
-/** The public identity of a raw key given as base64url (for keys read from the database). */
-export function identityOfStored(publicKey: string): PublicIdentity {
-  return publicIdentityOf(Buffer.from(publicKey, 'base64url'));
 }
