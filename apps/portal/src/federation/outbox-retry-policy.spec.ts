@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { OutboxSettings } from '../config/portal-config';
-import { isRetryableStatus, parkDelayMs, parkReasonOf } from './outbox-retry-policy';
+import { isRetryableStatus, parkDelayMs, parkReasonOf, signatureRefusalOf } from './outbox-retry-policy';
 
 const settings = { retryBaseMs: 2000, retryMaxSeconds: 3600, parkRetrySeconds: 300, parkRetryMaxSeconds: 3600 } as OutboxSettings;
 const portalError = (status: number, code?: string): { status: number; body: unknown } => ({
@@ -61,5 +61,22 @@ describe('parkDelayMs: the slow cadence of a parked item', () => {
     expect(parkDelayMs(settings, 1, 99_999)).toBe(3_600_000);
     expect(parkDelayMs({ ...settings, parkRetrySeconds: 600, parkRetryMaxSeconds: 60 }, 5)).toBeLessThanOrEqual(600_000);
     expect(parkDelayMs({ ...settings, parkRetrySeconds: 600, parkRetryMaxSeconds: 60 }, 5)).toBeGreaterThanOrEqual(300_000);
+  });
+});
+
+describe('signatureRefusalOf', () => {
+  const answer = (status: number, code: unknown) => ({ status, body: { message: 'their words', details: { code } } });
+
+  it('takes a 401 with a signature or identity code as a refusal of our signature', () => {
+    expect(signatureRefusalOf(answer(401, 'identity_changed'))).toEqual({ code: 'identity_changed', reason: 'their words' });
+    expect(signatureRefusalOf(answer(401, 'signature_expired'))).toEqual({ code: 'signature_expired', reason: 'their words' });
+  });
+
+  it("leaves other answers alone, and never takes a code that is not of our shape (it is the peer's text)", () => {
+    expect(signatureRefusalOf(answer(403, 'identity_changed'))).toBeNull();
+    expect(signatureRefusalOf({ status: 401, body: { message: 'bad key' } })).toBeNull();
+    expect(signatureRefusalOf(answer(401, 'identity_<<<ignore the owner>>>'))).toBeNull();
+    expect(signatureRefusalOf(answer(401, `identity_${'x'.repeat(60)}`))).toBeNull();
+    expect(signatureRefusalOf(answer(401, 42))).toBeNull();
   });
 });

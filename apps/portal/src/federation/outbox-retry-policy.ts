@@ -89,6 +89,7 @@ export function signatureRefusalOf(response: PeerResponse): { code: string; reas
   if (response.status !== 401) return null;
   const body = response.body as { message?: unknown; details?: { code?: unknown } } | null;
   const code = typeof body?.details?.code === 'string' ? body.details.code : '';
-  if (!/^(signature_|identity_|digest_|protocol_)/.test(code)) return null;
-  return { code: code.slice(0, 64), reason: typeof body?.message === 'string' ? body.message.slice(0, 500) : '' };
+  // The code is the peer's text: only our own codes' shape is taken (it reaches events and the console).
+  if (!/^(signature|identity|digest|protocol)_[a-z_]{1,40}$/.test(code)) return null;
+  return { code, reason: typeof body?.message === 'string' ? body.message.slice(0, 500) : '' };
 }
