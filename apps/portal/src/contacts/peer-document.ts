@@ -58,7 +58,9 @@ export function parseDocument(portalUrl: string, body: unknown): PeerDocument {
     );
   }
   if (typeof doc.portalUrl !== 'string' || doc.portalUrl.replace(/\/+$/, '') !== portalUrl.replace(/\/+$/, '')) {
-    throw new PeerIdentityRefused(`${portalUrl} describes itself as ${String(doc.portalUrl).slice(0, 200)}: a Portal must publish its own URL`);
+    throw new PeerIdentityRefused(
+      `${portalUrl} describes itself as ${String(doc.portalUrl).slice(0, 200)}: a Portal must publish its own URL`,
+    );
   }
   const identity = doc.identity;
   const publicKey = typeof identity?.publicKey === 'string' ? identity.publicKey : '';
