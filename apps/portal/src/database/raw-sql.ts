@@ -40,6 +40,17 @@ export class RawSql {
     return sql.replace(/\?/g, () => `$${++index}`);
   }
 
+  /**
+   * The rows of an `UPDATE … RETURNING` run through manager.query: TypeORM gives PostgreSQL's as
+   * `[rows, affected]`, SQLite's as the rows.
+   */
+  returned<T>(result: unknown): T[] {
+    if (this.postgres && Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+      return result[0] as T[];
+    }
+    return result as T[];
+  }
+
   /** A timestamp as TypeORM stores it: a Date for PostgreSQL, 'YYYY-MM-DD HH:MM:SS.SSS' (UTC) for SQLite. */
   date(value: Date): Date | string {
     return this.postgres ? value : value.toISOString().replace('T', ' ').replace('Z', '');

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { RawSql } from '../database/raw-sql';
 import type { PortalConfig } from '../config/portal-config';
 import type { EventsService } from '../events/events.service';
 import { OutboxItem } from './entities/outbox-item.entity';
@@ -43,6 +44,7 @@ export class OutboxDelivery {
   /** Kind and peer ("kind peerUrl") whose batch was answered 404/405 (no batch route), until when. */
   private readonly noBatchUntil = new Map<string, number>();
   signatureListener: SignatureAnswerListener | null = null;
+  private readonly sql: RawSql;
 
   constructor(
     private readonly config: PortalConfig,
@@ -53,7 +55,9 @@ export class OutboxDelivery {
     private readonly leases: OutboxLeases,
     private readonly backoff: PeerBackoff,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.sql = new RawSql(dataSource);
+  }
 
   /** The due items from `start` on that can go in one batch: same kind (with a batcher) and contact. */
   batchableRun(items: OutboxItem[], start: number): OutboxItem[] {
@@ -119,18 +123,7 @@ export class OutboxDelivery {
     }
     if (isSuccessStatus(response.status)) {
       await this.dataSource.transaction(async (manager) => {
-        await manager.update(
-          OutboxItem,
-          { seq: item.seq },
-          {
-            status: 'delivered',
-            attempts: item.attempts + 1,
-            leaseUntil: null,
-            leaseOwner: null,
-            lastError: null,
-            updatedAt: new Date(),
-          },
-        );
+        await this.markDelivered(manager, [item]);
         await handler.onDelivered(manager, item, response);
       });
       this.events.wake();
@@ -193,15 +186,9 @@ export class OutboxDelivery {
     const delivered = carried.filter((_, i) => isSuccessStatus(answers[i].status));
     if (delivered.length > 0) {
       await this.dataSource.transaction(async (manager) => {
-        const now = new Date();
+        await this.markDelivered(manager, delivered);
         for (const [i, item] of carried.entries()) {
-          if (!delivered.includes(item)) continue;
-          await manager.update(
-            OutboxItem,
-            { seq: item.seq },
-            { status: 'delivered', attempts: item.attempts + 1, leaseUntil: null, leaseOwner: null, lastError: null, updatedAt: now },
-          );
-          await handler.onDelivered(manager, item, answers[i]);
+          if (isSuccessStatus(answers[i].status)) await handler.onDelivered(manager, item, answers[i]);
         }
       });
       this.events.wake();
@@ -214,6 +201,20 @@ export class OutboxDelivery {
       else await this.fail(item, handler, describeAnswer(answer), 'refused');
     }
     return { outcome: 'next', sent: carried.length };
+  }
+
+  /** Marks these items delivered (one statement: a batch's items are many). */
+  private async markDelivered(manager: EntityManager, items: OutboxItem[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 500) {
+      const chunk = items.slice(i, i + 500);
+      await manager.query(
+        this.sql.text(
+          `UPDATE outbox_items SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, lease_owner = NULL, last_error = NULL,
+           updated_at = ? WHERE seq IN (${chunk.map(() => '?').join(', ')})`,
+        ),
+        [this.sql.date(new Date()), ...chunk.map((item) => item.seq)],
+      );
+    }
   }
 
   private signatureRefused(peerUrl: string, refusal: { code: string; reason: string }): void {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager, type FindOptionsWhere, In, MoreThan, Not, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, MoreThan, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { EventsService } from '../events/events.service';
 import { BackgroundHealth, backgroundBackoffMs } from '../health/background-health.service';
@@ -11,8 +11,10 @@ import { OutboxKinds } from './outbox-kinds';
 import { OutboxLeases } from './outbox-leases';
 import { OutboxParking } from './outbox-parking';
 import { OutboxProbes } from './outbox-probes';
+import { OutboxReads } from './outbox-reads';
 import type { DeliveryState, OutboxEntry, OutboxHandler, OutboxKindOptions, OutboxLane, SignatureAnswerListener } from './outbox-types';
 import { PeerClient } from './peer-client';
+import { RawSql } from '../database/raw-sql';
 
 // What the features that use the outbox work with: the types they implement and the items they get.
 export type {
@@ -33,6 +35,14 @@ export type { OutboxItem } from './entities/outbox-item.entity';
 export type { PeerRequest, PeerResponse } from './peer-client';
 
 const MAX_IDLE_MS = 30_000;
+
+/** A peer's drain loop in one lane; `more`: items were enqueued for it since its last read. */
+interface DrainLoop {
+  lane: OutboxLane;
+  origin: string;
+  done: Promise<void>;
+  more: boolean;
+}
 /** The worker's name in /health. */
 const OUTBOX_JOB = 'outbox';
 /** Items read at once when draining a peer. */
@@ -57,7 +67,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly probes: OutboxProbes;
   private readonly parking: OutboxParking;
   /** Drain loops by lane and peer URL. */
-  private readonly draining = new Map<string, { lane: OutboxLane; origin: string; done: Promise<void>; more: boolean }>();
+  private readonly draining = new Map<string, DrainLoop>();
   /** Lane-and-peer keys of items enqueued since the last wake(). */
   private readonly enqueuedFor = new Set<string>();
   /** A scan is already queued for the next turn of the event loop. */
@@ -70,6 +80,10 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly backingOff = new Set<string>();
   /** After a database failure the worker waits until then (backing off), instead of spinning or exiting. */
   private pausedUntil = 0;
+  /** A scan found a due peer with no room in its lane: the next loop to end scans again. */
+  private roomWanted = false;
+  private readonly sql: RawSql;
+  private readonly reads: OutboxReads;
 
   constructor(
     @Inject(PORTAL_CONFIG) private readonly config: PortalConfig,
@@ -79,6 +93,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     events: EventsService,
     private readonly health: BackgroundHealth,
   ) {
+    this.sql = new RawSql(dataSource);
     const backoff: PeerBackoff = {
       backingOff: this.backingOff,
       retryNow: (peerUrl) => this.retryNow(peerUrl),
@@ -86,6 +101,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       hasRoom: (peerUrl) => void this.parking.nudge(peerUrl).catch(() => undefined),
     };
     this.kinds = new OutboxKinds(config.outbox);
+    this.reads = new OutboxReads(items, this.sql, this.kinds);
     this.leases = new OutboxLeases(config, items, dataSource.options.type === 'better-sqlite3', this.logger);
     this.delivery = new OutboxDelivery(config, dataSource, peers, events, this.kinds, this.leases, backoff, this.logger);
     this.probes = new OutboxProbes(config.outbox.probeSeconds, peers, backoff);
@@ -129,44 +145,49 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.allSettled([...this.draining.values()].map((loop) => loop.done));
   }
 
-  /** Adds an item inside the caller's transaction. Call wake() after the commit. */
-  async enqueue(manager: EntityManager, entry: OutboxEntry): Promise<OutboxItem> {
-    const now = new Date();
-    const item: OutboxItem = manager.create(OutboxItem, {
-      id: randomUUID(),
-      kind: entry.kind,
-      peerUrl: entry.peerUrl,
-      contactId: entry.contactId ?? null,
-      refId: entry.refId ?? null,
-      payload: JSON.stringify(entry.payload ?? {}),
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-      lastError: null,
-      leaseUntil: null,
-      leaseOwner: null,
-      parkedAt: null,
-      parkedReason: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const inserted = await manager.insert(OutboxItem, item);
-    item.seq = Number(inserted.identifiers[0].seq);
-    this.enqueuedFor.add(`${this.kinds.laneOf(entry.kind)} ${entry.peerUrl}`);
-    return item;
+  /**
+   * Adds an item inside the caller's transaction. Call wake() after the commit. Plain SQL (see
+   * RawSql): every message and receipt passes here.
+   */
+  async enqueue(manager: EntityManager, entry: OutboxEntry): Promise<{ id: string; seq: number }> {
+    const id = randomUUID();
+    const now = this.sql.date(new Date());
+    const rows = (await manager.query(
+      this.sql.text(
+        `INSERT INTO outbox_items (id, kind, peer_url, contact_id, ref_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING seq`,
+      ),
+      [id, entry.kind, entry.peerUrl, entry.contactId ?? null, entry.refId ?? null, JSON.stringify(entry.payload ?? {}), now, now, now],
+    )) as Array<{ seq: number | string }>;
+    const key = `${this.kinds.laneOf(entry.kind)} ${entry.peerUrl}`;
+    // A step enqueued by a delivery's own outcome (a file's next chunk) is read by the running loop.
+    const loop = this.draining.get(key);
+    if (loop) loop.more = true;
+    this.enqueuedFor.add(key);
+    return { id, seq: Number(rows[0].seq) };
   }
 
   /** Looks for due items now. */
   wake(): void {
     // Items for peers whose loop runs now are picked up by that loop (it reads again before it
-    // ends, and its end schedules a scan): no scan of every peer per enqueued item.
+    // ends). A peer with no loop, not backing off, gets one at once: no scan of every peer's queue
+    // per enqueued item. Anything else (a backing-off peer, a full lane) waits for a scan.
     const fresh = [...this.enqueuedFor];
     this.enqueuedFor.clear();
-    if (fresh.length > 0 && fresh.every((key) => this.draining.has(key))) {
-      for (const key of fresh) this.draining.get(key)!.more = true;
-      return;
+    let scan = false;
+    for (const key of fresh) {
+      const loop = this.draining.get(key);
+      if (loop) {
+        loop.more = true;
+        continue;
+      }
+      const space = key.indexOf(' ');
+      const lane = key.slice(0, space) as OutboxLane;
+      const peerUrl = key.slice(space + 1);
+      if (!this.startDrainNow(peerUrl, lane)) scan = true;
     }
-    this.schedule(0);
+    // Called with nothing enqueued (a retry pulled forward, say): a scan looks at every peer.
+    if (scan || fresh.length === 0) this.schedule(0);
   }
 
   /** A peer showed it is alive: retry its backlog at once. */
@@ -192,25 +213,20 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.all([this.retryNow(peerUrl), this.parking.nudge(peerUrl)]);
   }
 
-  async deliveryState(kind: string, refId: string): Promise<DeliveryState | null> {
-    const item = await this.items.findOne({ where: { kind, refId }, order: { seq: 'DESC' } });
-    return item ? stateOf(item) : null;
+  deliveryState(kind: string, refId: string): Promise<DeliveryState | null> {
+    return this.reads.deliveryState(kind, refId);
   }
 
   /**
    * The delivery state of the newest item of any of these kinds for refId (a transfer made of
    * several steps). Given the caller's transaction, it reads inside it.
    */
-  async latestDeliveryState(
+  latestDeliveryState(
     kinds: string[],
     refId: string,
     manager?: EntityManager,
   ): Promise<(DeliveryState & { kind: string; peerUrl: string }) | null> {
-    const where = { kind: In(kinds), refId };
-    const order = { seq: 'DESC' } as const;
-    const item = manager ? await manager.findOne(OutboxItem, { where, order }) : await this.items.findOne({ where, order });
-    if (!item) return null;
-    return { kind: item.kind, peerUrl: item.peerUrl, ...stateOf(item) };
+    return this.reads.latestDeliveryState(kinds, refId, manager);
   }
 
   private schedule(delayMs: number): void {
@@ -246,7 +262,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     let nextDelay = MAX_IDLE_MS;
     try {
       nextDelay = Math.min(nextDelay, await this.parking.unparkDue());
-      const heads = await this.headItems();
+      const heads = await this.reads.headItems();
       this.health.recovered(OUTBOX_JOB);
       await this.leases.freeOwnIdle();
       const now = Date.now();
@@ -261,16 +277,11 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         }
         // A full lane or origin is looked at again when one of its loops ends (it schedules a tick).
         const origin = originOf(head.peerUrl);
-        if (!this.hasRoom(lane, origin)) continue;
-        const done = this.drain(head.peerUrl, lane)
-          .catch((error: unknown) => {
-            this.databaseFailed(error);
-          })
-          .finally(() => {
-            this.draining.delete(key);
-            this.schedule(0);
-          });
-        this.draining.set(key, { lane, origin, done, more: false });
+        if (!this.hasRoom(lane, origin)) {
+          this.roomWanted = true;
+          continue;
+        }
+        this.startDrain(head.peerUrl, lane, origin);
       }
     } catch (error) {
       nextDelay = this.databaseFailed(error);
@@ -301,6 +312,36 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     return pause;
   }
 
+  /** Starts a drain loop for this peer when nothing stands in the way (see wake()); false when a scan should decide. */
+  private startDrainNow(peerUrl: string, lane: OutboxLane): boolean {
+    if (this.stopped || this.pausedUntil > Date.now() || this.backingOff.has(peerUrl)) return false;
+    const origin = originOf(peerUrl);
+    if (!this.hasRoom(lane, origin)) return false;
+    this.startDrain(peerUrl, lane, origin);
+    return true;
+  }
+
+  private startDrain(peerUrl: string, lane: OutboxLane, origin: string): void {
+    const key = `${lane} ${peerUrl}`;
+    const loop: DrainLoop = { lane, origin, done: Promise.resolve(), more: false };
+    loop.done = this.drain(peerUrl, lane)
+      .catch((error: unknown): 'wait' => {
+        this.databaseFailed(error);
+        return 'wait';
+      })
+      .then((ended) => {
+        this.draining.delete(key);
+        // An emptied queue needs no scan, unless items came after its last read, items were
+        // enqueued with no wake() yet, or another peer waits for room in a lane. A loop that
+        // stopped for a retry later (or another instance's lease) leaves it to the scan to time.
+        if (ended !== 'empty' || loop.more || this.roomWanted || this.enqueuedFor.size > 0) {
+          this.roomWanted = false;
+          this.schedule(0);
+        }
+      });
+    this.draining.set(key, loop);
+  }
+
   private hasRoom(lane: OutboxLane, origin: string): boolean {
     const loops = [...this.draining.values()].filter((loop) => loop.lane === lane);
     if (lane === 'contacts') return loops.length < this.config.outbox.concurrency;
@@ -308,71 +349,37 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     return loops.filter((loop) => loop.origin === origin).length < STRANGER_LOOPS_PER_ORIGIN;
   }
 
-  /** The oldest pending item of every peer in every lane, oldest first. */
-  private async headItems(): Promise<OutboxItem[]> {
-    const heads = this.items
-      .createQueryBuilder('h')
-      .select('MIN(h.seq)')
-      .where('h.status = :pending')
-      .groupBy('h.peer_url')
-      .addGroupBy('h.kind');
-    const perKind = await this.items
-      .createQueryBuilder('o')
-      .where(`o.seq IN (${heads.getQuery()})`)
-      .setParameter('pending', 'pending')
-      .orderBy('o.seq', 'ASC')
-      .getMany();
-    const seen = new Set<string>();
-    return perKind.filter((item) => {
-      const key = `${this.kinds.laneOf(item.kind)} ${item.peerUrl}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
-  }
-
-  /** Delivers one peer's items of one lane in order until there are none left or it must wait. */
-  private async drain(peerUrl: string, lane: OutboxLane): Promise<void> {
-    const strangerKinds = this.kinds.strangerKinds();
-    const where: FindOptionsWhere<OutboxItem> = { peerUrl, status: 'pending' };
-    if (lane === 'strangers') where.kind = In(strangerKinds);
-    else if (strangerKinds.length > 0) where.kind = Not(In(strangerKinds));
+  /**
+   * Delivers one peer's items of one lane in order until there are none left ('empty') or it must
+   * wait ('wait': a retry later, another instance's lease, or the worker stopping).
+   */
+  private async drain(peerUrl: string, lane: OutboxLane): Promise<'empty' | 'wait'> {
     while (!this.stopped) {
-      const items = await this.items.find({ where, order: { seq: 'ASC' }, take: DRAIN_BATCH });
+      const items = await this.reads.pendingOf(peerUrl, lane, DRAIN_BATCH);
       for (let index = 0; index < items.length;) {
         const item = items[index];
-        if (this.stopped || item.nextAttemptAt.getTime() > Date.now()) return;
+        if (this.stopped || item.nextAttemptAt.getTime() > Date.now()) return 'wait';
         const group = this.delivery.batchableRun(items, index);
         if (group.length > 1) {
           const taken = await this.leases.claimRun(group);
-          if (taken.length === 0) return;
+          if (taken.length === 0) return 'wait';
           const { outcome, sent } = await this.leases.inFlightDuring(taken, () => this.delivery.attemptBatch(taken));
           index += sent;
-          if (outcome === 'wait') return;
+          if (outcome === 'wait') return 'wait';
           continue;
         }
-        if (!(await this.leases.claim(item))) return;
+        if (!(await this.leases.claim(item))) return 'wait';
         const outcome = await this.leases.inFlightDuring([item], () => this.delivery.attempt(item));
         index += 1;
-        if (outcome === 'wait') return;
+        if (outcome === 'wait') return 'wait';
       }
       // A short page means the queue is empty, unless items were enqueued meanwhile (wake() said so).
       const loop = this.draining.get(`${lane} ${peerUrl}`);
-      if (items.length < DRAIN_BATCH && !loop?.more) return;
+      if (items.length < DRAIN_BATCH && !loop?.more) return 'empty';
       if (loop) loop.more = false;
     }
+    return 'wait';
   }
-}
-
-function stateOf(item: OutboxItem): DeliveryState {
-  return {
-    status: item.status,
-    attempts: item.attempts,
-    lastError: item.lastError,
-    nextAttemptAt: item.status === 'pending' || item.status === 'parked' ? item.nextAttemptAt.toISOString() : null,
-    parkedAt: item.parkedAt ? item.parkedAt.toISOString() : null,
-    parkedReason: (item.parkedReason as DeliveryState['parkedReason']) ?? null,
-  };
 }
 
 function originOf(peerUrl: string): string {

@@ -16,7 +16,7 @@ import { GroupCommit } from '../database/group-commit';
 import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
 import { GovernanceService } from '../governance/governance.service';
-import { type OutboxBatcher, type OutboxItem, OutboxService, type PeerRequest, type PeerResponse } from '../federation/outbox.service';
+import { type OutboxBatcher, type OutboxItem, OutboxService, type PeerRequest } from '../federation/outbox.service';
 import type {
   FederationMessageBatchDto,
   FederationMessageBatchResponseDto,
@@ -28,6 +28,7 @@ import type {
   MessageResponseDto,
 } from './dto/message.dto';
 import { Message } from './entities/message.entity';
+import { splitBatchAnswer } from './message-batch-answer';
 import { ReceiptsService } from './receipts.service';
 
 export const MESSAGE_OUTBOX = 'message';
@@ -35,6 +36,11 @@ export const MESSAGE_OUTBOX = 'message';
 interface IncomingMessage {
   contact: ContactRef;
   dto: FederationMessageDto;
+}
+interface OutgoingMessage {
+  contact: ContactRef;
+  id: string;
+  content: string;
 }
 const DEFAULT_PAGE = 50;
 
@@ -55,10 +61,15 @@ export class MessagesService implements OnModuleInit {
       (batch) => this.storeIncoming(batch),
       async (one) => (await this.storeIncoming([one]))[0],
     );
+    this.outgoing = new GroupCommit(
+      (batch) => this.storeOutgoing(batch),
+      async (one) => (await this.storeOutgoing([one]))[0],
+    );
   }
 
   private readonly sql: RawSql;
   private readonly incoming: GroupCommit<IncomingMessage, FederationMessageReceiptDto>;
+  private readonly outgoing: GroupCommit<OutgoingMessage, Message>;
 
   onModuleInit(): void {
     const batch: OutboxBatcher = {
@@ -147,27 +158,59 @@ export class MessagesService implements OnModuleInit {
     };
   }
 
-  /** Stores the message and its delivery in one transaction; delivery happens in the background. */
+  /**
+   * Stores the message and its delivery in one transaction; delivery happens in the background.
+   * Sends that arrive together share one transaction (group commit): each is answered after the
+   * commit that holds it, and a batch that fails is retried one send at a time, so one bad send
+   * fails alone.
+   */
   async send(dto: MessageCreateDto): Promise<MessageResponseDto> {
     this.checkSize(dto.content);
     if (dto.id) {
-      const existing = await this.messages.findOne({ where: { id: dto.id } });
+      const existing = await this.findById(dto.id);
       if (existing) return this.replay(existing, dto);
     }
     const contact = await this.contacts.getActive(dto.contactId);
-    const now = new Date();
     let message: Message;
     try {
-      message = await this.dataSource.transaction(async (manager) => {
-        // Messages commit in seq order, so history readers following `after=` never skip one, and
-        // the outbox items (drawn after it, under the same lock) deliver in the order history shows.
-        await this.sql.holdCommitOrder(manager, 'messages');
-        const row = manager.create(Message, {
-          id: dto.id ?? randomUUID(),
+      message = await this.outgoing.submit({ contact, id: dto.id ?? randomUUID(), content: dto.content });
+    } catch (error) {
+      // Two sends with the same id at the same moment: the loser answers like a replay.
+      const raced = dto.id ? await this.findById(dto.id) : null;
+      if (raced) return this.replay(raced, dto);
+      throw error;
+    }
+    this.outbox.wake();
+    return this.toResponse(message, true);
+  }
+
+  /**
+   * Writes outgoing messages and their outbox items in one transaction, in plain SQL (the hot path
+   * of sending). Messages commit in seq order, so history readers following `after=` never skip
+   * one, and the outbox items (drawn after them, under the same lock) deliver in the order history
+   * shows.
+   */
+  private async storeOutgoing(batch: OutgoingMessage[]): Promise<Message[]> {
+    return this.dataSource.transaction(async (manager) => {
+      await this.sql.holdCommitOrder(manager, 'messages');
+      const stored: Message[] = [];
+      for (const { contact, id, content } of batch) {
+        const now = new Date();
+        const rows = (await manager.query(
+          this.sql.text(
+            `INSERT INTO messages (id, contact_id, direction, remote_id, content, status, sent_at, created_at, delivered_at, stage, stage_at)
+             VALUES (?, ?, 'out', NULL, ?, 'queued', ?, ?, NULL, 'queued', ?) RETURNING seq`,
+          ),
+          [id, contact.id, content, this.sql.date(now), this.sql.date(now), this.sql.date(now)],
+        )) as Array<{ seq: number | string }>;
+        await this.outbox.enqueue(manager, { kind: MESSAGE_OUTBOX, peerUrl: contact.portalUrl, contactId: contact.id, refId: id });
+        stored.push({
+          seq: Number(rows[0].seq),
+          id,
           contactId: contact.id,
           direction: 'out',
           remoteId: null,
-          content: dto.content,
+          content,
           status: 'queued',
           sentAt: now,
           createdAt: now,
@@ -177,25 +220,19 @@ export class MessagesService implements OnModuleInit {
           noticeDueAt: null,
           unconfirmedAt: null,
         });
-        const inserted = await manager.insert(Message, row);
-        row.seq = Number(inserted.identifiers[0].seq);
-        await this.outbox.enqueue(manager, { kind: MESSAGE_OUTBOX, peerUrl: contact.portalUrl, contactId: contact.id, refId: row.id });
-        // A reply: what we had of theirs is answered (its receipts go after this message).
-        await this.receipts.markAnsweredIn(manager, contact.id);
-        return row;
-      });
-    } catch (error) {
-      // Two sends with the same id at the same moment: the loser answers like a replay.
-      const raced = dto.id ? await this.messages.findOne({ where: { id: dto.id } }) : null;
-      if (raced) return this.replay(raced, dto);
-      throw error;
-    }
-    this.outbox.wake();
-    return this.toResponse(message, true);
+      }
+      // A reply: what we had of theirs is answered (its receipts go after these messages).
+      for (const contactId of new Set(batch.map((entry) => entry.contact.id))) await this.receipts.markAnsweredIn(manager, contactId);
+      return stored;
+    });
+  }
+
+  private findById(id: string): Promise<Message | null> {
+    return this.messages.findOne({ where: { id } });
   }
 
   async get(id: string): Promise<MessageResponseDto> {
-    const message = await this.messages.findOne({ where: { id } });
+    const message = await this.findById(id);
     if (!message) throw new NotFoundException(`No message with id ${id}`);
     return this.toResponse(message);
   }
@@ -349,22 +386,4 @@ export class MessagesService implements OnModuleInit {
       stageAt: message.stageAt ? message.stageAt.toISOString() : null,
     };
   }
-}
-
-/** Each message's answer from a batch answer, in order; null when the answer is not one (sent singly then). */
-function splitBatchAnswer(response: PeerResponse, items: OutboxItem[]): PeerResponse[] | null {
-  const results = (response.body as { results?: unknown } | null)?.results;
-  if (!Array.isArray(results) || results.length !== items.length) return null;
-  return results.map((result: { id?: unknown; error?: { statusCode?: unknown; message?: unknown } }, index) => {
-    if (!result || result.id !== items[index].refId)
-      return { status: 502, body: { message: 'the batch answer does not match what was sent' } };
-    if (result.error) {
-      const status = Number(result.error.statusCode);
-      return {
-        status: Number.isInteger(status) && status >= 400 && status < 600 ? status : 502,
-        body: { message: String(result.error.message ?? '') },
-      };
-    }
-    return { status: 200, body: result };
-  }) as PeerResponse[];
 }

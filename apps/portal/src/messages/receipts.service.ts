@@ -38,6 +38,9 @@ const CHUNK = 200;
 /** The /health name of the sweep. */
 const SWEEP_JOB = 'receipt-sweep';
 
+/** What advancing an incoming message needs to know of it. */
+type IncomingRow = Pick<Message, 'id' | 'contactId' | 'remoteId' | 'stage'>;
+
 interface ReceiptPayload {
   messageId: string;
   stage: ReceiptStage;
@@ -127,11 +130,16 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
 
   /** markAnswered inside the caller's transaction (the reply's own); the caller wakes the outbox after the commit. */
   async markAnsweredIn(manager: EntityManager, contactId: number): Promise<number> {
-    const rows = await manager.find(Message, {
-      select: { id: true, contactId: true, remoteId: true, stage: true },
-      where: { contactId, direction: 'in', stage: In(['delivered', 'seen']) },
-      order: { seq: 'ASC' },
-    });
+    // Runs on every send: plain SQL that the (contact, direction, stage) index answers, ordered here.
+    const rows = (await manager.query(
+      this.sql.text(
+        `SELECT seq, id, contact_id AS "contactId", remote_id AS "remoteId", stage FROM messages
+         WHERE contact_id = ? AND direction = 'in' AND stage IN ('delivered', 'seen')`,
+      ),
+      [contactId],
+    )) as Array<IncomingRow & { seq: number | string }>;
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => Number(a.seq) - Number(b.seq));
     return this.advanceRows(manager, rows, 'answered');
   }
 
@@ -155,11 +163,14 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       moved += await this.dataSource.transaction(async (manager) => {
-        const rows = await manager.find(Message, {
-          select: { id: true, contactId: true, remoteId: true, stage: true },
-          where: { id: In(chunk), direction: 'in' },
-          order: { seq: 'ASC' },
-        });
+        const rows = (await manager.query(
+          this.sql.text(
+            `SELECT seq, id, contact_id AS "contactId", remote_id AS "remoteId", stage FROM messages
+             WHERE direction = 'in' AND id IN (${chunk.map(() => '?').join(', ')})`,
+          ),
+          chunk,
+        )) as Array<IncomingRow & { seq: number | string }>;
+        rows.sort((a, b) => Number(a.seq) - Number(b.seq));
         return this.advanceRows(manager, rows, stage);
       });
     }
@@ -167,23 +178,30 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     return moved;
   }
 
-  /** Moves incoming messages forward to `stage` and owes each sender a receipt (active contacts only). */
-  private async advanceRows(
-    manager: EntityManager,
-    rows: Array<Pick<Message, 'id' | 'contactId' | 'remoteId' | 'stage'>>,
-    stage: MessageStage,
-  ): Promise<number> {
+  /**
+   * Moves incoming messages (oldest first) forward to `stage` and owes each sender a receipt
+   * (active contacts only). One conditional update for the lot: a row another writer moved as far
+   * meanwhile is left alone and owes nothing.
+   */
+  private async advanceRows(manager: EntityManager, rows: IncomingRow[], stage: MessageStage): Promise<number> {
     const lower = (Object.keys(STAGE_RANK) as MessageStage[]).filter((s) => STAGE_RANK[s] < STAGE_RANK[stage]);
+    const candidates = rows.filter((row) => STAGE_RANK[row.stage] < STAGE_RANK[stage]);
+    if (candidates.length === 0) return 0;
     const now = new Date();
+    const updated = this.sql.returned<{ id: string }>(
+      await manager.query(
+        this.sql.text(
+          `UPDATE messages SET stage = ?, stage_at = ?
+         WHERE id IN (${candidates.map(() => '?').join(', ')}) AND stage IN (${lower.map(() => '?').join(', ')}) RETURNING id`,
+        ),
+        [stage, this.sql.date(now), ...candidates.map((row) => row.id), ...lower],
+      ),
+    );
+    const moved = new Set(updated.map((row) => row.id));
     // Only contacts we can still write to are owed a receipt (active, with a key).
     const targets = new Map<number, { portalUrl: string } | null>();
-    let moved = 0;
-    for (const row of rows) {
-      if (STAGE_RANK[row.stage] >= STAGE_RANK[stage]) continue;
-      const result = await manager.update(Message, { id: row.id, stage: In(lower) }, { stage, stageAt: now });
-      if (!result.affected) continue;
-      moved += 1;
-      if (!row.remoteId) continue; // imported history: no sender to tell
+    for (const row of candidates) {
+      if (!moved.has(row.id) || !row.remoteId) continue; // imported history: no sender to tell
       if (!targets.has(row.contactId)) targets.set(row.contactId, await this.contacts.outboundFor(row.contactId));
       const contact = targets.get(row.contactId);
       if (!contact) continue;
@@ -196,7 +214,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
         payload,
       });
     }
-    return moved;
+    return moved.size;
   }
 
   /** The call carrying these receipt items (all to one contact); null when the contact is gone. */
@@ -238,7 +256,11 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
         const confirmedBefore = row.stage === 'seen' || row.stage === 'answered';
         const late = row.unconfirmedAt !== null && !confirmedBefore && item.stage !== 'held';
         // Any stage after delivered settles the not-confirmed notice: held says why it waits.
-        await manager.update(Message, { id: row.id }, { stage: item.stage, stageAt: at, noticeDueAt: null });
+        await manager.query(this.sql.text('UPDATE messages SET stage = ?, stage_at = ?, notice_due_at = NULL WHERE id = ?'), [
+          item.stage,
+          this.sql.date(at),
+          row.id,
+        ]);
         row.stage = item.stage;
         await this.events.append(manager, 'message.receipt', {
           messageId: row.id,

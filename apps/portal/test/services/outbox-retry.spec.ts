@@ -66,16 +66,16 @@ describe('Outbox retry policy (services on a real database)', () => {
     return record;
   }
 
-  async function enqueue(kind: string, peerUrl: string): Promise<OutboxItem> {
+  async function enqueue(kind: string, peerUrl: string): Promise<{ id: string; seq: number }> {
     const item = await portal.dataSource.transaction((manager) => outbox.enqueue(manager, { kind, peerUrl, payload: {} }));
     outbox.wake();
     return item;
   }
 
-  const row = (item: OutboxItem): Promise<OutboxItem> => portal.dataSource.getRepository(OutboxItem).findOneByOrFail({ seq: item.seq });
+  const row = (item: { seq: number }): Promise<OutboxItem> => portal.dataSource.getRepository(OutboxItem).findOneByOrFail({ seq: item.seq });
 
   /** Waits until the item has `attempts` attempts, and returns it with the time that was seen. */
-  async function afterAttempts(item: OutboxItem, attempts: number): Promise<{ row: OutboxItem; seenAt: number }> {
+  async function afterAttempts(item: { seq: number }, attempts: number): Promise<{ row: OutboxItem; seenAt: number }> {
     const found = await waitFor(`${attempts} attempts`, async () => {
       const current = await row(item);
       return current.attempts >= attempts ? current : null;
