@@ -317,8 +317,18 @@ async function e2ePair() {
     const started = sentAt.get(event.payload.content);
     if (started !== undefined) {
       latencies.push(performance.now() - started);
-      if (process.env.BENCH_DEBUG && latencies[latencies.length - 1] > 50)
-        console.log('slow', event.payload.content.slice(0, 9), latencies[latencies.length - 1].toFixed(0));
+      if (process.env.BENCH_DEBUG && latencies[latencies.length - 1] > 50) {
+        // Where the time went: client → A's send, A's send → B's store, B's store → the client.
+        const sent = Date.parse(event.payload.sentAt);
+        const received = Date.parse(event.payload.receivedAt);
+        const postedAt = Date.now() - latencies[latencies.length - 1];
+        console.log(
+          'slow',
+          event.payload.content.split(' ').slice(0, 2).join(' '),
+          latencies[latencies.length - 1].toFixed(0),
+          `toA ${(sent - postedAt).toFixed(0)} AtoB ${received - sent} Bout ${Date.now() - received} at ${Date.now() % 100000}`,
+        );
+      }
     }
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });

@@ -26,6 +26,8 @@ export interface EventRecord<T = Record<string, unknown>> {
   payload: T;
 }
 
+/** Events written per statement by appendMany. */
+const APPEND_CHUNK = 100;
 /** Live readers also look every few seconds, in case a wake-up was lost (another instance, a dropped LISTEN). */
 const SAFETY_POLL_MS = 5_000;
 /** The poll's name in /health. */
@@ -130,6 +132,30 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
       await manager.query('SELECT pg_notify($1, $2)', [this.channel, String(saved.seq)]);
     }
     return toRecord(saved);
+  }
+
+  /**
+   * Appends several events in the caller's transaction (which must be open), in order, with one
+   * statement per hundred: a batch's delivered marks or receipts do not hold the writer long.
+   */
+  async appendMany<K extends EventType>(manager: EntityManager, events: Array<{ type: K; payload: EventPayloadOf<K> }>): Promise<void> {
+    if (events.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) throw new Error('appendMany needs an open transaction');
+    for (const { type } of events) if (!EVENT_TYPES.includes(type)) throw new Error(`Unknown event type ${String(type)}`);
+    await this.sql.holdCommitOrder(manager, 'events');
+    let last = 0;
+    for (let i = 0; i < events.length; i += APPEND_CHUNK) {
+      const chunk = events.slice(i, i + APPEND_CHUNK);
+      const createdAt = this.sql.date(new Date());
+      const rows = (await manager.query(
+        this.sql.text(
+          `INSERT INTO events (id, type, payload, created_at) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')} RETURNING seq`,
+        ),
+        chunk.flatMap((event) => [randomUUID(), event.type, JSON.stringify(event.payload), createdAt]),
+      )) as Array<{ seq: number | string }>;
+      for (const row of rows) last = Math.max(last, Number(row.seq));
+    }
+    if (this.dialect === 'postgres') await manager.query('SELECT pg_notify($1, $2)', [this.channel, String(last)]);
   }
 
   /** Tells live readers (WS, long-poll) that new events may be there. Call after the commit. */

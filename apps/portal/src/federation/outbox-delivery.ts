@@ -187,6 +187,10 @@ export class OutboxDelivery {
     if (delivered.length > 0) {
       await this.dataSource.transaction(async (manager) => {
         await this.markDelivered(manager, delivered);
+        if (handler.onDeliveredMany) {
+          await handler.onDeliveredMany(manager, delivered);
+          return;
+        }
         for (const [i, item] of carried.entries()) {
           if (isSuccessStatus(answers[i].status)) await handler.onDelivered(manager, item, answers[i]);
         }

@@ -9,6 +9,11 @@ export interface OutboxHandler {
   buildRequest(item: OutboxItem): Promise<PeerRequest | null>;
   /** The peer accepted (2xx). Runs in the transaction that marks the item delivered. */
   onDelivered(manager: EntityManager, item: OutboxItem, response: PeerResponse): Promise<void>;
+  /**
+   * Several items of one batch call were accepted: what onDelivered does for each, done for all at
+   * once (fewer statements while the writer is held). Optional; onDelivered is called per item without it.
+   */
+  onDeliveredMany?(manager: EntityManager, items: OutboxItem[]): Promise<void>;
   /** The item will never be delivered. Runs in the transaction that marks it failed. */
   onFailed(manager: EntityManager, item: OutboxItem, reason: string, cause: OutboxFailure): Promise<void>;
   /** A retryable attempt failed (for progress shown to users). Optional. */

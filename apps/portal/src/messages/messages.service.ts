@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Brackets, DataSource, type Repository } from 'typeorm';
+import { Brackets, DataSource, type EntityManager, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
 import { GroupCommit } from '../database/group-commit';
@@ -95,24 +95,8 @@ export class MessagesService implements OnModuleInit {
             body: { id: item.refId, content: rows[0].content, type: 'text', sentAt: this.sql.readDate(rows[0].sentAt).toISOString() },
           };
         },
-        onDelivered: async (manager, item) => {
-          const deliveredAt = new Date();
-          // A receipt may have come first (the answer to the delivery was lost): the stage never moves back,
-          // and only a message still unseen owes a not-confirmed notice later.
-          const due = new Date(deliveredAt.getTime() + this.config.limits.receiptUnconfirmedSeconds * 1000);
-          await manager.query(
-            this.sql.text(
-              "UPDATE messages SET status = 'delivered', delivered_at = ?, stage = CASE WHEN stage = 'queued' THEN 'delivered' ELSE stage END, " +
-                "stage_at = CASE WHEN stage = 'queued' THEN ? ELSE stage_at END, notice_due_at = CASE WHEN stage = 'queued' THEN ? ELSE notice_due_at END WHERE id = ?",
-            ),
-            [this.sql.date(deliveredAt), this.sql.date(deliveredAt), this.sql.date(due), item.refId],
-          );
-          await this.events.append(manager, 'message.delivered', {
-            messageId: item.refId!,
-            contactId: item.contactId!,
-            deliveredAt: deliveredAt.toISOString(),
-          });
-        },
+        onDelivered: (manager, item) => this.markDelivered(manager, [item]),
+        onDeliveredMany: (manager, items) => this.markDelivered(manager, items),
         onFailed: async (manager, item, reason) => {
           await manager.query(this.sql.text("UPDATE messages SET status = 'failed' WHERE id = ?"), [item.refId]);
           await this.events.append(manager, 'message.failed', {
@@ -124,6 +108,31 @@ export class MessagesService implements OnModuleInit {
         },
       },
       { batch },
+    );
+  }
+
+  /** These messages reached their contact: delivered, and message.delivered for each (one statement each, however many). */
+  private async markDelivered(manager: EntityManager, items: OutboxItem[]): Promise<void> {
+    const deliveredAt = new Date();
+    const at = this.sql.date(deliveredAt);
+    // A receipt may have come first (the answer to the delivery was lost): the stage never moves back,
+    // and only a message still unseen owes a not-confirmed notice later.
+    const due = this.sql.date(new Date(deliveredAt.getTime() + this.config.limits.receiptUnconfirmedSeconds * 1000));
+    const ids = items.map((item) => item.refId!);
+    await manager.query(
+      this.sql.text(
+        "UPDATE messages SET status = 'delivered', delivered_at = ?, stage = CASE WHEN stage = 'queued' THEN 'delivered' ELSE stage END, " +
+          "stage_at = CASE WHEN stage = 'queued' THEN ? ELSE stage_at END, notice_due_at = CASE WHEN stage = 'queued' THEN ? ELSE notice_due_at END " +
+          `WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ),
+      [at, at, due, ...ids],
+    );
+    await this.events.appendMany(
+      manager,
+      items.map((item) => ({
+        type: 'message.delivered' as const,
+        payload: { messageId: item.refId!, contactId: item.contactId!, deliveredAt: deliveredAt.toISOString() },
+      })),
     );
   }
 

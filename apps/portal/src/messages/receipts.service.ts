@@ -4,8 +4,15 @@ import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
 import { RawSql } from '../database/raw-sql';
 import { EventAckHooks, type AckedRange } from '../events/event-ack-hooks.service';
-import { type EventType, EventsService } from '../events/events.service';
-import { type OutboxBatcher, type OutboxItem, OutboxService, type PeerRequest, type PeerResponse } from '../federation/outbox.service';
+import { type EventPayloadOf, type EventType, EventsService } from '../events/events.service';
+import {
+  type OutboxBatcher,
+  type OutboxEntry,
+  type OutboxItem,
+  OutboxService,
+  type PeerRequest,
+  type PeerResponse,
+} from '../federation/outbox.service';
 import { GovernanceService } from '../governance/governance.service';
 import { BackgroundHealth } from '../health/background-health.service';
 import {
@@ -184,7 +191,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
    * meanwhile is left alone and owes nothing.
    */
   private async advanceRows(manager: EntityManager, rows: IncomingRow[], stage: MessageStage): Promise<number> {
-    const lower = (Object.keys(STAGE_RANK) as MessageStage[]).filter((s) => STAGE_RANK[s] < STAGE_RANK[stage]);
+    const lower = stagesBelow(stage);
     const candidates = rows.filter((row) => STAGE_RANK[row.stage] < STAGE_RANK[stage]);
     if (candidates.length === 0) return 0;
     const now = new Date();
@@ -200,20 +207,16 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     const moved = new Set(updated.map((row) => row.id));
     // Only contacts we can still write to are owed a receipt (active, with a key).
     const targets = new Map<number, { portalUrl: string } | null>();
+    const owed: OutboxEntry[] = [];
     for (const row of candidates) {
       if (!moved.has(row.id) || !row.remoteId) continue; // imported history: no sender to tell
       if (!targets.has(row.contactId)) targets.set(row.contactId, await this.contacts.outboundFor(row.contactId));
       const contact = targets.get(row.contactId);
       if (!contact) continue;
       const payload: ReceiptPayload = { messageId: row.remoteId, stage: stage as ReceiptStage, at: now.toISOString() };
-      await this.outbox.enqueue(manager, {
-        kind: RECEIPT_OUTBOX,
-        peerUrl: contact.portalUrl,
-        contactId: row.contactId,
-        refId: row.id,
-        payload,
-      });
+      owed.push({ kind: RECEIPT_OUTBOX, peerUrl: contact.portalUrl, contactId: row.contactId, refId: row.id, payload });
     }
+    await this.outbox.enqueueMany(manager, owed);
     return moved.size;
   }
 
@@ -234,7 +237,6 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
   async receive(peer: ContactRef, dto: FederationReceiptBatchDto): Promise<FederationReceiptBatchResponseDto> {
     requireActivePeer(peer);
     const ids = [...new Set(dto.items.map((item) => item.messageId))];
-    let applied = 0;
     const results = await this.dataSource.transaction(async (manager) => {
       const rows = await manager.find(Message, {
         select: { id: true, stage: true, unconfirmedAt: true, deliveredAt: true, sentAt: true },
@@ -242,6 +244,9 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
       });
       const byId = new Map(rows.map((row) => [row.id, row]));
       const out: FederationReceiptBatchResponseDto['results'] = [];
+      // Moves with the same stage and time (a batch's usual case) are one statement.
+      const moves = new Map<string, { stage: ReceiptStage; at: Date; ids: string[] }>();
+      const events: Array<{ type: 'message.receipt'; payload: EventPayloadOf<'message.receipt'> }> = [];
       for (const item of dto.items) {
         const row = byId.get(item.messageId);
         if (!row) {
@@ -255,26 +260,33 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
         const at = receiptTime(item, row.deliveredAt ?? row.sentAt);
         const confirmedBefore = row.stage === 'seen' || row.stage === 'answered';
         const late = row.unconfirmedAt !== null && !confirmedBefore && item.stage !== 'held';
-        // Any stage after delivered settles the not-confirmed notice: held says why it waits.
-        await manager.query(this.sql.text('UPDATE messages SET stage = ?, stage_at = ?, notice_due_at = NULL WHERE id = ?'), [
-          item.stage,
-          this.sql.date(at),
-          row.id,
-        ]);
         row.stage = item.stage;
-        await this.events.append(manager, 'message.receipt', {
-          messageId: row.id,
-          contactId: peer.id,
-          stage: item.stage,
-          at: at.toISOString(),
-          ...(late ? { late: true } : {}),
+        const key = `${item.stage} ${at.getTime()}`;
+        const move = moves.get(key) ?? { stage: item.stage, at, ids: [] };
+        move.ids.push(row.id);
+        moves.set(key, move);
+        events.push({
+          type: 'message.receipt',
+          payload: { messageId: row.id, contactId: peer.id, stage: item.stage, at: at.toISOString(), ...(late ? { late: true } : {}) },
         });
-        applied += 1;
         out.push({ messageId: item.messageId, result: 'applied' });
       }
+      // Any stage after delivered settles the not-confirmed notice: held says why it waits.
+      // A message moved twice in one batch is in two statements; the stage condition keeps it forward.
+      for (const move of moves.values()) {
+        const lower = stagesBelow(move.stage);
+        await manager.query(
+          this.sql.text(
+            `UPDATE messages SET stage = ?, stage_at = ?, notice_due_at = NULL
+             WHERE id IN (${move.ids.map(() => '?').join(', ')}) AND stage IN (${lower.map(() => '?').join(', ')})`,
+          ),
+          [move.stage, this.sql.date(move.at), ...move.ids, ...lower],
+        );
+      }
+      await this.events.appendMany(manager, events);
       return out;
     });
-    if (applied > 0) this.events.wake();
+    if (results.some((result) => result.result === 'applied')) this.events.wake();
     return { results };
   }
 
@@ -335,6 +347,11 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
       this.sweeping = false;
     }
   }
+}
+
+/** The stages a message at `stage` has moved past. */
+function stagesBelow(stage: MessageStage): MessageStage[] {
+  return (Object.keys(STAGE_RANK) as MessageStage[]).filter((s) => STAGE_RANK[s] < STAGE_RANK[stage]);
 }
 
 /** The peer's time for a stage, never before the message reached it nor after now (its clock is not ours). */

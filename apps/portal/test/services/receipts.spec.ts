@@ -150,4 +150,27 @@ describe('receipts a Portal sends for a contact’s messages (services on a real
     // Locally the message is seen all the same.
     expect((await messages.get(one.localId)).stage).toBe('seen');
   });
+
+  it('as sender: a batch that moves one message twice, in any order, leaves it at the furthest stage; the rest are unknown or unchanged', async () => {
+    // Last in the file: the messages sent here go to the fake peer and answer what was received.
+    const contact = (await portal.get(ContactsService).findById(contactId))!;
+    answer = () => ({ status: 503, body: { message: 'kept queued' } });
+    const x = await messages.send({ contactId, content: 'x' });
+    const y = await messages.send({ contactId, content: 'y' });
+    const at = new Date().toISOString();
+    const first = await receipts.receive(contact, {
+      items: [
+        { messageId: y.id, stage: 'answered', at },
+        { messageId: x.id, stage: 'seen', at: new Date(Date.now() - 1000).toISOString() },
+        { messageId: x.id, stage: 'answered', at },
+        { messageId: randomUUID(), stage: 'seen', at },
+      ],
+    });
+    expect(first.results.map((r) => r.result)).toEqual(['applied', 'applied', 'applied', 'unknown']);
+    expect((await messages.get(x.id)).stage).toBe('answered');
+    expect((await messages.get(y.id)).stage).toBe('answered');
+    const again = await receipts.receive(contact, { items: [{ messageId: x.id, stage: 'seen', at }] });
+    expect(again.results).toEqual([{ messageId: x.id, result: 'unchanged' }]);
+    expect((await messages.get(x.id)).stage).toBe('answered');
+  });
 });

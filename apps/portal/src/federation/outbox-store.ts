@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { type EntityManager, In, type Repository } from 'typeorm';
 import type { RawSql } from '../database/raw-sql';
 import { OutboxItem } from './entities/outbox-item.entity';
 import type { OutboxKinds } from './outbox-kinds';
-import type { DeliveryState, OutboxLane } from './outbox-types';
+import type { DeliveryState, OutboxEntry, OutboxLane } from './outbox-types';
+
+const INSERT_CHUNK = 100;
 
 const COLUMNS =
   'seq, id, kind, peer_url AS "peerUrl", contact_id AS "contactId", ref_id AS "refId", payload, status, attempts, ' +
@@ -18,13 +21,46 @@ type RawItem = Omit<OutboxItem, 'seq' | 'nextAttemptAt' | 'leaseUntil' | 'parked
   updatedAt: Date | string;
 };
 
-/** What the outbox reads of itself: the worker's queues (plain SQL, read per drain) and delivery states. */
-export class OutboxReads {
+/**
+ * The outbox's table: items added (plain SQL, every message and receipt passes here), the worker's
+ * queues (read per drain) and delivery states.
+ */
+export class OutboxStore {
   constructor(
     private readonly items: Repository<OutboxItem>,
     private readonly sql: RawSql,
     private readonly kinds: OutboxKinds,
   ) {}
+
+  /** Adds items in the caller's transaction, in order, one statement per hundred. */
+  async insert(manager: EntityManager, entries: OutboxEntry[]): Promise<Array<{ id: string; seq: number }>> {
+    const added: Array<{ id: string; seq: number }> = [];
+    for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+      const chunk = entries.slice(i, i + INSERT_CHUNK).map((entry) => ({ entry, id: randomUUID() }));
+      const now = this.sql.date(new Date());
+      const rows = (await manager.query(
+        this.sql.text(
+          `INSERT INTO outbox_items (id, kind, peer_url, contact_id, ref_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
+           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)").join(', ')} RETURNING seq`,
+        ),
+        chunk.flatMap(({ entry, id }) => [
+          id,
+          entry.kind,
+          entry.peerUrl,
+          entry.contactId ?? null,
+          entry.refId ?? null,
+          JSON.stringify(entry.payload ?? {}),
+          now,
+          now,
+          now,
+        ]),
+      )) as Array<{ seq: number | string }>;
+      // seq grows with the order of the rows in the statement.
+      const seqs = rows.map((row) => Number(row.seq)).sort((x, y) => x - y);
+      chunk.forEach(({ id }, index) => added.push({ id, seq: seqs[index] }));
+    }
+    return added;
+  }
 
   /** A peer's pending items of one lane, oldest first. */
   async pendingOf(peerUrl: string, lane: OutboxLane, limit: number): Promise<OutboxItem[]> {
