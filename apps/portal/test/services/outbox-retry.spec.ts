@@ -72,7 +72,8 @@ describe('Outbox retry policy (services on a real database)', () => {
     return item;
   }
 
-  const row = (item: { seq: number }): Promise<OutboxItem> => portal.dataSource.getRepository(OutboxItem).findOneByOrFail({ seq: item.seq });
+  const row = (item: { seq: number }): Promise<OutboxItem> =>
+    portal.dataSource.getRepository(OutboxItem).findOneByOrFail({ seq: item.seq });
 
   /** Waits until the item has `attempts` attempts, and returns it with the time that was seen. */
   async function afterAttempts(item: { seq: number }, attempts: number): Promise<{ row: OutboxItem; seenAt: number }> {
