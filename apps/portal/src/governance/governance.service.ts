@@ -44,6 +44,12 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
   private timerAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | null = null;
   private again = false;
+  /**
+   * Messages put in each contact's inbox since the last pass began (a hint, not the truth): a run
+   * that fills a wake is due at once, so it wakes now rather than with the next coalescing look,
+   * and a steady stream is decided a wake at a time instead of in bursts.
+   */
+  private readonly queuedSincePass = new Map<number, number>();
   private stopped = true;
   private readonly listeners: GovernanceListener[] = [];
   private prunedAt = 0;
@@ -84,6 +90,7 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
     manager: EntityManager,
     message: { contactId: number; messageId: string; content: string; sentAt: Date; receivedAt: Date },
   ): Promise<void> {
+    this.queuedSincePass.set(message.contactId, (this.queuedSincePass.get(message.contactId) ?? 0) + 1);
     const chars = Array.from(message.content);
     const cut = chars.length > PREVIEW_CHARS;
     await manager.query(
@@ -129,7 +136,9 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
 
   /** New messages are in the inbox (committed): look at once. */
   poke(): void {
-    this.schedule(Math.min(this.config.governance.coalesceQuietMs, this.config.governance.coalesceMaxMs));
+    const { coalesceQuietMs, coalesceMaxMs, maxMessagesPerWake } = this.config.governance;
+    const full = [...this.queuedSincePass.values()].some((count) => count >= maxMessagesPerWake);
+    this.schedule(full ? 0 : Math.min(coalesceQuietMs, coalesceMaxMs));
   }
 
   /** Runs one pass now and waits for it (tests with a moved clock; the owner's review). */
@@ -164,6 +173,7 @@ export class GovernanceService implements OnApplicationBootstrap, OnModuleDestro
       try {
         do {
           this.again = false;
+          this.queuedSincePass.clear();
           next = await this.wakeDueRuns();
         } while (this.again && !this.stopped);
         this.health.recovered(JOB);

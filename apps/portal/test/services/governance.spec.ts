@@ -304,6 +304,40 @@ describe('governance: coalescing', () => {
   });
 });
 
+describe('governance: a run that fills a wake', () => {
+  let t: Awaited<ReturnType<typeof openWith>>;
+  beforeAll(async () => {
+    // Coalescing would wait a minute: only a full wake may go sooner.
+    t = await openWith({ PORTAL_WAKE_COALESCE_MS: '60000', PORTAL_WAKE_COALESCE_MAX_MS: '60000', PORTAL_WAKE_MAX_MESSAGES: '5' });
+  });
+  afterAll(async () => {
+    await t?.portal.destroy();
+  });
+
+  /** agent.wake events the background scheduler appended (no pass is run by the test). */
+  async function wakesAppended(after: number): Promise<Wake[]> {
+    const events = await t.portal.get(EventsService).listAfter(after, 1000);
+    return events.filter((e) => e.type === 'agent.wake').map((e) => e.payload as unknown as Wake);
+  }
+
+  it('wakes the agent as soon as a wake is full, without waiting for the stream to go quiet; a partial run waits', async () => {
+    const start = await t.portal.get(EventsService).latestSeq();
+    const hal = await t.contact();
+    for (let i = 0; i < 4; i += 1) await t.receive(hal, `steady ${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await wakesAppended(start)).toEqual([]);
+    await t.receive(hal, 'steady 4');
+    const started = Date.now();
+    let wakes: Wake[] = [];
+    while (wakes.length === 0 && Date.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      wakes = await wakesAppended(start);
+    }
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(wakes.map((w) => w.messages.map((m) => m.content))).toEqual([Array.from({ length: 5 }, (_, i) => `steady ${i}`)]);
+  });
+});
+
 describe('governance: quiet hours', () => {
   let t: Awaited<ReturnType<typeof openWith>>;
   beforeAll(async () => {
