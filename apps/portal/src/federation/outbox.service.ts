@@ -167,12 +167,20 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Looks for due items now. */
   wake(): void {
-    // Items for peers whose loop runs now are picked up by that loop (it reads again before it
-    // ends). A peer with no loop, not backing off, gets one at once: no scan of every peer's queue
-    // per enqueued item. Anything else (a backing-off peer, a full lane) waits for a scan.
+    // Called with nothing enqueued (a retry pulled forward, say), or for a peer that cannot start
+    // now: a scan looks at every peer.
+    if (!this.startEnqueued()) this.schedule(0);
+  }
+
+  /**
+   * Items for peers whose loop runs now are picked up by that loop (it reads again before it ends).
+   * A peer with no loop, not backing off, gets one at once: no scan of every peer's queue per
+   * enqueued item. False when nothing was enqueued or a peer must wait for a scan (backing off, a full lane).
+   */
+  private startEnqueued(): boolean {
     const fresh = [...this.enqueuedFor];
     this.enqueuedFor.clear();
-    let scan = false;
+    let started = fresh.length > 0;
     for (const key of fresh) {
       const loop = this.draining.get(key);
       if (loop) {
@@ -180,12 +188,9 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       const space = key.indexOf(' ');
-      const lane = key.slice(0, space) as OutboxLane;
-      const peerUrl = key.slice(space + 1);
-      if (!this.startDrainNow(peerUrl, lane)) scan = true;
+      if (!this.startDrainNow(key.slice(space + 1), key.slice(0, space) as OutboxLane)) started = false;
     }
-    // Called with nothing enqueued (a retry pulled forward, say): a scan looks at every peer.
-    if (scan || fresh.length === 0) this.schedule(0);
+    return started;
   }
 
   /** A peer showed it is alive: retry its backlog at once. */
@@ -198,15 +203,12 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     if (result.affected) this.wake();
   }
 
-  /**
-   * The peer called us: it is up (its backlog goes now), and it may have room again for what is
-   * parked (tried again soon, at most once per PARK_NUDGE_GAP_MS).
-   */
   /** Registers who is told when a peer refuses (or again accepts) our signed calls. */
   onSignatureAnswer(listener: SignatureAnswerListener): void {
     this.delivery.signatureListener = listener;
   }
 
+  /** The peer called us: it is up (its backlog goes now), and it may have room for what is parked (tried again soon). */
   async peerCalled(peerUrl: string): Promise<void> {
     await Promise.all([this.retryNow(peerUrl), this.parking.nudge(peerUrl)]);
   }
@@ -329,15 +331,20 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       })
       .then((ended) => {
         this.draining.delete(key);
-        // An emptied queue needs no scan, unless items came after its last read, items were
-        // enqueued with no wake() yet, or another peer waits for room in a lane. A loop that
-        // stopped for a retry later (or another instance's lease) leaves it to the scan to time.
-        if (ended !== 'empty' || loop.more || this.roomWanted || this.enqueuedFor.size > 0) {
+        // An emptied queue needs no scan, unless items came after its last read, or another peer
+        // waits for room in a lane. A loop that stopped for a retry later (or another instance's
+        // lease) leaves it to the scan to time.
+        if (ended !== 'empty' || loop.more || this.roomWanted) {
           this.roomWanted = false;
           this.schedule(0);
         }
       });
     this.draining.set(key, loop);
+  }
+
+  /** An outcome's transaction may have enqueued items (a file's next step): committed now, they go. */
+  private afterAttempt(): void {
+    if (this.enqueuedFor.size > 0 && !this.startEnqueued()) this.schedule(0);
   }
 
   private hasRoom(lane: OutboxLane, origin: string): boolean {
@@ -362,12 +369,14 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
           const taken = await this.leases.claimRun(group);
           if (taken.length === 0) return 'wait';
           const { outcome, sent } = await this.leases.inFlightDuring(taken, () => this.delivery.attemptBatch(taken));
+          this.afterAttempt();
           index += sent;
           if (outcome === 'wait') return 'wait';
           continue;
         }
         if (!(await this.leases.claim(item))) return 'wait';
         const outcome = await this.leases.inFlightDuring([item], () => this.delivery.attempt(item));
+        this.afterAttempt();
         index += 1;
         if (outcome === 'wait') return 'wait';
       }
