@@ -379,7 +379,7 @@ async function endToEnd() {
   return result;
 }
 
-const RATE_STEPS = (process.env.BENCH_RATES || '500,1000,1500,2000,2500,3000,4000').split(',').map(Number);
+const RATE_STEPS = (process.env.BENCH_RATES || '200,300,400,500,750,1000,1500,2000,3000,4000').split(',').map(Number);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS || 4);
 
 /** (5) Rising rates, one contact A → B, until p99 passes 50 ms or messages go missing: the highest rate that held. */
