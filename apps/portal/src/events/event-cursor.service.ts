@@ -34,8 +34,7 @@ export class EventCursorService {
    */
   async ack(principal: Principal, seq: number): Promise<number | null> {
     if (principal.kind !== 'agent') return null;
-    const latest = await this.events.latestSeq();
-    const { before, after } = await this.acks.ackRange(principal.keyId, Math.min(seq, latest));
+    const { before, after } = await this.acks.ackRange(principal.keyId, await this.events.clampToCommitted(seq));
     this.presence.acked();
     this.hooks.acked({ keyId: principal.keyId, afterSeq: before, uptoSeq: after });
     return after;

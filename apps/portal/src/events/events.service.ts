@@ -60,6 +60,8 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   private listenerRetry: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private polledSeq = 0;
+  /** The highest seq this instance has read from the committed log. */
+  private highestRead = 0;
   private stopped = false;
 
   constructor(
@@ -188,6 +190,15 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * `seq`, or the newest committed seq if that is lower. An ack is for an event a reader got, so it
+   * is usually at most the highest seq this instance has read (no query then).
+   */
+  async clampToCommitted(seq: number): Promise<number> {
+    if (seq <= this.highestRead) return seq;
+    return Math.min(seq, await this.latestSeq());
+  }
+
   /** Committed events with seq > `seq`, oldest first, at most `limit`. */
   async listAfter(seq: number, limit: number): Promise<EventRecord[]> {
     if (this.sqliteReader) {
@@ -201,10 +212,10 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
         payload: string;
         createdAt: string;
       }>;
-      return rows.map((row) => toRecord({ ...row, createdAt: parseSqliteDate(row.createdAt) }));
+      return this.read(rows.map((row) => toRecord({ ...row, createdAt: parseSqliteDate(row.createdAt) })));
     }
     const rows = await this.events.find({ where: { seq: MoreThan(seq) }, order: { seq: 'ASC' }, take: limit });
-    return rows.map(toRecord);
+    return this.read(rows.map(toRecord));
   }
 
   /** Events of these types with afterSeq < seq <= uptoSeq, oldest first, at most `limit`. */
@@ -218,6 +229,12 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
       .take(limit)
       .getMany();
     return rows.map(toRecord);
+  }
+
+  /** Notes the highest committed seq read (see clampToCommitted). */
+  private read(records: EventRecord[]): EventRecord[] {
+    if (records.length > 0) this.highestRead = Math.max(this.highestRead, records[records.length - 1].seq);
+    return records;
   }
 
   /** The seq of the newest committed event (0 for an empty log). */
