@@ -165,17 +165,14 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     return added;
   }
 
-  /** Looks for due items now. */
+  /** Looks for due items now: a scan of every peer when nothing was enqueued (a retry pulled forward, say). */
   wake(): void {
-    // Called with nothing enqueued (a retry pulled forward, say), or for a peer that cannot start
-    // now: a scan looks at every peer.
     if (!this.startEnqueued()) this.schedule(0);
   }
 
   /**
-   * Items for peers whose loop runs now are picked up by that loop (it reads again before it ends).
-   * A peer with no loop, not backing off, gets one at once: no scan of every peer's queue per
-   * enqueued item. False when nothing was enqueued or a peer must wait for a scan (backing off, a full lane).
+   * Hands enqueued items to their peer's running loop (it reads again before it ends), or starts one
+   * at once: no scan per enqueued item. False when nothing was enqueued or a peer must wait for a scan.
    */
   private startEnqueued(): boolean {
     const fresh = [...this.enqueuedFor];
@@ -269,7 +266,12 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       for (const head of heads) {
         const lane = this.kinds.laneOf(head.kind);
         const key = `${lane} ${head.peerUrl}`;
-        if (this.draining.has(key)) continue;
+        const running = this.draining.get(key);
+        if (running) {
+          // Its loop may have read before this item committed: it reads again before it ends.
+          running.more = true;
+          continue;
+        }
         const dueIn = Math.max(head.nextAttemptAt.getTime(), head.leaseUntil?.getTime() ?? 0) - now;
         if (dueIn > 0) {
           nextDelay = Math.min(nextDelay, dueIn, this.probes.maybeProbe(head, lane, dueIn, MAX_IDLE_MS));
