@@ -111,7 +111,7 @@ export class MessagesService implements OnModuleInit {
     );
   }
 
-  /** These messages reached their contact: delivered, and message.delivered for each (one statement each, however many). */
+  /** These messages reached their contact: marked delivered in one statement, with a message.delivered event for each. */
   private async markDelivered(manager: EntityManager, items: OutboxItem[]): Promise<void> {
     const deliveredAt = new Date();
     const at = this.sql.date(deliveredAt);
