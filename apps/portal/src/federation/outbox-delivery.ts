@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { RawSql } from '../database/raw-sql';
 import type { PortalConfig } from '../config/portal-config';
+import { RawSql } from '../database/raw-sql';
 import type { EventsService } from '../events/events.service';
 import { OutboxItem } from './entities/outbox-item.entity';
 import type { OutboxKinds } from './outbox-kinds';

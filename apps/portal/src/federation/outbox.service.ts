@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, MoreThan, type Repository } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
+import { RawSql } from '../database/raw-sql';
 import { EventsService } from '../events/events.service';
 import { BackgroundHealth, backgroundBackoffMs } from '../health/background-health.service';
 import { OutboxItem } from './entities/outbox-item.entity';
@@ -13,7 +14,6 @@ import { OutboxProbes } from './outbox-probes';
 import { OutboxStore } from './outbox-store';
 import type { DeliveryState, OutboxEntry, OutboxHandler, OutboxKindOptions, OutboxLane, SignatureAnswerListener } from './outbox-types';
 import { PeerClient } from './peer-client';
-import { RawSql } from '../database/raw-sql';
 
 // What the features that use the outbox work with: the types they implement and the items they get.
 export type {
@@ -34,6 +34,12 @@ export type { OutboxItem } from './entities/outbox-item.entity';
 export type { PeerRequest, PeerResponse } from './peer-client';
 
 const MAX_IDLE_MS = 30_000;
+/** The worker's name in /health. */
+const OUTBOX_JOB = 'outbox';
+/** Items read at once when draining a peer. */
+const DRAIN_BATCH = 128;
+/** Stranger-lane loops allowed at once per origin (scheme, host and port) of the peer URL. */
+const STRANGER_LOOPS_PER_ORIGIN = 1;
 
 /** A peer's drain loop in one lane; `more`: items were enqueued for it since its last read. */
 interface DrainLoop {
@@ -42,12 +48,6 @@ interface DrainLoop {
   done: Promise<void>;
   more: boolean;
 }
-/** The worker's name in /health. */
-const OUTBOX_JOB = 'outbox';
-/** Items read at once when draining a peer. */
-const DRAIN_BATCH = 128;
-/** Stranger-lane loops allowed at once per origin (scheme, host and port) of the peer URL. */
-const STRANGER_LOOPS_PER_ORIGIN = 1;
 
 /**
  * The durable outbox and its worker. Items go to each peer oldest first (so per-contact order holds);
@@ -81,7 +81,6 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   private pausedUntil = 0;
   /** A scan found a due peer with no room in its lane: the next loop to end scans again. */
   private roomWanted = false;
-  private readonly sql: RawSql;
   private readonly store: OutboxStore;
 
   constructor(
@@ -92,7 +91,6 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
     events: EventsService,
     private readonly health: BackgroundHealth,
   ) {
-    this.sql = new RawSql(dataSource);
     const backoff: PeerBackoff = {
       backingOff: this.backingOff,
       retryNow: (peerUrl) => this.retryNow(peerUrl),
@@ -100,7 +98,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
       hasRoom: (peerUrl) => void this.parking.nudge(peerUrl).catch(() => undefined),
     };
     this.kinds = new OutboxKinds(config.outbox);
-    this.store = new OutboxStore(items, this.sql, this.kinds);
+    this.store = new OutboxStore(items, new RawSql(dataSource), this.kinds);
     this.leases = new OutboxLeases(config, items, dataSource.options.type === 'better-sqlite3', this.logger);
     this.delivery = new OutboxDelivery(config, dataSource, peers, events, this.kinds, this.leases, backoff, this.logger);
     this.probes = new OutboxProbes(config.outbox.probeSeconds, peers, backoff);
@@ -155,13 +153,7 @@ export class OutboxService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Adds several items, in order, with one statement per hundred (enqueue() for one). */
   async enqueueMany(manager: EntityManager, entries: OutboxEntry[]): Promise<Array<{ id: string; seq: number }>> {
     const added = await this.store.insert(manager, entries);
-    for (const entry of entries) {
-      const key = `${this.kinds.laneOf(entry.kind)} ${entry.peerUrl}`;
-      // A step enqueued by a delivery's own outcome (a file's next chunk) is read by the running loop.
-      const loop = this.draining.get(key);
-      if (loop) loop.more = true;
-      this.enqueuedFor.add(key);
-    }
+    for (const entry of entries) this.enqueuedFor.add(`${this.kinds.laneOf(entry.kind)} ${entry.peerUrl}`);
     return added;
   }
 
