@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { DataSource, type EntityManager, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
+import { DataSource, type EntityManager, IsNull, LessThanOrEqual, Not } from 'typeorm';
 import { PORTAL_CONFIG, type PortalConfig } from '../config/portal-config';
 import { type ContactRef, ContactsService, requireActivePeer } from '../contacts/contacts.service';
 import { RawSql } from '../database/raw-sql';
@@ -47,6 +47,7 @@ const SWEEP_JOB = 'receipt-sweep';
 
 /** What advancing an incoming message needs to know of it. */
 type IncomingRow = Pick<Message, 'id' | 'contactId' | 'remoteId' | 'stage'>;
+type OutgoingRow = Pick<Message, 'id' | 'contactId' | 'direction' | 'stage' | 'unconfirmedAt' | 'deliveredAt' | 'sentAt'>;
 
 interface ReceiptPayload {
   messageId: string;
@@ -238,11 +239,7 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     requireActivePeer(peer);
     const ids = [...new Set(dto.items.map((item) => item.messageId))];
     const results = await this.dataSource.transaction(async (manager) => {
-      const rows = await manager.find(Message, {
-        select: { id: true, stage: true, unconfirmedAt: true, deliveredAt: true, sentAt: true },
-        where: { id: In(ids), contactId: peer.id, direction: 'out' },
-      });
-      const byId = new Map(rows.map((row) => [row.id, row]));
+      const byId = await this.outgoingOf(manager, peer.id, ids);
       const out: FederationReceiptBatchResponseDto['results'] = [];
       // Moves with the same stage and time (a batch's usual case) are one statement.
       const moves = new Map<string, { stage: ReceiptStage; at: Date; ids: string[] }>();
@@ -288,6 +285,35 @@ export class ReceiptsService implements OnModuleInit, OnApplicationBootstrap, On
     });
     if (results.some((result) => result.result === 'applied')) this.events.wake();
     return { results };
+  }
+
+  /**
+   * Our messages to this contact among `ids`. Looked up by id (the unique index), then filtered:
+   * a condition on the contact would let SQLite walk the contact's whole history instead.
+   */
+  private async outgoingOf(manager: EntityManager, contactId: number, ids: string[]): Promise<Map<string, OutgoingRow>> {
+    const rows = (await manager.query(
+      this.sql.text(
+        `SELECT id, contact_id AS "contactId", direction, stage, unconfirmed_at AS "unconfirmedAt", delivered_at AS "deliveredAt",
+           sent_at AS "sentAt" FROM messages WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ),
+      ids,
+    )) as Array<
+      Pick<OutgoingRow, 'id' | 'contactId' | 'direction' | 'stage'> &
+        Record<'unconfirmedAt' | 'deliveredAt' | 'sentAt', Date | string | null>
+    >;
+    const date = (value: Date | string | null) => (value === null ? null : this.sql.readDate(value));
+    const mine = new Map<string, OutgoingRow>();
+    for (const row of rows) {
+      if (Number(row.contactId) !== contactId || row.direction !== 'out') continue;
+      mine.set(row.id, {
+        ...row,
+        unconfirmedAt: date(row.unconfirmedAt),
+        deliveredAt: date(row.deliveredAt),
+        sentAt: this.sql.readDate(row.sentAt as Date | string),
+      });
+    }
+    return mine;
   }
 
   /**

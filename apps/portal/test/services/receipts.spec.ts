@@ -173,4 +173,34 @@ describe('receipts a Portal sends for a contact’s messages (services on a real
     expect(again.results).toEqual([{ messageId: x.id, result: 'unchanged' }]);
     expect((await messages.get(x.id)).stage).toBe('answered');
   });
+
+  it('as sender: a contact cannot move our messages to another contact, nor the messages it sent us', async () => {
+    const contact = (await portal.get(ContactsService).findById(contactId))!;
+    answer = () => ({ status: 503, body: { message: 'kept queued' } });
+    const now = new Date();
+    const other = await portal.dataSource.getRepository('Contact').insert({
+      portalUrl: 'https://other.example.test',
+      status: 'active',
+      agentName: 'Other agent',
+      ownerName: 'Other owner',
+      keyHash: sha256Hex(generateContactKey()),
+      createdAt: now,
+      updatedAt: now,
+    });
+    const toOther = await messages.send({ contactId: Number(other.identifiers[0].id), content: 'not yours' });
+    const mine = await messages.send({ contactId, content: 'yours' });
+    const [fromThem] = await receive(1);
+    const at = new Date().toISOString();
+    const result = await receipts.receive(contact, {
+      items: [
+        { messageId: toOther.id, stage: 'seen', at },
+        { messageId: fromThem.localId, stage: 'seen', at },
+        { messageId: mine.id, stage: 'seen', at },
+      ],
+    });
+    expect(result.results.map((r) => r.result)).toEqual(['unknown', 'unknown', 'applied']);
+    expect((await messages.get(toOther.id)).stage).toBe('queued');
+    expect((await messages.get(fromThem.localId)).stage).toBe('delivered');
+    expect((await messages.get(mine.id)).stage).toBe('seen');
+  });
 });
