@@ -41,18 +41,28 @@ export class ServicePortal {
         ...env,
       });
       if (portal.config.databaseUrl) portal.schema = await createSchema(portal.config.databaseUrl);
-      const module = await Test.createTestingModule({
-        imports: [AppModule.forRoot({ config: portal.config, database: portal.schema ? { postgresSchema: portal.schema } : undefined })],
-      })
-        .setLogger({ log() {}, error() {}, warn() {}, debug() {}, verbose() {}, fatal() {} })
-        .compile();
-      portal.module = module;
-      await module.init();
+      await portal.start();
       return portal;
     } catch (error) {
       await portal.destroy();
       throw error;
     }
+  }
+
+  /** Starts the Portal again on the same database and data directory, after close(): a restart. */
+  async reopen(): Promise<void> {
+    if (this.module) throw new Error('the Portal is running; close() it first');
+    await this.start();
+  }
+
+  private async start(): Promise<void> {
+    const module = await Test.createTestingModule({
+      imports: [AppModule.forRoot({ config: this.config, database: this.schema ? { postgresSchema: this.schema } : undefined })],
+    })
+      .setLogger({ log() {}, error() {}, warn() {}, debug() {}, verbose() {}, fatal() {} })
+      .compile();
+    this.module = module;
+    await module.init();
   }
 
   /** A provider of the running Portal (a service, the DataSource, …). */

@@ -55,6 +55,7 @@ export class FirstStartService {
           keyPrefix: ownerKey.slice(0, 11),
           keyHash: sha256Hex(ownerKey),
           ackedSeq: 0,
+          ackHooksSeq: 0,
           createdAt: now,
           lastUsedAt: null,
           revokedAt: null,

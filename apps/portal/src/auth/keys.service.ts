@@ -47,6 +47,7 @@ export class KeysService {
       keyPrefix: secret.slice(0, 11),
       keyHash: sha256Hex(secret),
       ackedSeq: 0,
+      ackHooksSeq: 0,
       createdAt: new Date(),
       lastUsedAt: null,
       revokedAt: null,
@@ -71,6 +72,32 @@ export class KeysService {
   async storedAckedSeq(id: string): Promise<number> {
     const key = await this.keys.findOne({ where: { id }, select: { id: true, ackedSeq: true } });
     return key ? Number(key.ackedSeq) : 0;
+  }
+
+  /** Keys whose acked events have not all been handed to the ack hooks (EventAckDispatcher, events/). */
+  async behindAckHooks(): Promise<Array<Pick<OwnerKey, 'id' | 'ackedSeq' | 'ackHooksSeq'>>> {
+    const keys = await this.keys
+      .createQueryBuilder('k')
+      .select(['k.id', 'k.ackedSeq', 'k.ackHooksSeq'])
+      .where('k.ack_hooks_seq < k.acked_seq')
+      .getMany();
+    return keys.map((key) => ({ id: key.id, ackedSeq: Number(key.ackedSeq), ackHooksSeq: Number(key.ackHooksSeq) }));
+  }
+
+  /** This key's acked cursor and how far the ack hooks have run (null when the key is unknown). */
+  async ackCursors(id: string): Promise<{ ackedSeq: number; ackHooksSeq: number } | null> {
+    const key = await this.keys.findOne({ where: { id }, select: { id: true, ackedSeq: true, ackHooksSeq: true } });
+    return key ? { ackedSeq: Number(key.ackedSeq), ackHooksSeq: Number(key.ackHooksSeq) } : null;
+  }
+
+  /** Records that the ack hooks ran up to `seq` for this key (never moves back). */
+  async storeAckHooksSeq(id: string, seq: number): Promise<void> {
+    await this.keys
+      .createQueryBuilder()
+      .update(OwnerKey)
+      .set({ ackHooksSeq: seq })
+      .where('id = :id AND ack_hooks_seq < :seq', { id, seq })
+      .execute();
   }
 
   /** Raises the stored event cursor of this key to `seq`; a cursor already there or beyond is left as it is. */

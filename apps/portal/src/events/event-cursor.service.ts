@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/auth.decorator';
 import { type EventListQueryDto, type EventListResponseDto, MAX_EVENT_PAGE } from './dto/event.dto';
 import { AgentPresenceService } from './agent-presence.service';
-import { EventAckHooks } from './event-ack-hooks.service';
+import { EventAckDispatcher } from './event-ack-dispatcher.service';
 import { EventAcksService } from './event-acks.service';
 import { type EventRecord, EventsService } from './events.service';
 
@@ -18,7 +18,7 @@ export class EventCursorService {
     private readonly events: EventsService,
     private readonly acks: EventAcksService,
     private readonly presence: AgentPresenceService,
-    private readonly hooks: EventAckHooks,
+    private readonly hooks: EventAckDispatcher,
   ) {}
 
   /** The seq to read after: the one asked for, else the key's acked cursor, else (console) the newest seq. */
@@ -36,7 +36,7 @@ export class EventCursorService {
     if (principal.kind !== 'agent') return null;
     const { before, after } = await this.acks.ackRange(principal.keyId, await this.events.clampToCommitted(seq));
     this.presence.acked();
-    this.hooks.acked({ keyId: principal.keyId, afterSeq: before, uptoSeq: after });
+    if (after > before) this.hooks.acked(principal.keyId);
     return after;
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { AgentPresenceService } from './agent-presence.service';
+import { EventAckDispatcher } from './event-ack-dispatcher.service';
 import { AgentStatusController } from './agent-status.controller';
 import { EventAcksService } from './event-acks.service';
 import { EventCursorService } from './event-cursor.service';
@@ -15,6 +16,6 @@ import { EventsModule } from './events.module';
 @Module({
   imports: [EventsModule, AuthModule],
   controllers: [EventsController, AgentStatusController],
-  providers: [AgentPresenceService, EventAcksService, EventCursorService, EventsGateway],
+  providers: [AgentPresenceService, EventAcksService, EventAckDispatcher, EventCursorService, EventsGateway],
 })
 export class EventStreamModule {}

@@ -21,6 +21,13 @@ export class OwnerKey {
   @Column({ name: 'acked_seq', type: 'integer', default: 0 })
   ackedSeq: number;
 
+  /**
+   * How far the features told of acks (the seen receipts) have run: acked events after this seq
+   * still owe their consequences, which a restart or a failed run picks up again.
+   */
+  @Column({ name: 'ack_hooks_seq', type: 'integer', default: 0 })
+  ackHooksSeq: number;
+
   @Column({ name: 'created_at' })
   createdAt: Date;
 
