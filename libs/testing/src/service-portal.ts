@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppModule } from '@agent-p2p/portal/src/app.module';
-import { randomToken } from '@agent-p2p/portal/src/common/secrets';
+import { SECRET_BOX, type SecretBox } from '@agent-p2p/portal/src/common/secret-box';
+import { generateContactKey, randomToken, sha256Hex } from '@agent-p2p/portal/src/common/secrets';
 import { loadConfig, type PortalConfig } from '@agent-p2p/portal/src/config/portal-config';
 import { createSchema, dropSchema, TEST_DATABASE_URL } from './test-portal';
 
@@ -73,6 +74,26 @@ export class ServicePortal {
 
   get dataSource(): DataSource {
     return this.get(DataSource);
+  }
+
+  /**
+   * An active contact at `portalUrl`, written as the handshake leaves it: the shared key stored as
+   * its hash and sealed for outbound calls. Returns its id and the key.
+   */
+  async insertContact(portalUrl: string, names: { agentName?: string; ownerName?: string } = {}): Promise<{ id: number; key: string }> {
+    const key = generateContactKey();
+    const now = new Date();
+    const inserted = await this.dataSource.getRepository('Contact').insert({
+      portalUrl,
+      status: 'active',
+      agentName: names.agentName ?? 'Peer agent',
+      ownerName: names.ownerName ?? 'Peer owner',
+      keyHash: sha256Hex(key),
+      keySealed: this.get<SecretBox>(SECRET_BOX as never).seal(key),
+      createdAt: now,
+      updatedAt: now,
+    });
+    return { id: Number(inserted.identifiers[0].id), key };
   }
 
   /** Stops the providers (as a shutdown would); the database and data directory stay. */

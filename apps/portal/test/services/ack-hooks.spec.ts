@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { KeysService } from '../../src/auth/keys.service';
-import { SECRET_BOX, type SecretBox } from '../../src/common/secret-box';
-import { generateContactKey, sha256Hex } from '../../src/common/secrets';
 import { ContactsService } from '../../src/contacts/contacts.service';
 import { type AckedRange, EventAckHooks } from '../../src/events/event-ack-hooks.service';
 import { EventCursorService } from '../../src/events/event-cursor.service';
@@ -44,19 +42,7 @@ describe('acked events are acted on exactly as far as they were acked, through f
       PORTAL_WAKE_COALESCE_MS: '0',
       PORTAL_OUTBOX_RETRY_BASE_MS: '50',
     });
-    const key = generateContactKey();
-    const now = new Date();
-    const inserted = await portal.dataSource.getRepository('Contact').insert({
-      portalUrl: peer.url,
-      status: 'active',
-      agentName: 'Peer agent',
-      ownerName: 'Peer owner',
-      keyHash: sha256Hex(key),
-      keySealed: portal.get<SecretBox>(SECRET_BOX as never).seal(key),
-      createdAt: now,
-      updatedAt: now,
-    });
-    contactId = Number(inserted.identifiers[0].id);
+    contactId = (await portal.insertContact(peer.url)).id;
     const created = await portal.get(KeysService).create('bridge');
     agent = { kind: 'agent', keyId: created.id };
   });

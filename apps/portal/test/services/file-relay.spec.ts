@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { SECRET_BOX, type SecretBox } from '../../src/common/secret-box';
-import { generateContactKey, sha256Hex } from '../../src/common/secrets';
 import { FilesService } from '../../src/files/files.service';
 import { FakePeer, type PeerAnswer, type PeerCall, ServicePortal, waitFor } from '@agent-p2p/testing';
 const CHUNK = 4096;
@@ -77,20 +75,7 @@ describe('the relay of a file to a contact (services on a real database, a fake 
       PORTAL_OUTBOX_RETRY_MAX_SECONDS: '1',
     });
     files = portal.get(FilesService);
-    key = generateContactKey();
-    const box = portal.get<SecretBox>(SECRET_BOX as never);
-    const now = new Date();
-    const inserted = await portal.dataSource.getRepository('Contact').insert({
-      portalUrl: peer.url,
-      status: 'active',
-      agentName: 'Peer agent',
-      ownerName: 'Peer owner',
-      keyHash: sha256Hex(key),
-      keySealed: box.seal(key),
-      createdAt: now,
-      updatedAt: now,
-    });
-    contactId = Number(inserted.identifiers[0].id);
+    ({ id: contactId, key } = await portal.insertContact(peer.url));
   });
 
   afterAll(async () => {

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { SECRET_BOX, type SecretBox } from '../../src/common/secret-box';
-import { generateContactKey, sha256Hex } from '../../src/common/secrets';
 import { ContactsService } from '../../src/contacts/contacts.service';
 import { OutboxItem } from '../../src/federation/entities/outbox-item.entity';
 import { MessagesService } from '../../src/messages/messages.service';
@@ -39,19 +37,7 @@ describe('receipts a Portal sends for a contact’s messages (services on a real
     });
     messages = portal.get(MessagesService);
     receipts = portal.get(ReceiptsService);
-    const key = generateContactKey();
-    const now = new Date();
-    const inserted = await portal.dataSource.getRepository('Contact').insert({
-      portalUrl: peer.url,
-      status: 'active',
-      agentName: 'Peer agent',
-      ownerName: 'Peer owner',
-      keyHash: sha256Hex(key),
-      keySealed: portal.get<SecretBox>(SECRET_BOX as never).seal(key),
-      createdAt: now,
-      updatedAt: now,
-    });
-    contactId = Number(inserted.identifiers[0].id);
+    contactId = (await portal.insertContact(peer.url)).id;
   });
 
   afterAll(async () => {
@@ -177,17 +163,8 @@ describe('receipts a Portal sends for a contact’s messages (services on a real
   it('as sender: a contact cannot move our messages to another contact, nor the messages it sent us', async () => {
     const contact = (await portal.get(ContactsService).findById(contactId))!;
     answer = () => ({ status: 503, body: { message: 'kept queued' } });
-    const now = new Date();
-    const other = await portal.dataSource.getRepository('Contact').insert({
-      portalUrl: 'https://other.example.test',
-      status: 'active',
-      agentName: 'Other agent',
-      ownerName: 'Other owner',
-      keyHash: sha256Hex(generateContactKey()),
-      createdAt: now,
-      updatedAt: now,
-    });
-    const toOther = await messages.send({ contactId: Number(other.identifiers[0].id), content: 'not yours' });
+    const other = await portal.insertContact('https://other.example.test', { agentName: 'Other agent' });
+    const toOther = await messages.send({ contactId: other.id, content: 'not yours' });
     const mine = await messages.send({ contactId, content: 'yours' });
     const [fromThem] = await receive(1);
     const at = new Date().toISOString();
