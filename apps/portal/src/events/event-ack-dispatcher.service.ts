@@ -100,6 +100,8 @@ export class EventAckDispatcher implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private failed(error: unknown): void {
+    // Shutting down: the database may be closing under the run; the next start picks it up.
+    if (this.closing) return;
     this.failures = this.health.failed(JOB, error);
     if (this.failures === 1) this.logger.warn({ err: error }, 'Ack hooks failed (seen receipts wait); will retry');
     if (this.pending.size > 0 || this.scanNeeded) this.schedule(backgroundBackoffMs(this.failures));
