@@ -92,21 +92,21 @@ export class KeysService {
 
   /** Records that the ack hooks ran up to `seq` for this key (never moves back). */
   async storeAckHooksSeq(id: string, seq: number): Promise<void> {
-    await this.keys
-      .createQueryBuilder()
-      .update(OwnerKey)
-      .set({ ackHooksSeq: seq })
-      .where('id = :id AND ack_hooks_seq < :seq', { id, seq })
-      .execute();
+    await this.raiseCursor(id, 'ackHooksSeq', 'ack_hooks_seq', seq);
   }
 
   /** Raises the stored event cursor of this key to `seq`; a cursor already there or beyond is left as it is. */
   async storeAckedSeq(id: string, seq: number): Promise<void> {
+    await this.raiseCursor(id, 'ackedSeq', 'acked_seq', seq);
+  }
+
+  /** Sets a cursor column of this key to `seq` unless it is already there or beyond: cursors only move forward. */
+  private async raiseCursor(id: string, property: 'ackedSeq' | 'ackHooksSeq', column: string, seq: number): Promise<void> {
     await this.keys
       .createQueryBuilder()
       .update(OwnerKey)
-      .set({ ackedSeq: seq })
-      .where('id = :id AND acked_seq < :seq', { id, seq })
+      .set({ [property]: seq })
+      .where(`id = :id AND ${column} < :seq`, { id, seq })
       .execute();
   }
 
